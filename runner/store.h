@@ -1,0 +1,88 @@
+/*
+ * store.c — the embedded SQLite store: verified deliveries and their jobs,
+ * and the atomic idempotency claim. Owns the database file, its schema and
+ * forward migrations (PRAGMA user_version), WAL mode and busy timeout.
+ * Thread-safe: one connection per store, serialised by a mutex; a CLI process
+ * may open the same file at the same time (WAL + busy timeout).
+ *
+ * Tables (schema version 1):
+ *   deliveries(hook, key, body_sha256, body BLOB, headers TEXT (JSON object),
+ *              received_ms, PRIMARY KEY(hook, key))       one per verified key
+ *   jobs(id INTEGER PRIMARY KEY, hook, key, attempt, state, body_sha256,
+ *        created_ms, started_ms, finished_ms, exit_code, signal, error,
+ *        http_status, response TEXT, output_tail TEXT,
+ *        UNIQUE(hook, key, attempt))                       one per attempt
+ * States: "queued", "running", "succeeded", "failed", "timeout",
+ *         "interrupted".
+ *
+ * The claim (store_claim) runs in one BEGIN IMMEDIATE transaction and looks at
+ * the latest attempt for (hook, key):
+ *   none                               -> insert delivery + attempt 1 "running": STORE_NEW
+ *   body_sha256 differs                -> STORE_MISMATCH (nothing written)
+ *   "queued" or "running"              -> STORE_BUSY (nothing written)
+ *   "succeeded"                        -> STORE_REPLAY with its http_status and response
+ *   "failed", "timeout", "interrupted" -> insert attempt n+1 "running": STORE_RETRY
+ */
+#ifndef STORE_H
+#define STORE_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+enum store_claim_kind { STORE_NEW = 1, STORE_RETRY, STORE_BUSY, STORE_REPLAY, STORE_MISMATCH };
+
+struct store_claim_res {
+	enum store_claim_kind kind;
+	int64_t job_id;     /* NEW/RETRY: the new attempt's id; BUSY/REPLAY: the latest one */
+	int attempt;
+	int http_status;    /* REPLAY only */
+	char *response;     /* REPLAY only: malloc'ed, caller frees */
+};
+
+struct store_outcome {
+	const char *state;       /* "succeeded", "failed", "timeout" */
+	int64_t started_ms, finished_ms;
+	int exit_code;           /* -1 when none */
+	const char *signal;      /* NULL when none */
+	const char *error;       /* executor error kind, NULL when none */
+	int http_status;
+	const char *response;    /* the JSON body answered */
+	const char *output_tail; /* may be NULL */
+};
+
+struct store_job {
+	int64_t id;
+	char hook[128], key[256], state[16], signal[32], error[48];
+	int attempt, exit_code, http_status;
+	int64_t created_ms, started_ms, finished_ms;
+	char *response, *output_tail; /* malloc'ed or NULL; store_job_clear frees */
+};
+
+/* Open or create PATH, migrate, and mark every "running" or "queued" job
+ * "interrupted" (a previous process died with them) when MARK_INTERRUPTED.
+ * *n_interrupted (may be NULL) gets how many. 0 or negative (-EIO…). */
+int store_open(const char *path, int mark_interrupted, int *n_interrupted, struct store **out);
+void store_close(struct store *s);
+
+/* The claim described above. BODY is stored only for NEW and RETRY. HEADERS_JSON
+ * is a JSON object of the headers kept for replay (may be NULL). */
+int store_claim(struct store *s, const char *hook, const char *key, const char *body_sha256_hex,
+    const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms,
+    struct store_claim_res *out);
+void store_claim_res_clear(struct store_claim_res *r);
+
+/* Record the outcome of attempt JOB_ID. -ENOENT when no such job. */
+int store_finish(struct store *s, int64_t job_id, const struct store_outcome *o);
+
+/* Load one job by id. -ENOENT when none. */
+int store_job_get(struct store *s, int64_t id, struct store_job *out);
+void store_job_clear(struct store_job *j);
+
+/* Delete finished jobs and their deliveries whose finished_ms < CUTOFF_MS
+ * (never queued/running ones). *n (may be NULL) gets the jobs deleted. */
+int store_prune(struct store *s, int64_t cutoff_ms, int *n);
+
+/* 0 when the database answers a read and a write would be accepted. */
+int store_health(struct store *s);
+#endif

@@ -1,0 +1,61 @@
+/*
+ * template.c — command templates with named, validated, shell-quoted
+ * parameters. Owns: compiling a hook's template and parameter declarations
+ * (from config), fetching each value from its source (JSON payload path, JWT
+ * claim, request header), validating it, and rendering the command string.
+ *
+ * Template syntax: literal text with {{name}} placeholders (name: [A-Za-z_]
+ * [A-Za-z0-9_]*, optional spaces inside the braces). The literal text is the
+ * operator's and is used as written; every placeholder is replaced by the
+ * value in POSIX single quotes ('…', with ' written as '\''), so untrusted
+ * bytes never reach the remote shell unquoted. A literal "{{" not forming a
+ * placeholder is a compile error.
+ *
+ * Parameter declaration (config object "params": { "<name>": {...} }):
+ *   "from":    "payload" | "jwt" | "header"              (required)
+ *   "path":    payload: dot path, array indexes as numbers ("commits.0.id")
+ *   "claim":   jwt: claim name
+ *   "name":    header: header name
+ *   "pattern": POSIX extended regex the WHOLE value must match (required)
+ *   "max_len": maximum bytes, default 256, at most 4096
+ *   "default": value used when the source lacks it (still validated);
+ *              without a default a missing value is an error.
+ * Payload/claim values may be strings, numbers (their JSON text) or booleans
+ * ("true"/"false"); objects, arrays and null are invalid. Values containing
+ * bytes below 0x20 (newline, NUL…) or 0x7f are always invalid.
+ * Every placeholder must be declared and every declared parameter used.
+ */
+#ifndef TEMPLATE_H
+#define TEMPLATE_H
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "hdr.h"
+
+struct tmpl;
+
+struct tmpl_src {
+	const cJSON *payload;   /* parsed JSON body, or NULL when not JSON */
+	const cJSON *claims;    /* verified JWT claims, or NULL */
+	const struct hdr_src *headers;
+};
+
+/* Compile TEMPLATE with PARAMS (the "params" object, may be NULL). On error
+ * returns -EINVAL and writes into ERR a message that starts with the
+ * offending field relative to the job, e.g. `params.ref.pattern: ...` or
+ * `command: undeclared parameter "x"`. */
+int tmpl_compile(const char *template, const cJSON *params, struct tmpl **out,
+    char *err, size_t errlen);
+void tmpl_free(struct tmpl *t);
+
+/* 1 when some parameter reads the JSON payload (the body must parse). */
+int tmpl_needs_payload(const struct tmpl *t);
+
+/* Render the command. On a missing or invalid value returns -EINVAL and
+ * writes `parameter "ref": does not match pattern` (never the value itself)
+ * into ERR. *out is malloc'ed. */
+int tmpl_render(const struct tmpl *t, const struct tmpl_src *src, char **out,
+    char *err, size_t errlen);
+
+/* S in single quotes for a POSIX shell; malloc'ed, NULL on ENOMEM. */
+char *tmpl_shell_quote(const char *s);
+#endif

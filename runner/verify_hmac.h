@@ -1,0 +1,72 @@
+/*
+ * verify_hmac.c — webhook signatures over the raw request body, one scheme per
+ * hook, several secrets at once (rotation). Owns: decoding the signature
+ * headers (bounded, untrusted), computing HMAC-SHA256 with OpenSSL, and
+ * comparing in constant time. Also produces signatures (for `sign` and tests).
+ *
+ * Schemes:
+ *  VHMAC_HOOKDECK  x-hookdeck-signature = base64(HMAC-SHA256(secret, body));
+ *                  x-hookdeck-signature-2 (rotation) is accepted as well.
+ *  VHMAC_GITHUB    X-Hub-Signature-256 = "sha256=" + hex(HMAC-SHA256(secret, body)).
+ *  VHMAC_STANDARD  Standard Webhooks: webhook-id, webhook-timestamp (unix s),
+ *                  webhook-signature = space-separated "v1,<base64>" list over
+ *                  "<id>.<timestamp>.<body>"; secret "whsec_<base64>";
+ *                  |now - timestamp| must be <= tolerance.
+ * A request verifies when any presented signature matches any secret.
+ * Nothing here logs; callers log the reason string (never secrets).
+ */
+#ifndef VERIFY_HMAC_H
+#define VERIFY_HMAC_H
+#include <stddef.h>
+#include <stdint.h>
+#include "hdr.h"
+
+enum vhmac_scheme { VHMAC_HOOKDECK = 1, VHMAC_GITHUB, VHMAC_STANDARD };
+
+/* Results of vhmac_verify (negated). */
+enum {
+	VHMAC_OK = 0,
+	VHMAC_MISSING = 1,   /* no signature header (or, standard: id/timestamp absent) */
+	VHMAC_MALFORMED = 2, /* header present but not decodable / too long */
+	VHMAC_MISMATCH = 3,  /* well-formed, no secret matches */
+	VHMAC_STALE = 4,     /* standard: timestamp outside tolerance */
+};
+
+struct vhmac_secret {
+	unsigned char *key; /* raw key bytes, owned; wiped by vhmac_secret_clear */
+	size_t len;
+};
+
+/* Scheme from its config name: "hookdeck", "github", "standard-webhooks".
+ * Returns 0 and sets *out, or -EINVAL. */
+int vhmac_scheme_parse(const char *name, enum vhmac_scheme *out);
+const char *vhmac_scheme_name(enum vhmac_scheme s);
+
+/* Turn a resolved secret string into key bytes. For VHMAC_STANDARD a
+ * "whsec_" prefix is required and the rest is base64-decoded; other schemes
+ * use the bytes as they are. Empty secrets are refused. 0 or -EINVAL/-ENOMEM. */
+int vhmac_secret_from_string(enum vhmac_scheme s, const char *str, struct vhmac_secret *out);
+void vhmac_secret_clear(struct vhmac_secret *sec); /* explicit_bzero + free */
+
+/* Verify BODY (LEN bytes, exactly as received). NOW is unix seconds,
+ * TOLERANCE_S the standard-webhooks window. Returns 0 or -VHMAC_*. */
+int vhmac_verify(enum vhmac_scheme s, const struct vhmac_secret *secrets, size_t nsecrets,
+    const unsigned char *body, size_t len, const struct hdr_src *h, int64_t now,
+    int tolerance_s);
+
+/* Stable reason for logs and metrics: "ok", "missing", "malformed",
+ * "mismatch", "stale". */
+const char *vhmac_reason(int rc);
+
+/* The header a scheme signs into (for `sign`): "x-hookdeck-signature",
+ * "X-Hub-Signature-256" or "webhook-signature". */
+const char *vhmac_header_name(enum vhmac_scheme s);
+
+/* Compute the signature header value for BODY with SECRET: base64,
+ * "sha256=<hex>", or "v1,<base64>" over "<msg_id>.<ts>.<body>" (MSG_ID and
+ * TS only used by VHMAC_STANDARD). Writes a NUL-terminated string into OUT.
+ * 0, -EINVAL, or -ENOSPC when OUTLEN is too small. */
+int vhmac_sign(enum vhmac_scheme s, const struct vhmac_secret *secret,
+    const unsigned char *body, size_t len, const char *msg_id, int64_t ts,
+    char *out, size_t outlen);
+#endif

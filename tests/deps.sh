@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install every build and test dependency on Debian 12 (bookworm). Idempotent:
+# packages already present are left alone; apt-get update runs only when needed.
+set -eu
+PKGS="build-essential pkg-config libssh2-1-dev libssl-dev libcivetweb-dev libjwt-dev
+libcjson-dev libsqlite3-dev openssh-server openssh-client curl openssl sqlite3 python3
+procps iproute2 passwd"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "deps: all present"
+	exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "deps: installing$missing"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,35 @@
+# tests/lib.sh — shell helpers for end-to-end tests: results in the runner's
+# protocol, a per-script temp dir removed at exit, and small assertions.
+# Sourced by every tests/e2e/*.sh. BUILD and TOP come from tests/run.sh.
+set -u
+: "${BUILD:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../build/release" && pwd)}"
+: "${TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+T_TMP=$(mktemp -d /tmp/wrtest.XXXXXX)
+chmod 755 "$T_TMP"
+T_CLEANUPS=()
+t_cleanup() {
+	local i
+	for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${T_CLEANUPS[i]}" >/dev/null 2>&1; done
+	rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+at_exit() { T_CLEANUPS+=("$1"); }
+
+ok()   { echo "ok $1"; }
+fail() { echo "FAIL $1: $2"; }
+skip() { echo "skip $1: $2"; }
+# check NAME COND-COMMAND... : ok when the command succeeds
+check() { local n=$1; shift; if "$@"; then ok "$n"; else fail "$n" "command failed: $*"; fi; }
+# expect_eq NAME GOT WANT
+expect_eq() { if [ "$2" == "$3" ]; then ok "$1"; else fail "$1" "got '$2', want '$3'"; fi; }
+# expect_match NAME STRING REGEX
+expect_match() { if [[ "$2" =~ $3 ]]; then ok "$1"; else fail "$1" "'${2:0:300}' !~ /$3/"; fi; }
+now_ms() { date +%s%3N; }
+# json_get FILE KEY : top-level scalar from a one-line JSON object (test-side,
+# independent of our C code); python3 does the parsing.
+json_get() { python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    d=d.get(k) if isinstance(d,dict) else None
+print("null" if d is None else (str(d).lower() if isinstance(d,bool) else d))' "$1" "$2"; }

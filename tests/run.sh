@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Test runner. Runs every unit test program, every fuzz harness over its seed
+# corpus, and every end-to-end script, in that order. Each program prints lines
+#   ok NAME | FAIL NAME: why | skip NAME: why
+# A program that exits non-zero without printing FAIL counts as one failure.
+# The last line is "N passed, N failed" (", N skipped" when any were skipped);
+# the exit status is non-zero when anything failed.
+set -u
+BUILD=${1:?usage: run.sh BUILD_DIR}
+BUILD=$(cd "$BUILD" && pwd)
+export BUILD
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+export TOP
+ONLY=${TEST_ONLY:-}
+pass=0 fail=0 skip=0
+failed_names=()
+
+run_one() { # name, command...
+	local name=$1; shift
+	local out rc
+	out=$(mktemp)
+	"$@" >"$out" 2>"$out.err"
+	rc=$?
+	local p f s
+	p=$(grep -c '^ok ' "$out")
+	f=$(grep -c '^FAIL ' "$out")
+	s=$(grep -c '^skip ' "$out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $name: exited $rc without reporting a failure" >>"$out"
+		f=1
+	fi
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	if [ "$f" -gt 0 ]; then
+		grep -E '^(FAIL|skip) ' "$out" | sed "s|^|  [$name] |"
+		echo "  [$name] --- stderr (last 30 lines) ---"
+		tail -n 30 "$out.err" | sed "s|^|  [$name] |"
+		failed_names+=("$name")
+	fi
+	[ -n "${VERBOSE:-}" ] && sed "s|^|  [$name] |" "$out"
+	printf '%-34s %3d ok %3d failed %3d skipped\n' "$name" "$p" "$f" "$s"
+	rm -f "$out" "$out.err"
+}
+
+want() { [ -z "$ONLY" ] || [[ "$1" == *"$ONLY"* ]]; }
+
+for t in "$BUILD"/tests/*; do
+	[ -x "$t" ] || continue
+	n=unit/$(basename "$t"); want "$n" && run_one "$n" "$t"
+done
+for f in "$BUILD"/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	b=$(basename "$f")
+	n=fuzz-replay/$b; want "$n" && run_one "$n" "$f" "$TOP/tests/fuzz/corpus/${b#fuzz_}"
+done
+for s in "$TOP"/tests/e2e/*.sh; do
+	[ -f "$s" ] || continue
+	n=e2e/$(basename "$s" .sh); want "$n" && run_one "$n" bash "$s"
+done
+
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
