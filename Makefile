@@ -16,13 +16,13 @@ CPPFLAGS += -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread
 
 ifeq ($(SANITIZE),1)
-BUILD    := build/asan
+BUILD    ?= build/asan
 OPT      := -O1
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CPPFLAGS += -U_FORTIFY_SOURCE
 LDFLAGS  += -fsanitize=address,undefined
 else
-BUILD    := build/release
+BUILD    ?= build/release
 endif
 
 EX_SRC   := $(wildcard executor/*.c)
@@ -42,7 +42,7 @@ FZ_EX    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz
 FZ_RN    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_runner_*.c))
 
 BINS     := $(BUILD)/remote-executor
-ifneq ($(RN_SRC),)
+ifneq ($(wildcard runner/main.c),)
 BINS     += $(BUILD)/webhook-runner
 endif
 
