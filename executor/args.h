@@ -1,0 +1,32 @@
+/*
+ * args.c — remote-executor's command line. Owns option parsing and
+ * validation, the destination syntax (user@host[:port], user@[v6]:port) and
+ * the --help text. Bad arguments produce one line in ERR and -EINVAL; the
+ * caller exits 2 (never 255, which means "the remote run failed").
+ */
+#ifndef ARGS_H
+#define ARGS_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct args {
+	char *user, *host;               /* owned */
+	int port;
+	const char *identity;            /* NULL: --agent or the default keys */
+	char *known_hosts;               /* owned */
+	int64_t connect_timeout_ms;      /* TCP connect */
+	int64_t handshake_timeout_ms;    /* SSH handshake + host key + auth */
+	int64_t timeout_ms;              /* whole run; 0 = none */
+	int keepalive_s, keepalive_max;  /* 0 s = off */
+	uint64_t max_output;             /* bytes relayed to stdout+stderr; 0 = unlimited */
+	int status_fd;                   /* -1: none */
+	const char *passphrase_env;      /* name of the env var holding the passphrase */
+	int agent;
+	char *command;                   /* owned: the words after -- joined by spaces */
+};
+
+/* 0 ready to run; 1 when --help/--version was printed (exit 0);
+ * -EINVAL with a one-line ERR. */
+int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen);
+void args_clear(struct args *a);
+#endif

@@ -1,0 +1,573 @@
+/*
+ * session.c — one SSH run over libssh2 (contract in session.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+
+#include "knownhosts.h"
+#include "net.h"
+#include "session.h"
+
+#define EXIT_LOCAL 255
+#define CLOSE_GRACE_MS 2000
+
+struct sess {
+	const struct args *a;
+	struct status *st;
+	volatile sig_atomic_t *stop;
+	int fd;
+	LIBSSH2_SESSION *ssh;
+	LIBSSH2_CHANNEL *ch;
+	int64_t deadline;  /* overall, 0 = none */
+	int64_t last_rx;   /* when the peer last sent us anything */
+	int out_closed[2]; /* our stdout/stderr went away */
+};
+
+static int64_t min_deadline(int64_t a, int64_t b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+/* Counts the time of every byte from the peer, for dead-peer detection. */
+static LIBSSH2_RECV_FUNC(rx_cb)
+{
+	struct sess *s = *abstract;
+	ssize_t n = recv(socket, buffer, length, flags);
+
+	if (n < 0)
+		return -errno;
+	if (n > 0)
+		s->last_rx = status_now_ms();
+	return n;
+}
+
+/* Wait until libssh2's socket is ready in the direction it blocked on, at
+ * most until DEADLINE (0: none) and at most CAP_MS. 0 when it may be retried,
+ * -ETIMEDOUT at the deadline, -EINTR when asked to stop. */
+static int wait_io(struct sess *s, int64_t deadline, int cap_ms)
+{
+	struct pollfd p = { .fd = s->fd };
+	int dir = libssh2_session_block_directions(s->ssh), ms = cap_ms;
+
+	if (*s->stop)
+		return -EINTR;
+	if (deadline) {
+		int64_t left = deadline - status_now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (left < ms)
+			ms = (int)left;
+	}
+	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
+		p.events |= POLLIN;
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		p.events |= POLLOUT;
+	if (!p.events)
+		p.events = POLLIN;
+	if (poll(&p, 1, ms) < 0 && errno != EINTR)
+		return -errno;
+	return *s->stop ? -EINTR : 0;
+}
+
+static const char *ssh_errmsg(struct sess *s)
+{
+	char *msg = NULL;
+
+	libssh2_session_last_error(s->ssh, &msg, NULL, 0);
+	return msg && *msg ? msg : "unknown libssh2 error";
+}
+
+/* A failed wait during phase work: the stop signal, the overall timeout, or
+ * the phase's own timeout (reported as PHASE_TIMEOUT). */
+static void fail_wait(struct sess *s, int w, enum status_error phase_timeout, const char *what)
+{
+	if (w == -EINTR)
+		status_fail(s->st, STATUS_ETERMINATED, "terminated by signal during %s", what);
+	else if (w == -ETIMEDOUT && s->deadline && status_now_ms() >= s->deadline)
+		status_fail(s->st, STATUS_ETIMEOUT, "run timed out during %s", what);
+	else if (w == -ETIMEDOUT)
+		status_fail(s->st, phase_timeout, "%s timed out", what);
+	else
+		status_fail(s->st, STATUS_EIO, "%s: %s", what, strerror(-w));
+}
+
+static int do_connect(struct sess *s)
+{
+	int64_t dl = min_deadline(status_now_ms() + s->a->connect_timeout_ms, s->deadline);
+	int fd;
+
+	status_phase(s->st, PH_CONNECT);
+	fd = net_connect(s->a->host, s->a->port, dl);
+	if (fd >= 0) {
+		s->fd = fd;
+		return 0;
+	}
+	if (fd == -ENOENT)
+		status_fail(s->st, STATUS_ERESOLVE, "cannot resolve %s", s->a->host);
+	else if (fd == -ECONNREFUSED)
+		status_fail(s->st, STATUS_ECONNREFUSED, "connection to %s port %d refused",
+		    s->a->host, s->a->port);
+	else if (fd == -EINTR && *s->stop)
+		status_fail(s->st, STATUS_ETERMINATED, "terminated by signal during connect");
+	else if (fd == -ETIMEDOUT && s->deadline && status_now_ms() >= s->deadline)
+		status_fail(s->st, STATUS_ETIMEOUT, "run timed out during connect");
+	else if (fd == -ETIMEDOUT)
+		status_fail(s->st, STATUS_ECONNTIMEOUT, "connect to %s port %d timed out",
+		    s->a->host, s->a->port);
+	else
+		status_fail(s->st, STATUS_ECONNECT, "connect to %s port %d: %s", s->a->host,
+		    s->a->port, strerror(-fd));
+	return -1;
+}
+
+static int do_handshake(struct sess *s, const struct kh_file *kh, int64_t dl)
+{
+	char algs[256];
+	int rc, w = 0;
+
+	status_phase(s->st, PH_HANDSHAKE);
+	if (!(s->ssh = libssh2_session_init_ex(NULL, NULL, NULL, s))) {
+		status_fail(s->st, STATUS_EINTERNAL, "libssh2_session_init failed");
+		return -1;
+	}
+	libssh2_session_set_blocking(s->ssh, 0);
+	libssh2_session_callback_set(s->ssh, LIBSSH2_CALLBACK_RECV, (void *)rx_cb);
+	/* Ask for a host key type we can check, as OpenSSH does. */
+	kh_known_algs(kh, s->a->host, s->a->port, algs, sizeof algs);
+	if (algs[0] && libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY, algs) != 0)
+		libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY, NULL);
+	while ((rc = libssh2_session_handshake(s->ssh, s->fd)) == LIBSSH2_ERROR_EAGAIN)
+		if ((w = wait_io(s, dl, 1000)) < 0)
+			break;
+	if (w < 0) {
+		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "SSH handshake");
+		return -1;
+	}
+	if (rc != 0) {
+		if (rc == LIBSSH2_ERROR_TIMEOUT)
+			status_fail(s->st, STATUS_EHANDSHAKETIMEOUT, "SSH handshake timed out");
+		else
+			status_fail(s->st, STATUS_EHANDSHAKE, "SSH handshake failed: %s", ssh_errmsg(s));
+		return -1;
+	}
+	return 0;
+}
+
+static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
+{
+	const unsigned char *blob;
+	size_t len = 0;
+	int type = 0;
+	char name[300];
+	const char *label;
+
+	status_phase(s->st, PH_HOSTKEY);
+	blob = (const unsigned char *)libssh2_session_hostkey(s->ssh, &len, &type);
+	if (!blob || !len) {
+		status_fail(s->st, STATUS_EHANDSHAKE, "server sent no host key");
+		return -1;
+	}
+	kh_blob_type(blob, len, s->st->hostkey_type, sizeof s->st->hostkey_type);
+	kh_fingerprint(blob, len, s->st->hostkey, sizeof s->st->hostkey);
+	label = kh_type_label(s->st->hostkey_type);
+	if (s->a->port == 22)
+		snprintf(name, sizeof name, "%s", s->a->host);
+	else
+		snprintf(name, sizeof name, "[%s]:%d", s->a->host, s->a->port);
+	switch (kh_check(kh, s->a->host, s->a->port, blob, len)) {
+	case KH_MATCH:
+		return 0;
+	case KH_REVOKED:
+		fprintf(stderr, "remote-executor: %s key for %s is marked as revoked in %s.\n"
+		    "The %s key fingerprint is %s.\nHost key verification failed.\n",
+		    label, name, s->a->known_hosts, label, s->st->hostkey);
+		status_fail(s->st, STATUS_EHOSTREVOKED, "%s host key for %s is revoked", label, name);
+		return -1;
+	case KH_CHANGED:
+		fprintf(stderr,
+		    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+		    "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n"
+		    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+		    "The fingerprint for the %s key sent by the remote host is\n%s.\n"
+		    "The known key for %s in %s differs. Nothing was run.\n"
+		    "Host key verification failed.\n",
+		    label, s->st->hostkey, name, s->a->known_hosts);
+		status_fail(s->st, STATUS_EHOSTCHANGED, "%s host key for %s has changed", label, name);
+		return -1;
+	case KH_UNKNOWN:
+	default:
+		fprintf(stderr, "remote-executor: no %s host key is known for %s in %s%s.\n"
+		    "%s key fingerprint is %s.\nHost key verification failed.\n",
+		    label, name, s->a->known_hosts, kh_missing ? " (no such file)" : "",
+		    label, s->st->hostkey);
+		status_fail(s->st, STATUS_EHOSTUNKNOWN, "no %s host key known for %s", label, name);
+		return -1;
+	}
+}
+
+/* Try one private key file. 0 authenticated, 1 refused by the server, -1
+ * failed (status set). */
+static int auth_file(struct sess *s, const char *path, const char *pass, int64_t dl)
+{
+	const char *user = s->a->user;
+	int rc, w = 0, fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		status_fail(s->st, STATUS_EIDENTITY, "cannot read identity %s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	while ((rc = libssh2_userauth_publickey_fromfile_ex(s->ssh, user, (unsigned)strlen(user),
+		    NULL, path, pass)) == LIBSSH2_ERROR_EAGAIN)
+		if ((w = wait_io(s, dl, 1000)) < 0)
+			break;
+	if (w < 0) {
+		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	if (rc == LIBSSH2_ERROR_FILE) {
+		status_fail(s->st, STATUS_EIDENTITY, "cannot load private key %s: %s", path,
+		    pass ? "wrong passphrase or unsupported key format"
+			 : "unsupported key format, or it needs a passphrase (--passphrase-env)");
+		return -1;
+	}
+	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
+		return 1;
+	status_fail(s->st, STATUS_EAUTH, "authentication with %s failed: %s", path, ssh_errmsg(s));
+	return -1;
+}
+
+/* Try every identity ssh-agent holds. 0, 1 (none accepted) or -1. */
+static int auth_agent(struct sess *s, int64_t dl)
+{
+	LIBSSH2_AGENT *ag = libssh2_agent_init(s->ssh);
+	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
+	int rc = 1, r, w;
+
+	if (!ag || libssh2_agent_connect(ag) != 0 || libssh2_agent_list_identities(ag) != 0) {
+		status_fail(s->st, STATUS_EIDENTITY, "cannot use ssh-agent (is SSH_AUTH_SOCK set?)");
+		rc = -1;
+		goto out;
+	}
+	while (libssh2_agent_get_identity(ag, &id, prev) == 0) {
+		w = 0;
+		while ((r = libssh2_agent_userauth(ag, s->a->user, id)) == LIBSSH2_ERROR_EAGAIN)
+			if ((w = wait_io(s, dl, 1000)) < 0)
+				break;
+		if (w < 0) {
+			fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
+			rc = -1;
+			goto out;
+		}
+		if (r == 0) {
+			rc = 0;
+			goto out;
+		}
+		prev = id;
+	}
+out:
+	if (ag) {
+		libssh2_agent_disconnect(ag);
+		libssh2_agent_free(ag);
+	}
+	return rc;
+}
+
+static int do_auth(struct sess *s, int64_t dl)
+{
+	static const char *const defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
+	const char *user = s->a->user;
+	char *methods, *pass = NULL, path[4096];
+	int rc = -1, r = 1, w = 0, tried = 0;
+	size_t i;
+
+	status_phase(s->st, PH_AUTH);
+	while (!(methods = libssh2_userauth_list(s->ssh, user, (unsigned)strlen(user))) &&
+	    libssh2_session_last_errno(s->ssh) == LIBSSH2_ERROR_EAGAIN)
+		if ((w = wait_io(s, dl, 1000)) < 0)
+			break;
+	if (w < 0) {
+		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
+		goto out;
+	}
+	if (!methods) {
+		if (libssh2_userauth_authenticated(s->ssh))
+			return 0; /* the server accepted "none" */
+		status_fail(s->st, STATUS_EAUTH, "authentication failed: %s", ssh_errmsg(s));
+		goto out;
+	}
+	if (!strstr(methods, "publickey")) {
+		status_fail(s->st, STATUS_EAUTH, "server offers no publickey authentication (%s)", methods);
+		goto out;
+	}
+	if (s->a->passphrase_env) {
+		char *env = getenv(s->a->passphrase_env);
+		if (!env) {
+			status_fail(s->st, STATUS_EIDENTITY, "passphrase variable %s is not set",
+			    s->a->passphrase_env);
+			goto out;
+		}
+		pass = strdup(env);
+		explicit_bzero(env, strlen(env));
+		unsetenv(s->a->passphrase_env);
+		if (!pass) {
+			status_fail(s->st, STATUS_EINTERNAL, "out of memory");
+			goto out;
+		}
+	}
+	if (s->a->agent) {
+		tried++;
+		if ((r = auth_agent(s, dl)) <= 0)
+			goto done;
+	}
+	if (s->a->identity) {
+		tried++;
+		r = auth_file(s, s->a->identity, pass, dl);
+	} else if (!s->a->agent) {
+		const char *home = getenv("HOME");
+		for (i = 0; i < sizeof defaults / sizeof defaults[0] && r == 1; i++) {
+			snprintf(path, sizeof path, "%s/.ssh/%s", home ? home : "", defaults[i]);
+			if (access(path, R_OK) != 0)
+				continue;
+			tried++;
+			r = auth_file(s, path, pass, dl);
+		}
+	}
+done:
+	if (r == 0) {
+		rc = 0;
+	} else if (r == 1) {
+		if (tried)
+			status_fail(s->st, STATUS_EAUTH, "server refused every key for %s@%s",
+			    user, s->a->host);
+		else
+			status_fail(s->st, STATUS_EIDENTITY, "no identity: give -i FILE or --agent");
+	}
+out:
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		free(pass);
+	}
+	return rc;
+}
+
+/* Write all of BUF to FD (which may be non-blocking); on a closed reader the
+ * stream is marked closed and the rest is dropped. */
+static void relay(struct sess *s, int which, const char *buf, size_t n)
+{
+	int fd = which ? STDERR_FILENO : STDOUT_FILENO;
+	uint64_t *count = which ? &s->st->bytes_err : &s->st->bytes_out;
+	uint64_t total = s->st->bytes_out + s->st->bytes_err;
+	size_t off = 0;
+
+	*count += n;
+	if (s->a->max_output) {
+		if (total >= s->a->max_output) {
+			s->st->truncated = 1;
+			return;
+		}
+		if (total + n > s->a->max_output) {
+			n = (size_t)(s->a->max_output - total);
+			s->st->truncated = 1;
+		}
+	}
+	while (off < n && !s->out_closed[which]) {
+		ssize_t k = write(fd, buf + off, n - off);
+		if (k > 0) {
+			off += (size_t)k;
+		} else if (k < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			poll(&p, 1, 1000);
+		} else if (k < 0 && errno == EINTR) {
+			if (*s->stop)
+				return;
+		} else {
+			s->out_closed[which] = 1;
+		}
+	}
+}
+
+/* Relay both streams until EOF. 0, or -1 with the status set. */
+static int stream(struct sess *s)
+{
+	static char buf[32768];
+	const int ka = s->a->keepalive_s;
+	const int64_t dead_ms = (int64_t)ka * s->a->keepalive_max * 1000;
+	int which, w;
+
+	if (ka)
+		libssh2_keepalive_config(s->ssh, 1, (unsigned)ka);
+	s->last_rx = status_now_ms();
+	for (;;) {
+		int progressed = 0, secs_to_next;
+
+		if (*s->stop) {
+			status_fail(s->st, STATUS_ETERMINATED, "terminated by signal while the command ran");
+			return -1;
+		}
+		if (s->deadline && status_now_ms() >= s->deadline) {
+			status_fail(s->st, STATUS_ETIMEOUT, "command timed out after %lld ms",
+			    (long long)s->a->timeout_ms);
+			return -1;
+		}
+		for (which = 0; which < 2; which++) {
+			ssize_t n = libssh2_channel_read_ex(s->ch, which ? SSH_EXTENDED_DATA_STDERR : 0,
+			    buf, sizeof buf);
+			if (n > 0) {
+				relay(s, which, buf, (size_t)n);
+				progressed = 1;
+			} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
+				status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
+				    ssh_errmsg(s));
+				return -1;
+			}
+		}
+		if (progressed)
+			continue;
+		if (libssh2_channel_eof(s->ch))
+			return 0;
+		if (ka) {
+			if (libssh2_keepalive_send(s->ssh, &secs_to_next) != 0 &&
+			    libssh2_session_last_errno(s->ssh) != LIBSSH2_ERROR_EAGAIN) {
+				status_fail(s->st, STATUS_EIO, "connection lost: %s", ssh_errmsg(s));
+				return -1;
+			}
+			if (status_now_ms() - s->last_rx > dead_ms) {
+				status_fail(s->st, STATUS_EKEEPALIVE,
+				    "no answer from %s for %lld s (keepalive)", s->a->host,
+				    (long long)dead_ms / 1000);
+				return -1;
+			}
+		}
+		/* Wake at least once a second for the keepalive and deadline checks. */
+		if ((w = wait_io(s, s->deadline, 1000)) < 0 && w != -ETIMEDOUT && w != -EINTR) {
+			status_fail(s->st, STATUS_EIO, "poll: %s", strerror(-w));
+			return -1;
+		}
+	}
+}
+
+static int do_exec(struct sess *s)
+{
+	int rc, w = 0;
+	char *sig = NULL;
+	size_t siglen = 0;
+
+	status_phase(s->st, PH_EXEC);
+	while (!(s->ch = libssh2_channel_open_session(s->ssh)) &&
+	    libssh2_session_last_errno(s->ssh) == LIBSSH2_ERROR_EAGAIN)
+		if ((w = wait_io(s, s->deadline, 1000)) < 0)
+			break;
+	if (!s->ch) {
+		if (w < 0)
+			fail_wait(s, w, STATUS_ETIMEOUT, "channel open");
+		else
+			status_fail(s->st, STATUS_EEXEC, "cannot open a session channel: %s", ssh_errmsg(s));
+		return -1;
+	}
+	while ((rc = libssh2_channel_exec(s->ch, s->a->command)) == LIBSSH2_ERROR_EAGAIN)
+		if ((w = wait_io(s, s->deadline, 1000)) < 0)
+			break;
+	if (w < 0) {
+		fail_wait(s, w, STATUS_ETIMEOUT, "exec");
+		return -1;
+	}
+	if (rc != 0) {
+		status_fail(s->st, STATUS_EEXEC, "exec request refused: %s", ssh_errmsg(s));
+		return -1;
+	}
+	/* The command reads an empty stdin, as with ssh -n. */
+	while (libssh2_channel_send_eof(s->ch) == LIBSSH2_ERROR_EAGAIN)
+		if (wait_io(s, s->deadline, 1000) < 0)
+			break;
+	if (stream(s) != 0)
+		return -1;
+	{
+		int64_t dl = min_deadline(status_now_ms() + CLOSE_GRACE_MS, s->deadline);
+		while ((rc = libssh2_channel_close(s->ch)) == LIBSSH2_ERROR_EAGAIN)
+			if ((w = wait_io(s, dl, 1000)) < 0)
+				break;
+		while (rc == 0 && (rc = libssh2_channel_wait_closed(s->ch)) == LIBSSH2_ERROR_EAGAIN)
+			if ((w = wait_io(s, dl, 1000)) < 0)
+				break;
+	}
+	if (libssh2_channel_get_exit_signal(s->ch, &sig, &siglen, NULL, NULL, NULL, NULL) == 0 && sig) {
+		snprintf(s->st->signal, sizeof s->st->signal, "%.*s", (int)siglen, sig);
+		libssh2_free(s->ssh, sig);
+	} else {
+		s->st->has_exit = 1;
+		s->st->exit_code = libssh2_channel_get_exit_status(s->ch);
+	}
+	status_phase(s->st, PH_DONE);
+	return 0;
+}
+
+/* Close what is open, politely but within a bounded time. */
+static void teardown(struct sess *s)
+{
+	int64_t dl = status_now_ms() + CLOSE_GRACE_MS / 2;
+
+	if (s->ch) {
+		while (libssh2_channel_free(s->ch) == LIBSSH2_ERROR_EAGAIN)
+			if (wait_io(s, dl, 200) < 0)
+				break;
+		s->ch = NULL;
+	}
+	if (s->ssh) {
+		while (libssh2_session_disconnect(s->ssh, "done") == LIBSSH2_ERROR_EAGAIN)
+			if (wait_io(s, dl, 200) < 0)
+				break;
+		libssh2_session_free(s->ssh);
+		s->ssh = NULL;
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+int sess_run(const struct args *a, struct status *st, volatile sig_atomic_t *stop)
+{
+	struct sess s = { .a = a, .st = st, .stop = stop, .fd = -1 };
+	struct kh_file *kh = NULL;
+	int64_t hs_dl;
+	int rc, kh_missing = 0;
+
+	if (a->timeout_ms)
+		s.deadline = st->t_start + a->timeout_ms;
+	rc = kh_load(a->known_hosts, &kh, NULL);
+	if (rc == -ENOENT) {
+		kh_missing = 1;
+	} else if (rc < 0) {
+		status_fail(st, STATUS_EKNOWNHOSTS, "cannot read known_hosts %s: %s", a->known_hosts,
+		    rc == -EFBIG ? "file too large" : strerror(-rc));
+		goto out;
+	}
+	if (do_connect(&s) != 0)
+		goto out;
+	hs_dl = min_deadline(status_now_ms() + a->handshake_timeout_ms, s.deadline);
+	if (do_handshake(&s, kh, hs_dl) != 0 || do_hostkey(&s, kh, kh_missing) != 0 ||
+	    do_auth(&s, hs_dl) != 0 || do_exec(&s) != 0)
+		goto out;
+out:
+	teardown(&s);
+	kh_free(kh);
+	st->t_end = status_now_ms();
+	if (st->error != STATUS_OK || !st->has_exit)
+		return EXIT_LOCAL;
+	return st->exit_code;
+}

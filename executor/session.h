@@ -1,0 +1,24 @@
+/*
+ * session.c — one SSH run, start to finish: connect, handshake, strict host
+ * key check, public key auth, exec, relay, exit status. Owns the libssh2
+ * session (non-blocking throughout, every wait bounded by the phase's
+ * deadline), the socket, the identity's passphrase (wiped after use) and the
+ * relay of the remote streams to our stdout and stderr.
+ *
+ * Deadlines: connect <= --connect-timeout; handshake, host key and auth
+ * together <= --handshake-timeout; everything <= --timeout when set. While
+ * the command runs, a keepalive goes out every --keepalive seconds and the
+ * peer is declared dead when nothing at all was received for
+ * keepalive * keepalive-max seconds.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+#include <signal.h>
+#include "args.h"
+#include "status.h"
+
+/* Run A's command. Fills ST as it goes (never leaves error unset on failure)
+ * and returns the process exit status: the remote status, or 255. STOP
+ * becomes non-zero when a termination signal arrives. */
+int sess_run(const struct args *a, struct status *st, volatile sig_atomic_t *stop);
+#endif
