@@ -11,7 +11,7 @@ PKGS     := libssh2 openssl libjwt libcjson sqlite3
 OPT      ?= -O2
 CFLAGS   += $(OPT) -g -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
             -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
-            -fstack-protector-strong -D_FORTIFY_SOURCE=2
+            -fstack-protector-strong
 CPPFLAGS += -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread
 
@@ -19,10 +19,10 @@ ifeq ($(SANITIZE),1)
 BUILD    ?= build/asan
 OPT      := -O1
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-CPPFLAGS += -U_FORTIFY_SOURCE
 LDFLAGS  += -fsanitize=address,undefined
 else
 BUILD    ?= build/release
+CPPFLAGS += -D_FORTIFY_SOURCE=2
 endif
 
 EX_SRC   := $(wildcard executor/*.c)
@@ -54,24 +54,31 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/remote-executor: $(EX_OBJ)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/webhook-runner: $(RN_OBJ)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/executor_%: $(BUILD)/tests/unit/executor_%.o $(EX_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/runner_%: $(BUILD)/tests/unit/runner_%.o $(RN_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fuzz/fuzz_executor_%: $(BUILD)/tests/fuzz/fuzz_executor_%.o $(BUILD)/tests/fuzz/replay.o $(EX_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fuzz/fuzz_runner_%: $(BUILD)/tests/fuzz/fuzz_runner_%.o $(BUILD)/tests/fuzz/replay.o $(RN_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 deps:
