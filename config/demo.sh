@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `make run`: the demo service. Starts a throwaway OpenSSH sshd on loopback
+# (tests/sshd.sh: fresh host and user keys, a /bin/sh test user when root),
+# writes secrets and a config under .run/demo/, and runs webhook-runner on
+# port 8080 (PORT=… to change) in the foreground. Ctrl-C stops both.
+# In another terminal, send a signed request:
+#   ./build/release/webhook-runner sign --config .run/demo/config.json --hook demo \
+#       config/demo-payload.json > .run/demo/headers.txt
+#   curl -H @.run/demo/headers.txt --data-binary @config/demo-payload.json \
+#       http://127.0.0.1:8080/hooks/demo
+set -euo pipefail
+BUILD=$(cd "${1:-build/release}" && pwd)
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+PORT=${PORT:-8080}
+export BUILD TOP
+cd "$TOP"
+command -v /usr/sbin/sshd >/dev/null || { echo "demo: sshd missing; run 'make deps' first" >&2; exit 1; }
+# shellcheck source=../tests/lib.sh
+source tests/lib.sh
+# shellcheck source=../tests/sshd.sh
+source tests/sshd.sh
+sshd_start
+
+D=$TOP/.run/demo
+mkdir -p "$D"
+chmod 700 "$D"
+umask 077
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/hookdeck.secret"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/jwt.secret"
+cp "$KEY_ED25519" "$D/id_ed25519"
+cp "$KNOWN_HOSTS" "$D/known_hosts"
+cat >"$D/config.json" <<JSON
+{
+  "server": { "listen": "127.0.0.1:$PORT", "threads": 16 },
+  "store": { "path": "$D/webhook-runner.db" },
+  "executor": { "path": "$BUILD/remote-executor", "max_jobs": 4 },
+  "log": { "level": "info", "format": "text" },
+  "hooks": [
+    {
+      "id": "demo",
+      "signature": { "scheme": "hookdeck", "secrets": ["file:$D/hookdeck.secret"] },
+      "jwt": { "algorithms": ["HS256"], "key": "file:$D/jwt.secret",
+               "issuer": "demo-issuer", "audience": "webhook-runner" },
+      "job": {
+        "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT",
+        "identity": "$D/id_ed25519",
+        "known_hosts": "$D/known_hosts",
+        "command": "echo \"deploying {{ref}} of {{repo}} as \$(id -un) on \$(hostname)\"",
+        "params": {
+          "ref": { "from": "payload", "path": "ref", "pattern": "refs/heads/[A-Za-z0-9._/-]{1,100}" },
+          "repo": { "from": "payload", "path": "repository.full_name", "pattern": "[A-Za-z0-9._-]+/[A-Za-z0-9._-]+" }
+        },
+        "timeout_s": 60,
+        "response_output": true
+      }
+    }
+  ]
+}
+JSON
+"$BUILD/webhook-runner" check-config "$D/config.json"
+cat <<MSG
+
+demo: sshd on 127.0.0.1:$SSHD_PORT (user $SSH_USER), webhook-runner on http://127.0.0.1:$PORT
+demo: send a signed request from another terminal:
+  ./build/release/webhook-runner sign --config .run/demo/config.json --hook demo config/demo-payload.json > .run/demo/headers.txt
+  curl -H @.run/demo/headers.txt --data-binary @config/demo-payload.json http://127.0.0.1:$PORT/hooks/demo
+demo: Ctrl-C stops.
+
+MSG
+"$BUILD/webhook-runner" --config "$D/config.json" &
+RUNNER=$!
+at_exit "kill $RUNNER"
+wait "$RUNNER"

@@ -1,0 +1,75 @@
+/*
+ * config.c — the daemon's configuration: one JSON file, read and validated
+ * completely before anything starts (a bad file never half-starts). Owns
+ * parsing (cJSON), defaults, strict validation with errors that name the
+ * field (`hooks[0].jwt.algorithms: unknown algorithm "HS257"`), resolving
+ * secret references (env:NAME, file:PATH, cred:NAME from
+ * $CREDENTIALS_DIRECTORY; a literal secret is an error), and compiling each
+ * hook's verifiers and command template. Unknown fields are errors, so a
+ * typo is caught instead of silently ignored. Relative paths are taken from
+ * the config file's directory. See config/README.md for every field.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "template.h"
+#include "verify_hmac.h"
+#include "verify_jwt.h"
+
+enum cfg_token_from { TOKEN_BEARER = 0, TOKEN_HEADER, TOKEN_QUERY };
+
+struct cfg_hook {
+	char *id;
+	enum vhmac_scheme scheme;
+	struct vhmac_secret *secrets;
+	size_t nsecrets;
+	int tolerance_s;
+	int has_jwt;
+	struct vjwt_policy jwt;
+	enum cfg_token_from token_from;
+	char *token_name;           /* header or query parameter name */
+	char **idem_headers;
+	size_t nidem;
+	/* job */
+	char *destination;          /* user@host:port, as given to remote-executor */
+	char *dest_key;             /* host:port, for the per-destination cap */
+	char *identity, *known_hosts;
+	char *passphrase;           /* resolved, or NULL */
+	struct tmpl *tmpl;
+	int64_t timeout_ms, connect_timeout_ms, handshake_timeout_ms;
+	size_t max_output_bytes, output_tail_bytes;
+	int response_output;        /* include the output tail in the answer */
+};
+
+struct config {
+	char *path;
+	char *listen_host;
+	int port;
+	char *tls_cert, *tls_key;
+	size_t max_body_bytes;
+	int request_timeout_ms;
+	int threads;
+	char *store_path;
+	int retention_days;
+	char *executor_path;
+	int max_jobs, max_per_destination;
+	enum log_level log_level;
+	enum log_format log_format;
+	struct cfg_hook *hooks;
+	size_t nhooks;
+};
+
+/* Load and validate PATH. On error returns -EINVAL (or -errno for an
+ * unreadable file) with a one-line message in ERR naming the field. */
+int config_load(const char *path, struct config **out, char *err, size_t errlen);
+void config_free(struct config *c);
+const struct cfg_hook *config_hook(const struct config *c, const char *id);
+
+/* Resolve a secret reference (env:, file:, cred:) into a malloc'ed string.
+ * -EINVAL for a literal or malformed reference, -ENOENT when the variable
+ * or file is missing; ERR says which. */
+int config_secret(const char *ref, char **out, char *err, size_t errlen);
+#endif

@@ -1,0 +1,430 @@
+/*
+ * jobs.c — concurrency caps, and one job run through remote-executor
+ * (contract in jobs.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "jobs.h"
+
+#define STATUS_MAX 4096
+#define KILL_GRACE_MS 2000
+#define DEADLINE_SLACK_MS 5000 /* the executor enforces --timeout itself first */
+
+struct dest_count {
+	char *dest;
+	int n;
+};
+
+struct jobs {
+	pthread_mutex_t mu;
+	int max, per_dest, running;
+	struct dest_count *d;
+	size_t nd;
+};
+
+int jobs_new(int max_jobs, int max_per_destination, struct jobs **out)
+{
+	struct jobs *j = calloc(1, sizeof *j);
+
+	if (!j)
+		return -ENOMEM;
+	if (!(j->d = calloc((size_t)max_jobs, sizeof *j->d))) {
+		free(j);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&j->mu, NULL);
+	j->max = max_jobs;
+	j->per_dest = max_per_destination;
+	*out = j;
+	return 0;
+}
+
+void jobs_free(struct jobs *j)
+{
+	size_t i;
+
+	if (!j)
+		return;
+	for (i = 0; i < j->nd; i++)
+		free(j->d[i].dest);
+	free(j->d);
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+}
+
+int jobs_acquire(struct jobs *j, const char *dest)
+{
+	size_t i;
+	int rc = -EBUSY;
+
+	pthread_mutex_lock(&j->mu);
+	if (j->running >= j->max)
+		goto out;
+	for (i = 0; i < j->nd; i++)
+		if (!strcmp(j->d[i].dest, dest))
+			break;
+	if (i < j->nd && j->d[i].n >= j->per_dest)
+		goto out;
+	if (i == j->nd) {
+		/* nd <= running < max: there is room in the array. */
+		if (!(j->d[i].dest = strdup(dest))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		j->d[i].n = 0;
+		j->nd++;
+	}
+	j->d[i].n++;
+	j->running++;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&j->mu);
+	return rc;
+}
+
+void jobs_release(struct jobs *j, const char *dest)
+{
+	size_t i;
+
+	pthread_mutex_lock(&j->mu);
+	for (i = 0; i < j->nd; i++)
+		if (!strcmp(j->d[i].dest, dest))
+			break;
+	if (i < j->nd) {
+		j->running--;
+		if (--j->d[i].n == 0) {
+			free(j->d[i].dest);
+			j->d[i] = j->d[--j->nd];
+		}
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+int jobs_running(struct jobs *j)
+{
+	int n;
+
+	pthread_mutex_lock(&j->mu);
+	n = j->running;
+	pthread_mutex_unlock(&j->mu);
+	return n;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Keeps the last CAP bytes written. */
+struct ring {
+	char *b;
+	size_t cap, pos, total;
+};
+
+static void ring_put(struct ring *r, const char *p, size_t n)
+{
+	r->total += n;
+	if (!r->cap)
+		return;
+	if (n >= r->cap) {
+		memcpy(r->b, p + n - r->cap, r->cap);
+		r->pos = 0;
+		return;
+	}
+	while (n) {
+		size_t k = r->cap - r->pos < n ? r->cap - r->pos : n;
+		memcpy(r->b + r->pos, p, k);
+		r->pos = (r->pos + k) % r->cap;
+		p += k;
+		n -= k;
+	}
+}
+
+/* The ring's content in order, NUL-terminated, malloc'ed. */
+static char *ring_take(struct ring *r, size_t *len)
+{
+	size_t n = r->total < r->cap ? r->total : r->cap;
+	char *s = malloc(n + 1);
+
+	if (!s)
+		return NULL;
+	if (r->total < r->cap) {
+		memcpy(s, r->b, n);
+	} else {
+		memcpy(s, r->b + r->pos, r->cap - r->pos);
+		memcpy(s + r->cap - r->pos, r->b, r->pos);
+	}
+	s[n] = '\0';
+	*len = n;
+	return s;
+}
+
+static void copy_str(const cJSON *o, const char *name, char *dst, size_t len)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (cJSON_IsString(v))
+		snprintf(dst, len, "%s", v->valuestring);
+}
+
+static void parse_status(const char *line, struct job_result *r)
+{
+	cJSON *o = cJSON_Parse(line);
+	const cJSON *v;
+
+	if (!cJSON_IsObject(o))
+		goto out;
+	r->has_status = 1;
+	copy_str(o, "phase", r->phase, sizeof r->phase);
+	copy_str(o, "error", r->error, sizeof r->error);
+	copy_str(o, "message", r->message, sizeof r->message);
+	copy_str(o, "signal", r->signal, sizeof r->signal);
+	copy_str(o, "hostkey", r->hostkey, sizeof r->hostkey);
+	v = cJSON_GetObjectItemCaseSensitive(o, "exit");
+	if (cJSON_IsNumber(v)) {
+		r->has_exit = 1;
+		r->exit_code = v->valueint;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(o, "bytes_out");
+	r->bytes_out = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+	v = cJSON_GetObjectItemCaseSensitive(o, "bytes_err");
+	r->bytes_err = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+	r->truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "truncated"));
+out:
+	cJSON_Delete(o);
+}
+
+static void fmt_secs(char *buf, size_t len, int64_t ms)
+{
+	snprintf(buf, len, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+}
+
+int jobs_run(const struct job_spec *s, struct job_result *r)
+{
+	int outp[2] = { -1, -1 }, stp[2] = { -1, -1 };
+	char t_conn[24], t_hs[24], t_run[24], maxout[24], *env_pass = NULL, *home = NULL;
+	char status[STATUS_MAX + 1];
+	size_t slen = 0;
+	const char *argv[24], *envp[4];
+	int argc = 0, envc = 0, rc, open_fds = 2, ws = 0;
+	struct ring ring = { 0 };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	pid_t pid = -1;
+	int64_t deadline, kill_at = 0;
+
+	memset(r, 0, sizeof *r);
+	r->started_ms = wall_ms();
+	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(stp, O_CLOEXEC) != 0) {
+		rc = -errno;
+		goto out;
+	}
+	ring.cap = s->tail_bytes;
+	if (ring.cap && !(ring.b = malloc(ring.cap))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	fmt_secs(t_conn, sizeof t_conn, s->connect_timeout_ms);
+	fmt_secs(t_hs, sizeof t_hs, s->handshake_timeout_ms);
+	fmt_secs(t_run, sizeof t_run, s->timeout_ms);
+	snprintf(maxout, sizeof maxout, "%zu", s->max_output_bytes);
+	argv[argc++] = s->executor;
+	argv[argc++] = "--status-fd";
+	argv[argc++] = "3";
+	argv[argc++] = "-i";
+	argv[argc++] = s->identity;
+	argv[argc++] = "-k";
+	argv[argc++] = s->known_hosts;
+	argv[argc++] = "--connect-timeout";
+	argv[argc++] = t_conn;
+	argv[argc++] = "--handshake-timeout";
+	argv[argc++] = t_hs;
+	argv[argc++] = "--timeout";
+	argv[argc++] = t_run;
+	if (s->max_output_bytes) {
+		argv[argc++] = "--max-output";
+		argv[argc++] = maxout;
+	}
+	if (s->passphrase) {
+		argv[argc++] = "--passphrase-env";
+		argv[argc++] = "WR_PASSPHRASE";
+		if (asprintf(&env_pass, "WR_PASSPHRASE=%s", s->passphrase) < 0) {
+			env_pass = NULL;
+			rc = -ENOMEM;
+			goto out;
+		}
+		envp[envc++] = env_pass;
+	}
+	argv[argc++] = s->destination;
+	argv[argc++] = "--";
+	argv[argc++] = s->command;
+	argv[argc] = NULL;
+	envp[envc++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	if (getenv("HOME") && asprintf(&home, "HOME=%s", getenv("HOME")) >= 0)
+		envp[envc++] = home;
+	envp[envc] = NULL;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, outp[1], 2);
+	posix_spawn_file_actions_adddup2(&fa, stp[1], 3);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+	posix_spawnattr_init(&at);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&pid, s->executor, &fa, &at, (char *const *)argv, (char *const *)envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc != 0) {
+		rc = -rc;
+		pid = -1;
+		goto out;
+	}
+	close(outp[1]);
+	close(stp[1]);
+	outp[1] = stp[1] = -1;
+
+	deadline = mono_ms() + s->timeout_ms + s->connect_timeout_ms + DEADLINE_SLACK_MS;
+	while (open_fds > 0) {
+		struct pollfd p[2] = { { .fd = outp[0], .events = POLLIN }, { .fd = stp[0], .events = POLLIN } };
+		int64_t now = mono_ms();
+		char buf[16384];
+		ssize_t n;
+		int i;
+
+		if (!kill_at && now >= deadline) {
+			kill(-pid, SIGTERM);
+			r->killed = 1;
+			kill_at = now + KILL_GRACE_MS;
+		} else if (kill_at && now >= kill_at) {
+			kill(-pid, SIGKILL);
+			kill_at = INT64_MAX;
+		}
+		if (poll(p, 2, 200) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < 2; i++) {
+			int *fd = i ? &stp[0] : &outp[0];
+			if (*fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(*fd, buf, sizeof buf);
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n <= 0) {
+				close(*fd);
+				*fd = -1;
+				open_fds--;
+				continue;
+			}
+			if (i == 0) {
+				ring_put(&ring, buf, (size_t)n);
+			} else if (slen < STATUS_MAX) {
+				size_t k = (size_t)n < STATUS_MAX - slen ? (size_t)n : STATUS_MAX - slen;
+				memcpy(status + slen, buf, k);
+				slen += k;
+			}
+		}
+	}
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	kill(-pid, SIGKILL); /* nothing of the job's group outlives it */
+	r->wait_status = ws;
+	status[slen] = '\0';
+	parse_status(status, r);
+	if (!(r->tail = ring_take(&ring, &r->tail_len))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = 0;
+out:
+	r->finished_ms = wall_ms();
+	if (outp[0] >= 0)
+		close(outp[0]);
+	if (outp[1] >= 0)
+		close(outp[1]);
+	if (stp[0] >= 0)
+		close(stp[0]);
+	if (stp[1] >= 0)
+		close(stp[1]);
+	if (env_pass) {
+		explicit_bzero(env_pass, strlen(env_pass));
+		free(env_pass);
+	}
+	free(home);
+	free(ring.b);
+	return rc;
+}
+
+void jobs_result_clear(struct job_result *r)
+{
+	free(r->tail);
+	memset(r, 0, sizeof *r);
+}
+
+void jobs_outcome(const struct job_result *r, int *http, const char **state, int *retry_after)
+{
+	static const char *const transient[] = { "resolve", "connect_refused", "connect_timeout",
+		"connect", "handshake", "handshake_timeout", "keepalive", "io", NULL };
+	static const char *const config[] = { "hostkey_unknown", "hostkey_changed", "hostkey_revoked",
+		"known_hosts", "identity", "auth", "exec", NULL };
+	const char *const *e;
+
+	*retry_after = 0;
+	*state = "failed";
+	*http = 500;
+	if (r->killed || !strcmp(r->error, "timeout")) {
+		*http = 504;
+		*state = "timeout";
+		return;
+	}
+	if (!r->has_status)
+		return; /* the executor died without a word: 500 */
+	if (!r->error[0]) {
+		if (r->has_exit && r->exit_code == 0) {
+			*http = 200;
+			*state = "succeeded";
+		}
+		return; /* non-zero exit or remote signal: 500 */
+	}
+	for (e = transient; *e; e++)
+		if (!strcmp(r->error, *e)) {
+			*http = 503;
+			*retry_after = 30;
+			return;
+		}
+	for (e = config; *e; e++)
+		if (!strcmp(r->error, *e)) {
+			*http = 502;
+			return;
+		}
+}

@@ -1,0 +1,59 @@
+/*
+ * jobs.c — running a hook's job through remote-executor, and the limits on
+ * how many run at once. Owns: the concurrency caps (global and per
+ * destination, try-acquire: a full cap is answered 429, never queued), the
+ * spawn (posix_spawn with an argv, never a shell; its own process group; a
+ * minimal environment; stdin /dev/null; only descriptors 0-3 passed), the
+ * hard deadline (SIGTERM then SIGKILL to the whole group), capture of the
+ * output tail, reading the executor's JSON status line, and what an outcome
+ * means for HTTP (DESIGN.md's table).
+ *
+ * The runner never reads the SSH key: it passes the identity's path; a key
+ * passphrase, when configured, goes to the executor in its environment.
+ */
+#ifndef JOBS_H
+#define JOBS_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct jobs;
+
+int jobs_new(int max_jobs, int max_per_destination, struct jobs **out);
+void jobs_free(struct jobs *j);
+/* Take a slot for DEST (host:port). 0, or -EBUSY when a cap is full. */
+int jobs_acquire(struct jobs *j, const char *dest);
+void jobs_release(struct jobs *j, const char *dest);
+int jobs_running(struct jobs *j);
+
+struct job_spec {
+	const char *executor;      /* path of remote-executor */
+	const char *destination;   /* user@host:port */
+	const char *identity, *known_hosts;
+	const char *passphrase;    /* or NULL */
+	const char *command;       /* rendered, quoted */
+	int64_t timeout_ms, connect_timeout_ms, handshake_timeout_ms;
+	size_t max_output_bytes, tail_bytes;
+};
+
+struct job_result {
+	int has_status;            /* the executor wrote its status line */
+	char phase[16], error[32], message[256], signal[32], hostkey[64];
+	int has_exit, exit_code;
+	uint64_t bytes_out, bytes_err;
+	int truncated;
+	int killed;                /* the runner's hard deadline had to kill it */
+	int wait_status;
+	int64_t started_ms, finished_ms; /* unix ms */
+	char *tail;                /* last tail_bytes of stdout+stderr, NUL-terminated */
+	size_t tail_len;
+};
+
+/* Run SPEC to completion (blocking). 0 with RES filled, or -errno when the
+ * executor could not be started at all. */
+int jobs_run(const struct job_spec *spec, struct job_result *res);
+void jobs_result_clear(struct job_result *res);
+
+/* What a result means: HTTP status, the stored state ("succeeded", "failed",
+ * "timeout") and a Retry-After in seconds (0: none). */
+void jobs_outcome(const struct job_result *r, int *http_status, const char **state, int *retry_after);
+#endif

@@ -1,0 +1,207 @@
+/*
+ * main.c — webhook-runner's entry point: subcommands (serve, check-config,
+ * sign), start-up (config, store, caps, listener: any failure is fatal and
+ * nothing half-starts), the signal loop, background pruning, shutdown.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "jobs.h"
+#include "log.h"
+#include "server.h"
+#include "sign.h"
+#include "store.h"
+
+#define RUNNER_VERSION "0.1.0"
+#define PRUNE_EVERY_S 3600
+
+static const char usage_text[] =
+"usage: webhook-runner [--config FILE] [options]   serve the hooks of FILE\n"
+"       webhook-runner check-config FILE             validate FILE and exit\n"
+"       webhook-runner sign --config FILE --hook ID PAYLOAD   print request headers\n"
+"Options (override the file):\n"
+"  -c, --config FILE      configuration (default /etc/webhook-runner/config.json)\n"
+"      --host ADDR        listen address (default 0.0.0.0)\n"
+"  -p, --port PORT        listen port (default 8080)\n"
+"      --tls-cert FILE    serve HTTPS with this certificate (PEM)\n"
+"      --tls-key FILE     ... and this key\n"
+"      --log-level LEVEL  debug, info, warn, error\n"
+"      --log-format FMT   text or json\n"
+"  -h, --help, -V, --version\n";
+
+static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("webhook-runner: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* Descriptors 0-2 must exist, or a pipe could land on them. */
+static void std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
+		fcntl(fd, F_SETFD, 0);
+	if (fd > 2)
+		close(fd);
+}
+
+static int check_config(const char *path)
+{
+	struct config *cfg = NULL;
+	char err[512];
+
+	if (config_load(path, &cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	printf("%s: ok (%zu hook%s)\n", path, cfg->nhooks, cfg->nhooks == 1 ? "" : "s");
+	config_free(cfg);
+	return 0;
+}
+
+static int replace(char **dst, const char *src)
+{
+	free(*dst);
+	return (*dst = strdup(src)) ? 0 : -ENOMEM;
+}
+
+static int serve(int argc, char **argv)
+{
+	enum { O_HOST = 256, O_TLSCERT, O_TLSKEY, O_LEVEL, O_FORMAT };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "host", required_argument, NULL, O_HOST },
+		{ "port", required_argument, NULL, 'p' }, { "tls-cert", required_argument, NULL, O_TLSCERT },
+		{ "tls-key", required_argument, NULL, O_TLSKEY }, { "log-level", required_argument, NULL, O_LEVEL },
+		{ "log-format", required_argument, NULL, O_FORMAT }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+	};
+	const char *path = "/etc/webhook-runner/config.json", *host = NULL, *cert = NULL, *key = NULL;
+	const char *level = NULL, *format = NULL;
+	struct config *cfg = NULL;
+	struct store *st = NULL;
+	struct jobs *jobs = NULL;
+	struct server *srv = NULL;
+	char err[512], *end, portbuf[16];
+	long port = 0;
+	int c, n_int = 0, rc;
+	sigset_t set;
+	time_t last_prune = 0;
+
+	while ((c = getopt_long(argc, argv, "c:p:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case O_HOST: host = optarg; break;
+		case 'p':
+			port = strtol(optarg, &end, 10);
+			if (*end || port < 1 || port > 65535)
+				fatal("bad --port \"%s\"", optarg);
+			break;
+		case O_TLSCERT: cert = optarg; break;
+		case O_TLSKEY: key = optarg; break;
+		case O_LEVEL: level = optarg; break;
+		case O_FORMAT: format = optarg; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': printf("webhook-runner %s\n", RUNNER_VERSION); return 0;
+		default: fputs(usage_text, stderr); return 2;
+		}
+	}
+	if (optind != argc)
+		fatal("unexpected argument \"%s\" (see --help)", argv[optind]);
+	if (config_load(path, &cfg, err, sizeof err) != 0)
+		fatal("%s", err);
+	if ((host && replace(&cfg->listen_host, host)) || (cert && replace(&cfg->tls_cert, cert)) ||
+	    (key && replace(&cfg->tls_key, key)))
+		fatal("out of memory");
+	if (port)
+		cfg->port = (int)port;
+	if (!cfg->tls_cert != !cfg->tls_key)
+		fatal("--tls-cert and --tls-key go together");
+	if (level && log_level_parse(level, &cfg->log_level) != 0)
+		fatal("bad --log-level \"%s\" (debug, info, warn, error)", level);
+	if (format && log_format_parse(format, &cfg->log_format) != 0)
+		fatal("bad --log-format \"%s\" (text, json)", format);
+	log_setup(cfg->log_level, cfg->log_format);
+
+	if ((rc = store_open(cfg->store_path, 1, &n_int, &st)) != 0)
+		fatal("store %s: %s", cfg->store_path, strerror(-rc));
+	if (n_int) {
+		snprintf(err, sizeof err, "%d", n_int);
+		log_event(LOG_WARN, "jobs_interrupted", "count", err,
+		    "note", "a previous process died with these jobs; their next delivery runs them again", NULL);
+	}
+	if (jobs_new(cfg->max_jobs, cfg->max_per_destination, &jobs) != 0)
+		fatal("out of memory");
+
+	/* Every thread CivetWeb starts inherits this mask: signals come to sigwait. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = server_start(cfg, st, jobs, &srv, err, sizeof err)) != 0)
+		fatal("%s", err);
+	snprintf(portbuf, sizeof portbuf, "%d", cfg->port);
+	log_event(LOG_INFO, "listening", "host", cfg->listen_host, "port", portbuf,
+	    "tls", cfg->tls_cert ? "on" : "off", "config", cfg->path, "store", cfg->store_path,
+	    "version", RUNNER_VERSION, NULL);
+
+	for (;;) {
+		struct timespec tick = { 60, 0 };
+		int sig = sigtimedwait(&set, NULL, &tick);
+
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if (sig == SIGHUP)
+			log_event(LOG_WARN, "reload", "result", "unsupported",
+			    "note", "restart to apply a new config", NULL);
+		if (time(NULL) - last_prune >= PRUNE_EVERY_S) {
+			int n = 0;
+			last_prune = time(NULL);
+			rc = store_prune(st, ((int64_t)last_prune - (int64_t)cfg->retention_days * 86400) * 1000, &n);
+			snprintf(err, sizeof err, "%d", n);
+			log_event(rc ? LOG_ERROR : LOG_DEBUG, "prune", "deleted", err,
+			    "error", rc ? strerror(-rc) : NULL, NULL);
+		}
+	}
+	log_event(LOG_INFO, "stopping", "running_jobs", (snprintf(err, sizeof err, "%d",
+	    jobs_running(jobs)), err), NULL);
+	server_stop(srv);
+	store_close(st);
+	jobs_free(jobs);
+	config_free(cfg);
+	log_event(LOG_INFO, "stopped", NULL);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	std_fds();
+	if (argc > 1 && !strcmp(argv[1], "check-config")) {
+		if (argc != 3) {
+			fprintf(stderr, "usage: webhook-runner check-config FILE\n");
+			return 2;
+		}
+		return check_config(argv[2]);
+	}
+	if (argc > 1 && !strcmp(argv[1], "sign"))
+		return sign_main(argc - 1, argv + 1);
+	return serve(argc, argv);
+}

@@ -1,0 +1,604 @@
+/*
+ * server.c — routes and the webhook request pipeline (contract in server.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <civetweb.h>
+#include <cjson/cJSON.h>
+#include <openssl/sha.h>
+
+#include "log.h"
+#include "server.h"
+
+#define IDEM_KEY_MAX 200
+
+struct server {
+	const struct config *cfg;
+	struct store *store;
+	struct jobs *jobs;
+	struct mg_context *mg;
+	int64_t started_ms;
+};
+
+/* What one request did, for its log line. */
+struct req {
+	struct mg_connection *conn;
+	const struct mg_request_info *ri;
+	char id[17];
+	const char *hook;
+	const char *verify;   /* "ok", or the failed step and its reason */
+	const char *decision; /* idempotency: new, retry, busy, replay, mismatch */
+	char key[IDEM_KEY_MAX + 1];
+	int64_t job_id;
+	int64_t t0;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Status";
+	}
+}
+
+/* Send the answer and the request's log line. EXTRA is more header lines
+ * ("Name: value\r\n"…) or NULL. Returns STATUS for CivetWeb. */
+static int answer(struct req *r, int status, const char *extra, const char *body)
+{
+	char st[8], ms[24], jid[24];
+	size_t len = strlen(body);
+
+	mg_printf(r->conn, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+			   "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n%s\r\n",
+	    status, reason_phrase(status), len, r->id, extra ? extra : "");
+	mg_write(r->conn, body, len);
+	snprintf(st, sizeof st, "%d", status);
+	snprintf(ms, sizeof ms, "%" PRId64, mono_ms() - r->t0);
+	snprintf(jid, sizeof jid, "%" PRId64, r->job_id);
+	log_event(status >= 500 ? LOG_WARN : LOG_INFO, "request", "request_id", r->id,
+	    "method", r->ri->request_method, "hook", r->hook, "verify", r->verify,
+	    "idempotency", r->decision, "key", r->key[0] ? r->key : NULL,
+	    "job", r->job_id ? jid : NULL, "status", st, "duration_ms", ms, NULL);
+	return status;
+}
+
+/* A JSON error body {"error": MSG, "request_id": …}. */
+static int fail(struct req *r, int status, const char *extra, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *body;
+	int rc;
+
+	cJSON_AddStringToObject(o, "error", msg);
+	cJSON_AddStringToObject(o, "request_id", r->id);
+	body = cJSON_PrintUnformatted(o);
+	rc = answer(r, status, extra, body ? body : "{\"error\":\"out of memory\"}");
+	free(body);
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* "signature:<reason>" or "jwt:<reason>" for the log, as constants. */
+static const char *verify_tag(int rc, int jwt)
+{
+	static const char *const sig[] = { "signature:ok", "signature:missing", "signature:malformed",
+		"signature:mismatch", "signature:stale" };
+	static const char *const tok[] = { "jwt:ok", "jwt:malformed", "jwt:alg", "jwt:signature",
+		"jwt:expired", "jwt:no_exp", "jwt:not_yet_valid", "jwt:iss", "jwt:aud", "jwt:sub",
+		"jwt:claim" };
+
+	if (jwt)
+		return -rc >= 0 && -rc < (int)(sizeof tok / sizeof tok[0]) ? tok[-rc] : "jwt:error";
+	return -rc >= 0 && -rc < (int)(sizeof sig / sizeof sig[0]) ? sig[-rc] : "signature:error";
+}
+
+static const char *conn_header(void *ctx, const char *name)
+{
+	return mg_get_header((const struct mg_connection *)ctx, name);
+}
+
+static int header_count(const struct mg_request_info *ri, const char *name)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ri->num_headers; i++)
+		if (!strcasecmp(ri->http_headers[i].name, name))
+			n++;
+	return n;
+}
+
+/* Read the body, never past the cap. 0, -EFBIG (over the cap) or -EIO. */
+static int read_body(struct req *r, size_t cap, char **out, size_t *len)
+{
+	long long cl = r->ri->content_length;
+	size_t have = 0, size = cl >= 0 ? (size_t)cl : 16384;
+	char *buf, *nb;
+
+	if (cl > (long long)cap)
+		return -EFBIG;
+	if (size > cap)
+		size = cap;
+	if (!(buf = malloc(size + 1)))
+		return -ENOMEM;
+	for (;;) {
+		int n;
+		if (have == size) {
+			if (cl >= 0 || size > cap)
+				break;
+			/* Chunked: grow up to cap + 1 bytes, to see if it is over. */
+			size = size * 2 > cap + 1 ? cap + 1 : size * 2;
+			if (size == have) {
+				free(buf);
+				return -EFBIG;
+			}
+			if (!(nb = realloc(buf, size + 1))) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = mg_read(r->conn, buf + have, size - have);
+		if (n < 0) {
+			free(buf);
+			return -EIO;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	if (have > cap || (cl >= 0 && have != (size_t)cl)) {
+		free(buf);
+		return have > cap ? -EFBIG : -EIO;
+	}
+	buf[have] = '\0';
+	*out = buf;
+	*len = have;
+	return 0;
+}
+
+/* The JWT as configured; NULL when absent. *dup set when the source
+ * header is repeated. BUF holds a query parameter's decoded value. */
+static const char *find_token(struct req *r, const struct cfg_hook *h, char *buf, size_t len, int *dup)
+{
+	const char *v;
+
+	*dup = 0;
+	if (h->token_from == TOKEN_QUERY) {
+		const char *q = r->ri->query_string;
+		if (!q || mg_get_var(q, strlen(q), h->token_name, buf, len) < 0)
+			return NULL;
+		return buf;
+	}
+	if (h->token_from == TOKEN_HEADER) {
+		*dup = header_count(r->ri, h->token_name) > 1;
+		return mg_get_header(r->conn, h->token_name);
+	}
+	*dup = header_count(r->ri, "Authorization") > 1;
+	v = mg_get_header(r->conn, "Authorization");
+	if (!v || strncasecmp(v, "Bearer ", 7) != 0)
+		return NULL;
+	for (v += 7; *v == ' '; v++)
+		;
+	return *v ? v : NULL;
+}
+
+static void hex_sha256(const char *body, size_t len, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	int i;
+
+	SHA256((const unsigned char *)body, len, md);
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Headers and claims kept with the delivery, for history and replay:
+ * everything but credentials. */
+static char *delivery_meta(struct req *r, const struct cfg_hook *h, const cJSON *claims)
+{
+	cJSON *o = cJSON_CreateObject(), *hd = cJSON_AddObjectToObject(o, "headers");
+	char *s;
+	int i;
+
+	for (i = 0; hd && i < r->ri->num_headers; i++) {
+		const char *n = r->ri->http_headers[i].name;
+		if (!strcasecmp(n, "Authorization") || !strcasecmp(n, "Proxy-Authorization") ||
+		    !strcasecmp(n, "Cookie") ||
+		    (h->token_from == TOKEN_HEADER && !strcasecmp(n, h->token_name)))
+			continue;
+		cJSON_AddStringToObject(hd, n, r->ri->http_headers[i].value);
+	}
+	if (claims)
+		cJSON_AddItemToObject(o, "claims", cJSON_Duplicate(claims, 1));
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static char *job_body(struct req *r, const struct cfg_hook *h, const struct store_claim_res *cl,
+    const struct job_result *jr, const char *state)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddNumberToObject(o, "job_id", (double)cl->job_id);
+	cJSON_AddStringToObject(o, "hook", h->id);
+	cJSON_AddNumberToObject(o, "attempt", cl->attempt);
+	cJSON_AddStringToObject(o, "status", state);
+	if (jr->has_exit)
+		cJSON_AddNumberToObject(o, "exit_code", jr->exit_code);
+	else
+		cJSON_AddNullToObject(o, "exit_code");
+	if (jr->signal[0])
+		cJSON_AddStringToObject(o, "signal", jr->signal);
+	if (jr->error[0] || jr->killed || !jr->has_status) {
+		cJSON_AddStringToObject(o, "error", jr->error[0] ? jr->error : jr->killed ? "timeout" : "executor");
+		cJSON_AddStringToObject(o, "message", jr->message[0] ? jr->message :
+		    "remote-executor ended without a status");
+	}
+	cJSON_AddNumberToObject(o, "duration_ms", (double)(jr->finished_ms - jr->started_ms));
+	if (h->response_output && jr->tail)
+		cJSON_AddStringToObject(o, "output_tail", jr->tail);
+	cJSON_AddStringToObject(o, "request_id", r->id);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+/* Claim done (NEW or RETRY) and slot held: run, record, answer. */
+static int run_job(struct server *srv, struct req *r, const struct cfg_hook *h,
+    const struct store_claim_res *cl, const char *command)
+{
+	struct job_spec spec = {
+		.executor = srv->cfg->executor_path, .destination = h->destination,
+		.identity = h->identity, .known_hosts = h->known_hosts, .passphrase = h->passphrase,
+		.command = command, .timeout_ms = h->timeout_ms,
+		.connect_timeout_ms = h->connect_timeout_ms, .handshake_timeout_ms = h->handshake_timeout_ms,
+		.max_output_bytes = h->max_output_bytes, .tail_bytes = h->output_tail_bytes,
+	};
+	struct job_result jr;
+	struct store_outcome o = { 0 };
+	const char *state;
+	char jid[24], ex[16], extra[64] = "", *body = NULL;
+	int http, retry, rc;
+
+	snprintf(jid, sizeof jid, "%" PRId64, cl->job_id);
+	log_event(LOG_INFO, "job_started", "request_id", r->id, "hook", h->id, "job", jid,
+	    "destination", h->destination, NULL);
+	rc = jobs_run(&spec, &jr);
+	if (rc != 0) {
+		memset(&jr, 0, sizeof jr);
+		snprintf(jr.message, sizeof jr.message, "cannot start remote-executor: %s", strerror(-rc));
+	}
+	jobs_outcome(&jr, &http, &state, &retry);
+	if (retry)
+		snprintf(extra, sizeof extra, "Retry-After: %d\r\n", retry);
+	body = job_body(r, h, cl, &jr, state);
+	o.state = state;
+	o.started_ms = jr.started_ms;
+	o.finished_ms = jr.finished_ms;
+	o.exit_code = jr.has_exit ? jr.exit_code : -1;
+	o.signal = jr.signal[0] ? jr.signal : NULL;
+	o.error = jr.error[0] ? jr.error : jr.killed ? "timeout" : jr.has_status ? NULL : "executor";
+	o.http_status = http;
+	o.response = body ? body : "{}";
+	o.output_tail = jr.tail;
+	if ((rc = store_finish(srv->store, cl->job_id, &o)) != 0)
+		log_event(LOG_ERROR, "store_error", "request_id", r->id, "job", jid,
+		    "error", strerror(-rc), NULL);
+	snprintf(ex, sizeof ex, "%d", jr.exit_code);
+	log_event(http == 200 ? LOG_INFO : LOG_WARN, "job_finished", "request_id", r->id, "hook", h->id,
+	    "job", jid, "outcome", state, "exit", jr.has_exit ? ex : NULL,
+	    "signal", jr.signal[0] ? jr.signal : NULL, "error", o.error,
+	    "message", jr.message[0] ? jr.message : NULL, NULL);
+	jobs_release(srv->jobs, h->dest_key);
+	rc = body ? answer(r, http, extra[0] ? extra : NULL, body) : fail(r, 500, NULL, "out of memory");
+	free(body);
+	jobs_result_clear(&jr);
+	return rc;
+}
+
+static int hook_request(struct server *srv, struct req *r, const struct cfg_hook *h)
+{
+	const struct config *cfg = srv->cfg;
+	struct hdr_src hs = { conn_header, r->conn };
+	struct store_claim_res cl = { 0 };
+	const char *tok = NULL, *key = NULL, *sig_headers[2] = { vhmac_header_name(h->scheme), NULL };
+	char *body = NULL, *command = NULL, *meta = NULL, qbuf[VJWT_MAX_TOKEN + 1], err[300], sha[65];
+	cJSON *claims = NULL, *payload = NULL;
+	struct tmpl_src ts;
+	size_t len = 0, i;
+	int rc, dup;
+
+	if (strcmp(r->ri->request_method, "POST") != 0)
+		return fail(r, 405, "Allow: POST\r\n", "method not allowed: hooks take POST");
+	rc = read_body(r, cfg->max_body_bytes, &body, &len);
+	if (rc == -EFBIG) {
+		snprintf(err, sizeof err, "body larger than %zu bytes", cfg->max_body_bytes);
+		rc = fail(r, 413, "Connection: close\r\n", err);
+		goto out;
+	}
+	if (rc != 0) {
+		rc = fail(r, 400, "Connection: close\r\n", "could not read the request body");
+		goto out;
+	}
+
+	/* 2. Signature over the raw bytes. */
+	if (h->scheme == VHMAC_HOOKDECK)
+		sig_headers[1] = "x-hookdeck-signature-2";
+	for (i = 0; i < 2 && sig_headers[i]; i++)
+		if (header_count(r->ri, sig_headers[i]) > 1) {
+			r->verify = "signature:duplicate_header";
+			rc = fail(r, 401, NULL, "signature header repeated");
+			goto out;
+		}
+	rc = vhmac_verify(h->scheme, h->secrets, h->nsecrets, (const unsigned char *)body, len, &hs,
+	    (int64_t)time(NULL), h->tolerance_s);
+	if (rc != 0) {
+		r->verify = verify_tag(rc, 0);
+		snprintf(err, sizeof err, "signature verification failed: %s", vhmac_reason(rc));
+		rc = fail(r, 401, NULL, err);
+		goto out;
+	}
+
+	/* 3. JWT. */
+	if (h->has_jwt) {
+		tok = find_token(r, h, qbuf, sizeof qbuf, &dup);
+		if (dup || !tok) {
+			r->verify = dup ? "jwt:duplicate_header" : "jwt:missing";
+			rc = fail(r, 401, "WWW-Authenticate: Bearer\r\n",
+			    dup ? "token header repeated" : "missing bearer token");
+			goto out;
+		}
+		rc = vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), &claims);
+		if (rc != 0) {
+			r->verify = verify_tag(rc, 1);
+			snprintf(err, sizeof err, "token rejected: %s", vjwt_reason(rc));
+			rc = fail(r, 403, NULL, err);
+			goto out;
+		}
+	}
+	r->verify = "ok";
+
+	/* 4. Idempotency key. */
+	for (i = 0; i < h->nidem && !key; i++) {
+		if (header_count(r->ri, h->idem_headers[i]) > 1) {
+			rc = fail(r, 400, NULL, "idempotency header repeated");
+			goto out;
+		}
+		key = mg_get_header(r->conn, h->idem_headers[i]);
+	}
+	if (!key || !*key || strlen(key) > IDEM_KEY_MAX) {
+		snprintf(err, sizeof err, "%s idempotency key (header %s%s)", key ? "bad" : "missing",
+		    h->idem_headers[0], h->nidem > 1 ? " or an event id" : "");
+		rc = fail(r, 400, NULL, err);
+		goto out;
+	}
+	for (i = 0; key[i]; i++)
+		if ((unsigned char)key[i] < 0x21 || (unsigned char)key[i] > 0x7e) {
+			rc = fail(r, 400, NULL, "idempotency key must be printable ASCII without spaces");
+			goto out;
+		}
+	snprintf(r->key, sizeof r->key, "%s", key);
+
+	/* 5a. The command, before anything is recorded: bad values run nothing. */
+	if (tmpl_needs_payload(h->tmpl)) {
+		payload = cJSON_ParseWithLength(body, len);
+		if (!payload) {
+			rc = fail(r, 422, NULL, "body is not valid JSON, and the command needs values from it");
+			goto out;
+		}
+	}
+	ts.payload = payload;
+	ts.claims = claims;
+	ts.headers = &hs;
+	rc = tmpl_render(h->tmpl, &ts, &command, err, sizeof err);
+	if (rc != 0) {
+		rc = rc == -ENOMEM ? fail(r, 500, NULL, "out of memory") : fail(r, 422, NULL, err);
+		goto out;
+	}
+
+	/* 5b. A slot, then the claim. */
+	if (jobs_acquire(srv->jobs, h->dest_key) != 0) {
+		r->decision = "busy";
+		rc = fail(r, 429, "Retry-After: 5\r\n", "too many jobs running; retry later");
+		goto out;
+	}
+	hex_sha256(body, len, sha);
+	meta = delivery_meta(r, h, claims);
+	rc = store_claim(srv->store, h->id, key, sha, (const unsigned char *)body, len, meta,
+	    (int64_t)time(NULL) * 1000, &cl);
+	if (rc != 0) {
+		jobs_release(srv->jobs, h->dest_key);
+		log_event(LOG_ERROR, "store_error", "request_id", r->id, "error", strerror(-rc), NULL);
+		rc = fail(r, 503, "Retry-After: 10\r\n", "job store unavailable");
+		goto out;
+	}
+	r->job_id = cl.job_id;
+	switch (cl.kind) {
+	case STORE_NEW:
+	case STORE_RETRY:
+		r->decision = cl.kind == STORE_NEW ? "new" : "retry";
+		rc = run_job(srv, r, h, &cl, command);
+		break;
+	case STORE_BUSY:
+		jobs_release(srv->jobs, h->dest_key);
+		r->decision = "busy";
+		rc = fail(r, 409, "Retry-After: 10\r\n", "a job with this idempotency key is still running");
+		break;
+	case STORE_REPLAY:
+		jobs_release(srv->jobs, h->dest_key);
+		r->decision = "replay";
+		rc = answer(r, cl.http_status, "Idempotent-Replayed: true\r\n", cl.response ? cl.response : "{}");
+		break;
+	case STORE_MISMATCH:
+	default:
+		jobs_release(srv->jobs, h->dest_key);
+		r->decision = "mismatch";
+		rc = fail(r, 422, NULL, "idempotency key reused with a different body");
+		break;
+	}
+out:
+	store_claim_res_clear(&cl);
+	cJSON_Delete(claims);
+	cJSON_Delete(payload);
+	free(command);
+	free(meta);
+	free(body);
+	return rc;
+}
+
+static void req_init(struct req *r, struct mg_connection *conn)
+{
+	unsigned char rnd[8];
+	int i;
+
+	memset(r, 0, sizeof *r);
+	r->conn = conn;
+	r->ri = mg_get_request_info(conn);
+	r->t0 = mono_ms();
+	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+		memset(rnd, 0, sizeof rnd);
+	for (i = 0; i < 8; i++)
+		snprintf(r->id + 2 * i, 3, "%02x", rnd[i]);
+}
+
+static int on_hooks(struct mg_connection *conn, void *cbdata)
+{
+	struct server *srv = cbdata;
+	const struct cfg_hook *h;
+	struct req r;
+	const char *id;
+
+	req_init(&r, conn);
+	id = r.ri->local_uri + strlen("/hooks/");
+	h = strncmp(r.ri->local_uri, "/hooks/", 7) == 0 && *id && !strchr(id, '/') ?
+	    config_hook(srv->cfg, id) : NULL;
+	if (!h)
+		return fail(&r, 404, NULL, "unknown hook");
+	r.hook = h->id;
+	return hook_request(srv, &r, h);
+}
+
+static int on_health(struct mg_connection *conn, void *cbdata)
+{
+	struct server *srv = cbdata;
+	struct req r;
+	char body[256];
+	int ok;
+
+	req_init(&r, conn);
+	r.hook = "-";
+	if (strcmp(r.ri->request_method, "GET") != 0 && strcmp(r.ri->request_method, "HEAD") != 0)
+		return fail(&r, 405, "Allow: GET, HEAD\r\n", "method not allowed");
+	ok = store_health(srv->store) == 0;
+	snprintf(body, sizeof body, "{\"status\":\"%s\",\"uptime_s\":%" PRId64 ",\"running_jobs\":%d,"
+				    "\"store\":\"%s\"}",
+	    ok ? "ok" : "unavailable", (mono_ms() - srv->started_ms) / 1000, jobs_running(srv->jobs),
+	    ok ? "ok" : "error");
+	r.verify = "-";
+	return answer(&r, ok ? 200 : 503, NULL, body);
+}
+
+static int on_other(struct mg_connection *conn, void *cbdata)
+{
+	struct req r;
+
+	(void)cbdata;
+	req_init(&r, conn);
+	return fail(&r, 404, NULL, "not found");
+}
+
+static int on_log(const struct mg_connection *conn, const char *msg)
+{
+	(void)conn;
+	log_event(LOG_WARN, "http", "message", msg, NULL);
+	return 1;
+}
+
+int server_start(const struct config *cfg, struct store *st, struct jobs *jobs,
+    struct server **out, char *err, size_t errlen)
+{
+	struct server *s = calloc(1, sizeof *s);
+	struct mg_callbacks cb = { 0 };
+	char ports[300], threads[16], timeout[16];
+	const char *opts[20];
+	int n = 0;
+
+	if (!s)
+		return -ENOMEM;
+	s->cfg = cfg;
+	s->store = st;
+	s->jobs = jobs;
+	s->started_ms = mono_ms();
+	snprintf(ports, sizeof ports, strchr(cfg->listen_host, ':') ? "[%s]:%d%s" : "%s:%d%s",
+	    cfg->listen_host, cfg->port, cfg->tls_cert ? "s" : "");
+	snprintf(threads, sizeof threads, "%d", cfg->threads);
+	snprintf(timeout, sizeof timeout, "%d", cfg->request_timeout_ms);
+	opts[n++] = "listening_ports";
+	opts[n++] = ports;
+	opts[n++] = "num_threads";
+	opts[n++] = threads;
+	opts[n++] = "request_timeout_ms";
+	opts[n++] = timeout;
+	opts[n++] = "enable_keep_alive";
+	opts[n++] = "yes";
+	opts[n++] = "keep_alive_timeout_ms";
+	opts[n++] = "5000";
+	opts[n++] = "max_request_size";
+	opts[n++] = "32768";
+	if (cfg->tls_cert) {
+		opts[n++] = "ssl_certificate";
+		opts[n++] = cfg->tls_cert;
+		opts[n++] = "ssl_protocol_version";
+		opts[n++] = "4"; /* TLS 1.2 and newer */
+	}
+	opts[n] = NULL;
+	cb.log_message = on_log;
+	if (!(s->mg = mg_start(&cb, s, opts))) {
+		snprintf(err, errlen, "cannot listen on %s (in use, or not allowed?)", ports);
+		free(s);
+		return -EADDRINUSE;
+	}
+	mg_set_request_handler(s->mg, "/hooks/", on_hooks, s);
+	mg_set_request_handler(s->mg, "/healthz$", on_health, s);
+	mg_set_request_handler(s->mg, "/", on_other, s);
+	*out = s;
+	return 0;
+}
+
+void server_stop(struct server *s)
+{
+	if (!s)
+		return;
+	mg_stop(s->mg);
+	free(s);
+}
