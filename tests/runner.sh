@@ -1,0 +1,63 @@
+# tests/runner.sh — a real webhook-runner for end-to-end tests. Source after
+# tests/lib.sh (and tests/sshd.sh when jobs must run). Then:
+#   runner_start CONFIG [flags...]  start on a free loopback port, wait for
+#                                   /healthz; sets RUNNER_PID RUNNER_PORT RUNNER_LOG
+#   runner_stop                     SIGTERM and wait
+#   runner_kill9                    kill -9 (crash), no cleanup
+#   runner_url HOOK                 http://127.0.0.1:PORT/hooks/HOOK
+#   rsign CONFIG HOOK PAYLOAD [sign options...] > headers   (our own signer)
+#   post HOOK HEADERS_FILE PAYLOAD_FILE OUT_PREFIX [curl args...]
+#        -> prints the HTTP status; body in OUT_PREFIX.body, headers in OUT_PREFIX.hdr
+RUNNER_BIN=${RUNNER_BIN:-$BUILD/webhook-runner}
+
+runner_start() {
+	local cfg=$1; shift
+	local try port i
+	RUNNER_LOG=${RUNNER_LOG:-$T_TMP/runner.log}
+	for try in 1 2 3 4 5 6; do
+		port=$((20000 + (RANDOM * 5 + try * 977) % 40000))
+		"$RUNNER_BIN" --config "$cfg" --host 127.0.0.1 --port "$port" "$@" >>"$RUNNER_LOG" 2>&1 &
+		RUNNER_PID=$!
+		for i in $(seq 1 100); do
+			kill -0 "$RUNNER_PID" 2>/dev/null || break
+			if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz"; then
+				RUNNER_PORT=$port
+				at_exit "runner_stop"
+				return 0
+			fi
+			sleep 0.05
+		done
+		kill "$RUNNER_PID" 2>/dev/null
+		wait "$RUNNER_PID" 2>/dev/null
+	done
+	echo "runner_start: webhook-runner did not start; log:" >&2
+	tail -n 20 "$RUNNER_LOG" >&2
+	return 1
+}
+
+runner_stop() {
+	[ -n "${RUNNER_PID:-}" ] || return 0
+	kill "$RUNNER_PID" 2>/dev/null
+	wait "$RUNNER_PID" 2>/dev/null
+	RUNNER_PID=
+}
+
+runner_kill9() {
+	[ -n "${RUNNER_PID:-}" ] || return 0
+	kill -9 "$RUNNER_PID" 2>/dev/null
+	wait "$RUNNER_PID" 2>/dev/null
+	RUNNER_PID=
+}
+
+runner_url() { echo "http://127.0.0.1:$RUNNER_PORT/hooks/$1"; }
+
+rsign() {
+	local cfg=$1 hook=$2 payload=$3; shift 3
+	"$RUNNER_BIN" sign --config "$cfg" --hook "$hook" "$@" "$payload"
+}
+
+post() {
+	local hook=$1 hdrs=$2 payload=$3 out=$4; shift 4
+	curl -s --max-time 60 -o "$out.body" -D "$out.hdr" -w '%{http_code}' \
+		-H @"$hdrs" --data-binary @"$payload" "$@" "$(runner_url "$hook")"
+}
