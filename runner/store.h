@@ -22,6 +22,26 @@
  *   "queued" or "running"              -> STORE_BUSY (nothing written)
  *   "succeeded"                        -> STORE_REPLAY with its http_status and response
  *   "failed", "timeout", "interrupted" -> insert attempt n+1 "running": STORE_RETRY
+ *
+ * Durability: WAL with synchronous=FULL, so a committed claim or outcome
+ * survives a crash of the process and also of the machine (power loss); the
+ * price is one fsync of the WAL per transaction. The file (and its -wal/-shm,
+ * which SQLite gives the database's mode) is created 0600. Job ids are never
+ * reused (AUTOINCREMENT), so /jobs/<id> never points at another job after a
+ * prune. Foreign keys are on: every job has its delivery.
+ *
+ * Inputs: HOOK is 1..127 bytes, KEY 1..255 bytes (the sizes of struct
+ * store_job), BODY_SHA256_HEX exactly 64 lowercase hex digits; anything else
+ * is -EINVAL and nothing is written.
+ *
+ * Errors (negative errno): -EINVAL bad argument; -ENOENT no such job; -EBUSY
+ * the busy timeout (5 s) expired because another connection held the lock;
+ * -EROFS the database is read-only, or its file was moved or deleted while
+ * open; -ENOSPC disk full; -ENOMEM; -EPROTO the file's schema is newer than
+ * this build; -EIO any other SQLite failure. store_open also returns the
+ * errno of creating/opening the file (-EACCES, -ENOENT, -EPERM…). Every
+ * transaction is rolled back on any failure. store_errmsg tells the last
+ * failure in words.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -60,19 +80,28 @@ struct store_job {
 };
 
 /* Open or create PATH, migrate, and mark every "running" or "queued" job
- * "interrupted" (a previous process died with them) when MARK_INTERRUPTED.
- * *n_interrupted (may be NULL) gets how many. 0 or negative (-EIO…). */
+ * "interrupted" (a previous process died with them; its finished_ms becomes
+ * now, so prune can expire it) when MARK_INTERRUPTED.
+ * *n_interrupted (may be NULL) gets how many. 0 or negative (-EIO…);
+ * *out is NULL on failure. */
 int store_open(const char *path, int mark_interrupted, int *n_interrupted, struct store **out);
 void store_close(struct store *s);
 
+/* The SQLite (or own) message of the last failure on S, "" when none. Valid
+ * until the next call on S; with several threads it may be another thread's. */
+const char *store_errmsg(struct store *s);
+
 /* The claim described above. BODY is stored only for NEW and RETRY. HEADERS_JSON
- * is a JSON object of the headers kept for replay (may be NULL). */
+ * is a JSON object of the headers kept for replay (may be NULL). For REPLAY,
+ * response is never NULL ("" when none was recorded). */
 int store_claim(struct store *s, const char *hook, const char *key, const char *body_sha256_hex,
     const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms,
     struct store_claim_res *out);
 void store_claim_res_clear(struct store_claim_res *r);
 
-/* Record the outcome of attempt JOB_ID. -ENOENT when no such job. */
+/* Record the outcome of attempt JOB_ID. -ENOENT when no such job; -EINVAL
+ * for another state, or a signal/error longer than struct store_job holds.
+ * exit_code < 0 is stored as none (NULL) and read back as -1. */
 int store_finish(struct store *s, int64_t job_id, const struct store_outcome *o);
 
 /* Load one job by id. -ENOENT when none. */
@@ -81,8 +110,14 @@ void store_job_clear(struct store_job *j);
 
 /* Delete finished jobs and their deliveries whose finished_ms < CUTOFF_MS
  * (never queued/running ones). *n (may be NULL) gets the jobs deleted. */
+/* (A delivery goes when its key has no job left. Runs in transactions of at
+ * most 1000 jobs so claims are not held up; on failure *n counts the batches
+ * already committed.) */
 int store_prune(struct store *s, int64_t cutoff_ms, int *n);
 
 /* 0 when the database answers a read and a write would be accepted. */
+/* (Checks: the file is still at its path and writable there, a read of the
+ * jobs table, and the write lock within the busy timeout; nothing is written,
+ * so a full disk shows up only at the next real write.) */
 int store_health(struct store *s);
 #endif

@@ -1,0 +1,860 @@
+/*
+ * store.c — the embedded SQLite store (contract in store.h). Owns the
+ * database file and its connection, the schema and its forward migrations
+ * (PRAGMA user_version), the idempotency claim, outcomes, pruning and the
+ * health probe. Nothing here logs; the last failure is kept for store_errmsg.
+ *
+ * How:
+ *  - One connection per store, every use under s->mu, so a claim's
+ *    transaction is never interleaved with another thread's statements.
+ *    Other processes (a CLI) coordinate through SQLite's file locks: WAL lets
+ *    readers run beside the writer, the busy timeout makes writers wait.
+ *  - synchronous=FULL: we promise no lost events, and a claim or an outcome
+ *    is answered to Hookdeck right after its commit, so the commit must
+ *    survive power loss too, not only a crash of this process (which
+ *    WAL+NORMAL would already survive). The cost is one WAL fsync per
+ *    transaction (two per job), small next to an SSH job.
+ *  - Statements are prepared once at open, values always bound. The claim's
+ *    lookup of the latest attempt uses the UNIQUE(hook, key, attempt) index
+ *    backwards: O(log n).
+ *  - Migrations: migrations[v] takes the schema from version v to v+1 and
+ *    ends by setting user_version; store_open applies the missing ones in
+ *    one transaction. Version 2 is one more string in that array.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 5000
+#define PRUNE_BATCH 1000
+
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE deliveries ("
+	"  hook TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  body_sha256 TEXT NOT NULL,"
+	"  body BLOB,"
+	"  headers TEXT,"
+	"  received_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (hook, key));"
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  hook TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  attempt INTEGER NOT NULL CHECK (attempt >= 1),"
+	"  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded',"
+	"    'failed', 'timeout', 'interrupted')),"
+	"  body_sha256 TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  started_ms INTEGER,"
+	"  finished_ms INTEGER,"
+	"  exit_code INTEGER,"
+	"  signal TEXT,"
+	"  error TEXT,"
+	"  http_status INTEGER,"
+	"  response TEXT,"
+	"  output_tail TEXT,"
+	"  UNIQUE (hook, key, attempt),"
+	"  FOREIGN KEY (hook, key) REFERENCES deliveries (hook, key));"
+	/* prune: range over finished_ms */
+	"CREATE INDEX jobs_finished ON jobs (finished_ms);"
+	/* start-up: find the few unfinished rows without a scan */
+	"CREATE INDEX jobs_active ON jobs (state) WHERE state IN ('queued', 'running');"
+	"PRAGMA user_version = 1;",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+enum {
+	Q_BEGIN,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_LATEST,
+	Q_DELIVERY_PUT,
+	Q_JOB_INSERT,
+	Q_FINISH,
+	Q_JOB_GET,
+	Q_MARK_INTERRUPTED,
+	Q_PRUNE_JOBS,
+	Q_PRUNE_DELIVERY,
+	Q_HEALTH_READ,
+	Q_COUNT
+};
+
+static const char *const sql_text[Q_COUNT] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_LATEST] = "SELECT id, attempt, state, body_sha256, http_status, response FROM jobs"
+		" WHERE hook = ?1 AND key = ?2 ORDER BY attempt DESC LIMIT 1",
+	[Q_DELIVERY_PUT] = "INSERT INTO deliveries (hook, key, body_sha256, body, headers, received_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (hook, key) DO UPDATE SET"
+		" body_sha256 = excluded.body_sha256, body = excluded.body,"
+		" headers = excluded.headers, received_ms = excluded.received_ms",
+	[Q_JOB_INSERT] = "INSERT INTO jobs (hook, key, attempt, state, body_sha256, created_ms, started_ms)"
+		" VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?5)",
+	[Q_FINISH] = "UPDATE jobs SET state = ?2, started_ms = ?3, finished_ms = ?4, exit_code = ?5,"
+		" signal = ?6, error = ?7, http_status = ?8, response = ?9, output_tail = ?10"
+		" WHERE id = ?1",
+	[Q_JOB_GET] = "SELECT id, hook, key, attempt, state, created_ms, started_ms, finished_ms,"
+		" exit_code, signal, error, http_status, response, output_tail FROM jobs WHERE id = ?1",
+	[Q_MARK_INTERRUPTED] = "UPDATE jobs SET state = 'interrupted', finished_ms = ?1"
+		" WHERE state IN ('queued', 'running')",
+	[Q_PRUNE_JOBS] = "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_ms < ?1"
+		" AND state NOT IN ('queued', 'running') ORDER BY finished_ms LIMIT ?2)"
+		" RETURNING hook, key",
+	[Q_PRUNE_DELIVERY] = "DELETE FROM deliveries WHERE hook = ?1 AND key = ?2"
+		" AND NOT EXISTS (SELECT 1 FROM jobs WHERE hook = ?1 AND key = ?2)",
+	[Q_HEALTH_READ] = "SELECT max(id) FROM jobs",
+};
+
+struct store {
+	pthread_mutex_t mu;
+	int mu_ok;
+	sqlite3 *db;
+	sqlite3_stmt *q[Q_COUNT];
+	char err[256];
+};
+
+/* ---- errors ---------------------------------------------------------- */
+
+static void set_msg(struct store *s, const char *msg)
+{
+	snprintf(s->err, sizeof s->err, "%s", msg);
+}
+
+static int map_rc(struct store *s, int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CANTOPEN: {
+		int e = s->db ? sqlite3_system_errno(s->db) : 0;
+		return e > 0 ? -e : -EIO;
+	}
+	default:
+		return -EIO;
+	}
+}
+
+/* Keep SQLite's message for RC (before a rollback overwrites it) and map it. */
+static int fail(struct store *s, int rc)
+{
+	const char *m = s->db ? sqlite3_errmsg(s->db) : NULL, *e = sqlite3_errstr(rc);
+
+	if (m && strcmp(m, e))
+		snprintf(s->err, sizeof s->err, "%s (%s)", m, e);
+	else
+		snprintf(s->err, sizeof s->err, "%s", e);
+	return map_rc(s, rc);
+}
+
+/* ---- statements ------------------------------------------------------ */
+
+static sqlite3_stmt *q(struct store *s, int i)
+{
+	sqlite3_stmt *st = s->q[i];
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+static void q_done(sqlite3_stmt *st)
+{
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
+/* Step ST to completion (no rows wanted). */
+static int run(struct store *s, sqlite3_stmt *st)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	rc = rc == SQLITE_DONE ? 0 : fail(s, rc);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int begin(struct store *s)
+{
+	return run(s, q(s, Q_BEGIN));
+}
+
+static int commit(struct store *s)
+{
+	return run(s, q(s, Q_COMMIT));
+}
+
+/* Roll back whatever transaction is open; SQLite may already have done it
+ * (it does on some errors), hence the autocommit test. */
+static void rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db)) {
+		sqlite3_step(q(s, Q_ROLLBACK));
+		sqlite3_reset(s->q[Q_ROLLBACK]);
+	}
+}
+
+/* Run a constant SQL script (several statements, no values) at open time. */
+static int exec_script(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	const char *tail = sql;
+	int rc = 0;
+
+	while (tail && *tail) {
+		int r = sqlite3_prepare_v2(s->db, tail, -1, &st, &tail);
+		if (r != SQLITE_OK) {
+			rc = fail(s, r);
+			goto out;
+		}
+		if (!st) /* whitespace or comment only */
+			break;
+		rc = run(s, st);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc)
+			goto out;
+	}
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* One PRAGMA whose single text result must be WANT (NULL: any). */
+static int pragma(struct store *s, const char *sql, const char *want)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	if (want) {
+		const char *got = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+		if (!got || strcasecmp(got, want)) {
+			snprintf(s->err, sizeof s->err, "%s: got %s, want %s", sql, got ? got : "nothing",
+			    want);
+			rc = -EIO;
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- open / migrate -------------------------------------------------- */
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Create the file 0600 ourselves: SQLite would use 0644 & ~umask, and gives
+ * the -wal and -shm files the database's mode. Refuses non-regular files
+ * (O_NONBLOCK: a FIFO must not hang us). An existing file keeps its mode. */
+static int precreate(const char *path)
+{
+	struct stat st;
+	int rc = 0;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = -EINVAL;
+	close(fd);
+	return rc;
+}
+
+/* Prepare the statements FROM..TO-1, once for the store's lifetime. */
+static int prepare(struct store *s, int from, int to)
+{
+	int i, rc;
+
+	for (i = from; i < to; i++) {
+		rc = sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL);
+		if (rc != SQLITE_OK)
+			return fail(s, rc);
+	}
+	return 0;
+}
+
+static int migrate(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, v;
+
+	rc = begin(s); /* under the write lock: one process migrates, the others see it done */
+	if (rc)
+		goto out;
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_ROW) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (v < 0 || v > SCHEMA_VERSION) {
+		snprintf(s->err, sizeof s->err, "schema version %d is newer than this build's %d", v,
+		    SCHEMA_VERSION);
+		rc = -EPROTO;
+		goto out;
+	}
+	for (; v < SCHEMA_VERSION; v++) {
+		rc = exec_script(s, migrations[v]);
+		if (rc)
+			goto out;
+	}
+	rc = commit(s);
+out:
+	sqlite3_finalize(st);
+	if (rc)
+		rollback(s);
+	return rc;
+}
+
+static int mark_interrupted(struct store *s, int *n)
+{
+	sqlite3_stmt *st = q(s, Q_MARK_INTERRUPTED);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, wall_ms());
+	rc = run(s, st); /* one statement: atomic on its own */
+	if (!rc && n)
+		*n = sqlite3_changes(s->db);
+	q_done(st);
+	return rc;
+}
+
+int store_open(const char *path, int mark_interrupted_jobs, int *n_interrupted, struct store **out)
+{
+	struct store *s = NULL;
+	int rc;
+
+	if (n_interrupted)
+		*n_interrupted = 0;
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!path || !*path)
+		return -EINVAL;
+	s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	if (pthread_mutex_init(&s->mu, NULL)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	s->mu_ok = 1;
+	rc = precreate(path);
+	if (rc)
+		goto out;
+	rc = sqlite3_open_v2(path, &s->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		rc = s->db ? fail(s, rc) : -ENOMEM;
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	/* hardening: no schema-borne functions, no writable_schema tricks */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+	if (sqlite3_db_readonly(s->db, "main") != 0) {
+		set_msg(s, "database opened read-only");
+		rc = -EROFS;
+		goto out;
+	}
+	rc = pragma(s, "PRAGMA journal_mode = WAL", "wal");
+	if (!rc)
+		rc = pragma(s, "PRAGMA synchronous = FULL", NULL);
+	if (!rc)
+		rc = pragma(s, "PRAGMA foreign_keys = ON", NULL);
+	if (!rc)
+		rc = pragma(s, "PRAGMA journal_size_limit = 16777216", NULL); /* WAL kept after a checkpoint */
+	if (rc)
+		goto out;
+	rc = prepare(s, 0, Q_LATEST); /* transaction control, needed by migrate */
+	if (!rc)
+		rc = migrate(s);
+	if (!rc)
+		rc = prepare(s, Q_LATEST, Q_COUNT); /* these need the tables */
+	if (rc)
+		goto out;
+	if (mark_interrupted_jobs) {
+		rc = mark_interrupted(s, n_interrupted);
+		if (rc)
+			goto out;
+	}
+	*out = s;
+	s = NULL;
+out:
+	store_close(s);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(s->q[i]);
+	sqlite3_close(s->db); /* checkpoints and removes the WAL when last */
+	if (s->mu_ok)
+		pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+const char *store_errmsg(struct store *s)
+{
+	return s ? s->err : "no store";
+}
+
+/* ---- claim ----------------------------------------------------------- */
+
+static int is_sha256_hex(const char *h)
+{
+	size_t i;
+
+	if (!h)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			return 0;
+	return h[64] == 0;
+}
+
+static int valid_name(const char *p, size_t cap)
+{
+	return p && *p && strnlen(p, cap) < cap;
+}
+
+static int dup_column(sqlite3_stmt *st, int col, char **out)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	char *p;
+
+	*out = NULL;
+	if (!t)
+		return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : -ENOMEM;
+	p = malloc(n + 1);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, t, n);
+	p[n] = 0;
+	*out = p;
+	return 0;
+}
+
+/* Insert delivery (or refresh it for a retry) and the running attempt. */
+static int put_attempt(struct store *s, const char *hook, const char *key, const char *sha,
+    const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms, int attempt,
+    int64_t *job_id)
+{
+	sqlite3_stmt *st = q(s, Q_DELIVERY_PUT);
+	int rc;
+
+	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 4, body ? (const void *)body : "", len, SQLITE_STATIC);
+	if (headers_json)
+		sqlite3_bind_text(st, 5, headers_json, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now_ms);
+	rc = run(s, st);
+	q_done(st);
+	if (rc)
+		return rc;
+	st = q(s, Q_JOB_INSERT);
+	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, attempt);
+	sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now_ms);
+	rc = run(s, st);
+	q_done(st);
+	if (!rc)
+		*job_id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+int store_claim(struct store *s, const char *hook, const char *key, const char *body_sha256_hex,
+    const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms,
+    struct store_claim_res *out)
+{
+	struct store_claim_res r = { 0 };
+	sqlite3_stmt *st = NULL;
+	const char *state, *sha;
+	int rc, locked = 0;
+
+	if (out)
+		memset(out, 0, sizeof *out);
+	if (!s || !out || !valid_name(hook, sizeof ((struct store_job *)0)->hook) ||
+	    !valid_name(key, sizeof ((struct store_job *)0)->key) || !is_sha256_hex(body_sha256_hex) ||
+	    (!body && len)) {
+		if (s) {
+			pthread_mutex_lock(&s->mu);
+			set_msg(s, "store_claim: invalid argument");
+			pthread_mutex_unlock(&s->mu);
+		}
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&s->mu);
+	locked = 1;
+	rc = begin(s);
+	if (rc)
+		goto out;
+	st = q(s, Q_LATEST);
+	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		rc = put_attempt(s, hook, key, body_sha256_hex, body, len, headers_json, now_ms, 1,
+		    &r.job_id);
+		if (rc)
+			goto out;
+		r.kind = STORE_NEW;
+		r.attempt = 1;
+		goto commit;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	r.job_id = sqlite3_column_int64(st, 0);
+	r.attempt = sqlite3_column_int(st, 1);
+	state = (const char *)sqlite3_column_text(st, 2);
+	sha = (const char *)sqlite3_column_text(st, 3);
+	if (!state || !sha) {
+		rc = sqlite3_errcode(s->db) == SQLITE_NOMEM ? -ENOMEM : -EIO;
+		set_msg(s, "store_claim: job row without state or body hash");
+		goto out;
+	}
+	if (strcmp(sha, body_sha256_hex)) {
+		r.kind = STORE_MISMATCH;
+	} else if (!strcmp(state, "queued") || !strcmp(state, "running")) {
+		r.kind = STORE_BUSY;
+	} else if (!strcmp(state, "succeeded")) {
+		r.kind = STORE_REPLAY;
+		r.http_status = sqlite3_column_int(st, 4);
+		rc = dup_column(st, 5, &r.response);
+		if (!rc && !r.response && !(r.response = strdup("")))
+			rc = -ENOMEM;
+		if (rc) {
+			set_msg(s, "store_claim: out of memory");
+			goto out;
+		}
+	} else if (!strcmp(state, "failed") || !strcmp(state, "timeout") ||
+	    !strcmp(state, "interrupted")) {
+		int next = r.attempt + 1;
+		q_done(st);
+		st = NULL;
+		rc = put_attempt(s, hook, key, body_sha256_hex, body, len, headers_json, now_ms, next,
+		    &r.job_id);
+		if (rc)
+			goto out;
+		r.kind = STORE_RETRY;
+		r.attempt = next;
+	} else {
+		snprintf(s->err, sizeof s->err, "store_claim: unknown job state \"%.32s\"", state);
+		rc = -EIO;
+		goto out;
+	}
+commit:
+	q_done(st);
+	st = NULL;
+	if (r.kind == STORE_NEW || r.kind == STORE_RETRY) {
+		rc = commit(s);
+		if (rc)
+			goto out;
+	} else {
+		rollback(s); /* nothing was written: just end the transaction */
+		rc = 0;
+	}
+	*out = r;
+	r.response = NULL;
+out:
+	q_done(st);
+	if (locked) {
+		if (rc)
+			rollback(s);
+		pthread_mutex_unlock(&s->mu);
+	}
+	free(r.response);
+	return rc;
+}
+
+void store_claim_res_clear(struct store_claim_res *r)
+{
+	if (!r)
+		return;
+	free(r->response);
+	r->response = NULL;
+}
+
+/* ---- outcome, lookup ------------------------------------------------- */
+
+static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int store_finish(struct store *s, int64_t job_id, const struct store_outcome *o)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!s)
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	if (!o || !o->state || (strcmp(o->state, "succeeded") && strcmp(o->state, "failed") &&
+	    strcmp(o->state, "timeout")) ||
+	    (o->signal && strlen(o->signal) >= sizeof ((struct store_job *)0)->signal) ||
+	    (o->error && strlen(o->error) >= sizeof ((struct store_job *)0)->error)) {
+		set_msg(s, "store_finish: invalid argument");
+		rc = -EINVAL;
+		goto out;
+	}
+	st = q(s, Q_FINISH);
+	sqlite3_bind_int64(st, 1, job_id);
+	sqlite3_bind_text(st, 2, o->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, o->started_ms);
+	sqlite3_bind_int64(st, 4, o->finished_ms);
+	if (o->exit_code >= 0)
+		sqlite3_bind_int(st, 5, o->exit_code);
+	bind_opt_text(st, 6, o->signal);
+	bind_opt_text(st, 7, o->error);
+	sqlite3_bind_int(st, 8, o->http_status);
+	bind_opt_text(st, 9, o->response);
+	bind_opt_text(st, 10, o->output_tail);
+	rc = run(s, st); /* one statement: atomic on its own */
+	if (rc)
+		goto out;
+	if (sqlite3_changes(s->db) == 0) {
+		set_msg(s, "store_finish: no such job");
+		rc = -ENOENT;
+	}
+out:
+	q_done(st);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+static void copy_column(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
+
+	if (n >= cap)
+		n = cap - 1;
+	if (n)
+		memcpy(dst, t, n);
+	dst[n] = 0;
+}
+
+int store_job_get(struct store *s, int64_t id, struct store_job *out)
+{
+	struct store_job j;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(&j, 0, sizeof j);
+	if (out)
+		memset(out, 0, sizeof *out);
+	if (!s || !out)
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	st = q(s, Q_JOB_GET);
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		set_msg(s, "store_job_get: no such job");
+		rc = -ENOENT;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	j.id = sqlite3_column_int64(st, 0);
+	copy_column(st, 1, j.hook, sizeof j.hook);
+	copy_column(st, 2, j.key, sizeof j.key);
+	j.attempt = sqlite3_column_int(st, 3);
+	copy_column(st, 4, j.state, sizeof j.state);
+	j.created_ms = sqlite3_column_int64(st, 5);
+	j.started_ms = sqlite3_column_int64(st, 6);  /* NULL reads as 0 */
+	j.finished_ms = sqlite3_column_int64(st, 7);
+	j.exit_code = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 8);
+	copy_column(st, 9, j.signal, sizeof j.signal);
+	copy_column(st, 10, j.error, sizeof j.error);
+	j.http_status = sqlite3_column_int(st, 11);
+	rc = dup_column(st, 12, &j.response);
+	if (!rc)
+		rc = dup_column(st, 13, &j.output_tail);
+	if (rc) {
+		set_msg(s, "store_job_get: out of memory");
+		goto out;
+	}
+	*out = j;
+	memset(&j, 0, sizeof j);
+out:
+	q_done(st);
+	pthread_mutex_unlock(&s->mu);
+	store_job_clear(&j);
+	return rc;
+}
+
+void store_job_clear(struct store_job *j)
+{
+	if (!j)
+		return;
+	free(j->response);
+	free(j->output_tail);
+	j->response = j->output_tail = NULL;
+}
+
+/* ---- prune, health --------------------------------------------------- */
+
+/* One transaction: delete up to PRUNE_BATCH finished jobs, then each of
+ * their deliveries whose key has no job left. *n gets the jobs deleted. */
+static int prune_batch(struct store *s, int64_t cutoff_ms, int *n)
+{
+	sqlite3_stmt *st = NULL, *del;
+	int rc, count = 0;
+
+	rc = begin(s);
+	if (rc)
+		goto out;
+	st = q(s, Q_PRUNE_JOBS);
+	sqlite3_bind_int64(st, 1, cutoff_ms);
+	sqlite3_bind_int(st, 2, PRUNE_BATCH);
+	/* RETURNING rows are computed by the first step, so the deliveries
+	 * can be deleted while they are read back. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		count++;
+		del = q(s, Q_PRUNE_DELIVERY);
+		sqlite3_bind_text(del, 1, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(del, 2, (const char *)sqlite3_column_text(st, 1), -1, SQLITE_TRANSIENT);
+		rc = run(s, del);
+		q_done(del);
+		if (rc)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	q_done(st);
+	st = NULL;
+	rc = commit(s);
+	if (!rc)
+		*n = count;
+out:
+	q_done(st);
+	if (rc)
+		rollback(s);
+	return rc;
+}
+
+int store_prune(struct store *s, int64_t cutoff_ms, int *n)
+{
+	int rc = 0, total = 0, got;
+
+	if (n)
+		*n = 0;
+	if (!s)
+		return -EINVAL;
+	do {
+		got = 0;
+		pthread_mutex_lock(&s->mu); /* released between batches: claims go on */
+		rc = prune_batch(s, cutoff_ms, &got);
+		pthread_mutex_unlock(&s->mu);
+		total += got;
+	} while (!rc && got == PRUNE_BATCH);
+	if (n)
+		*n = total;
+	return rc;
+}
+
+int store_health(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	const char *path;
+	int rc, moved = 0;
+
+	if (!s)
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	/* SQLite keeps writing to an unlinked file without complaint in WAL mode. */
+	rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved);
+	if (rc == SQLITE_OK && moved) {
+		set_msg(s, "database file was moved or deleted");
+		rc = -EROFS;
+		goto out;
+	}
+	/* the open descriptor may still write; the file at its path may not */
+	path = sqlite3_db_filename(s->db, "main");
+	if (path && *path && access(path, R_OK | W_OK) < 0) {
+		rc = -errno;
+		snprintf(s->err, sizeof s->err, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	st = q(s, Q_HEALTH_READ);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	q_done(st);
+	st = NULL;
+	rc = begin(s); /* the write lock within the busy timeout */
+	if (rc)
+		goto out;
+	rollback(s);
+out:
+	q_done(st);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
