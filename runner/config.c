@@ -567,6 +567,9 @@ static int parse_listen(struct ctx *c, const char *s, struct config *cfg)
 		if (!(cfg->listen_host = strdup("0.0.0.0")))
 			return -ENOMEM;
 	}
+	if (strchr(cfg->listen_host, ':'))
+		return bad(c, "server.listen", "IPv6 addresses are not available: Debian's CivetWeb is "
+					       "built without IPv6");
 	cfg->port = (int)port;
 	return 0;
 }
@@ -597,6 +600,9 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 		return rc;
 	if (!cfg->tls_cert != !cfg->tls_key)
 		return bad(c, "server", "\"tls_cert\" and \"tls_key\" go together");
+	if (cfg->tls_cert)
+		return bad(c, "server.tls_cert", "TLS is not supported yet: terminate TLS in front of "
+						 "the daemon (a reverse proxy, or Hookdeck to a private network)");
 	if ((rc = get_int(c, o, "server", "max_body_bytes", 1, 64LL << 20, 1 << 20, &v)))
 		return rc;
 	cfg->max_body_bytes = (size_t)v;

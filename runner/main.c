@@ -131,8 +131,10 @@ static int serve(int argc, char **argv)
 		fatal("out of memory");
 	if (port)
 		cfg->port = (int)port;
-	if (!cfg->tls_cert != !cfg->tls_key)
-		fatal("--tls-cert and --tls-key go together");
+	if (cert || key)
+		fatal("--tls-cert/--tls-key: TLS is not supported yet; terminate TLS in front of the daemon");
+	if (host && strchr(host, ':'))
+		fatal("--host %s: IPv6 addresses are not available (CivetWeb built without IPv6)", host);
 	if (level && log_level_parse(level, &cfg->log_level) != 0)
 		fatal("bad --log-level \"%s\" (debug, info, warn, error)", level);
 	if (format && log_format_parse(format, &cfg->log_format) != 0)
