@@ -47,6 +47,7 @@ BINS     += $(BUILD)/webhook-runner
 endif
 
 .PHONY: all deps test run clean fuzz
+.SECONDARY:
 all: $(BINS)
 
 $(BUILD)/%.o: %.c

@@ -44,11 +44,11 @@ run_one() { # name, command...
 want() { [ -z "$ONLY" ] || [[ "$1" == *"$ONLY"* ]]; }
 
 for t in "$BUILD"/tests/*; do
-	[ -x "$t" ] || continue
+	[ -f "$t" ] && [ -x "$t" ] || continue
 	n=unit/$(basename "$t"); want "$n" && run_one "$n" "$t"
 done
 for f in "$BUILD"/fuzz/fuzz_*; do
-	[ -x "$f" ] || continue
+	[ -f "$f" ] && [ -x "$f" ] || continue
 	b=$(basename "$f")
 	n=fuzz-replay/$b; want "$n" && run_one "$n" "$f" "$TOP/tests/fuzz/corpus/${b#fuzz_}"
 done
