@@ -88,7 +88,10 @@ deps:
 test: $(BINS) $(UT_EX) $(UT_RN) $(TOOLS) $(FZ_EX) $(FZ_RN)
 	@bash tests/run.sh $(BUILD)
 
-run: $(BINS)
+# Installs what it needs first, so it is the one command on a fresh machine.
+run:
+	sh tests/deps.sh
+	$(MAKE) all
 	bash config/demo.sh $(BUILD)
 
 clean:
