@@ -46,7 +46,7 @@ ifneq ($(wildcard runner/main.c),)
 BINS     += $(BUILD)/webhook-runner
 endif
 
-.PHONY: all deps test run clean fuzz
+.PHONY: all deps test test-build run clean fuzz
 .SECONDARY:
 all: $(BINS)
 
@@ -85,8 +85,14 @@ $(BUILD)/fuzz/fuzz_runner_%: $(BUILD)/tests/fuzz/fuzz_runner_%.o $(BUILD)/tests/
 deps:
 	sh tests/deps.sh
 
-test: $(BINS) $(UT_EX) $(UT_RN) $(TOOLS) $(FZ_EX) $(FZ_RN)
+# deps first (idempotent, quick when all is there), so `make test` works on a
+# fresh machine by itself; then build everything and run it.
+test:
+	@sh tests/deps.sh
+	@$(MAKE) --no-print-directory test-build
 	@bash tests/run.sh $(BUILD)
+
+test-build: $(BINS) $(UT_EX) $(UT_RN) $(TOOLS) $(FZ_EX) $(FZ_RN)
 
 # Installs what it needs first, so it is the one command on a fresh machine.
 run:
