@@ -210,6 +210,26 @@ static const char *find_token(struct req *r, const struct cfg_hook *h, char *buf
 	return *v ? v : NULL;
 }
 
+/* The payload as a template may read it: exactly one JSON document (nothing
+ * after it) and no NUL, raw or as \u0000 — cJSON would end the string there,
+ * so a parameter would be checked and used cut short of what was sent. NULL
+ * when the body is not such a document. BODY[LEN] is the NUL read_body adds. */
+static cJSON *parse_payload(const char *body, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (body[i] == '\0')
+			return NULL;
+		if (body[i] == '\\' && i + 1 < len) {
+			if (body[i + 1] == 'u' && len - i >= 6 && !memcmp(body + i + 2, "0000", 4))
+				return NULL;
+			i++; /* the escaped character */
+		}
+	}
+	return cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1);
+}
+
 static void hex_sha256(const char *body, size_t len, char out[65])
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -411,7 +431,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 
 	/* 5a. The command, before anything is recorded: bad values run nothing. */
 	if (tmpl_needs_payload(h->tmpl)) {
-		payload = cJSON_ParseWithLength(body, len);
+		payload = parse_payload(body, len);
 		if (!payload) {
 			rc = fail(r, 422, NULL, "body is not valid JSON, and the command needs values from it");
 			goto out;
