@@ -402,7 +402,9 @@ static void relay(struct sess *s, int which, const char *buf, size_t n)
 	}
 }
 
-/* Relay both streams until EOF. 0, or -1 with the status set. */
+/* Relay both streams until the server closes the channel (the command has
+ * ended and its exit status or signal has arrived). 0, or -1 with the status
+ * set. */
 static int stream(struct sess *s)
 {
 	static char buf[32768];
@@ -439,8 +441,20 @@ static int stream(struct sess *s)
 		}
 		if (progressed)
 			continue;
-		if (libssh2_channel_eof(s->ch))
-			return 0;
+		/* EOF only means the command closed its outputs; it may run on.
+		 * Its exit status arrives just before the server closes the
+		 * channel, so wait for that close, under the same deadline,
+		 * stop flag and keepalive as the output. */
+		if (libssh2_channel_eof(s->ch)) {
+			int r = libssh2_channel_wait_closed(s->ch);
+			if (r == 0)
+				return 0;
+			if (r != LIBSSH2_ERROR_EAGAIN) {
+				status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
+				    ssh_errmsg(s));
+				return -1;
+			}
+		}
 		if (ka) {
 			if (libssh2_keepalive_send(s->ssh, &secs_to_next) != 0 &&
 			    libssh2_session_last_errno(s->ssh) != LIBSSH2_ERROR_EAGAIN) {
