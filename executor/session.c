@@ -409,7 +409,13 @@ static int stream(struct sess *s)
 {
 	static char buf[32768];
 	const int ka = s->a->keepalive_s;
-	const int64_t dead_ms = (int64_t)ka * s->a->keepalive_max * 1000;
+	/* libssh2 turns a 1 s interval into 2 s and schedules keepalives on
+	 * whole seconds of time(), so a healthy peer's answers can be an
+	 * interval plus a second apart. As OpenSSH's ServerAliveCountMax: the
+	 * peer is dead when keepalive-max keepalives went unanswered and the
+	 * interval after the last one passed as well. */
+	const int ka_eff = ka == 1 ? 2 : ka;
+	const int64_t dead_ms = (int64_t)ka_eff * (s->a->keepalive_max + 1) * 1000;
 	int which, w;
 
 	if (ka)

@@ -7,9 +7,10 @@
  *
  * Deadlines: connect <= --connect-timeout; handshake, host key and auth
  * together <= --handshake-timeout; everything <= --timeout when set. While
- * the command runs, a keepalive goes out every --keepalive seconds and the
- * peer is declared dead when nothing at all was received for
- * keepalive * keepalive-max seconds.
+ * the command runs, a keepalive goes out every --keepalive seconds (at least
+ * 2: libssh2's minimum) and the peer is declared dead when nothing at all was
+ * received for (keepalive-max + 1) intervals, as with OpenSSH's
+ * ServerAliveCountMax.
  */
 #ifndef SESSION_H
 #define SESSION_H
