@@ -537,21 +537,27 @@ static int do_exec(struct sess *s)
 	return 0;
 }
 
-/* Close what is open, politely but within a bounded time. */
+/* Close what is open, politely but within a bounded time. Only a finished
+ * run waits for its channel to close: after a failure the command may still
+ * run, and the server keeps the channel open until it ends. The socket is
+ * then shut down, so that a libssh2 wait for the peer (a channel close still
+ * pending) fails at once and the session is always freed. */
 static void teardown(struct sess *s)
 {
 	int64_t dl = status_now_ms() + CLOSE_GRACE_MS / 2;
 
-	if (s->ch) {
+	if (s->ch && s->st->error == STATUS_OK) {
 		while (libssh2_channel_free(s->ch) == LIBSSH2_ERROR_EAGAIN)
 			if (wait_io(s, dl, 200) < 0)
 				break;
-		s->ch = NULL;
 	}
+	s->ch = NULL; /* if still open, libssh2_session_free frees it */
 	if (s->ssh) {
 		while (libssh2_session_disconnect(s->ssh, "done") == LIBSSH2_ERROR_EAGAIN)
 			if (wait_io(s, dl, 200) < 0)
 				break;
+		if (s->fd >= 0)
+			shutdown(s->fd, SHUT_RDWR);
 		libssh2_session_free(s->ssh);
 		s->ssh = NULL;
 	}
