@@ -489,8 +489,11 @@ static int parse_job(struct ctx *c, const cJSON *job, const char *hp, struct cfg
 	rc = tmpl_compile(s, cJSON_GetObjectItemCaseSensitive(job, "params"), &h->tmpl, terr, sizeof terr);
 	if (rc == -ENOMEM)
 		return rc;
-	if (rc)
-		return bad(c, path, "%s", terr);
+	if (rc) {
+		/* TERR starts with the field under the job ("params.ref.pattern: …"). */
+		snprintf(c->err, c->errlen, "%s.%s", path, terr);
+		return -EINVAL;
+	}
 	if ((rc = get_int(c, job, path, "timeout_s", 1, 86400, 300, &v)))
 		return rc;
 	h->timeout_ms = v * 1000;
