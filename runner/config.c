@@ -671,6 +671,7 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 {
 	struct config *cfg = calloc(1, sizeof *cfg);
 	struct ctx c = { err, errlen, NULL };
+	struct stat st;
 	cJSON *root = NULL;
 	char *text = NULL, *slash;
 	const char *ep;
@@ -717,7 +718,9 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 			goto out;
 		}
 	}
-	if (access(cfg->executor_path, X_OK) != 0) {
+	/* access(X_OK) alone passes a directory (searchable is not runnable). */
+	if (stat(cfg->executor_path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    access(cfg->executor_path, X_OK) != 0) {
 		rc = bad(&c, "executor.path", "%s is not an executable file", cfg->executor_path);
 		goto out;
 	}
