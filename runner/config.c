@@ -667,6 +667,37 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 	return 0;
 }
 
+/* PATH made absolute. realpath() when it can; /proc/self/fd/N for a pipe
+ * (check-config <(…)) or a memfd names no file it can follow, so then the
+ * directory is resolved and the last name kept. 0 or -errno. */
+static int config_abspath(const char *path, char **out)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = NULL, *real = NULL;
+	int rc = 0;
+
+	if ((*out = realpath(path, NULL)))
+		return 0;
+	if (errno == ENOMEM)
+		return -ENOMEM;
+	if (!(dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup("."))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (!(real = realpath(dir, NULL))) {
+		rc = -errno;
+		goto out;
+	}
+	if (asprintf(out, "%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : path) < 0) {
+		*out = NULL;
+		rc = -ENOMEM;
+	}
+out:
+	free(dir);
+	free(real);
+	return rc;
+}
+
 int config_load(const char *path, struct config **out, char *err, size_t errlen)
 {
 	struct config *cfg = calloc(1, sizeof *cfg);
@@ -685,7 +716,11 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
 		goto out;
 	}
-	if (!(cfg->path = realpath(path, NULL)) || !(c.dir = strdup(cfg->path))) {
+	if ((rc = config_abspath(path, &cfg->path)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		goto out;
+	}
+	if (!(c.dir = strdup(cfg->path))) {
 		rc = -ENOMEM;
 		goto out;
 	}
