@@ -204,10 +204,13 @@ static int get_int(struct ctx *c, const cJSON *obj, const char *path, const char
 	*out = def;
 	if (!v)
 		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble)
+	if (!cJSON_IsNumber(v))
 		return bad(c, path, "\"%s\" must be a whole number", name);
+	/* Range first: casting 1e300 to long long is undefined behaviour. */
 	if (v->valuedouble < (double)min || v->valuedouble > (double)max)
 		return bad(c, path, "\"%s\" must be between %lld and %lld", name, min, max);
+	if (v->valuedouble != (double)(long long)v->valuedouble)
+		return bad(c, path, "\"%s\" must be a whole number", name);
 	*out = (long long)v->valuedouble;
 	return 0;
 }
