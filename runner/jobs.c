@@ -174,7 +174,7 @@ static char *ring_take(struct ring *r, size_t *len)
 		return NULL;
 	if (r->total < r->cap) {
 		memcpy(s, r->b, n);
-	} else {
+	} else if (r->cap) { /* cap 0 (no tail wanted): b is NULL, nothing to copy */
 		memcpy(s, r->b + r->pos, r->cap - r->pos);
 		memcpy(s + r->cap - r->pos, r->b, r->pos);
 	}
