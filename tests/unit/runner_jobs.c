@@ -1,0 +1,859 @@
+/*
+ * runner_jobs.c — unit tests of runner/jobs.c: the concurrency caps (single
+ * thread and a thread-safety smoke test that also checks no cap is ever
+ * exceeded), the outcome table for every executor error kind of
+ * executor/status.h, and jobs_run's spawn contract.
+ *
+ * jobs_run is driven with stand-in executors: small shell scripts written
+ * into a mkdtemp directory that record what they were given (argv, the
+ * initial environment from /proc/$$/environ, open descriptors, process
+ * group) or behave in one way (long output, a status line, no status line,
+ * ignoring SIGTERM). They are test doubles of the spawn contract only; the
+ * real remote-executor is covered end to end elsewhere.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../runner/jobs.h"
+#include "t.h"
+
+static char g_dir[64];
+
+/* T_EQ_STR for long strings (paths, output): shortened in the report. */
+static void t_str(int line, const char *expr, const char *got, const char *want)
+{
+	if ((got && want && strcmp(got, want) == 0) || t_failed_)
+		return;
+	snprintf(t_why_, sizeof t_why_, "%s:%d: %.40s == \"%.200s\", want \"%.200s\"",
+	    __FILE__, line, expr, got ? got : "(null)", want ? want : "(null)");
+	t_failed_ = 1;
+}
+#define T_STR(got, want) t_str(__LINE__, #got, (got), (want))
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* DIR/NAME into BUF. */
+static const char *dpath(char *buf, size_t cap, const char *name)
+{
+	snprintf(buf, cap, "%s/%s", g_dir, name);
+	return buf;
+}
+
+/* An executable script DIR/NAME: "#!/bin/sh\n" + BODY, where every @D in
+ * BODY is replaced by the test directory. */
+static void script(const char *name, const char *body)
+{
+	char p[PATH_MAX];
+	FILE *f = fopen(dpath(p, sizeof p, name), "w");
+	const char *s;
+
+	if (!f)
+		abort();
+	fputs("#!/bin/sh\n", f);
+	for (s = body; *s; s++) {
+		if (s[0] == '@' && s[1] == 'D') {
+			fputs(g_dir, f);
+			s++;
+		} else {
+			fputc(*s, f);
+		}
+	}
+	fclose(f);
+	chmod(p, 0700);
+}
+
+/* Whole file DIR/NAME, malloc'ed and NUL-terminated (length in *LEN). */
+static char *slurp(const char *name, size_t *len)
+{
+	char p[PATH_MAX], *buf = NULL;
+	size_t n = 0, cap = 0;
+	FILE *f = fopen(dpath(p, sizeof p, name), "rb");
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n + 4096 + 1 > cap && !(buf = realloc(buf, cap = cap * 2 + 8192)))
+			abort();
+		size_t k = fread(buf + n, 1, 4096, f);
+		if (k == 0)
+			break;
+		n += k;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* A spec for the stand-in executor DIR/NAME. */
+static struct job_spec spec_for(const char *name, char *exe, size_t cap)
+{
+	struct job_spec s = {
+		.executor = dpath(exe, cap, name),
+		.destination = "deploy@build.example:2222",
+		.identity = "/keys/id_ed25519",
+		.known_hosts = "/keys/known_hosts",
+		.passphrase = NULL,
+		.command = "echo hi",
+		.timeout_ms = 30000,
+		.connect_timeout_ms = 10000,
+		.handshake_timeout_ms = 10000,
+		.max_output_bytes = 1 << 20,
+		.tail_bytes = 4096,
+	};
+	return s;
+}
+
+/* ---- caps ---- */
+
+static void test_caps_global_and_per_destination(void)
+{
+	struct jobs *j = NULL;
+
+	T_EQ_INT(jobs_new(3, 2, &j), 0);
+	if (!j)
+		return;
+	T_EQ_INT(jobs_running(j), 0);
+	T_EQ_INT(jobs_acquire(j, "a:22"), 0);
+	T_EQ_INT(jobs_acquire(j, "a:22"), 0);
+	T_EQ_INT(jobs_acquire(j, "a:22"), -EBUSY); /* per destination */
+	T_EQ_INT(jobs_running(j), 2);
+	T_EQ_INT(jobs_acquire(j, "a:2222"), 0);    /* another port is another destination */
+	T_EQ_INT(jobs_running(j), 3);
+	T_EQ_INT(jobs_acquire(j, "b:22"), -EBUSY); /* global */
+	T_EQ_INT(jobs_running(j), 3);
+	/* Releasing frees exactly that slot. */
+	jobs_release(j, "a:22");
+	T_EQ_INT(jobs_running(j), 2);
+	T_EQ_INT(jobs_acquire(j, "b:22"), 0);
+	T_EQ_INT(jobs_acquire(j, "a:22"), -EBUSY); /* global again */
+	jobs_release(j, "b:22");
+	T_EQ_INT(jobs_acquire(j, "a:22"), 0);
+	T_EQ_INT(jobs_acquire(j, "a:22"), -EBUSY); /* per destination again */
+	/* Releasing a destination that holds nothing changes nothing. */
+	jobs_release(j, "zzz:22");
+	T_EQ_INT(jobs_running(j), 3);
+	jobs_release(j, "a:22");
+	jobs_release(j, "a:22");
+	jobs_release(j, "a:2222");
+	T_EQ_INT(jobs_running(j), 0);
+	jobs_release(j, "a:22"); /* one too many: ignored */
+	T_EQ_INT(jobs_running(j), 0);
+	T_EQ_INT(jobs_acquire(j, "a:22"), 0);
+	T_EQ_INT(jobs_acquire(j, "a:22"), 0);
+	T_EQ_INT(jobs_running(j), 2);
+	jobs_free(j); /* with slots still held: freed all the same */
+	jobs_free(NULL);
+}
+
+static void test_caps_many_destinations(void)
+{
+	struct jobs *j = NULL;
+	char d[32];
+	int i, round;
+
+	T_EQ_INT(jobs_new(64, 1, &j), 0);
+	if (!j)
+		return;
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 64; i++) {
+			snprintf(d, sizeof d, "host-%d.example:22", round % 2 ? 63 - i : i);
+			T_EQ_INT(jobs_acquire(j, d), 0);
+			T_EQ_INT(jobs_acquire(j, d), -EBUSY);
+		}
+		T_EQ_INT(jobs_running(j), 64);
+		T_EQ_INT(jobs_acquire(j, "one-more:22"), -EBUSY);
+		/* Release in an order unlike the acquisitions (every 7th). */
+		for (i = 0; i < 64; i++) {
+			snprintf(d, sizeof d, "host-%d.example:22", (i * 7) % 64);
+			jobs_release(j, d);
+			T_EQ_INT(jobs_running(j), 63 - i);
+		}
+		T_EQ_INT(jobs_acquire(j, "one-more:22"), 0);
+		jobs_release(j, "one-more:22");
+		T_EQ_INT(jobs_running(j), 0);
+	}
+	jobs_free(j);
+}
+
+#define NT 8
+#define NDEST 3
+#define MAXJ 5
+#define PERD 2
+
+struct smoke {
+	struct jobs *j;
+	atomic_int global, per[NDEST];
+	atomic_int over, ok, busy;
+};
+
+struct smoke_arg {
+	struct smoke *s;
+	unsigned seed;
+};
+
+static void *smoke_thread(void *arg)
+{
+	struct smoke *s = ((struct smoke_arg *)arg)->s;
+	unsigned r = ((struct smoke_arg *)arg)->seed;
+	static const char *const dests[NDEST] = { "a:22", "b:22", "c:22" };
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		int k;
+		r = r * 1103515245u + 12345u;
+		k = (int)((r >> 16) % NDEST);
+		if (jobs_acquire(s->j, dests[k]) != 0) {
+			atomic_fetch_add(&s->busy, 1);
+			continue;
+		}
+		atomic_fetch_add(&s->ok, 1);
+		if (atomic_fetch_add(&s->global, 1) + 1 > MAXJ)
+			atomic_fetch_add(&s->over, 1);
+		if (atomic_fetch_add(&s->per[k], 1) + 1 > PERD)
+			atomic_fetch_add(&s->over, 1);
+		if (i % 16 == 0)
+			sched_yield();
+		atomic_fetch_sub(&s->per[k], 1);
+		atomic_fetch_sub(&s->global, 1);
+		jobs_release(s->j, dests[k]);
+	}
+	return NULL;
+}
+
+static void test_caps_threads(void)
+{
+	static struct smoke s;
+	struct smoke_arg args[NT];
+	pthread_t th[NT];
+	int i, n = 0;
+
+	memset(&s, 0, sizeof s);
+	T_EQ_INT(jobs_new(MAXJ, PERD, &s.j), 0);
+	if (!s.j)
+		return;
+	for (i = 0; i < NT; i++) {
+		args[i].s = &s;
+		args[i].seed = (unsigned)i * 7919u + 1u;
+		if (pthread_create(&th[i], NULL, smoke_thread, &args[i]) == 0)
+			n++;
+		else
+			break;
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	T_EQ_INT(n, NT);
+	T_EQ_INT(atomic_load(&s.over), 0);
+	T_CHECK(atomic_load(&s.ok) > 0);
+	T_EQ_INT(atomic_load(&s.ok) + atomic_load(&s.busy), NT * 20000);
+	T_EQ_INT(jobs_running(s.j), 0);
+	/* Everything released: each destination takes PERD again. */
+	T_EQ_INT(jobs_acquire(s.j, "a:22"), 0);
+	T_EQ_INT(jobs_acquire(s.j, "a:22"), 0);
+	T_EQ_INT(jobs_acquire(s.j, "a:22"), -EBUSY);
+	jobs_release(s.j, "a:22");
+	jobs_release(s.j, "a:22");
+	jobs_free(s.j);
+}
+
+/* ---- outcome table ---- */
+
+static void outcome(const struct job_result *r, int want_http, const char *want_state, int retry)
+{
+	int http = -1, ra = -1;
+	const char *state = NULL;
+
+	jobs_outcome(r, &http, &state, &ra);
+	T_EQ_INT(http, want_http);
+	T_STR(state, want_state);
+	if (retry)
+		T_CHECK(ra > 0);
+	else
+		T_EQ_INT(ra, 0);
+}
+
+static struct job_result with_error(const char *e)
+{
+	struct job_result r;
+
+	memset(&r, 0, sizeof r);
+	r.has_status = 1;
+	snprintf(r.error, sizeof r.error, "%s", e);
+	snprintf(r.phase, sizeof r.phase, "connect");
+	return r;
+}
+
+static void test_outcome_table(void)
+{
+	/* Every error name of executor/status.h. */
+	static const char *const transient[] = { "resolve", "connect_refused", "connect_timeout",
+		"connect", "handshake", "handshake_timeout", "keepalive", "io" };
+	static const char *const config[] = { "hostkey_unknown", "hostkey_changed",
+		"hostkey_revoked", "known_hosts", "identity", "auth", "exec" };
+	struct job_result r;
+	size_t i;
+
+	for (i = 0; i < sizeof transient / sizeof transient[0]; i++) {
+		r = with_error(transient[i]);
+		outcome(&r, 503, "failed", 1);
+	}
+	for (i = 0; i < sizeof config / sizeof config[0]; i++) {
+		r = with_error(config[i]);
+		outcome(&r, 502, "failed", 0);
+	}
+	r = with_error("timeout");
+	outcome(&r, 504, "timeout", 0);
+	/* The executor failing for its own reasons: a plain failure. */
+	r = with_error("internal");
+	outcome(&r, 500, "failed", 0);
+	r = with_error("terminated");
+	outcome(&r, 500, "failed", 0);
+
+	/* Killed by the runner's deadline, with or without a status line. */
+	memset(&r, 0, sizeof r);
+	r.killed = 1;
+	outcome(&r, 504, "timeout", 0);
+	r = with_error("io");
+	r.killed = 1;
+	outcome(&r, 504, "timeout", 0);
+
+	/* The remote command's own result. */
+	memset(&r, 0, sizeof r);
+	r.has_status = 1;
+	r.has_exit = 1;
+	r.exit_code = 0;
+	outcome(&r, 200, "succeeded", 0);
+	r.exit_code = 1;
+	outcome(&r, 500, "failed", 0);
+	r.exit_code = 255;
+	outcome(&r, 500, "failed", 0);
+	r.has_exit = 0;
+	snprintf(r.signal, sizeof r.signal, "KILL");
+	outcome(&r, 500, "failed", 0);
+	/* Status line without an exit and without an error: not a success. */
+	memset(&r, 0, sizeof r);
+	r.has_status = 1;
+	outcome(&r, 500, "failed", 0);
+	/* No status line at all: whatever the exit status, 500. */
+	memset(&r, 0, sizeof r);
+	r.wait_status = 0;
+	outcome(&r, 500, "failed", 0);
+	r.has_exit = 1; /* stale fields without has_status do not count */
+	outcome(&r, 500, "failed", 0);
+}
+
+/* ---- jobs_run with stand-in executors ---- */
+
+/* Split a NUL-separated file into at most MAX strings (pointing into BUF). */
+static int split0(char *buf, size_t len, char **v, int max)
+{
+	int n = 0;
+	size_t i = 0;
+
+	while (i < len && n < max) {
+		v[n++] = buf + i;
+		i += strlen(buf + i) + 1;
+	}
+	return n;
+}
+
+static const char INJECT[] = "echo \"$HOME\" `id` $(touch @D/pwned); rm -rf '/' && x=\\ y *";
+
+static void test_run_argv(void)
+{
+	char exe[PATH_MAX], p[PATH_MAX], cmd[256], *buf, *av[40];
+	struct job_spec s = spec_for("argv.sh", exe, sizeof exe);
+	struct job_result r;
+	size_t len = 0;
+	int n, i;
+	const char *want[] = { "--status-fd", "3", "-i", "/keys/id_ed25519", "-k",
+		"/keys/known_hosts", "--connect-timeout", "0.100", "--handshake-timeout", "12.000",
+		"--timeout", "1.500", "--max-output", "777", "deploy@build.example:2222", "--", cmd };
+	const int nwant = (int)(sizeof want / sizeof want[0]);
+
+	script("argv.sh", "printf '%s\\0' \"$0\" \"$@\" > @D/argv.out\n");
+	/* The command, with @D expanded like the script's, must arrive as one word. */
+	snprintf(cmd, sizeof cmd, "%s", INJECT);
+	{
+		char *at = strstr(cmd, "@D");
+		char rest[256];
+		snprintf(rest, sizeof rest, "%s", at + 2);
+		snprintf(at, sizeof cmd - (size_t)(at - cmd), "%s%s", g_dir, rest);
+	}
+	s.command = cmd;
+	s.connect_timeout_ms = 100;
+	s.handshake_timeout_ms = 12000;
+	s.timeout_ms = 1500;
+	s.max_output_bytes = 777;
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	buf = slurp("argv.out", &len);
+	T_CHECK(buf != NULL);
+	if (buf) {
+		n = split0(buf, len, av, 40);
+		T_EQ_INT(n, nwant + 1);
+		T_STR(av[0], exe);
+		for (i = 0; i < nwant && i + 1 < n; i++)
+			T_STR(av[i + 1], want[i]);
+	}
+	free(buf);
+	T_CHECK(access(dpath(p, sizeof p, "pwned"), F_OK) != 0);
+	T_EQ_INT(r.has_status, 0);
+	T_CHECK(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0);
+	T_CHECK(r.finished_ms >= r.started_ms && r.started_ms > 1600000000000LL);
+	jobs_result_clear(&r);
+
+	/* No output cap: no --max-output; whole seconds still carry the fraction. */
+	s.max_output_bytes = 0;
+	s.timeout_ms = 300000;
+	s.connect_timeout_ms = 10000;
+	s.handshake_timeout_ms = 10;
+	s.command = "uptime";
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	jobs_result_clear(&r);
+	buf = slurp("argv.out", &len);
+	T_CHECK(buf != NULL);
+	if (buf) {
+		const char *want2[] = { "--status-fd", "3", "-i", "/keys/id_ed25519", "-k",
+			"/keys/known_hosts", "--connect-timeout", "10.000", "--handshake-timeout",
+			"0.010", "--timeout", "300.000", "deploy@build.example:2222", "--", "uptime" };
+		n = split0(buf, len, av, 40);
+		T_EQ_INT(n, (int)(sizeof want2 / sizeof want2[0]) + 1);
+		for (i = 0; i < (int)(sizeof want2 / sizeof want2[0]) && i + 1 < n; i++)
+			T_STR(av[i + 1], want2[i]);
+	}
+	free(buf);
+}
+
+static void test_run_environment(void)
+{
+	char exe[PATH_MAX], *buf, *ev[40], *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+	struct job_spec s = spec_for("env.sh", exe, sizeof exe);
+	struct job_result r;
+	size_t len = 0;
+	int n, i, seen_path = 0, seen_home = 0, seen_pass = 0;
+
+	script("env.sh", "cat /proc/$$/environ > @D/env.out\n"
+			 "printf '%s\\0' \"$@\" > @D/env-argv.out\n");
+	setenv("HOME", "/home/runner-test", 1);
+	setenv("WR_TEST_LEAK", "must-not-reach-the-executor", 1);
+	setenv("SSH_AUTH_SOCK", "/tmp/agent.sock", 1);
+	s.passphrase = "correct horse battery";
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	jobs_result_clear(&r);
+	buf = slurp("env.out", &len);
+	T_CHECK(buf != NULL);
+	if (buf) {
+		n = split0(buf, len, ev, 40);
+		for (i = 0; i < n; i++) {
+			if (!strcmp(ev[i], "PATH=/usr/local/bin:/usr/bin:/bin"))
+				seen_path++;
+			else if (!strcmp(ev[i], "HOME=/home/runner-test"))
+				seen_home++;
+			else if (!strcmp(ev[i], "WR_PASSPHRASE=correct horse battery"))
+				seen_pass++;
+			else
+				T_STR(ev[i], "(only PATH, HOME and WR_PASSPHRASE)");
+		}
+		T_EQ_INT(seen_path, 1);
+		T_EQ_INT(seen_home, 1);
+		T_EQ_INT(seen_pass, 1);
+	}
+	free(buf);
+	/* The passphrase travels in the environment, never in argv. */
+	buf = slurp("env-argv.out", &len);
+	T_CHECK(buf != NULL);
+	if (buf) {
+		size_t k;
+		int flag = 0;
+		n = split0(buf, len, ev, 40);
+		for (i = 0; i < n; i++)
+			if (!strcmp(ev[i], "--passphrase-env") && i + 1 < n && !strcmp(ev[i + 1], "WR_PASSPHRASE"))
+				flag = 1;
+		T_CHECK(flag);
+		for (k = 0; k < len; k++)
+			buf[k] = buf[k] ? buf[k] : ' ';
+		T_CHECK(strstr(buf, "correct horse") == NULL);
+		T_CHECK(strstr(buf, "--passphrase-env WR_PASSPHRASE deploy@build.example:2222 -- echo hi") != NULL);
+	}
+	free(buf);
+
+	/* Without a passphrase: neither the variable nor the option. */
+	s.passphrase = NULL;
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	jobs_result_clear(&r);
+	buf = slurp("env.out", &len);
+	if (buf) {
+		n = split0(buf, len, ev, 40);
+		T_EQ_INT(n, 2);
+		for (i = 0; i < n; i++)
+			T_CHECK(strncmp(ev[i], "WR_PASSPHRASE=", 14) != 0);
+	}
+	free(buf);
+	buf = slurp("env-argv.out", &len);
+	if (buf) {
+		n = split0(buf, len, ev, 40);
+		for (i = 0; i < n; i++)
+			T_CHECK(strcmp(ev[i], "--passphrase-env") != 0);
+	}
+	free(buf);
+
+	/* HOME unset in the runner: not invented for the child. */
+	unsetenv("HOME");
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	jobs_result_clear(&r);
+	buf = slurp("env.out", &len);
+	if (buf) {
+		n = split0(buf, len, ev, 40);
+		T_EQ_INT(n, 1);
+		T_STR(ev[0], "PATH=/usr/local/bin:/usr/bin:/bin");
+	}
+	free(buf);
+
+	unsetenv("WR_TEST_LEAK");
+	unsetenv("SSH_AUTH_SOCK");
+	if (old_home)
+		setenv("HOME", old_home, 1);
+	free(old_home);
+}
+
+/* ls -l /proc/$$/fd: "lr-x------ 1 u g 64 Jan 1 00:00 10 -> /path" lines. */
+static void test_run_descriptors_stdin_pgid(void)
+{
+	char exe[PATH_MAX], *buf, *line, *save = NULL;
+	struct job_spec s = spec_for("fds.sh", exe, sizeof exe);
+	struct job_result r;
+	char target[4][256] = { { 0 } };
+	int seen[4] = { 0 }, extra = 0, pid = -1, pgid = -2, fd;
+
+	/* The listing goes to stdout (the tail): a redirection would make the
+	 * shell itself keep copies of its descriptors while ls looks. */
+	script("fds.sh", "ls -l /proc/$$/fd\n"
+			 "cut -d' ' -f1,5 /proc/$$/stat > @D/pgid.out\n"
+			 "cat > @D/stdin.out\n");
+	/* Descriptors the runner has open must not leak into the child,
+	 * whether or not they are close-on-exec. */
+	fd = open("/dev/zero", O_RDONLY);
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	if (fd >= 0)
+		close(fd);
+	buf = r.tail;
+	r.tail = NULL;
+	jobs_result_clear(&r);
+	T_CHECK(buf != NULL);
+	for (line = buf ? strtok_r(buf, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		char *arrow = strstr(line, " -> "), *num;
+		int k;
+		if (!arrow)
+			continue; /* "total 0" */
+		*arrow = '\0';
+		num = strrchr(line, ' ');
+		k = num ? atoi(num + 1) : -1;
+		if (k >= 0 && k <= 3) {
+			seen[k]++;
+			snprintf(target[k], sizeof target[k], "%s", arrow + 4);
+		} else if (strcmp(arrow + 4, exe) != 0) {
+			/* Only the shell's own handle on its script may be extra. */
+			extra++;
+			T_STR(arrow + 4, "(no descriptor beyond 0-3)");
+		}
+	}
+	free(buf);
+	T_EQ_INT(extra, 0);
+	T_CHECK(seen[0] && seen[1] && seen[2] && seen[3]);
+	T_STR(target[0], "/dev/null");
+	T_CHECK(!strncmp(target[1], "pipe:", 5));
+	T_STR(target[2], target[1]); /* stdout and stderr: one pipe */
+	T_CHECK(!strncmp(target[3], "pipe:", 5));
+	T_CHECK(strcmp(target[3], target[1]) != 0);
+
+	buf = slurp("stdin.out", NULL);
+	T_CHECK(buf && buf[0] == '\0');
+	free(buf);
+
+	buf = slurp("pgid.out", NULL);
+	T_CHECK(buf && sscanf(buf, "%d %d", &pid, &pgid) == 2);
+	free(buf);
+	T_CHECK(pid > 0);
+	T_EQ_INT(pgid, pid);
+	T_CHECK(pgid != getpgrp());
+}
+
+/* The expected output of `seq 1 N`, malloc'ed. */
+static char *seq_text(int n, size_t *len)
+{
+	char *s = malloc((size_t)n * 8 + 1), *p = s;
+	int i;
+
+	if (!s)
+		abort();
+	for (i = 1; i <= n; i++)
+		p += sprintf(p, "%d\n", i);
+	*len = (size_t)(p - s);
+	return s;
+}
+
+static void test_run_output_tail(void)
+{
+	char exe[PATH_MAX], *all;
+	struct job_spec s = spec_for("out.sh", exe, sizeof exe);
+	struct job_result r;
+	size_t len;
+	static const size_t caps[] = { 1, 100, 16384, 100000, 4096 };
+	size_t i;
+
+	/* ~290 KB, stdout and stderr interleaved in many writes. */
+	script("out.sh", "seq 1 30000\nseq 30001 50000 >&2\n");
+	all = seq_text(50000, &len);
+	for (i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+		s.tail_bytes = caps[i];
+		T_EQ_INT(jobs_run(&s, &r), 0);
+		T_EQ_INT(r.tail_len, caps[i]);
+		T_CHECK(r.tail && strlen(r.tail) == r.tail_len);
+		T_CHECK(r.tail && !memcmp(r.tail, all + len - caps[i], caps[i]));
+		jobs_result_clear(&r);
+	}
+
+	/* Less output than the cap: all of it. */
+	script("short.sh", "printf 'one\\n'; printf 'two\\n' >&2\n");
+	s = spec_for("short.sh", exe, sizeof exe);
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_STR(r.tail, "one\ntwo\n");
+	T_EQ_INT(r.tail_len, 8);
+	jobs_result_clear(&r);
+
+	/* No tail wanted (output_tail_bytes 0 is valid config). */
+	s = spec_for("out.sh", exe, sizeof exe);
+	s.tail_bytes = 0;
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(r.tail_len, 0);
+	T_CHECK(r.tail && r.tail[0] == '\0');
+	jobs_result_clear(&r);
+	free(all);
+}
+
+static void test_run_status_line(void)
+{
+	char exe[PATH_MAX];
+	struct job_spec s = spec_for("status.sh", exe, sizeof exe);
+	struct job_result r;
+	int http, ra;
+	const char *state;
+
+	script("status.sh",
+	    "echo working\n"
+	    "printf '%s\\n' '{\"v\":1,\"phase\":\"done\",\"error\":null,\"message\":null,\"exit\":7,"
+	    "\"signal\":null,\"bytes_out\":12,\"bytes_err\":3,\"truncated\":true,\"user\":\"deploy\","
+	    "\"host\":\"build.example\",\"port\":2222,\"hostkey_type\":\"ssh-ed25519\","
+	    "\"hostkey\":\"SHA256:abcdef\",\"ms\":{\"connect\":1,\"total\":35}}' >&3\n"
+	    "exit 7\n");
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(r.has_status, 1);
+	T_STR(r.phase, "done");
+	T_STR(r.error, "");
+	T_EQ_INT(r.has_exit, 1);
+	T_EQ_INT(r.exit_code, 7);
+	T_STR(r.signal, "");
+	T_EQ_INT(r.bytes_out, 12);
+	T_EQ_INT(r.bytes_err, 3);
+	T_EQ_INT(r.truncated, 1);
+	T_STR(r.hostkey, "SHA256:abcdef");
+	T_EQ_INT(r.killed, 0);
+	T_CHECK(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 7);
+	T_STR(r.tail, "working\n");
+	jobs_outcome(&r, &http, &state, &ra);
+	T_EQ_INT(http, 500);
+	jobs_result_clear(&r);
+
+	/* A local failure: error named, no exit; written in two pieces. */
+	script("status.sh",
+	    "printf '{\"v\":1,\"phase\":\"auth\",\"error\":\"auth\",' >&3\n"
+	    "sleep 0.1\n"
+	    "printf '\"message\":\"server refused every key\",\"exit\":null,\"signal\":null,"
+	    "\"bytes_out\":0,\"bytes_err\":0,\"truncated\":false}\\n' >&3\n"
+	    "exit 255\n");
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(r.has_status, 1);
+	T_STR(r.phase, "auth");
+	T_STR(r.error, "auth");
+	T_STR(r.message, "server refused every key");
+	T_EQ_INT(r.has_exit, 0);
+	T_EQ_INT(r.truncated, 0);
+	jobs_outcome(&r, &http, &state, &ra);
+	T_EQ_INT(http, 502);
+	jobs_result_clear(&r);
+
+	/* Remote signal. */
+	script("status.sh",
+	    "echo '{\"v\":1,\"phase\":\"done\",\"error\":null,\"exit\":null,\"signal\":\"KILL\","
+	    "\"bytes_out\":0,\"bytes_err\":0,\"truncated\":false}' >&3\nexit 255\n");
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(r.has_status, 1);
+	T_STR(r.signal, "KILL");
+	T_EQ_INT(r.has_exit, 0);
+	jobs_outcome(&r, &http, &state, &ra);
+	T_EQ_INT(http, 500);
+	jobs_result_clear(&r);
+
+	/* Success. */
+	script("status.sh", "echo '{\"v\":1,\"phase\":\"done\",\"error\":null,\"exit\":0}' >&3\n");
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	jobs_outcome(&r, &http, &state, &ra);
+	T_EQ_INT(http, 200);
+	T_STR(state, "succeeded");
+	jobs_result_clear(&r);
+
+	/* Over-long fields are cut, not overflowed. */
+	script("status.sh",
+	    "printf '{\"phase\":\"' >&3; head -c 5000 /dev/zero | tr '\\0' a >&3; "
+	    "printf '\",\"error\":\"io\"}' >&3\n");
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(r.has_status, 0); /* beyond the status cap: not a status line */
+	jobs_result_clear(&r);
+	script("status.sh",
+	    "printf '{\"phase\":\"' >&3; head -c 1000 /dev/zero | tr '\\0' a >&3; "
+	    "printf '\",\"error\":\"io\"}' >&3\n");
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(r.has_status, 1);
+	T_EQ_INT(strlen(r.phase), sizeof r.phase - 1);
+	T_STR(r.error, "io");
+	jobs_result_clear(&r);
+}
+
+static void test_run_no_status(void)
+{
+	char exe[PATH_MAX];
+	struct job_spec s = spec_for("nostatus.sh", exe, sizeof exe);
+	struct job_result r;
+	int http, ra;
+	const char *state;
+
+	script("nostatus.sh", "echo 'segfault, say'\nexit 3\n");
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(r.has_status, 0);
+	T_EQ_INT(r.has_exit, 0);
+	T_EQ_INT(r.killed, 0);
+	T_CHECK(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 3);
+	T_STR(r.tail, "segfault, say\n");
+	jobs_outcome(&r, &http, &state, &ra);
+	T_EQ_INT(http, 500);
+	T_STR(state, "failed");
+	jobs_result_clear(&r);
+
+	/* Garbage on the status descriptor is no status either. */
+	script("nostatus.sh", "echo 'not json' >&3\nexit 0\n");
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(r.has_status, 0);
+	jobs_outcome(&r, &http, &state, &ra);
+	T_EQ_INT(http, 500);
+	jobs_result_clear(&r);
+
+	/* An executor that cannot be started at all. */
+	s.executor = "/nonexistent/remote-executor";
+	T_CHECK(jobs_run(&s, &r) < 0);
+	jobs_result_clear(&r);
+}
+
+static int gone(int pid)
+{
+	char p[64], *st;
+	FILE *f;
+	int z = 0;
+
+	snprintf(p, sizeof p, "/proc/%d/stat", pid);
+	if (!(f = fopen(p, "r")))
+		return 1;
+	st = fgets(p, sizeof p, f);
+	fclose(f);
+	/* A zombie waiting for its reaper is dead too. */
+	if (st && (st = strrchr(p, ')')))
+		z = st[1] == ' ' && (st[2] == 'Z' || st[2] == 'X');
+	return z;
+}
+
+static void test_run_hard_deadline(void)
+{
+	char exe[PATH_MAX], *buf;
+	struct job_spec s = spec_for("stuck.sh", exe, sizeof exe);
+	struct job_result r;
+	int64_t t0, dt;
+	int child = -1, i, http, ra;
+	const char *state;
+
+	/* Ignores SIGTERM (and so does its child), never writes a status line. */
+	script("stuck.sh", "trap '' TERM\n"
+			   "sleep 60 &\n"
+			   "echo $! > @D/child.pid\n"
+			   "echo started\n"
+			   "wait\n"
+			   "wait\n");
+	s.timeout_ms = 200;
+	s.connect_timeout_ms = 100;
+	t0 = mono_ms();
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	dt = mono_ms() - t0;
+	/* 200 + 100 + 5000 slack, SIGTERM ignored, SIGKILL 2000 later. */
+	T_CHECK(dt >= 7200);
+	T_CHECK(dt < 10000);
+	T_EQ_INT(r.killed, 1);
+	T_EQ_INT(r.has_status, 0);
+	T_CHECK(WIFSIGNALED(r.wait_status) && WTERMSIG(r.wait_status) == SIGKILL);
+	T_STR(r.tail, "started\n");
+	jobs_outcome(&r, &http, &state, &ra);
+	T_EQ_INT(http, 504);
+	T_STR(state, "timeout");
+	jobs_result_clear(&r);
+
+	buf = slurp("child.pid", NULL);
+	T_CHECK(buf && (child = atoi(buf)) > 0);
+	free(buf);
+	for (i = 0; child > 0 && i < 50 && !gone(child); i++)
+		usleep(20000);
+	T_CHECK(child > 0 && gone(child));
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(g_dir, sizeof g_dir, "/tmp/runner_jobs.XXXXXX");
+	if (!mkdtemp(g_dir)) {
+		printf("FAIL mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	T_RUN(test_caps_global_and_per_destination);
+	T_RUN(test_caps_many_destinations);
+	T_RUN(test_caps_threads);
+	T_RUN(test_outcome_table);
+	T_RUN(test_run_argv);
+	T_RUN(test_run_environment);
+	T_RUN(test_run_descriptors_stdin_pgid);
+	T_RUN(test_run_output_tail);
+	T_RUN(test_run_status_line);
+	T_RUN(test_run_no_status);
+	T_RUN(test_run_hard_deadline);
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+	if (system(cmd) != 0)
+		printf("FAIL cleanup: %s\n", cmd);
+	return T_EXIT();
+}
