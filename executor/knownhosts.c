@@ -380,7 +380,11 @@ static int pattern_match(const char *list, const char *name)
 			p++;
 			n--;
 		}
-		if (n > 0 && n < sizeof pat) {
+		/* As OpenSSH: a member too long to evaluate fails the whole
+		 * list; skipping it could drop a negation that applies. */
+		if (n >= sizeof pat)
+			return 0;
+		if (n > 0) {
 			size_t i;
 			memcpy(pat, p, n);
 			pat[n] = '\0';
