@@ -35,9 +35,11 @@ void kh_free(struct kh_file *f);
 enum kh_result kh_check(const struct kh_file *f, const char *host, int port,
     const unsigned char *blob, size_t bloblen);
 
-/* Comma-separated host key algorithm names known for HOST:PORT, in file
- * order without repeats, for libssh2_session_method_pref(HOSTKEY). Empty
- * string when none. */
+/* Comma-separated host key algorithm names known for HOST:PORT (@revoked
+ * keys excluded), strongest first (ed25519, ecdsa 256/384/521, rsa, dss)
+ * whatever the file order, without repeats, for
+ * libssh2_session_method_pref(HOSTKEY). Only whole names that fit LEN.
+ * Empty string when none. */
 void kh_known_algs(const struct kh_file *f, const char *host, int port, char *out, size_t len);
 
 /* "SHA256:<base64 without padding>" of BLOB, as ssh-keygen -l prints it. */
