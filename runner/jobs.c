@@ -191,6 +191,14 @@ static void copy_str(const cJSON *o, const char *name, char *dst, size_t len)
 		snprintf(dst, len, "%s", v->valuestring);
 }
 
+/* A byte count from the status line, range-checked before the cast. */
+static uint64_t count_of(const cJSON *v)
+{
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble >= 18446744073709551616.0)
+		return 0;
+	return (uint64_t)v->valuedouble;
+}
+
 static void parse_status(const char *line, struct job_result *r)
 {
 	cJSON *o = cJSON_Parse(line);
@@ -207,12 +215,12 @@ static void parse_status(const char *line, struct job_result *r)
 	v = cJSON_GetObjectItemCaseSensitive(o, "exit");
 	if (cJSON_IsNumber(v)) {
 		r->has_exit = 1;
-		r->exit_code = v->valueint;
+		r->exit_code = v->valuedouble >= 0 && v->valuedouble <= 255 ? v->valueint : 255;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(o, "bytes_out");
-	r->bytes_out = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+	r->bytes_out = count_of(v);
 	v = cJSON_GetObjectItemCaseSensitive(o, "bytes_err");
-	r->bytes_err = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+	r->bytes_err = count_of(v);
 	r->truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "truncated"));
 out:
 	cJSON_Delete(o);
@@ -236,7 +244,7 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 	posix_spawnattr_t at;
 	sigset_t none, all;
 	pid_t pid = -1;
-	int64_t deadline, kill_at = 0;
+	int64_t deadline, kill_at = 0, give_up_at = 0;
 
 	memset(r, 0, sizeof *r);
 	r->started_ms = wall_ms();
@@ -327,9 +335,13 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 			kill(-pid, SIGTERM);
 			r->killed = 1;
 			kill_at = now + KILL_GRACE_MS;
-		} else if (kill_at && now >= kill_at) {
+		} else if (kill_at && kill_at != INT64_MAX && now >= kill_at) {
 			kill(-pid, SIGKILL);
 			kill_at = INT64_MAX;
+			give_up_at = now + KILL_GRACE_MS;
+		} else if (give_up_at && now >= give_up_at) {
+			/* Something outside the group holds our pipes: stop waiting for it. */
+			break;
 		}
 		if (poll(p, 2, 200) < 0 && errno != EINTR)
 			break;
