@@ -20,8 +20,9 @@
 #include "server.h"
 #include "sign.h"
 #include "store.h"
+#include "version.h"
 
-#define RUNNER_VERSION "0.1.0"
+
 #define PRUNE_EVERY_S 3600
 
 static const char usage_text[] =

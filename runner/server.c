@@ -15,7 +15,9 @@
 #include <openssl/sha.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
+#include "version.h"
 
 #define IDEM_KEY_MAX 200
 
@@ -80,6 +82,7 @@ static int answer(struct req *r, int status, const char *extra, const char *body
 			   "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n%s\r\n",
 	    status, reason_phrase(status), len, r->id, extra ? extra : "");
 	mg_write(r->conn, body, len);
+	metrics_request(r->hook ? r->hook : METRICS_UNKNOWN_HOOK, status);
 	snprintf(st, sizeof st, "%d", status);
 	snprintf(ms, sizeof ms, "%" PRId64, mono_ms() - r->t0);
 	snprintf(jid, sizeof jid, "%" PRId64, r->job_id);
@@ -319,6 +322,7 @@ static int run_job(struct server *srv, struct req *r, const struct cfg_hook *h,
 		snprintf(jr.message, sizeof jr.message, "cannot start remote-executor: %s", strerror(-rc));
 	}
 	jobs_outcome(&jr, &http, &state, &retry);
+	metrics_job(h->id, state, (double)(jr.finished_ms - jr.started_ms) / 1000.0);
 	if (retry)
 		snprintf(extra, sizeof extra, "Retry-After: %d\r\n", retry);
 	body = job_body(r, h, cl, &jr, state);
@@ -377,6 +381,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 	for (i = 0; i < 2 && sig_headers[i]; i++)
 		if (header_count(r->ri, sig_headers[i]) > 1) {
 			r->verify = "signature:duplicate_header";
+			metrics_verify_failure(h->id, "signature_duplicate_header");
 			rc = fail(r, 401, NULL, "signature header repeated");
 			goto out;
 		}
@@ -384,6 +389,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 	    (int64_t)time(NULL), h->tolerance_s);
 	if (rc != 0) {
 		r->verify = verify_tag(rc, 0);
+		metrics_verify_failure(h->id, r->verify);
 		snprintf(err, sizeof err, "signature verification failed: %s", vhmac_reason(rc));
 		rc = fail(r, 401, NULL, err);
 		goto out;
@@ -394,6 +400,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 		tok = find_token(r, h, qbuf, sizeof qbuf, &dup);
 		if (dup || !tok) {
 			r->verify = dup ? "jwt:duplicate_header" : "jwt:missing";
+			metrics_verify_failure(h->id, r->verify);
 			rc = fail(r, 401, "WWW-Authenticate: Bearer\r\n",
 			    dup ? "token header repeated" : "missing bearer token");
 			goto out;
@@ -401,6 +408,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 		rc = vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), &claims);
 		if (rc != 0) {
 			r->verify = verify_tag(rc, 1);
+			metrics_verify_failure(h->id, r->verify);
 			snprintf(err, sizeof err, "token rejected: %s", vjwt_reason(rc));
 			rc = fail(r, 403, NULL, err);
 			goto out;
@@ -463,6 +471,8 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 		goto out;
 	}
 	r->job_id = cl.job_id;
+	metrics_idempotency(h->id, cl.kind == STORE_NEW ? "new" : cl.kind == STORE_RETRY ? "retry" :
+	    cl.kind == STORE_BUSY ? "conflict" : cl.kind == STORE_REPLAY ? "replay" : "mismatch");
 	switch (cl.kind) {
 	case STORE_NEW:
 	case STORE_RETRY:
@@ -548,6 +558,29 @@ static int on_health(struct mg_connection *conn, void *cbdata)
 	return answer(&r, ok ? 200 : 503, NULL, body);
 }
 
+static int on_metrics(struct mg_connection *conn, void *cbdata)
+{
+	struct server *srv = cbdata;
+	struct req r;
+	char *text = NULL;
+	size_t len = 0;
+
+	req_init(&r, conn);
+	r.hook = "-";
+	r.verify = "-";
+	if (strcmp(r.ri->request_method, "GET") != 0)
+		return fail(&r, 405, "Allow: GET\r\n", "method not allowed");
+	if (metrics_render(jobs_running(srv->jobs), 0, RUNNER_VERSION, &text, &len) != 0)
+		return fail(&r, 500, NULL, "out of memory");
+	metrics_request("-", 200);
+	mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+			"Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n\r\n",
+	    len, r.id);
+	mg_write(conn, text, len);
+	free(text);
+	return 200;
+}
+
 static int on_other(struct mg_connection *conn, void *cbdata)
 {
 	struct req r;
@@ -610,6 +643,7 @@ int server_start(const struct config *cfg, struct store *st, struct jobs *jobs,
 	}
 	mg_set_request_handler(s->mg, "/hooks/", on_hooks, s);
 	mg_set_request_handler(s->mg, "/healthz$", on_health, s);
+	mg_set_request_handler(s->mg, "/metrics$", on_metrics, s);
 	mg_set_request_handler(s->mg, "/", on_other, s);
 	*out = s;
 	return 0;

@@ -1,0 +1,23 @@
+/*
+ * metrics.c — the daemon's Prometheus metrics, rendered in the text
+ * exposition format at /metrics. Owns the counters and the job duration
+ * histogram (process-wide, thread-safe) and their label sets. Cardinality is
+ * bounded by the config, never by requests: callers pass configured hook ids
+ * only (requests to unknown hooks count under hook="_unknown"), status codes,
+ * and fixed reason/decision/outcome words.
+ */
+#ifndef METRICS_H
+#define METRICS_H
+#include <stddef.h>
+
+#define METRICS_UNKNOWN_HOOK "_unknown"
+
+void metrics_request(const char *hook, int status);
+void metrics_verify_failure(const char *hook, const char *reason);
+void metrics_idempotency(const char *hook, const char *decision);
+void metrics_job(const char *hook, const char *outcome, double seconds);
+
+/* Render everything, with the gauges given by the caller, into a malloc'ed
+ * string. 0 or -ENOMEM. */
+int metrics_render(int jobs_running, int jobs_queued, const char *version, char **out, size_t *len);
+#endif
