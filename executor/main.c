@@ -3,6 +3,7 @@
  * arguments, one run, the status line, the exit status.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,28 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
+/* Descriptors 0-2 must be open before we open anything: a closed 1 or 2
+ * would be taken by the known_hosts file or the SSH socket, and the remote
+ * output or our messages would be written into it. Fill gaps with
+ * /dev/null. */
+static int open_std_fds(void)
+{
+	int fd, n;
+
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		n = open("/dev/null", O_RDWR);
+		if (n < 0)
+			return -errno;
+		if (n != fd) { /* cannot happen: open takes the lowest free one */
+			close(n);
+			return -EBADF;
+		}
+	}
+	return 0;
+}
+
 /* Keep 0-2 and the status descriptor; close everything else we inherited. */
 static void close_inherited(int keep)
 {
@@ -38,6 +61,8 @@ int main(int argc, char **argv)
 	char err[512] = "";
 	int rc;
 
+	if (open_std_fds() != 0)
+		return 255;
 	rc = args_parse(argc, argv, &a, err, sizeof err);
 	if (rc == 1)
 		return 0;
