@@ -130,6 +130,10 @@ static int parse_dest(const char *d, struct args *a, char *err, size_t errlen)
 			snprintf(err, errlen, "empty user in destination \"%s\"", d);
 			return -EINVAL;
 		}
+		if (at - d > 255) {
+			snprintf(err, errlen, "user name longer than 255 bytes in destination");
+			return -EINVAL;
+		}
 		if (!(a->user = strndup(d, (size_t)(at - d))))
 			return -ENOMEM;
 	}

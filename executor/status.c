@@ -203,7 +203,10 @@ int status_format(const struct status *st, char *buf, size_t len)
 
 int status_write(const struct status *st, int fd)
 {
-	char line[1024];
+	/* Worst case: user (255), host (253), message (255), signal and key
+	 * type (31 each), every byte escaped as \u00XX, plus the rest: ~5.5 KB.
+	 * The line must never be lost for want of room. */
+	char line[8192];
 	int n = status_format(st, line, sizeof line);
 	size_t off = 0;
 
