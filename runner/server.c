@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/sha.h>
 
+#include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -213,26 +214,6 @@ static const char *find_token(struct req *r, const struct cfg_hook *h, char *buf
 	return *v ? v : NULL;
 }
 
-/* The payload as a template may read it: exactly one JSON document (nothing
- * after it) and no NUL, raw or as \u0000 — cJSON would end the string there,
- * so a parameter would be checked and used cut short of what was sent. NULL
- * when the body is not such a document. BODY[LEN] is the NUL read_body adds. */
-static cJSON *parse_payload(const char *body, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (body[i] == '\0')
-			return NULL;
-		if (body[i] == '\\' && i + 1 < len) {
-			if (body[i + 1] == 'u' && len - i >= 6 && !memcmp(body + i + 2, "0000", 4))
-				return NULL;
-			i++; /* the escaped character */
-		}
-	}
-	return cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1);
-}
-
 static void hex_sha256(const char *body, size_t len, char out[65])
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -266,87 +247,22 @@ static char *delivery_meta(struct req *r, const struct cfg_hook *h, const cJSON 
 	return s;
 }
 
-static char *job_body(struct req *r, const struct cfg_hook *h, const struct store_claim_res *cl,
-    const struct job_result *jr, const char *state)
-{
-	cJSON *o = cJSON_CreateObject();
-	char *s;
-
-	cJSON_AddNumberToObject(o, "job_id", (double)cl->job_id);
-	cJSON_AddStringToObject(o, "hook", h->id);
-	cJSON_AddNumberToObject(o, "attempt", cl->attempt);
-	cJSON_AddStringToObject(o, "status", state);
-	if (jr->has_exit)
-		cJSON_AddNumberToObject(o, "exit_code", jr->exit_code);
-	else
-		cJSON_AddNullToObject(o, "exit_code");
-	if (jr->signal[0])
-		cJSON_AddStringToObject(o, "signal", jr->signal);
-	if (jr->error[0] || jr->killed || !jr->has_status) {
-		cJSON_AddStringToObject(o, "error", jr->error[0] ? jr->error : jr->killed ? "timeout" : "executor");
-		cJSON_AddStringToObject(o, "message", jr->message[0] ? jr->message :
-		    "remote-executor ended without a status");
-	}
-	cJSON_AddNumberToObject(o, "duration_ms", (double)(jr->finished_ms - jr->started_ms));
-	if (h->response_output && jr->tail)
-		cJSON_AddStringToObject(o, "output_tail", jr->tail);
-	cJSON_AddStringToObject(o, "request_id", r->id);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return s;
-}
-
 /* Claim done (NEW or RETRY) and slot held: run, record, answer. */
 static int run_job(struct server *srv, struct req *r, const struct cfg_hook *h,
     const struct store_claim_res *cl, const char *command)
 {
-	struct job_spec spec = {
-		.executor = srv->cfg->executor_path, .destination = h->destination,
-		.identity = h->identity, .known_hosts = h->known_hosts, .passphrase = h->passphrase,
-		.command = command, .timeout_ms = h->timeout_ms,
-		.connect_timeout_ms = h->connect_timeout_ms, .handshake_timeout_ms = h->handshake_timeout_ms,
-		.max_output_bytes = h->max_output_bytes, .tail_bytes = h->output_tail_bytes,
-	};
-	struct job_result jr;
-	struct store_outcome o = { 0 };
-	const char *state;
-	char jid[24], ex[16], extra[64] = "", *body = NULL;
-	int http, retry, rc;
+	struct dispatch_answer ans;
+	char extra[64] = "";
+	int rc;
 
-	snprintf(jid, sizeof jid, "%" PRId64, cl->job_id);
-	log_event(LOG_INFO, "job_started", "request_id", r->id, "hook", h->id, "job", jid,
-	    "destination", h->destination, NULL);
-	rc = jobs_run(&spec, &jr);
-	if (rc != 0) {
-		memset(&jr, 0, sizeof jr);
-		snprintf(jr.message, sizeof jr.message, "cannot start remote-executor: %s", strerror(-rc));
-	}
-	jobs_outcome(&jr, &http, &state, &retry);
-	metrics_job(h->id, state, (double)(jr.finished_ms - jr.started_ms) / 1000.0);
-	if (retry)
-		snprintf(extra, sizeof extra, "Retry-After: %d\r\n", retry);
-	body = job_body(r, h, cl, &jr, state);
-	o.state = state;
-	o.started_ms = jr.started_ms;
-	o.finished_ms = jr.finished_ms;
-	o.exit_code = jr.has_exit ? jr.exit_code : -1;
-	o.signal = jr.signal[0] ? jr.signal : NULL;
-	o.error = jr.error[0] ? jr.error : jr.killed ? "timeout" : jr.has_status ? NULL : "executor";
-	o.http_status = http;
-	o.response = body ? body : "{}";
-	o.output_tail = jr.tail;
-	if ((rc = store_finish(srv->store, cl->job_id, &o)) != 0)
-		log_event(LOG_ERROR, "store_error", "request_id", r->id, "job", jid,
-		    "error", strerror(-rc), NULL);
-	snprintf(ex, sizeof ex, "%d", jr.exit_code);
-	log_event(http == 200 ? LOG_INFO : LOG_WARN, "job_finished", "request_id", r->id, "hook", h->id,
-	    "job", jid, "outcome", state, "exit", jr.has_exit ? ex : NULL,
-	    "signal", jr.signal[0] ? jr.signal : NULL, "error", o.error,
-	    "message", jr.message[0] ? jr.message : NULL, NULL);
+	rc = dispatch_run(srv->cfg, srv->store, h, cl->job_id, cl->attempt, command, r->id, &ans);
 	jobs_release(srv->jobs, h->dest_key);
-	rc = body ? answer(r, http, extra[0] ? extra : NULL, body) : fail(r, 500, NULL, "out of memory");
-	free(body);
-	jobs_result_clear(&jr);
+	if (rc != 0)
+		return fail(r, 500, NULL, "out of memory");
+	if (ans.retry_after)
+		snprintf(extra, sizeof extra, "Retry-After: %d\r\n", ans.retry_after);
+	rc = answer(r, ans.http, extra[0] ? extra : NULL, ans.body);
+	free(ans.body);
 	return rc;
 }
 
@@ -357,8 +273,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 	struct store_claim_res cl = { 0 };
 	const char *tok = NULL, *key = NULL, *sig_headers[2] = { vhmac_header_name(h->scheme), NULL };
 	char *body = NULL, *command = NULL, *meta = NULL, qbuf[VJWT_MAX_TOKEN + 1], err[300], sha[65];
-	cJSON *claims = NULL, *payload = NULL;
-	struct tmpl_src ts;
+	cJSON *claims = NULL;
 	size_t len = 0, i;
 	int rc, dup;
 
@@ -438,17 +353,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 	snprintf(r->key, sizeof r->key, "%s", key);
 
 	/* 5a. The command, before anything is recorded: bad values run nothing. */
-	if (tmpl_needs_payload(h->tmpl)) {
-		payload = parse_payload(body, len);
-		if (!payload) {
-			rc = fail(r, 422, NULL, "body is not valid JSON, and the command needs values from it");
-			goto out;
-		}
-	}
-	ts.payload = payload;
-	ts.claims = claims;
-	ts.headers = &hs;
-	rc = tmpl_render(h->tmpl, &ts, &command, err, sizeof err);
+	rc = dispatch_prepare(h, body, len, claims, &hs, &command, err, sizeof err);
 	if (rc != 0) {
 		rc = rc == -ENOMEM ? fail(r, 500, NULL, "out of memory") : fail(r, 422, NULL, err);
 		goto out;
@@ -499,7 +404,6 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 out:
 	store_claim_res_clear(&cl);
 	cJSON_Delete(claims);
-	cJSON_Delete(payload);
 	free(command);
 	free(meta);
 	free(body);

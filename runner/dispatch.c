@@ -1,0 +1,160 @@
+/*
+ * dispatch.c — prepare and run a job the same way for every caller
+ * (contract in dispatch.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "jobs.h"
+#include "log.h"
+#include "metrics.h"
+
+/* cJSON stops a string at NUL (raw or \u0000), which would hand a template
+ * a shortened value; and trailing bytes would be ignored. Refuse both. */
+static cJSON *parse_payload(const char *body, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (body[i] == '\0')
+			return NULL;
+		if (body[i] == '\\' && i + 1 < len) {
+			if (body[i + 1] == 'u' && len - i >= 6 && !memcmp(body + i + 2, "0000", 4))
+				return NULL;
+			i++; /* the escaped character */
+		}
+	}
+	return cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1);
+}
+
+int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, const cJSON *claims,
+    const struct hdr_src *hs, char **command, char *err, size_t errlen)
+{
+	cJSON *payload = NULL;
+	struct tmpl_src ts;
+	int rc;
+
+	if (tmpl_needs_payload(h->tmpl) && !(payload = parse_payload(body, len))) {
+		snprintf(err, errlen, "body is not valid JSON, and the command needs values from it");
+		return -EINVAL;
+	}
+	ts.payload = payload;
+	ts.claims = claims;
+	ts.headers = hs;
+	rc = tmpl_render(h->tmpl, &ts, command, err, errlen);
+	cJSON_Delete(payload);
+	return rc;
+}
+
+static char *answer_body(const struct cfg_hook *h, int64_t job_id, int attempt,
+    const struct job_result *jr, const char *state, const char *request_id)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddNumberToObject(o, "job_id", (double)job_id);
+	cJSON_AddStringToObject(o, "hook", h->id);
+	cJSON_AddNumberToObject(o, "attempt", attempt);
+	cJSON_AddStringToObject(o, "status", state);
+	if (jr->has_exit)
+		cJSON_AddNumberToObject(o, "exit_code", jr->exit_code);
+	else
+		cJSON_AddNullToObject(o, "exit_code");
+	if (jr->signal[0])
+		cJSON_AddStringToObject(o, "signal", jr->signal);
+	if (jr->error[0] || jr->killed || !jr->has_status) {
+		cJSON_AddStringToObject(o, "error", jr->error[0] ? jr->error : jr->killed ? "timeout" : "executor");
+		cJSON_AddStringToObject(o, "message", jr->message[0] ? jr->message :
+		    "remote-executor ended without a status");
+	}
+	cJSON_AddNumberToObject(o, "duration_ms", (double)(jr->finished_ms - jr->started_ms));
+	if (h->response_output && jr->tail)
+		cJSON_AddStringToObject(o, "output_tail", jr->tail);
+	cJSON_AddStringToObject(o, "request_id", request_id);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+int dispatch_run(const struct config *cfg, struct store *st, const struct cfg_hook *h,
+    int64_t job_id, int attempt, const char *command, const char *request_id,
+    struct dispatch_answer *ans)
+{
+	struct job_spec spec = {
+		.executor = cfg->executor_path, .destination = h->destination,
+		.identity = h->identity, .known_hosts = h->known_hosts, .passphrase = h->passphrase,
+		.command = command, .timeout_ms = h->timeout_ms,
+		.connect_timeout_ms = h->connect_timeout_ms, .handshake_timeout_ms = h->handshake_timeout_ms,
+		.max_output_bytes = h->max_output_bytes, .tail_bytes = h->output_tail_bytes,
+	};
+	struct job_result jr;
+	struct store_outcome o = { 0 };
+	const char *state;
+	char jid[24], att[16], ex[16], dur[24];
+	int rc;
+
+	memset(ans, 0, sizeof *ans);
+	snprintf(jid, sizeof jid, "%" PRId64, job_id);
+	snprintf(att, sizeof att, "%d", attempt);
+	log_event(LOG_INFO, "job_started", "request_id", request_id, "hook", h->id, "job", jid,
+	    "attempt", att, "destination", h->destination, NULL);
+	rc = jobs_run(&spec, &jr);
+	if (rc != 0) {
+		memset(&jr, 0, sizeof jr);
+		snprintf(jr.message, sizeof jr.message, "cannot start remote-executor: %s", strerror(-rc));
+	}
+	jobs_outcome(&jr, &ans->http, &state, &ans->retry_after);
+	metrics_job(h->id, state, (double)(jr.finished_ms - jr.started_ms) / 1000.0);
+	ans->body = answer_body(h, job_id, attempt, &jr, state, request_id);
+	o.state = state;
+	o.started_ms = jr.started_ms;
+	o.finished_ms = jr.finished_ms;
+	o.exit_code = jr.has_exit ? jr.exit_code : -1;
+	o.signal = jr.signal[0] ? jr.signal : NULL;
+	o.error = jr.error[0] ? jr.error : jr.killed ? "timeout" : jr.has_status ? NULL : "executor";
+	o.http_status = ans->http;
+	o.response = ans->body ? ans->body : "{}";
+	o.output_tail = jr.tail;
+	if ((rc = store_finish(st, job_id, &o)) != 0)
+		log_event(LOG_ERROR, "store_error", "request_id", request_id, "job", jid,
+		    "error", strerror(-rc), NULL);
+	snprintf(ex, sizeof ex, "%d", jr.exit_code);
+	snprintf(dur, sizeof dur, "%" PRId64, jr.finished_ms - jr.started_ms);
+	log_event(ans->http == 200 ? LOG_INFO : LOG_WARN, "job_finished", "request_id", request_id,
+	    "hook", h->id, "job", jid, "attempt", att, "outcome", state,
+	    "exit", jr.has_exit ? ex : NULL, "signal", jr.signal[0] ? jr.signal : NULL,
+	    "error", o.error, "message", jr.message[0] ? jr.message : NULL, "duration_ms", dur, NULL);
+	jobs_result_clear(&jr);
+	return ans->body ? 0 : -ENOMEM;
+}
+
+static const char *meta_header(void *ctx, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItem((const cJSON *)ctx, name); /* case-insensitive */
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int dispatch_meta_parse(const char *json, struct dispatch_meta *m)
+{
+	memset(m, 0, sizeof *m);
+	if (!json || !(m->root = cJSON_Parse(json)) || !cJSON_IsObject(m->root)) {
+		cJSON_Delete(m->root);
+		m->root = NULL;
+		return -EINVAL;
+	}
+	m->claims = cJSON_GetObjectItemCaseSensitive(m->root, "claims");
+	m->headers.get = meta_header;
+	m->headers.ctx = cJSON_GetObjectItemCaseSensitive(m->root, "headers");
+	return 0;
+}
+
+void dispatch_meta_clear(struct dispatch_meta *m)
+{
+	cJSON_Delete(m->root);
+	memset(m, 0, sizeof *m);
+}
