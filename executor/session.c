@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,8 +367,12 @@ out:
 	return rc;
 }
 
-/* Write all of BUF to FD (which may be non-blocking); on a closed reader the
- * stream is marked closed and the rest is dropped. */
+/* Write all of BUF to FD (which may be blocking or not); on a closed reader
+ * the stream is marked closed and the rest is dropped. A reader that stops
+ * reading must not hold us past the deadline or a stop signal: we wait for
+ * room with poll, then write at most PIPE_BUF bytes, which a pipe that polls
+ * writable takes without blocking. At the deadline or on a stop the rest is
+ * dropped and the caller ends the run. */
 static void relay(struct sess *s, int which, const char *buf, size_t n)
 {
 	int fd = which ? STDERR_FILENO : STDOUT_FILENO;
@@ -387,18 +392,28 @@ static void relay(struct sess *s, int which, const char *buf, size_t n)
 		}
 	}
 	while (off < n && !s->out_closed[which]) {
-		ssize_t k = write(fd, buf + off, n - off);
-		if (k > 0) {
-			off += (size_t)k;
-		} else if (k < 0 && errno == EAGAIN) {
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
-			poll(&p, 1, 1000);
-		} else if (k < 0 && errno == EINTR) {
-			if (*s->stop)
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		int ms = 1000;
+		ssize_t k;
+
+		if (*s->stop)
+			return;
+		if (s->deadline) {
+			int64_t left = s->deadline - status_now_ms();
+			if (left <= 0)
 				return;
-		} else {
-			s->out_closed[which] = 1;
+			if (left < ms)
+				ms = (int)left;
 		}
+		if (poll(&p, 1, ms) <= 0)
+			continue; /* no room yet, or a signal: check again */
+		k = write(fd, buf + off, n - off > PIPE_BUF ? PIPE_BUF : n - off);
+		if (k > 0)
+			off += (size_t)k;
+		else if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		else
+			s->out_closed[which] = 1;
 	}
 }
 
