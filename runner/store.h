@@ -79,7 +79,7 @@ struct store_job {
 	char *response, *output_tail; /* malloc'ed or NULL; store_job_clear frees */
 };
 
-/* Open or create PATH, migrate, and mark every "running" or "queued" job
+/* Open or create PATH, migrate, and mark every "running" job
  * "interrupted" (a previous process died with them; its finished_ms becomes
  * now, so prune can expire it) when MARK_INTERRUPTED.
  * *n_interrupted (may be NULL) gets how many. 0 or negative (-EIO…);
@@ -114,6 +114,52 @@ void store_job_clear(struct store_job *j);
  * most 1000 jobs so claims are not held up; on failure *n counts the batches
  * already committed.) */
 int store_prune(struct store *s, int64_t cutoff_ms, int *n);
+
+
+/* ---- issue 4: async queue, history, replay (to be implemented) ----
+ *
+ * Queued jobs are the durable queue of async hooks: store_open's marking
+ * turns only "running" jobs into "interrupted"; "queued" ones stay queued and
+ * run after a restart. */
+
+/* store_claim, but a NEW or RETRY attempt starts in INITIAL_STATE, "running"
+ * (sync hooks) or "queued" (async hooks). store_claim(...) is this with
+ * "running". -EINVAL for any other state. */
+int store_claim_state(struct store *s, const char *hook, const char *key, const char *body_sha256_hex,
+    const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms,
+    const char *initial_state, struct store_claim_res *out);
+
+/* Take the oldest "queued" job (lowest id) and mark it "running" with
+ * started_ms = NOW_MS, atomically (two takers never get the same job). Fills
+ * JOB, and hands over its delivery's body (*body, *len; NUL-terminated) and
+ * headers JSON (*meta, may be NULL). -ENOENT when the queue is empty. */
+int store_take_queued(struct store *s, int64_t now_ms, struct store_job *job, char **body,
+    size_t *len, char **meta);
+/* Number of "queued" jobs. */
+int store_count_queued(struct store *s, int *n);
+
+/* Re-run the delivery of job JOB_ID as a new attempt (the operator's replay,
+ * whatever the latest attempt's outcome, also after success): BUSY when the
+ * latest attempt of its (hook, key) is queued or running (nothing written),
+ * else a new attempt n+1 in INITIAL_STATE: STORE_RETRY. -ENOENT when no such
+ * job or its delivery was pruned. */
+int store_claim_again(struct store *s, int64_t job_id, const char *initial_state, int64_t now_ms,
+    struct store_claim_res *out);
+
+/* The stored delivery of (HOOK, KEY): body (NUL-terminated, *len bytes) and
+ * headers JSON (may be NULL). -ENOENT when none. */
+int store_delivery_get(struct store *s, const char *hook, const char *key, char **body,
+    size_t *len, char **meta);
+
+/* Jobs newest first (by id), at most LIMIT (1..10000), only HOOK's when
+ * non-NULL, only those not "succeeded" and not queued/running when
+ * FAILED_ONLY. *out is a malloc'ed array of *n jobs; free each with
+ * store_job_clear and the array with free(). */
+int store_list(struct store *s, const char *hook, int failed_only, int limit,
+    struct store_job **out, size_t *n);
+
+/* store_finish also accepts the state "interrupted" (a job stopped by the
+ * daemon's own shutdown after its drain timeout). */
 
 /* 0 when the database answers a read and a write would be accepted. */
 /* (Checks: the file is still at its path and writable there, a read of the
