@@ -145,10 +145,12 @@ static int do_handshake(struct sess *s, const struct kh_file *kh, int64_t dl)
 	}
 	libssh2_session_set_blocking(s->ssh, 0);
 	libssh2_session_callback_set(s->ssh, LIBSSH2_CALLBACK_RECV, (void *)rx_cb);
-	/* Ask for a host key type we can check, as OpenSSH does. */
+	/* Ask for a host key type we can check, as OpenSSH does. Should
+	 * libssh2 support none of them, its default list stays in place (the
+	 * key offered is then unknown and refused); it takes no NULL list. */
 	kh_known_algs(kh, s->a->host, s->a->port, algs, sizeof algs);
-	if (algs[0] && libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY, algs) != 0)
-		libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY, NULL);
+	if (algs[0])
+		(void)libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY, algs);
 	while ((rc = libssh2_session_handshake(s->ssh, s->fd)) == LIBSSH2_ERROR_EAGAIN)
 		if ((w = wait_io(s, dl, 1000)) < 0)
 			break;
