@@ -584,7 +584,7 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 {
 	static const char *const keys[] = { "server", "store", "executor", "log", "hooks", NULL };
 	static const char *const skeys[] = { "listen", "tls_cert", "tls_key", "max_body_bytes",
-		"request_timeout_ms", "threads", NULL };
+		"request_timeout_ms", "threads", "drain_timeout_s", NULL };
 	static const char *const stkeys[] = { "path", "retention_days", NULL };
 	static const char *const ekeys[] = { "path", "max_jobs", "max_per_destination", NULL };
 	static const char *const lkeys[] = { "level", "format", NULL };
@@ -618,6 +618,9 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 	if ((rc = get_int(c, o, "server", "threads", 2, 1024, 32, &v)))
 		return rc;
 	cfg->threads = (int)v;
+	if ((rc = get_int(c, o, "server", "drain_timeout_s", 0, 86400, 30, &v)))
+		return rc;
+	cfg->drain_timeout_s = (int)v;
 
 	o = cJSON_GetObjectItemCaseSensitive(root, "store");
 	if (o && (rc = only_keys(c, o, "store", stkeys)))

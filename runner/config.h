@@ -52,6 +52,7 @@ struct config {
 	size_t max_body_bytes;
 	int request_timeout_ms;
 	int threads;
+	int drain_timeout_s;        /* SIGTERM: how long running jobs may finish */
 	char *store_path;
 	int retention_days;
 	char *executor_path;

@@ -66,7 +66,11 @@ static char *answer_body(const struct cfg_hook *h, int64_t job_id, int attempt,
 		cJSON_AddNullToObject(o, "exit_code");
 	if (jr->signal[0])
 		cJSON_AddStringToObject(o, "signal", jr->signal);
-	if (jr->error[0] || jr->killed || !jr->has_status) {
+	if (jr->interrupted) {
+		cJSON_AddStringToObject(o, "error", "shutdown");
+		cJSON_AddStringToObject(o, "message", "the daemon stopped before the job finished; "
+						      "the next delivery runs it again");
+	} else if (jr->error[0] || jr->killed || !jr->has_status) {
 		cJSON_AddStringToObject(o, "error", jr->error[0] ? jr->error : jr->killed ? "timeout" : "executor");
 		cJSON_AddStringToObject(o, "message", jr->message[0] ? jr->message :
 		    "remote-executor ended without a status");
@@ -80,8 +84,8 @@ static char *answer_body(const struct cfg_hook *h, int64_t job_id, int attempt,
 	return s;
 }
 
-int dispatch_run(const struct config *cfg, struct store *st, const struct cfg_hook *h,
-    int64_t job_id, int attempt, const char *command, const char *request_id,
+int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
+    const struct cfg_hook *h, int64_t job_id, int attempt, const char *command, const char *request_id,
     struct dispatch_answer *ans)
 {
 	struct job_spec spec = {
@@ -90,6 +94,7 @@ int dispatch_run(const struct config *cfg, struct store *st, const struct cfg_ho
 		.command = command, .timeout_ms = h->timeout_ms,
 		.connect_timeout_ms = h->connect_timeout_ms, .handshake_timeout_ms = h->handshake_timeout_ms,
 		.max_output_bytes = h->max_output_bytes, .tail_bytes = h->output_tail_bytes,
+		.owner = jobs,
 	};
 	struct job_result jr;
 	struct store_outcome o = { 0 };
@@ -115,7 +120,8 @@ int dispatch_run(const struct config *cfg, struct store *st, const struct cfg_ho
 	o.finished_ms = jr.finished_ms;
 	o.exit_code = jr.has_exit ? jr.exit_code : -1;
 	o.signal = jr.signal[0] ? jr.signal : NULL;
-	o.error = jr.error[0] ? jr.error : jr.killed ? "timeout" : jr.has_status ? NULL : "executor";
+	o.error = jr.interrupted ? "shutdown" : jr.error[0] ? jr.error : jr.killed ? "timeout" :
+	    jr.has_status ? NULL : "executor";
 	o.http_status = ans->http;
 	o.response = ans->body ? ans->body : "{}";
 	o.output_tail = jr.tail;

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "hdr.h"
+#include "jobs.h"
 #include "store.h"
 
 /* Render H's command for a delivery (BODY of LEN bytes, NUL-terminated at
@@ -27,10 +28,10 @@ struct dispatch_answer {
 };
 
 /* Run attempt JOB_ID (number ATTEMPT) of H with COMMAND; record, count and
- * log it. REQUEST_ID ties the log lines to the request (or "replay"…).
+ * log it. JOBS (may be NULL) is whose shutdown interrupts it. REQUEST_ID ties the log lines to the request (or "replay"…).
  * 0 with ANS filled (the caller frees ans->body), or -ENOMEM. */
-int dispatch_run(const struct config *cfg, struct store *st, const struct cfg_hook *h,
-    int64_t job_id, int attempt, const char *command, const char *request_id,
+int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
+    const struct cfg_hook *h, int64_t job_id, int attempt, const char *command, const char *request_id,
     struct dispatch_answer *ans);
 
 /* A stored delivery's metadata ({"headers":{…},"claims":{…}}) as a header

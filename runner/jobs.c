@@ -30,6 +30,7 @@ struct dest_count {
 
 struct jobs {
 	pthread_mutex_t mu;
+	volatile int stopping;
 	int max, per_dest, running;
 	struct dest_count *d;
 	size_t nd;
@@ -111,6 +112,11 @@ void jobs_release(struct jobs *j, const char *dest)
 		}
 	}
 	pthread_mutex_unlock(&j->mu);
+}
+
+void jobs_interrupt_all(struct jobs *j)
+{
+	__atomic_store_n(&j->stopping, 1, __ATOMIC_SEQ_CST);
 }
 
 int jobs_running(struct jobs *j)
@@ -331,7 +337,11 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 		ssize_t n;
 		int i;
 
-		if (!kill_at && now >= deadline) {
+		if (!kill_at && s->owner && __atomic_load_n(&s->owner->stopping, __ATOMIC_SEQ_CST)) {
+			kill(-pid, SIGTERM);
+			r->interrupted = 1;
+			kill_at = now + KILL_GRACE_MS;
+		} else if (!kill_at && now >= deadline) {
 			kill(-pid, SIGTERM);
 			r->killed = 1;
 			kill_at = now + KILL_GRACE_MS;
@@ -414,6 +424,12 @@ void jobs_outcome(const struct job_result *r, int *http, const char **state, int
 	*retry_after = 0;
 	*state = "failed";
 	*http = 500;
+	if (r->interrupted) {
+		*http = 503;
+		*state = "interrupted";
+		*retry_after = 10;
+		return;
+	}
 	if (r->killed || !strcmp(r->error, "timeout")) {
 		*http = 504;
 		*state = "timeout";

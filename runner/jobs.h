@@ -24,8 +24,14 @@ void jobs_free(struct jobs *j);
 int jobs_acquire(struct jobs *j, const char *dest);
 void jobs_release(struct jobs *j, const char *dest);
 int jobs_running(struct jobs *j);
+/* Shutdown after the drain timeout: every job running through this struct
+ * (spec.owner) gets SIGTERM, then SIGKILL after a grace, and its result says
+ * interrupted. Jobs started later are interrupted at once. Async-signal-safe
+ * enough for any thread (one atomic store). */
+void jobs_interrupt_all(struct jobs *j);
 
 struct job_spec {
+	struct jobs *owner;        /* whose jobs_interrupt_all stops it; may be NULL */
 	const char *executor;      /* path of remote-executor */
 	const char *destination;   /* user@host:port */
 	const char *identity, *known_hosts;
@@ -42,6 +48,7 @@ struct job_result {
 	uint64_t bytes_out, bytes_err;
 	int truncated;
 	int killed;                /* the runner's hard deadline had to kill it */
+	int interrupted;           /* stopped by jobs_interrupt_all (shutdown) */
 	int wait_status;
 	int64_t started_ms, finished_ms; /* unix ms */
 	char *tail;                /* last tail_bytes of stdout+stderr, NUL-terminated */
@@ -54,6 +61,7 @@ int jobs_run(const struct job_spec *spec, struct job_result *res);
 void jobs_result_clear(struct job_result *res);
 
 /* What a result means: HTTP status, the stored state ("succeeded", "failed",
- * "timeout") and a Retry-After in seconds (0: none). */
+ * "timeout", "interrupted": 503, the next delivery runs it again) and a
+ * Retry-After in seconds (0: none). */
 void jobs_outcome(const struct job_result *r, int *http_status, const char **state, int *retry_after);
 #endif

@@ -83,6 +83,43 @@ static int replace(char **dst, const char *src)
 	return (*dst = strdup(src)) ? 0 : -ENOMEM;
 }
 
+/* Command-line settings that win over the file, at start and at each reload. */
+struct overrides {
+	const char *host, *level, *format;
+	int port;
+};
+
+/* Load PATH and apply the overrides: the whole new config, or an error. */
+static int load(const char *path, const struct overrides *ov, struct config **out, char *err, size_t len)
+{
+	struct config *cfg = NULL;
+	int rc;
+
+	if ((rc = config_load(path, &cfg, err, len)) != 0)
+		return rc;
+	rc = -EINVAL;
+	if (ov->host && replace(&cfg->listen_host, ov->host)) {
+		snprintf(err, len, "out of memory");
+		goto out;
+	}
+	if (ov->port)
+		cfg->port = ov->port;
+	if (ov->level && log_level_parse(ov->level, &cfg->log_level) != 0) {
+		snprintf(err, len, "bad --log-level \"%s\" (debug, info, warn, error)", ov->level);
+		goto out;
+	}
+	if (ov->format && log_format_parse(ov->format, &cfg->log_format) != 0) {
+		snprintf(err, len, "bad --log-format \"%s\" (text, json)", ov->format);
+		goto out;
+	}
+	*out = cfg;
+	cfg = NULL;
+	rc = 0;
+out:
+	config_free(cfg);
+	return rc;
+}
+
 static int serve(int argc, char **argv)
 {
 	enum { O_HOST = 256, O_TLSCERT, O_TLSKEY, O_LEVEL, O_FORMAT };
@@ -95,7 +132,9 @@ static int serve(int argc, char **argv)
 	};
 	const char *path = "/etc/webhook-runner/config.json", *host = NULL, *cert = NULL, *key = NULL;
 	const char *level = NULL, *format = NULL;
-	struct config *cfg = NULL;
+	struct overrides ov;
+	struct config *cfg = NULL, *next = NULL;
+	int retention_days, drain_s;
 	struct store *st = NULL;
 	struct jobs *jobs = NULL;
 	struct server *srv = NULL;
@@ -125,21 +164,16 @@ static int serve(int argc, char **argv)
 	}
 	if (optind != argc)
 		fatal("unexpected argument \"%s\" (see --help)", argv[optind]);
-	if (config_load(path, &cfg, err, sizeof err) != 0)
-		fatal("%s", err);
-	if ((host && replace(&cfg->listen_host, host)) || (cert && replace(&cfg->tls_cert, cert)) ||
-	    (key && replace(&cfg->tls_key, key)))
-		fatal("out of memory");
-	if (port)
-		cfg->port = (int)port;
 	if (cert || key)
 		fatal("--tls-cert/--tls-key: TLS is not supported yet; terminate TLS in front of the daemon");
 	if (host && strchr(host, ':'))
 		fatal("--host %s: IPv6 addresses are not available (CivetWeb built without IPv6)", host);
-	if (level && log_level_parse(level, &cfg->log_level) != 0)
-		fatal("bad --log-level \"%s\" (debug, info, warn, error)", level);
-	if (format && log_format_parse(format, &cfg->log_format) != 0)
-		fatal("bad --log-format \"%s\" (text, json)", format);
+	ov.host = host;
+	ov.port = (int)port;
+	ov.level = level;
+	ov.format = format;
+	if (load(path, &ov, &cfg, err, sizeof err) != 0)
+		fatal("%s", err);
 	log_setup(cfg->log_level, cfg->log_format);
 
 	if ((rc = store_open(cfg->store_path, 1, &n_int, &st)) != 0)
@@ -159,12 +193,15 @@ static int serve(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = server_start(cfg, st, jobs, &srv, err, sizeof err)) != 0)
-		fatal("%s", err);
+	retention_days = cfg->retention_days;
+	drain_s = cfg->drain_timeout_s;
 	snprintf(portbuf, sizeof portbuf, "%d", cfg->port);
 	log_event(LOG_INFO, "listening", "host", cfg->listen_host, "port", portbuf,
 	    "tls", cfg->tls_cert ? "on" : "off", "config", cfg->path, "store", cfg->store_path,
 	    "version", RUNNER_VERSION, NULL);
+	if ((rc = server_start(cfg, st, jobs, &srv, err, sizeof err)) != 0)
+		fatal("%s", err);
+	cfg = NULL; /* the server owns it now */
 
 	for (;;) {
 		struct timespec tick = { 60, 0 };
@@ -172,24 +209,41 @@ static int serve(int argc, char **argv)
 
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		if (sig == SIGHUP)
-			log_event(LOG_WARN, "reload", "result", "unsupported",
-			    "note", "restart to apply a new config", NULL);
+		if (sig == SIGHUP) {
+			/* All or nothing: a bad file leaves the running config in place. */
+			if (load(path, &ov, &next, err, sizeof err) != 0) {
+				log_event(LOG_ERROR, "reload", "result", "rejected", "error", err,
+				    "note", "the previous configuration stays in force", NULL);
+			} else {
+				retention_days = next->retention_days;
+				drain_s = next->drain_timeout_s;
+				log_setup(next->log_level, next->log_format);
+				server_reload(srv, next);
+				next = NULL;
+				log_event(LOG_INFO, "reload", "result", "ok", NULL);
+			}
+		}
 		if (time(NULL) - last_prune >= PRUNE_EVERY_S) {
 			int n = 0;
 			last_prune = time(NULL);
-			rc = store_prune(st, ((int64_t)last_prune - (int64_t)cfg->retention_days * 86400) * 1000, &n);
+			rc = store_prune(st, ((int64_t)last_prune - (int64_t)retention_days * 86400) * 1000, &n);
 			snprintf(err, sizeof err, "%d", n);
 			log_event(rc ? LOG_ERROR : LOG_DEBUG, "prune", "deleted", err,
 			    "error", rc ? strerror(-rc) : NULL, NULL);
 		}
 	}
-	log_event(LOG_INFO, "stopping", "running_jobs", (snprintf(err, sizeof err, "%d",
-	    jobs_running(jobs)), err), NULL);
+	snprintf(err, sizeof err, "%d", jobs_running(jobs));
+	snprintf(portbuf, sizeof portbuf, "%d", drain_s);
+	log_event(LOG_INFO, "stopping", "running_jobs", err, "drain_timeout_s", portbuf, NULL);
+	rc = server_drain(srv, drain_s);
+	if (rc > 0) {
+		snprintf(err, sizeof err, "%d", rc);
+		log_event(LOG_WARN, "drain", "interrupted_jobs", err,
+		    "note", "recorded as interrupted; their next delivery runs them again", NULL);
+	}
 	server_stop(srv);
 	store_close(st);
 	jobs_free(jobs);
-	config_free(cfg);
 	log_event(LOG_INFO, "stopped", NULL);
 	return 0;
 }

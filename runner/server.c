@@ -2,6 +2,8 @@
  * server.c — routes and the webhook request pipeline (contract in server.h).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +24,17 @@
 
 #define IDEM_KEY_MAX 200
 
+/* A config generation: requests hold a reference for their whole life, so a
+ * reload never frees a config under a running job. */
+struct cfg_gen {
+	struct config *cfg;
+	int refs;
+};
+
 struct server {
-	const struct config *cfg;
+	pthread_mutex_t mu;
+	struct cfg_gen *gen;    /* current; holds one reference */
+	int draining;           /* atomic: SIGTERM received */
 	struct store *store;
 	struct jobs *jobs;
 	struct mg_context *mg;
@@ -33,6 +44,7 @@ struct server {
 /* What one request did, for its log line. */
 struct req {
 	struct mg_connection *conn;
+	const struct config *cfg; /* the generation this request runs under */
 	const struct mg_request_info *ri;
 	char id[17];
 	const char *hook;
@@ -255,7 +267,7 @@ static int run_job(struct server *srv, struct req *r, const struct cfg_hook *h,
 	char extra[64] = "";
 	int rc;
 
-	rc = dispatch_run(srv->cfg, srv->store, h, cl->job_id, cl->attempt, command, r->id, &ans);
+	rc = dispatch_run(r->cfg, srv->store, srv->jobs, h, cl->job_id, cl->attempt, command, r->id, &ans);
 	jobs_release(srv->jobs, h->dest_key);
 	if (rc != 0)
 		return fail(r, 500, NULL, "out of memory");
@@ -268,7 +280,7 @@ static int run_job(struct server *srv, struct req *r, const struct cfg_hook *h,
 
 static int hook_request(struct server *srv, struct req *r, const struct cfg_hook *h)
 {
-	const struct config *cfg = srv->cfg;
+	const struct config *cfg = r->cfg;
 	struct hdr_src hs = { conn_header, r->conn };
 	struct store_claim_res cl = { 0 };
 	const char *tok = NULL, *key = NULL, *sig_headers[2] = { vhmac_header_name(h->scheme), NULL };
@@ -425,21 +437,55 @@ static void req_init(struct req *r, struct mg_connection *conn)
 		snprintf(r->id + 2 * i, 3, "%02x", rnd[i]);
 }
 
+static struct cfg_gen *gen_get(struct server *s)
+{
+	struct cfg_gen *g;
+
+	pthread_mutex_lock(&s->mu);
+	g = s->gen;
+	g->refs++;
+	pthread_mutex_unlock(&s->mu);
+	return g;
+}
+
+static void gen_put(struct server *s, struct cfg_gen *g)
+{
+	int left;
+
+	pthread_mutex_lock(&s->mu);
+	left = --g->refs;
+	pthread_mutex_unlock(&s->mu);
+	if (left == 0) {
+		config_free(g->cfg);
+		free(g);
+	}
+}
+
 static int on_hooks(struct mg_connection *conn, void *cbdata)
 {
 	struct server *srv = cbdata;
+	struct cfg_gen *g = gen_get(srv);
 	const struct cfg_hook *h;
 	struct req r;
 	const char *id;
+	int rc;
 
 	req_init(&r, conn);
+	r.cfg = g->cfg;
 	id = r.ri->local_uri + strlen("/hooks/");
 	h = strncmp(r.ri->local_uri, "/hooks/", 7) == 0 && *id && !strchr(id, '/') ?
-	    config_hook(srv->cfg, id) : NULL;
-	if (!h)
-		return fail(&r, 404, NULL, "unknown hook");
-	r.hook = h->id;
-	return hook_request(srv, &r, h);
+	    config_hook(g->cfg, id) : NULL;
+	if (!h) {
+		rc = fail(&r, 404, NULL, "unknown hook");
+	} else if (__atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST)) {
+		r.hook = h->id;
+		rc = fail(&r, 503, "Retry-After: 10\r\nConnection: close\r\n", "shutting down; retry later");
+	} else {
+		r.hook = h->id;
+		rc = hook_request(srv, &r, h);
+	}
+	gen_put(srv, g);
+	return rc;
 }
 
 static int on_health(struct mg_connection *conn, void *cbdata)
@@ -447,19 +493,20 @@ static int on_health(struct mg_connection *conn, void *cbdata)
 	struct server *srv = cbdata;
 	struct req r;
 	char body[256];
-	int ok;
+	int ok, draining;
 
 	req_init(&r, conn);
 	r.hook = "-";
 	if (strcmp(r.ri->request_method, "GET") != 0 && strcmp(r.ri->request_method, "HEAD") != 0)
 		return fail(&r, 405, "Allow: GET, HEAD\r\n", "method not allowed");
 	ok = store_health(srv->store) == 0;
+	draining = __atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST);
 	snprintf(body, sizeof body, "{\"status\":\"%s\",\"uptime_s\":%" PRId64 ",\"running_jobs\":%d,"
 				    "\"store\":\"%s\"}",
-	    ok ? "ok" : "unavailable", (mono_ms() - srv->started_ms) / 1000, jobs_running(srv->jobs),
-	    ok ? "ok" : "error");
+	    draining ? "draining" : ok ? "ok" : "unavailable", (mono_ms() - srv->started_ms) / 1000,
+	    jobs_running(srv->jobs), ok ? "ok" : "error");
 	r.verify = "-";
-	return answer(&r, ok ? 200 : 503, NULL, body);
+	return answer(&r, ok && !draining ? 200 : 503, NULL, body);
 }
 
 static int on_metrics(struct mg_connection *conn, void *cbdata)
@@ -501,18 +548,25 @@ static int on_log(const struct mg_connection *conn, const char *msg)
 	return 1;
 }
 
-int server_start(const struct config *cfg, struct store *st, struct jobs *jobs,
+int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
     struct server **out, char *err, size_t errlen)
 {
 	struct server *s = calloc(1, sizeof *s);
+	struct cfg_gen *g = calloc(1, sizeof *g);
 	struct mg_callbacks cb = { 0 };
 	char ports[300], threads[16], timeout[16];
 	const char *opts[20];
 	int n = 0;
 
-	if (!s)
+	if (!s || !g) {
+		free(s);
+		free(g);
 		return -ENOMEM;
-	s->cfg = cfg;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	g->cfg = cfg;
+	g->refs = 1;
+	s->gen = g;
 	s->store = st;
 	s->jobs = jobs;
 	s->started_ms = mono_ms();
@@ -542,6 +596,8 @@ int server_start(const struct config *cfg, struct store *st, struct jobs *jobs,
 	cb.log_message = on_log;
 	if (!(s->mg = mg_start(&cb, s, opts))) {
 		snprintf(err, errlen, "cannot listen on %s (in use, or not allowed?)", ports);
+		free(g);
+		pthread_mutex_destroy(&s->mu);
 		free(s);
 		return -EADDRINUSE;
 	}
@@ -553,10 +609,68 @@ int server_start(const struct config *cfg, struct store *st, struct jobs *jobs,
 	return 0;
 }
 
+/* Settings read once at start; a reload that changes them is told to restart. */
+static void restart_only(const struct config *a, const struct config *b)
+{
+	const char *what = NULL;
+
+	if (strcmp(a->listen_host, b->listen_host) || a->port != b->port)
+		what = "server.listen";
+	else if (a->threads != b->threads)
+		what = "server.threads";
+	else if (a->request_timeout_ms != b->request_timeout_ms)
+		what = "server.request_timeout_ms";
+	else if (strcmp(a->store_path, b->store_path))
+		what = "store.path";
+	else if (a->max_jobs != b->max_jobs || a->max_per_destination != b->max_per_destination)
+		what = "executor.max_jobs/max_per_destination";
+	if (what)
+		log_event(LOG_WARN, "reload", "note", "this setting changes only at restart", "field", what, NULL);
+}
+
+void server_reload(struct server *s, struct config *cfg)
+{
+	struct cfg_gen *g = calloc(1, sizeof *g), *old;
+
+	if (!g) {
+		log_event(LOG_ERROR, "reload", "result", "failed", "error", "out of memory", NULL);
+		config_free(cfg);
+		return;
+	}
+	g->cfg = cfg;
+	g->refs = 1;
+	pthread_mutex_lock(&s->mu);
+	old = s->gen;
+	restart_only(old->cfg, cfg);
+	s->gen = g;
+	pthread_mutex_unlock(&s->mu);
+	gen_put(s, old);
+}
+
+int server_drain(struct server *s, int timeout_s)
+{
+	int64_t until = mono_ms() + (int64_t)timeout_s * 1000;
+	int n;
+
+	__atomic_store_n(&s->draining, 1, __ATOMIC_SEQ_CST);
+	while ((n = jobs_running(s->jobs)) > 0 && mono_ms() < until)
+		usleep(100 * 1000);
+	if (n == 0)
+		return 0;
+	jobs_interrupt_all(s->jobs);
+	/* The executors get SIGTERM, then SIGKILL after the grace: bounded. */
+	until = mono_ms() + 15000;
+	while (jobs_running(s->jobs) > 0 && mono_ms() < until)
+		usleep(100 * 1000);
+	return n;
+}
+
 void server_stop(struct server *s)
 {
 	if (!s)
 		return;
 	mg_stop(s->mg);
+	gen_put(s, s->gen);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

@@ -16,10 +16,20 @@
 
 struct server;
 
-/* Start listening with CFG (borrowed; it must outlive the server). On
- * failure ERR says why (port in use…). */
-int server_start(const struct config *cfg, struct store *st, struct jobs *jobs,
+/* Start listening with CFG (ownership passes to the server, also on
+ * failure the caller keeps it: on error CFG is untouched). On failure ERR
+ * says why (port in use…). */
+int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
     struct server **out, char *err, size_t errlen);
-/* Stop accepting and wait for requests in progress (their jobs finish). */
+/* Swap in CFG (ownership passes) for new requests; requests in progress keep
+ * the config they started with, freed when the last of them ends. Settings
+ * read only at start (listen, threads, timeouts, store, caps) are logged as
+ * needing a restart. */
+void server_reload(struct server *s, struct config *cfg);
+/* SIGTERM: answer new deliveries 503, let running jobs finish for up to
+ * TIMEOUT_S, then interrupt the rest (recorded "interrupted": the next
+ * delivery runs them again). Returns how many had to be interrupted. */
+int server_drain(struct server *s, int timeout_s);
+/* Stop listening, wait for requests in progress, free the config. */
 void server_stop(struct server *s);
 #endif
