@@ -485,8 +485,9 @@ static int parse_job(struct ctx *c, const cJSON *job, const char *hp, struct cfg
 	}
 	if ((rc = get_str(c, job, path, "mode", 0, &s)))
 		return rc;
-	if (s && strcmp(s, "sync") != 0)
-		return bad(c, path, "\"mode\": only \"sync\" is supported (got \"%s\")", s);
+	if (s && strcmp(s, "sync") != 0 && strcmp(s, "async") != 0)
+		return bad(c, path, "\"mode\" must be \"sync\" or \"async\" (got \"%s\")", s);
+	h->async = s && !strcmp(s, "async");
 	if ((rc = get_str(c, job, path, "command", 1, &s)))
 		return rc;
 	rc = tmpl_compile(s, cJSON_GetObjectItemCaseSensitive(job, "params"), &h->tmpl, terr, sizeof terr);
@@ -584,9 +585,9 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 {
 	static const char *const keys[] = { "server", "store", "executor", "log", "hooks", NULL };
 	static const char *const skeys[] = { "listen", "tls_cert", "tls_key", "max_body_bytes",
-		"request_timeout_ms", "threads", "drain_timeout_s", NULL };
+		"request_timeout_ms", "threads", "drain_timeout_s", "read_token", NULL };
 	static const char *const stkeys[] = { "path", "retention_days", NULL };
-	static const char *const ekeys[] = { "path", "max_jobs", "max_per_destination", NULL };
+	static const char *const ekeys[] = { "path", "max_jobs", "max_per_destination", "max_queued", NULL };
 	static const char *const lkeys[] = { "level", "format", NULL };
 	const cJSON *o, *hooks, *it;
 	const char *s;
@@ -621,6 +622,14 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 	if ((rc = get_int(c, o, "server", "drain_timeout_s", 0, 86400, 30, &v)))
 		return rc;
 	cfg->drain_timeout_s = (int)v;
+	if ((rc = get_str(c, o, "server", "read_token", 0, &s)))
+		return rc;
+	if (s) {
+		if ((rc = resolve(c, "server.read_token", s, &cfg->read_token)))
+			return rc;
+		if (strlen(cfg->read_token) < 16)
+			return bad(c, "server.read_token", "must be at least 16 characters");
+	}
 
 	o = cJSON_GetObjectItemCaseSensitive(root, "store");
 	if (o && (rc = only_keys(c, o, "store", stkeys)))
@@ -643,6 +652,9 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 	if ((rc = get_int(c, o, "executor", "max_per_destination", 1, 512, 4, &v)))
 		return rc;
 	cfg->max_per_destination = (int)v;
+	if ((rc = get_int(c, o, "executor", "max_queued", 1, 1000000, 1000, &v)))
+		return rc;
+	cfg->max_queued = (int)v;
 	if (cfg->threads < cfg->max_jobs + 2)
 		return bad(c, "server.threads", "must be at least executor.max_jobs + 2 (%d), so that "
 					       "busy answers (429) can still be given", cfg->max_jobs + 2);
@@ -819,6 +831,10 @@ void config_free(struct config *c)
 	free(c->tls_key);
 	free(c->store_path);
 	free(c->executor_path);
+	if (c->read_token) {
+		explicit_bzero(c->read_token, strlen(c->read_token));
+		free(c->read_token);
+	}
 	free(c);
 }
 

@@ -42,6 +42,7 @@ struct cfg_hook {
 	int64_t timeout_ms, connect_timeout_ms, handshake_timeout_ms;
 	size_t max_output_bytes, output_tail_bytes;
 	int response_output;        /* include the output tail in the answer */
+	int async;                  /* mode "async": 202 + Location, run by the workers */
 };
 
 struct config {
@@ -53,10 +54,12 @@ struct config {
 	int request_timeout_ms;
 	int threads;
 	int drain_timeout_s;        /* SIGTERM: how long running jobs may finish */
+	char *read_token;           /* resolved server.read_token, or NULL */
 	char *store_path;
 	int retention_days;
 	char *executor_path;
 	int max_jobs, max_per_destination;
+	int max_queued;             /* async jobs waiting; beyond it 429 */
 	enum log_level log_level;
 	enum log_format log_format;
 	struct cfg_hook *hooks;

@@ -21,6 +21,7 @@
 #include "sign.h"
 #include "store.h"
 #include "version.h"
+#include "worker.h"
 
 
 #define PRUNE_EVERY_S 3600
@@ -134,7 +135,8 @@ static int serve(int argc, char **argv)
 	const char *level = NULL, *format = NULL;
 	struct overrides ov;
 	struct config *cfg = NULL, *next = NULL;
-	int retention_days, drain_s;
+	int retention_days, drain_s, workers_n;
+	struct workers *workers = NULL;
 	struct store *st = NULL;
 	struct jobs *jobs = NULL;
 	struct server *srv = NULL;
@@ -195,6 +197,7 @@ static int serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	retention_days = cfg->retention_days;
 	drain_s = cfg->drain_timeout_s;
+	workers_n = cfg->max_jobs;
 	snprintf(portbuf, sizeof portbuf, "%d", cfg->port);
 	log_event(LOG_INFO, "listening", "host", cfg->listen_host, "port", portbuf,
 	    "tls", cfg->tls_cert ? "on" : "off", "config", cfg->path, "store", cfg->store_path,
@@ -202,6 +205,9 @@ static int serve(int argc, char **argv)
 	if ((rc = server_start(cfg, st, jobs, &srv, err, sizeof err)) != 0)
 		fatal("%s", err);
 	cfg = NULL; /* the server owns it now */
+	if ((rc = workers_start(srv, st, jobs, workers_n, &workers)) != 0)
+		fatal("cannot start the async workers: %s", strerror(-rc));
+	server_attach_workers(srv, workers);
 
 	for (;;) {
 		struct timespec tick = { 60, 0 };
@@ -235,12 +241,14 @@ static int serve(int argc, char **argv)
 	snprintf(err, sizeof err, "%d", jobs_running(jobs));
 	snprintf(portbuf, sizeof portbuf, "%d", drain_s);
 	log_event(LOG_INFO, "stopping", "running_jobs", err, "drain_timeout_s", portbuf, NULL);
+	workers_quiesce(workers); /* queued jobs stay queued for the next start */
 	rc = server_drain(srv, drain_s);
 	if (rc > 0) {
 		snprintf(err, sizeof err, "%d", rc);
 		log_event(LOG_WARN, "drain", "interrupted_jobs", err,
 		    "note", "recorded as interrupted; their next delivery runs them again", NULL);
 	}
+	workers_stop(workers);
 	server_stop(srv);
 	store_close(st);
 	jobs_free(jobs);

@@ -14,6 +14,7 @@
 
 #include <civetweb.h>
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include "dispatch.h"
@@ -21,6 +22,7 @@
 #include "metrics.h"
 #include "server.h"
 #include "version.h"
+#include "worker.h"
 
 #define IDEM_KEY_MAX 200
 
@@ -35,6 +37,7 @@ struct server {
 	pthread_mutex_t mu;
 	struct cfg_gen *gen;    /* current; holds one reference */
 	int draining;           /* atomic: SIGTERM received */
+	struct workers *workers;
 	struct store *store;
 	struct jobs *jobs;
 	struct mg_context *mg;
@@ -67,6 +70,7 @@ static const char *reason_phrase(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 202: return "Accepted";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -259,6 +263,62 @@ static char *delivery_meta(struct req *r, const struct cfg_hook *h, const cJSON 
 	return s;
 }
 
+/* Async hooks: bounded durable queue, claim as "queued", answer 202. */
+static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h, const char *key,
+    const char *body, size_t len, const cJSON *claims)
+{
+	struct store_claim_res cl = { 0 };
+	char sha[65], *meta = NULL, loc[96], resp[256], jid[24];
+	int rc, queued = 0;
+
+	if (store_count_queued(srv->store, &queued) == 0 && queued >= r->cfg->max_queued) {
+		r->decision = "busy";
+		return fail(r, 429, "Retry-After: 30\r\n", "the job queue is full; retry later");
+	}
+	hex_sha256(body, len, sha);
+	meta = delivery_meta(r, h, claims);
+	rc = store_claim_state(srv->store, h->id, key, sha, (const unsigned char *)body, len, meta,
+	    (int64_t)time(NULL) * 1000, "queued", &cl);
+	free(meta);
+	if (rc != 0) {
+		log_event(LOG_ERROR, "store_error", "request_id", r->id, "error", strerror(-rc), NULL);
+		return fail(r, 503, "Retry-After: 10\r\n", "job store unavailable");
+	}
+	r->job_id = cl.job_id;
+	metrics_idempotency(h->id, cl.kind == STORE_NEW ? "new" : cl.kind == STORE_RETRY ? "retry" :
+	    cl.kind == STORE_BUSY ? "conflict" : cl.kind == STORE_REPLAY ? "replay" : "mismatch");
+	switch (cl.kind) {
+	case STORE_NEW:
+	case STORE_RETRY:
+		r->decision = cl.kind == STORE_NEW ? "new" : "retry";
+		snprintf(loc, sizeof loc, "Location: /jobs/%" PRId64 "\r\n", cl.job_id);
+		snprintf(resp, sizeof resp, "{\"job_id\":%" PRId64 ",\"hook\":\"%s\",\"attempt\":%d,"
+					    "\"status\":\"queued\",\"location\":\"/jobs/%" PRId64 "\","
+					    "\"request_id\":\"%s\"}",
+		    cl.job_id, h->id, cl.attempt, cl.job_id, r->id);
+		snprintf(jid, sizeof jid, "%" PRId64, cl.job_id);
+		log_event(LOG_INFO, "job_queued", "request_id", r->id, "hook", h->id, "job", jid, NULL);
+		workers_wake(srv->workers);
+		rc = answer(r, 202, loc, resp);
+		break;
+	case STORE_BUSY:
+		r->decision = "busy";
+		rc = fail(r, 409, "Retry-After: 10\r\n", "a job with this idempotency key is queued or running");
+		break;
+	case STORE_REPLAY:
+		r->decision = "replay";
+		rc = answer(r, cl.http_status, "Idempotent-Replayed: true\r\n", cl.response ? cl.response : "{}");
+		break;
+	case STORE_MISMATCH:
+	default:
+		r->decision = "mismatch";
+		rc = fail(r, 422, NULL, "idempotency key reused with a different body");
+		break;
+	}
+	store_claim_res_clear(&cl);
+	return rc;
+}
+
 /* Claim done (NEW or RETRY) and slot held: run, record, answer. */
 static int run_job(struct server *srv, struct req *r, const struct cfg_hook *h,
     const struct store_claim_res *cl, const char *command)
@@ -368,6 +428,11 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 	rc = dispatch_prepare(h, body, len, claims, &hs, &command, err, sizeof err);
 	if (rc != 0) {
 		rc = rc == -ENOMEM ? fail(r, 500, NULL, "out of memory") : fail(r, 422, NULL, err);
+		goto out;
+	}
+
+	if (h->async) {
+		rc = queue_job(srv, r, h, key, body, len, claims);
 		goto out;
 	}
 
@@ -509,6 +574,97 @@ static int on_health(struct mg_connection *conn, void *cbdata)
 	return answer(&r, ok && !draining ? 200 : 503, NULL, body);
 }
 
+/* The read token, or a token the job's own hook would accept. */
+static int jobs_authorized(const struct config *cfg, const struct cfg_hook *h, const char *auth)
+{
+	const char *tok;
+	size_t n;
+
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+		return -1;
+	for (tok = auth + 7; *tok == ' '; tok++)
+		;
+	n = strlen(tok);
+	if (cfg->read_token && n == strlen(cfg->read_token) &&
+	    CRYPTO_memcmp(tok, cfg->read_token, n) == 0)
+		return 0;
+	if (h && h->has_jwt && n <= VJWT_MAX_TOKEN && vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), NULL) == 0)
+		return 0;
+	return -2;
+}
+
+static int on_jobs(struct mg_connection *conn, void *cbdata)
+{
+	struct server *srv = cbdata;
+	struct cfg_gen *g = gen_get(srv);
+	const struct cfg_hook *h;
+	struct store_job job;
+	struct req r;
+	const char *id, *p;
+	cJSON *o = NULL;
+	char *text = NULL;
+	int64_t jid = 0;
+	int rc, auth;
+
+	memset(&job, 0, sizeof job);
+	req_init(&r, conn);
+	r.cfg = g->cfg;
+	r.hook = "-";
+	r.verify = "-";
+	id = r.ri->local_uri + strlen("/jobs/");
+	for (p = id; *p >= '0' && *p <= '9' && p - id < 18; p++)
+		jid = jid * 10 + (*p - '0');
+	if (strcmp(r.ri->request_method, "GET") != 0) {
+		rc = fail(&r, 405, "Allow: GET\r\n", "method not allowed");
+		goto out;
+	}
+	if (p == id || *p || store_job_get(srv->store, jid, &job) != 0) {
+		/* Unknown and unauthorized look the same unless the read token is right. */
+		auth = jobs_authorized(g->cfg, NULL, mg_get_header(conn, "Authorization"));
+		rc = auth == 0 ? fail(&r, 404, NULL, "no such job") :
+		    fail(&r, auth == -1 ? 401 : 403, "WWW-Authenticate: Bearer\r\n", "not authorized");
+		goto out;
+	}
+	h = config_hook(g->cfg, job.hook);
+	r.hook = h ? h->id : NULL;
+	auth = jobs_authorized(g->cfg, h, mg_get_header(conn, "Authorization"));
+	if (auth != 0) {
+		r.verify = auth == -1 ? "jwt:missing" : "jwt:rejected";
+		rc = fail(&r, auth == -1 ? 401 : 403, "WWW-Authenticate: Bearer\r\n", "not authorized");
+		goto out;
+	}
+	r.verify = "ok";
+	r.job_id = job.id;
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "job_id", (double)job.id);
+	cJSON_AddStringToObject(o, "hook", job.hook);
+	cJSON_AddNumberToObject(o, "attempt", job.attempt);
+	cJSON_AddStringToObject(o, "status", job.state);
+	if (job.finished_ms && job.exit_code >= 0)
+		cJSON_AddNumberToObject(o, "exit_code", job.exit_code);
+	if (job.signal[0])
+		cJSON_AddStringToObject(o, "signal", job.signal);
+	if (job.error[0])
+		cJSON_AddStringToObject(o, "error", job.error);
+	if (job.http_status)
+		cJSON_AddNumberToObject(o, "http_status", job.http_status);
+	cJSON_AddNumberToObject(o, "created_ms", (double)job.created_ms);
+	if (job.started_ms)
+		cJSON_AddNumberToObject(o, "started_ms", (double)job.started_ms);
+	if (job.finished_ms)
+		cJSON_AddNumberToObject(o, "finished_ms", (double)job.finished_ms);
+	if (h && h->response_output && job.output_tail)
+		cJSON_AddStringToObject(o, "output_tail", job.output_tail);
+	text = cJSON_PrintUnformatted(o);
+	rc = text ? answer(&r, 200, NULL, text) : fail(&r, 500, NULL, "out of memory");
+out:
+	free(text);
+	cJSON_Delete(o);
+	store_job_clear(&job);
+	gen_put(srv, g);
+	return rc;
+}
+
 static int on_metrics(struct mg_connection *conn, void *cbdata)
 {
 	struct server *srv = cbdata;
@@ -604,6 +760,7 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 	mg_set_request_handler(s->mg, "/hooks/", on_hooks, s);
 	mg_set_request_handler(s->mg, "/healthz$", on_health, s);
 	mg_set_request_handler(s->mg, "/metrics$", on_metrics, s);
+	mg_set_request_handler(s->mg, "/jobs/", on_jobs, s);
 	mg_set_request_handler(s->mg, "/", on_other, s);
 	*out = s;
 	return 0;
@@ -626,6 +783,24 @@ static void restart_only(const struct config *a, const struct config *b)
 		what = "executor.max_jobs/max_per_destination";
 	if (what)
 		log_event(LOG_WARN, "reload", "note", "this setting changes only at restart", "field", what, NULL);
+}
+
+void server_attach_workers(struct server *s, struct workers *w)
+{
+	s->workers = w;
+}
+
+const struct config *server_config_get(struct server *s, void **ref)
+{
+	struct cfg_gen *g = gen_get(s);
+
+	*ref = g;
+	return g->cfg;
+}
+
+void server_config_put(struct server *s, void *ref)
+{
+	gen_put(s, ref);
 }
 
 void server_reload(struct server *s, struct config *cfg)

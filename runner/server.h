@@ -30,6 +30,13 @@ void server_reload(struct server *s, struct config *cfg);
  * TIMEOUT_S, then interrupt the rest (recorded "interrupted": the next
  * delivery runs them again). Returns how many had to be interrupted. */
 int server_drain(struct server *s, int timeout_s);
+struct workers;
+/* The async worker pool to wake when a job is queued (may stay unset). */
+void server_attach_workers(struct server *s, struct workers *w);
+/* The current config, kept alive until server_config_put (for workers). */
+const struct config *server_config_get(struct server *s, void **ref);
+void server_config_put(struct server *s, void *ref);
+
 /* Stop listening, wait for requests in progress, free the config. */
 void server_stop(struct server *s);
 #endif
