@@ -19,7 +19,16 @@
  *    backwards: O(log n).
  *  - Migrations: migrations[v] takes the schema from version v to v+1 and
  *    ends by setting user_version; store_open applies the missing ones in
- *    one transaction. Version 2 is one more string in that array.
+ *    one transaction. Version 2 (issue 4) replaced the one partial index of
+ *    unfinished jobs by one per state, because SQLite uses a partial index
+ *    only when the query repeats its WHERE term: "state = 'queued'" cannot
+ *    use an index "WHERE state IN ('queued', 'running')". It also added the
+ *    indexes of the history listing, so every list is read newest first
+ *    straight off an index (no sort, LIMIT stops the scan).
+ *  - The queue is the jobs table itself: a queued job is a row in state
+ *    "queued"; taking one is a BEGIN IMMEDIATE transaction that reads the
+ *    lowest queued id and flips it to "running", so two takers (threads or
+ *    processes) serialise on the write lock and never get the same job.
  */
 #include "store.h"
 
@@ -71,6 +80,17 @@ static const char *const migrations[] = {
 	/* start-up: find the few unfinished rows without a scan */
 	"CREATE INDEX jobs_active ON jobs (state) WHERE state IN ('queued', 'running');"
 	"PRAGMA user_version = 1;",
+	/* 1 -> 2: the async queue and the history listing (issue 4) */
+	"DROP INDEX jobs_active;"
+	/* store_take_queued / store_count_queued: (state, rowid), oldest first */
+	"CREATE INDEX jobs_queued ON jobs (state) WHERE state = 'queued';"
+	/* start-up marks only running jobs interrupted */
+	"CREATE INDEX jobs_running ON jobs (state) WHERE state = 'running';"
+	/* store_list by hook, newest first */
+	"CREATE INDEX jobs_hook ON jobs (hook, id);"
+	/* store_list of failed jobs, newest first */
+	"CREATE INDEX jobs_failed ON jobs (id) WHERE state IN ('failed', 'timeout', 'interrupted');"
+	"PRAGMA user_version = 2;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -87,8 +107,22 @@ enum {
 	Q_PRUNE_JOBS,
 	Q_PRUNE_DELIVERY,
 	Q_HEALTH_READ,
+	Q_JOB_KEY,
+	Q_QUEUE_HEAD,
+	Q_TAKE,
+	Q_COUNT_QUEUED,
+	Q_DELIVERY_GET,
+	Q_LIST_ALL,
+	Q_LIST_HOOK,
+	Q_LIST_FAILED,
+	Q_LIST_HOOK_FAILED,
 	Q_COUNT
 };
+
+/* The columns read_job() reads, in its order. */
+#define JOB_COLS "id, hook, key, attempt, state, created_ms, started_ms, finished_ms," \
+	" exit_code, signal, error, http_status, response, output_tail"
+#define FAILED_STATES "state IN ('failed', 'timeout', 'interrupted')"
 
 static const char *const sql_text[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -101,20 +135,30 @@ static const char *const sql_text[Q_COUNT] = {
 		" body_sha256 = excluded.body_sha256, body = excluded.body,"
 		" headers = excluded.headers, received_ms = excluded.received_ms",
 	[Q_JOB_INSERT] = "INSERT INTO jobs (hook, key, attempt, state, body_sha256, created_ms, started_ms)"
-		" VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?5)",
+		" VALUES (?1, ?2, ?3, ?6, ?4, ?5, CASE WHEN ?6 = 'running' THEN ?5 END)",
 	[Q_FINISH] = "UPDATE jobs SET state = ?2, started_ms = ?3, finished_ms = ?4, exit_code = ?5,"
 		" signal = ?6, error = ?7, http_status = ?8, response = ?9, output_tail = ?10"
 		" WHERE id = ?1",
-	[Q_JOB_GET] = "SELECT id, hook, key, attempt, state, created_ms, started_ms, finished_ms,"
-		" exit_code, signal, error, http_status, response, output_tail FROM jobs WHERE id = ?1",
+	[Q_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
 	[Q_MARK_INTERRUPTED] = "UPDATE jobs SET state = 'interrupted', finished_ms = ?1"
-		" WHERE state IN ('queued', 'running')",
+		" WHERE state = 'running'",
 	[Q_PRUNE_JOBS] = "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_ms < ?1"
 		" AND state NOT IN ('queued', 'running') ORDER BY finished_ms LIMIT ?2)"
 		" RETURNING hook, key",
 	[Q_PRUNE_DELIVERY] = "DELETE FROM deliveries WHERE hook = ?1 AND key = ?2"
 		" AND NOT EXISTS (SELECT 1 FROM jobs WHERE hook = ?1 AND key = ?2)",
 	[Q_HEALTH_READ] = "SELECT max(id) FROM jobs",
+	[Q_JOB_KEY] = "SELECT hook, key FROM jobs WHERE id = ?1",
+	[Q_QUEUE_HEAD] = "SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1",
+	[Q_TAKE] = "UPDATE jobs SET state = 'running', started_ms = ?2 WHERE id = ?1 AND state = 'queued'",
+	[Q_COUNT_QUEUED] = "SELECT count(*) FROM jobs WHERE state = 'queued'",
+	[Q_DELIVERY_GET] = "SELECT body, headers, body_sha256 FROM deliveries WHERE hook = ?1 AND key = ?2",
+	[Q_LIST_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?2",
+	[Q_LIST_HOOK] = "SELECT " JOB_COLS " FROM jobs WHERE hook = ?1 ORDER BY id DESC LIMIT ?2",
+	[Q_LIST_FAILED] = "SELECT " JOB_COLS " FROM jobs WHERE " FAILED_STATES
+		" ORDER BY id DESC LIMIT ?2",
+	[Q_LIST_HOOK_FAILED] = "SELECT " JOB_COLS " FROM jobs WHERE hook = ?1 AND " FAILED_STATES
+		" ORDER BY id DESC LIMIT ?2",
 };
 
 struct store {
@@ -485,10 +529,35 @@ static int dup_column(sqlite3_stmt *st, int col, char **out)
 	return 0;
 }
 
-/* Insert delivery (or refresh it for a retry) and the running attempt. */
+static int valid_initial_state(const char *state)
+{
+	return state && (!strcmp(state, "running") || !strcmp(state, "queued"));
+}
+
+/* Insert attempt ATTEMPT of (HOOK, KEY) in STATE ("running": started now). */
+static int put_job(struct store *s, const char *hook, const char *key, const char *sha,
+    int64_t now_ms, int attempt, const char *state, int64_t *job_id)
+{
+	sqlite3_stmt *st = q(s, Q_JOB_INSERT);
+	int rc;
+
+	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, attempt);
+	sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now_ms);
+	sqlite3_bind_text(st, 6, state, -1, SQLITE_STATIC);
+	rc = run(s, st);
+	q_done(st);
+	if (!rc)
+		*job_id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+/* Insert delivery (or refresh it for a retry) and the attempt. */
 static int put_attempt(struct store *s, const char *hook, const char *key, const char *sha,
     const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms, int attempt,
-    int64_t *job_id)
+    const char *state, int64_t *job_id)
 {
 	sqlite3_stmt *st = q(s, Q_DELIVERY_PUT);
 	int rc;
@@ -504,22 +573,20 @@ static int put_attempt(struct store *s, const char *hook, const char *key, const
 	q_done(st);
 	if (rc)
 		return rc;
-	st = q(s, Q_JOB_INSERT);
-	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, attempt);
-	sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now_ms);
-	rc = run(s, st);
-	q_done(st);
-	if (!rc)
-		*job_id = sqlite3_last_insert_rowid(s->db);
-	return rc;
+	return put_job(s, hook, key, sha, now_ms, attempt, state, job_id);
 }
 
 int store_claim(struct store *s, const char *hook, const char *key, const char *body_sha256_hex,
     const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms,
     struct store_claim_res *out)
+{
+	return store_claim_state(s, hook, key, body_sha256_hex, body, len, headers_json, now_ms,
+	    "running", out);
+}
+
+int store_claim_state(struct store *s, const char *hook, const char *key, const char *body_sha256_hex,
+    const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms,
+    const char *initial_state, struct store_claim_res *out)
 {
 	struct store_claim_res r = { 0 };
 	sqlite3_stmt *st = NULL;
@@ -530,7 +597,7 @@ int store_claim(struct store *s, const char *hook, const char *key, const char *
 		memset(out, 0, sizeof *out);
 	if (!s || !out || !valid_name(hook, sizeof ((struct store_job *)0)->hook) ||
 	    !valid_name(key, sizeof ((struct store_job *)0)->key) || !is_sha256_hex(body_sha256_hex) ||
-	    (!body && len)) {
+	    (!body && len) || !valid_initial_state(initial_state)) {
 		if (s) {
 			pthread_mutex_lock(&s->mu);
 			set_msg(s, "store_claim: invalid argument");
@@ -549,7 +616,7 @@ int store_claim(struct store *s, const char *hook, const char *key, const char *
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		rc = put_attempt(s, hook, key, body_sha256_hex, body, len, headers_json, now_ms, 1,
-		    &r.job_id);
+		    initial_state, &r.job_id);
 		if (rc)
 			goto out;
 		r.kind = STORE_NEW;
@@ -589,7 +656,7 @@ int store_claim(struct store *s, const char *hook, const char *key, const char *
 		q_done(st);
 		st = NULL;
 		rc = put_attempt(s, hook, key, body_sha256_hex, body, len, headers_json, now_ms, next,
-		    &r.job_id);
+		    initial_state, &r.job_id);
 		if (rc)
 			goto out;
 		r.kind = STORE_RETRY;
@@ -650,7 +717,7 @@ int store_finish(struct store *s, int64_t job_id, const struct store_outcome *o)
 		return -EINVAL;
 	pthread_mutex_lock(&s->mu);
 	if (!o || !o->state || (strcmp(o->state, "succeeded") && strcmp(o->state, "failed") &&
-	    strcmp(o->state, "timeout")) ||
+	    strcmp(o->state, "timeout") && strcmp(o->state, "interrupted")) ||
 	    (o->signal && strlen(o->signal) >= sizeof ((struct store_job *)0)->signal) ||
 	    (o->error && strlen(o->error) >= sizeof ((struct store_job *)0)->error)) {
 		set_msg(s, "store_finish: invalid argument");
@@ -694,6 +761,32 @@ static void copy_column(sqlite3_stmt *st, int col, char *dst, size_t cap)
 	dst[n] = 0;
 }
 
+/* The JOB_COLS of ST's current row into *J (J's strings malloc'ed). */
+static int read_job(sqlite3_stmt *st, struct store_job *j)
+{
+	int rc;
+
+	memset(j, 0, sizeof *j);
+	j->id = sqlite3_column_int64(st, 0);
+	copy_column(st, 1, j->hook, sizeof j->hook);
+	copy_column(st, 2, j->key, sizeof j->key);
+	j->attempt = sqlite3_column_int(st, 3);
+	copy_column(st, 4, j->state, sizeof j->state);
+	j->created_ms = sqlite3_column_int64(st, 5);
+	j->started_ms = sqlite3_column_int64(st, 6);  /* NULL reads as 0 */
+	j->finished_ms = sqlite3_column_int64(st, 7);
+	j->exit_code = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 8);
+	copy_column(st, 9, j->signal, sizeof j->signal);
+	copy_column(st, 10, j->error, sizeof j->error);
+	j->http_status = sqlite3_column_int(st, 11);
+	rc = dup_column(st, 12, &j->response);
+	if (!rc)
+		rc = dup_column(st, 13, &j->output_tail);
+	if (rc)
+		store_job_clear(j);
+	return rc;
+}
+
 int store_job_get(struct store *s, int64_t id, struct store_job *out)
 {
 	struct store_job j;
@@ -718,21 +811,7 @@ int store_job_get(struct store *s, int64_t id, struct store_job *out)
 		rc = fail(s, rc);
 		goto out;
 	}
-	j.id = sqlite3_column_int64(st, 0);
-	copy_column(st, 1, j.hook, sizeof j.hook);
-	copy_column(st, 2, j.key, sizeof j.key);
-	j.attempt = sqlite3_column_int(st, 3);
-	copy_column(st, 4, j.state, sizeof j.state);
-	j.created_ms = sqlite3_column_int64(st, 5);
-	j.started_ms = sqlite3_column_int64(st, 6);  /* NULL reads as 0 */
-	j.finished_ms = sqlite3_column_int64(st, 7);
-	j.exit_code = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 8);
-	copy_column(st, 9, j.signal, sizeof j.signal);
-	copy_column(st, 10, j.error, sizeof j.error);
-	j.http_status = sqlite3_column_int(st, 11);
-	rc = dup_column(st, 12, &j.response);
-	if (!rc)
-		rc = dup_column(st, 13, &j.output_tail);
+	rc = read_job(st, &j);
 	if (rc) {
 		set_msg(s, "store_job_get: out of memory");
 		goto out;
@@ -753,6 +832,341 @@ void store_job_clear(struct store_job *j)
 	free(j->response);
 	free(j->output_tail);
 	j->response = j->output_tail = NULL;
+}
+
+/* ---- queue, replay, history (issue 4) -------------------------------- */
+
+/* The delivery of (HOOK, KEY), under s->mu: its body (NUL-terminated) and
+ * headers when BODY/META are non-NULL, its body hash when SHA is. -ENOENT
+ * when none. */
+static int delivery_read(struct store *s, const char *hook, const char *key, char **body,
+    size_t *len, char **meta, char sha[65])
+{
+	sqlite3_stmt *st = q(s, Q_DELIVERY_GET);
+	const void *b;
+	char *p = NULL, *m = NULL;
+	size_t n;
+	int rc;
+
+	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		set_msg(s, "no such delivery (pruned?)");
+		rc = -ENOENT;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	rc = 0;
+	if (sha)
+		copy_column(st, 2, sha, 65);
+	if (body) {
+		b = sqlite3_column_blob(st, 0); /* NULL for an empty blob */
+		n = (size_t)sqlite3_column_bytes(st, 0);
+		if ((!b && n) || !(p = malloc(n + 1)) || dup_column(st, 1, &m)) {
+			set_msg(s, "out of memory");
+			rc = -ENOMEM;
+			goto out;
+		}
+		if (n)
+			memcpy(p, b, n);
+		p[n] = 0;
+		*body = p;
+		*len = n;
+		*meta = m;
+		p = m = NULL;
+	}
+out:
+	q_done(st);
+	free(p);
+	free(m);
+	return rc;
+}
+
+int store_take_queued(struct store *s, int64_t now_ms, struct store_job *job, char **body,
+    size_t *len, char **meta)
+{
+	struct store_job j;
+	sqlite3_stmt *st = NULL;
+	char *b = NULL, *m = NULL;
+	size_t n = 0;
+	int64_t id;
+	int rc;
+
+	memset(&j, 0, sizeof j);
+	if (job)
+		memset(job, 0, sizeof *job);
+	if (body)
+		*body = NULL;
+	if (len)
+		*len = 0;
+	if (meta)
+		*meta = NULL;
+	if (!s || !job || !body || !len || !meta)
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	rc = begin(s); /* the write lock first: another taker waits for our commit */
+	if (rc)
+		goto out;
+	st = q(s, Q_QUEUE_HEAD);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		set_msg(s, "store_take_queued: the queue is empty");
+		rc = -ENOENT;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	id = sqlite3_column_int64(st, 0);
+	q_done(st);
+	st = q(s, Q_TAKE);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	rc = run(s, st);
+	if (rc)
+		goto out;
+	if (sqlite3_changes(s->db) != 1) {
+		set_msg(s, "store_take_queued: the queued job changed under the write lock");
+		rc = -EIO;
+		goto out;
+	}
+	q_done(st);
+	st = q(s, Q_JOB_GET);
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = fail(s, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc);
+		goto out;
+	}
+	if ((rc = read_job(st, &j))) {
+		set_msg(s, "store_take_queued: out of memory");
+		goto out;
+	}
+	q_done(st);
+	st = NULL;
+	rc = delivery_read(s, j.hook, j.key, &b, &n, &m, NULL);
+	if (rc == -ENOENT) { /* foreign keys make this impossible; never hand out a bodiless job */
+		snprintf(s->err, sizeof s->err, "store_take_queued: job %lld has no delivery",
+		    (long long)id);
+		rc = -EIO;
+	}
+	if (rc)
+		goto out;
+	rc = commit(s);
+	if (rc)
+		goto out;
+	*job = j;
+	memset(&j, 0, sizeof j);
+	*body = b;
+	*len = n;
+	*meta = m;
+	b = m = NULL;
+out:
+	q_done(st);
+	if (rc)
+		rollback(s);
+	pthread_mutex_unlock(&s->mu);
+	store_job_clear(&j);
+	free(b);
+	free(m);
+	return rc;
+}
+
+int store_count_queued(struct store *s, int *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (n)
+		*n = 0;
+	if (!s || !n)
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	st = q(s, Q_COUNT_QUEUED);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int(st, 0);
+		rc = 0;
+	} else {
+		rc = fail(s, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc);
+	}
+	q_done(st);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int store_claim_again(struct store *s, int64_t job_id, const char *initial_state, int64_t now_ms,
+    struct store_claim_res *out)
+{
+	struct store_claim_res r = { 0 };
+	sqlite3_stmt *st = NULL;
+	char hook[sizeof ((struct store_job *)0)->hook], key[sizeof ((struct store_job *)0)->key];
+	char sha[65], state[16];
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof *out);
+	if (!s || !out || !valid_initial_state(initial_state)) {
+		if (s) {
+			pthread_mutex_lock(&s->mu);
+			set_msg(s, "store_claim_again: invalid argument");
+			pthread_mutex_unlock(&s->mu);
+		}
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&s->mu);
+	rc = begin(s);
+	if (rc)
+		goto out;
+	st = q(s, Q_JOB_KEY);
+	sqlite3_bind_int64(st, 1, job_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		set_msg(s, "store_claim_again: no such job");
+		rc = -ENOENT;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	copy_column(st, 0, hook, sizeof hook);
+	copy_column(st, 1, key, sizeof key);
+	q_done(st);
+	st = q(s, Q_LATEST);
+	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) { /* the job itself is one of them */
+		rc = fail(s, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc);
+		goto out;
+	}
+	r.job_id = sqlite3_column_int64(st, 0);
+	r.attempt = sqlite3_column_int(st, 1);
+	copy_column(st, 2, state, sizeof state);
+	q_done(st);
+	st = NULL;
+	if (!strcmp(state, "queued") || !strcmp(state, "running")) {
+		r.kind = STORE_BUSY;
+		rollback(s); /* nothing was written: just end the transaction */
+		rc = 0;
+		*out = r;
+		goto out;
+	}
+	rc = delivery_read(s, hook, key, NULL, NULL, NULL, sha);
+	if (rc) {
+		if (rc == -ENOENT)
+			set_msg(s, "store_claim_again: the job's delivery was pruned");
+		goto out;
+	}
+	rc = put_job(s, hook, key, sha, now_ms, r.attempt + 1, initial_state, &r.job_id);
+	if (rc)
+		goto out;
+	rc = commit(s);
+	if (rc)
+		goto out;
+	r.kind = STORE_RETRY;
+	r.attempt++;
+	*out = r;
+out:
+	q_done(st);
+	if (rc)
+		rollback(s);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int store_delivery_get(struct store *s, const char *hook, const char *key, char **body,
+    size_t *len, char **meta)
+{
+	int rc;
+
+	if (body)
+		*body = NULL;
+	if (len)
+		*len = 0;
+	if (meta)
+		*meta = NULL;
+	if (!s || !body || !len || !meta || !valid_name(hook, sizeof ((struct store_job *)0)->hook) ||
+	    !valid_name(key, sizeof ((struct store_job *)0)->key)) {
+		if (s) {
+			pthread_mutex_lock(&s->mu);
+			set_msg(s, "store_delivery_get: invalid argument");
+			pthread_mutex_unlock(&s->mu);
+		}
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&s->mu);
+	rc = delivery_read(s, hook, key, body, len, meta, NULL);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int store_list(struct store *s, const char *hook, int failed_only, int limit,
+    struct store_job **out, size_t *n)
+{
+	struct store_job *v = NULL, *nv;
+	sqlite3_stmt *st = NULL;
+	size_t cnt = 0, cap = 0, i;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (!s || !out || !n || limit < 1 || limit > 10000 ||
+	    (hook && !valid_name(hook, sizeof ((struct store_job *)0)->hook))) {
+		if (s) {
+			pthread_mutex_lock(&s->mu);
+			set_msg(s, "store_list: invalid argument");
+			pthread_mutex_unlock(&s->mu);
+		}
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&s->mu);
+	/* one statement per filter, so each reads its own index newest first */
+	st = q(s, hook ? (failed_only ? Q_LIST_HOOK_FAILED : Q_LIST_HOOK) :
+	    (failed_only ? Q_LIST_FAILED : Q_LIST_ALL));
+	if (hook)
+		sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (!(nv = realloc(v, cap * sizeof *v))) {
+				set_msg(s, "store_list: out of memory");
+				rc = -ENOMEM;
+				goto out;
+			}
+			v = nv;
+		}
+		if ((rc = read_job(st, &v[cnt]))) {
+			set_msg(s, "store_list: out of memory");
+			goto out;
+		}
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	rc = 0;
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	cnt = 0;
+out:
+	q_done(st);
+	pthread_mutex_unlock(&s->mu);
+	for (i = 0; i < cnt; i++)
+		store_job_clear(&v[i]);
+	free(v);
+	return rc;
 }
 
 /* ---- prune, health --------------------------------------------------- */

@@ -5,7 +5,7 @@
  * Thread-safe: one connection per store, serialised by a mutex; a CLI process
  * may open the same file at the same time (WAL + busy timeout).
  *
- * Tables (schema version 1):
+ * Tables (schema version 2; version 2 only added indexes):
  *   deliveries(hook, key, body_sha256, body BLOB, headers TEXT (JSON object),
  *              received_ms, PRIMARY KEY(hook, key))       one per verified key
  *   jobs(id INTEGER PRIMARY KEY, hook, key, attempt, state, body_sha256,
@@ -116,7 +116,7 @@ void store_job_clear(struct store_job *j);
 int store_prune(struct store *s, int64_t cutoff_ms, int *n);
 
 
-/* ---- issue 4: async queue, history, replay (to be implemented) ----
+/* ---- issue 4: async queue, history, replay ----
  *
  * Queued jobs are the durable queue of async hooks: store_open's marking
  * turns only "running" jobs into "interrupted"; "queued" ones stay queued and
@@ -153,8 +153,9 @@ int store_delivery_get(struct store *s, const char *hook, const char *key, char 
 
 /* Jobs newest first (by id), at most LIMIT (1..10000), only HOOK's when
  * non-NULL, only those not "succeeded" and not queued/running when
- * FAILED_ONLY. *out is a malloc'ed array of *n jobs; free each with
- * store_job_clear and the array with free(). */
+ * FAILED_ONLY. *out is a malloc'ed array of *n jobs (NULL when none); free
+ * each with store_job_clear and the array with free(). One statement: a
+ * consistent snapshot, read newest first straight off an index. */
 int store_list(struct store *s, const char *hook, int failed_only, int limit,
     struct store_job **out, size_t *n);
 
