@@ -608,8 +608,8 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 	if (!cfg->tls_cert != !cfg->tls_key)
 		return bad(c, "server", "\"tls_cert\" and \"tls_key\" go together");
 	if (cfg->tls_cert)
-		return bad(c, "server.tls_cert", "TLS is not supported yet: terminate TLS in front of "
-						 "the daemon (a reverse proxy, or Hookdeck to a private network)");
+		return bad(c, "server.tls_cert", "TLS is not available: Debian's CivetWeb 1.15 crashes on "
+						 "TLS connections with OpenSSL 3; terminate TLS in front of the daemon");
 	if ((rc = get_int(c, o, "server", "max_body_bytes", 1, 64LL << 20, 1 << 20, &v)))
 		return rc;
 	cfg->max_body_bytes = (size_t)v;

@@ -167,7 +167,8 @@ static int serve(int argc, char **argv)
 	if (optind != argc)
 		fatal("unexpected argument \"%s\" (see --help)", argv[optind]);
 	if (cert || key)
-		fatal("--tls-cert/--tls-key: TLS is not supported yet; terminate TLS in front of the daemon");
+		fatal("--tls-cert/--tls-key: TLS is not available (Debian's CivetWeb 1.15 crashes on TLS "
+		      "connections with OpenSSL 3); terminate TLS in front of the daemon");
 	if (host && strchr(host, ':'))
 		fatal("--host %s: IPv6 addresses are not available (CivetWeb built without IPv6)", host);
 	ov.host = host;
