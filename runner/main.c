@@ -1,7 +1,8 @@
 /*
  * main.c — webhook-runner's entry point: subcommands (serve, check-config,
- * sign), start-up (config, store, caps, listener: any failure is fatal and
- * nothing half-starts), the signal loop, background pruning, shutdown.
+ * sign), start-up (config, store, caps, listener: any failure is
+ * fatal and nothing half-starts), the signal loop, background pruning,
+ * shutdown, and what the service manager hears of them (notify.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "jobs.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "sign.h"
 #include "store.h"
@@ -140,9 +142,9 @@ static int serve(int argc, char **argv)
 	struct store *st = NULL;
 	struct jobs *jobs = NULL;
 	struct server *srv = NULL;
-	char err[512], *end, portbuf[16];
+	char err[512], *end, portbuf[16], status[160];
 	long port = 0;
-	int c, n_int = 0, rc;
+	int c, n_int = 0, rc, nrc;
 	sigset_t set;
 	time_t last_prune = 0;
 
@@ -175,9 +177,14 @@ static int serve(int argc, char **argv)
 	ov.port = (int)port;
 	ov.level = level;
 	ov.format = format;
+	/* Before any thread or child exists: it unsets $NOTIFY_SOCKET. */
+	nrc = notify_init();
 	if (load(path, &ov, &cfg, err, sizeof err) != 0)
 		fatal("%s", err);
 	log_setup(cfg->log_level, cfg->log_format);
+	if (nrc != 0)
+		log_event(LOG_WARN, "notify", "error", strerror(-nrc),
+		    "note", "$NOTIFY_SOCKET unusable; the service manager will not hear of readiness", NULL);
 
 	if ((rc = store_open(cfg->store_path, 1, &n_int, &st)) != 0)
 		fatal("store %s: %s", cfg->store_path, strerror(-rc));
@@ -203,12 +210,15 @@ static int serve(int argc, char **argv)
 	log_event(LOG_INFO, "listening", "host", cfg->listen_host, "port", portbuf,
 	    "tls", cfg->tls_cert ? "on" : "off", "config", cfg->path, "store", cfg->store_path,
 	    "version", RUNNER_VERSION, NULL);
+	snprintf(status, sizeof status, "serving %zu hook%s on %s:%d", cfg->nhooks,
+	    cfg->nhooks == 1 ? "" : "s", cfg->listen_host, cfg->port);
 	if ((rc = server_start(cfg, st, jobs, &srv, err, sizeof err)) != 0)
 		fatal("%s", err);
 	cfg = NULL; /* the server owns it now */
 	if ((rc = workers_start(srv, st, jobs, workers_n, &workers)) != 0)
 		fatal("cannot start the async workers: %s", strerror(-rc));
 	server_attach_workers(srv, workers);
+	notify_ready(status); /* the listener is up: /healthz answers from here on */
 
 	for (;;) {
 		struct timespec tick = { 60, 0 };
@@ -217,10 +227,12 @@ static int serve(int argc, char **argv)
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGHUP) {
+			notify_reloading("reloading the configuration");
 			/* All or nothing: a bad file leaves the running config in place. */
 			if (load(path, &ov, &next, err, sizeof err) != 0) {
 				log_event(LOG_ERROR, "reload", "result", "rejected", "error", err,
 				    "note", "the previous configuration stays in force", NULL);
+				notify_ready("reload rejected (see the log); previous configuration in force");
 			} else {
 				retention_days = next->retention_days;
 				drain_s = next->drain_timeout_s;
@@ -228,6 +240,7 @@ static int serve(int argc, char **argv)
 				server_reload(srv, next);
 				next = NULL;
 				log_event(LOG_INFO, "reload", "result", "ok", NULL);
+				notify_ready("configuration reloaded");
 			}
 		}
 		if (time(NULL) - last_prune >= PRUNE_EVERY_S) {
@@ -241,6 +254,8 @@ static int serve(int argc, char **argv)
 	}
 	snprintf(err, sizeof err, "%d", jobs_running(jobs));
 	snprintf(portbuf, sizeof portbuf, "%d", drain_s);
+	snprintf(status, sizeof status, "draining %d running job(s) for up to %d s", jobs_running(jobs), drain_s);
+	notify_stopping(status, drain_s + 30); /* the stop timeout covers any drain */
 	log_event(LOG_INFO, "stopping", "running_jobs", err, "drain_timeout_s", portbuf, NULL);
 	workers_quiesce(workers); /* queued jobs stay queued for the next start */
 	rc = server_drain(srv, drain_s);
@@ -254,6 +269,7 @@ static int serve(int argc, char **argv)
 	store_close(st);
 	jobs_free(jobs);
 	log_event(LOG_INFO, "stopped", NULL);
+	notify_close();
 	return 0;
 }
 
