@@ -1,6 +1,6 @@
 /*
  * main.c — webhook-runner's entry point: subcommands (serve, check-config,
- * sign), start-up (config, store, caps, listener: any failure is
+ * sign, healthcheck), start-up (config, store, caps, listener: any failure is
  * fatal and nothing half-starts), the signal loop, background pruning,
  * shutdown, and what the service manager hears of them (notify.h).
  */
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "healthcheck.h"
 #include "jobs.h"
 #include "log.h"
 #include "notify.h"
@@ -32,6 +33,7 @@ static const char usage_text[] =
 "usage: webhook-runner [--config FILE] [options]   serve the hooks of FILE\n"
 "       webhook-runner check-config FILE             validate FILE and exit\n"
 "       webhook-runner sign --config FILE --hook ID PAYLOAD   print request headers\n"
+"       webhook-runner healthcheck [--url URL | --port P]     probe /healthz, exit 0 if 200\n"
 "Options (override the file):\n"
 "  -c, --config FILE      configuration (default /etc/webhook-runner/config.json)\n"
 "      --host ADDR        listen address (default 0.0.0.0)\n"
@@ -285,5 +287,7 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "sign"))
 		return sign_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "healthcheck"))
+		return hc_main(argc - 1, argv + 1);
 	return serve(argc, argv);
 }

@@ -1,0 +1,330 @@
+/* healthcheck.c — see healthcheck.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "healthcheck.h"
+#include "version.h"
+
+static const char hc_usage[] =
+"usage: webhook-runner healthcheck [--url URL | --port PORT]\n"
+"  GET /healthz of the daemon (default http://127.0.0.1:8080/healthz) within 3 s;\n"
+"  exit 0 when it answers 200, else 1 with the reason on stderr.\n"
+"  --url URL    http://HOST[:PORT][/PATH]; HOST an IP address or localhost\n"
+"  --port PORT  http://127.0.0.1:PORT/healthz\n";
+
+static int64_t hc_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int hc_parse_port(const char *s, size_t n, int *port)
+{
+	long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -EINVAL;
+	*port = (int)v;
+	return 0;
+}
+
+int hc_parse_url(const char *url, struct hc_target *t, char *err, size_t errlen)
+{
+	const char *p, *host, *hend, *path;
+	unsigned char addr[sizeof(struct in6_addr)];
+	size_t hlen;
+	int v6 = 0;
+
+	memset(t, 0, sizeof *t);
+	t->port = 80;
+	if (strncmp(url, "http://", 7) != 0) {
+		snprintf(err, errlen, "only http:// URLs (plain HTTP on the loopback) are supported");
+		return -EINVAL;
+	}
+	p = host = url + 7;
+	if (*p == '[') {
+		host = ++p;
+		if (!(hend = strchr(p, ']'))) {
+			snprintf(err, errlen, "unterminated [IPv6] address");
+			return -EINVAL;
+		}
+		p = hend + 1;
+		v6 = 1;
+	} else {
+		hend = p + strcspn(p, ":/?#");
+		p = hend;
+	}
+	hlen = (size_t)(hend - host);
+	if (*p == ':') {
+		size_t n = strcspn(p + 1, "/?#");
+		if (hc_parse_port(p + 1, n, &t->port) != 0) {
+			snprintf(err, errlen, "bad port in URL");
+			return -EINVAL;
+		}
+		p += 1 + n;
+	}
+	if (*p && *p != '/') {
+		snprintf(err, errlen, "unexpected \"%c\" after the host", *p);
+		return -EINVAL;
+	}
+	path = *p && strcmp(p, "/") != 0 ? p : "/healthz";
+	if (strlen(path) >= sizeof t->path || strpbrk(path, " \t\r\n#")) {
+		snprintf(err, errlen, "bad path in URL");
+		return -EINVAL;
+	}
+	if (hlen == 0 || hlen >= sizeof t->host) {
+		snprintf(err, errlen, "missing or overlong host in URL");
+		return -EINVAL;
+	}
+	if (!v6 && hlen == 9 && strncmp(host, "localhost", 9) == 0) {
+		host = "127.0.0.1";
+		hlen = strlen(host);
+	}
+	memcpy(t->host, host, hlen);
+	t->host[hlen] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, t->host, addr) != 1) {
+		snprintf(err, errlen, "host must be an IP address or localhost (no name lookups)");
+		return -EINVAL;
+	}
+	strcpy(t->path, path);
+	return 0;
+}
+
+int hc_parse_status(const char *buf, size_t len, int *code)
+{
+	/* "HTTP/1.x NNN" then a space or the end of the line; '#' is a digit. */
+	static const char shape[] = "HTTP/1.# ###";
+	size_t i, n = sizeof shape - 1;
+	int v = 0;
+
+	for (i = 0; i < n && i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (shape[i] == '#' ? c < '0' || c > '9' : c != (unsigned char)shape[i])
+			return -EPROTO;
+	}
+	if (len <= n)
+		return -EAGAIN;
+	if (buf[n] != ' ' && buf[n] != '\r' && buf[n] != '\n')
+		return -EPROTO;
+	for (i = 9; i < 12; i++)
+		v = v * 10 + (buf[i] - '0');
+	*code = v;
+	return 0;
+}
+
+/* The first line of the answer's body (or of the answer), printable, in MSG. */
+static void hc_body_line(const char *buf, size_t len, char *msg, size_t msglen)
+{
+	const char *b = memmem(buf, len, "\r\n\r\n", 4);
+	size_t i, o = 0;
+
+	b = b ? b + 4 : buf;
+	for (i = (size_t)(b - buf); i < len && o + 1 < msglen && buf[i] != '\r' && buf[i] != '\n'; i++)
+		msg[o++] = (unsigned char)buf[i] >= 0x20 && (unsigned char)buf[i] < 0x7f ? buf[i] : '?';
+	if (msglen)
+		msg[o] = '\0';
+}
+
+/* Wait for EVENTS on FD until DEADLINE; 0, or -ETIMEDOUT, or -errno. */
+static int hc_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int64_t left;
+	int n;
+
+	for (;;) {
+		if ((left = deadline - hc_mono_ms()) <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)left);
+		if (n > 0)
+			return 0;
+		if (n == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen)
+{
+	int64_t deadline = hc_mono_ms() + timeout_ms;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	const struct sockaddr *sa;
+	socklen_t salen;
+	char req[512], buf[HC_MAX_ANSWER], body[160];
+	size_t reqlen, sent = 0, got = 0;
+	int fd = -1, rc, code = 0, v6 = strchr(t->host, ':') != NULL, soerr = 0;
+	socklen_t elen = sizeof soerr;
+	const char *phase = "connect";
+
+	if (v6) {
+		sin6.sin6_port = htons((uint16_t)t->port);
+		rc = inet_pton(AF_INET6, t->host, &sin6.sin6_addr);
+		sa = (const struct sockaddr *)&sin6;
+		salen = sizeof sin6;
+	} else {
+		sin.sin_port = htons((uint16_t)t->port);
+		rc = inet_pton(AF_INET, t->host, &sin.sin_addr);
+		sa = (const struct sockaddr *)&sin;
+		salen = sizeof sin;
+	}
+	if (rc != 1) {
+		snprintf(msg, msglen, "bad address %s", t->host);
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s%s%s:%d\r\n"
+	    "User-Agent: webhook-runner-healthcheck/%s\r\nConnection: close\r\n\r\n",
+	    t->path, v6 ? "[" : "", t->host, v6 ? "]" : "", t->port, RUNNER_VERSION);
+	if (rc < 0 || (size_t)rc >= sizeof req) {
+		snprintf(msg, msglen, "request too long");
+		rc = -EINVAL;
+		goto out;
+	}
+	reqlen = (size_t)rc;
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (connect(fd, sa, salen) != 0) {
+		if (errno != EINPROGRESS) {
+			rc = -errno;
+			goto fail;
+		}
+		if ((rc = hc_wait(fd, POLLOUT, deadline)) != 0)
+			goto fail;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) != 0)
+			soerr = errno;
+		if (soerr) {
+			rc = -soerr;
+			goto fail;
+		}
+	}
+	phase = "send";
+	while (sent < reqlen) {
+		ssize_t n = send(fd, req + sent, reqlen - sent, MSG_NOSIGNAL);
+		if (n > 0) {
+			sent += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			rc = -errno;
+			goto fail;
+		}
+		if ((rc = hc_wait(fd, POLLOUT, deadline)) != 0)
+			goto fail;
+	}
+	phase = "answer";
+	while (got < sizeof buf) {
+		ssize_t n = recv(fd, buf + got, sizeof buf - got, 0);
+		if (n > 0) {
+			got += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			break;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			rc = -errno;
+			goto fail;
+		}
+		if ((rc = hc_wait(fd, POLLIN, deadline)) != 0) {
+			/* A complete status line is enough when the rest is slow. */
+			if (rc == -ETIMEDOUT && hc_parse_status(buf, got, &code) == 0)
+				break;
+			goto fail;
+		}
+	}
+	if ((rc = hc_parse_status(buf, got, &code)) != 0) {
+		if (got == 0)
+			snprintf(msg, msglen, "connection closed without an answer");
+		else
+			snprintf(msg, msglen, "not an HTTP answer");
+		rc = -EPROTO;
+		goto out;
+	}
+	hc_body_line(buf, got, body, sizeof body);
+	if (code != 200) {
+		snprintf(msg, msglen, "answered %d%s%s", code, *body ? ": " : "", body);
+		rc = -EIO;
+		goto out;
+	}
+	snprintf(msg, msglen, "%s", body);
+	rc = 0;
+	goto out;
+fail:
+	if (rc == -ETIMEDOUT)
+		snprintf(msg, msglen, "%s: no answer within %d ms", phase, timeout_ms);
+	else
+		snprintf(msg, msglen, "%s: %s", phase, strerror(-rc));
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int hc_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' }, { "port", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	const char *url = NULL, *port = NULL;
+	char ubuf[64], err[256], msg[256];
+	struct hc_target t;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "u:p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': url = optarg; break;
+		case 'p': port = optarg; break;
+		case 'h': fputs(hc_usage, stdout); return 0;
+		default: fputs(hc_usage, stderr); return 1;
+		}
+	}
+	if (optind != argc || (url && port)) {
+		fputs(hc_usage, stderr);
+		return 1;
+	}
+	if (port) {
+		int p;
+		if (hc_parse_port(port, strlen(port), &p) != 0) {
+			fprintf(stderr, "webhook-runner healthcheck: bad --port \"%s\"\n", port);
+			return 1;
+		}
+		snprintf(ubuf, sizeof ubuf, "http://127.0.0.1:%d/healthz", p);
+		url = ubuf;
+	}
+	if (!url)
+		url = "http://127.0.0.1:8080/healthz";
+	if (hc_parse_url(url, &t, err, sizeof err) != 0) {
+		fprintf(stderr, "webhook-runner healthcheck: %s: %s\n", url, err);
+		return 1;
+	}
+	if (hc_check(&t, HC_TIMEOUT_MS, msg, sizeof msg) != 0) {
+		fprintf(stderr, "webhook-runner healthcheck: %s: %s\n", url, msg);
+		return 1;
+	}
+	printf("healthy: %s\n", msg);
+	return 0;
+}
