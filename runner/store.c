@@ -116,6 +116,7 @@ enum {
 	Q_LIST_HOOK,
 	Q_LIST_FAILED,
 	Q_LIST_HOOK_FAILED,
+	Q_ATTEMPTS,
 	Q_COUNT
 };
 
@@ -159,6 +160,8 @@ static const char *const sql_text[Q_COUNT] = {
 		" ORDER BY id DESC LIMIT ?2",
 	[Q_LIST_HOOK_FAILED] = "SELECT " JOB_COLS " FROM jobs WHERE hook = ?1 AND " FAILED_STATES
 		" ORDER BY id DESC LIMIT ?2",
+	[Q_ATTEMPTS] = "SELECT " JOB_COLS " FROM jobs WHERE hook = ?1 AND key = ?2"
+		" ORDER BY attempt LIMIT 10000",
 };
 
 struct store {
@@ -1107,12 +1110,46 @@ int store_delivery_get(struct store *s, const char *hook, const char *key, char 
 	return rc;
 }
 
+/* Every row of ST (bound, under s->mu) into a malloc'ed array. */
+static int collect(struct store *s, sqlite3_stmt *st, const char *fn, struct store_job **out,
+    size_t *n)
+{
+	struct store_job *v = NULL, *nv;
+	size_t cnt = 0, cap = 0, i;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (!(nv = realloc(v, cap * sizeof *v))) {
+				rc = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		if ((rc = read_job(st, &v[cnt])))
+			break;
+		cnt++;
+	}
+	if (rc == -ENOMEM) {
+		snprintf(s->err, sizeof s->err, "%s: out of memory", fn);
+	} else if (rc != SQLITE_DONE) {
+		rc = fail(s, rc);
+	} else {
+		*out = v;
+		*n = cnt;
+		return 0;
+	}
+	for (i = 0; i < cnt; i++)
+		store_job_clear(&v[i]);
+	free(v);
+	return rc;
+}
+
 int store_list(struct store *s, const char *hook, int failed_only, int limit,
     struct store_job **out, size_t *n)
 {
-	struct store_job *v = NULL, *nv;
-	sqlite3_stmt *st = NULL;
-	size_t cnt = 0, cap = 0, i;
+	sqlite3_stmt *st;
 	int rc;
 
 	if (out)
@@ -1135,37 +1172,38 @@ int store_list(struct store *s, const char *hook, int failed_only, int limit,
 	if (hook)
 		sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			if (!(nv = realloc(v, cap * sizeof *v))) {
-				set_msg(s, "store_list: out of memory");
-				rc = -ENOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		if ((rc = read_job(st, &v[cnt]))) {
-			set_msg(s, "store_list: out of memory");
-			goto out;
-		}
-		cnt++;
-	}
-	if (rc != SQLITE_DONE) {
-		rc = fail(s, rc);
-		goto out;
-	}
-	rc = 0;
-	*out = v;
-	*n = cnt;
-	v = NULL;
-	cnt = 0;
-out:
+	rc = collect(s, st, "store_list", out, n);
 	q_done(st);
 	pthread_mutex_unlock(&s->mu);
-	for (i = 0; i < cnt; i++)
-		store_job_clear(&v[i]);
-	free(v);
+	return rc;
+}
+
+int store_attempts(struct store *s, const char *hook, const char *key, struct store_job **out,
+    size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (!s || !out || !n || !valid_name(hook, sizeof ((struct store_job *)0)->hook) ||
+	    !valid_name(key, sizeof ((struct store_job *)0)->key)) {
+		if (s) {
+			pthread_mutex_lock(&s->mu);
+			set_msg(s, "store_attempts: invalid argument");
+			pthread_mutex_unlock(&s->mu);
+		}
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&s->mu);
+	st = q(s, Q_ATTEMPTS);
+	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	rc = collect(s, st, "store_attempts", out, n);
+	q_done(st);
+	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
 

@@ -158,6 +158,10 @@ int store_delivery_get(struct store *s, const char *hook, const char *key, char 
  * consistent snapshot, read newest first straight off an index. */
 int store_list(struct store *s, const char *hook, int failed_only, int limit,
     struct store_job **out, size_t *n);
+/* Every attempt of (HOOK, KEY), oldest first (at most 10000), returned as
+ * store_list returns them; none is 0 with *n = 0. For `jobs show`. */
+int store_attempts(struct store *s, const char *hook, const char *key, struct store_job **out,
+    size_t *n);
 
 /* store_finish also accepts the state "interrupted" (a job stopped by the
  * daemon's own shutdown after its drain timeout). */

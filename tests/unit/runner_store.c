@@ -1459,6 +1459,24 @@ static void test_list(void)
 		store_job_clear(&v[i]);
 	free(v);
 
+	/* every attempt of one key, oldest first */
+	T_EQ_INT(store_attempts(s, "b", "b1", &v, &n), 0);
+	T_EQ_INT(n, 2);
+	if (n == 2) {
+		T_EQ_INT(v[0].attempt, 1);
+		T_EQ_STR(v[0].state, "failed");
+		T_EQ_INT(v[1].attempt, 2);
+		T_EQ_STR(v[1].state, "succeeded");
+	}
+	for (size_t i = 0; i < n; i++)
+		store_job_clear(&v[i]);
+	free(v);
+	T_EQ_INT(store_attempts(s, "a", "b1", &v, &n), 0); /* keys are per hook */
+	T_CHECK(n == 0 && v == NULL);
+	T_EQ_INT(store_attempts(s, "b", "", &v, &n), -EINVAL);
+	T_EQ_INT(store_attempts(s, NULL, "b1", &v, &n), -EINVAL);
+	T_EQ_INT(store_attempts(s, "b", "b1", NULL, &n), -EINVAL);
+
 	memset(longhook, 'h', sizeof longhook);
 	longhook[128] = 0;
 	T_EQ_INT(store_list(s, NULL, 0, 0, &v, &n), -EINVAL);
