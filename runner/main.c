@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "healthcheck.h"
 #include "jobs.h"
@@ -33,6 +34,8 @@ static const char usage_text[] =
 "usage: webhook-runner [--config FILE] [options]   serve the hooks of FILE\n"
 "       webhook-runner check-config FILE             validate FILE and exit\n"
 "       webhook-runner sign --config FILE --hook ID PAYLOAD   print request headers\n"
+"       webhook-runner jobs list|show [options]      job history (see jobs --help)\n"
+"       webhook-runner replay ID --config FILE       re-run a stored delivery, new attempt\n"
 "       webhook-runner healthcheck [--url URL | --port P]     probe /healthz, exit 0 if 200\n"
 "Options (override the file):\n"
 "  -c, --config FILE      configuration (default /etc/webhook-runner/config.json)\n"
@@ -287,6 +290,10 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "sign"))
 		return sign_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "jobs"))
+		return cli_jobs_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "replay"))
+		return cli_replay_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "healthcheck"))
 		return hc_main(argc - 1, argv + 1);
 	return serve(argc, argv);
