@@ -88,9 +88,15 @@ int hc_parse_url(const char *url, struct hc_target *t, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	path = *p && strcmp(p, "/") != 0 ? p : "/healthz";
-	if (strlen(path) >= sizeof t->path || strpbrk(path, " \t\r\n#")) {
+	if (strlen(path) >= sizeof t->path || strchr(path, '#')) {
 		snprintf(err, errlen, "bad path in URL");
 		return -EINVAL;
+	}
+	for (p = path; *p; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			snprintf(err, errlen, "space or control character in the URL's path");
+			return -EINVAL;
+		}
 	}
 	if (hlen == 0 || hlen >= sizeof t->host) {
 		snprintf(err, errlen, "missing or overlong host in URL");
