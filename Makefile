@@ -100,6 +100,27 @@ run:
 	$(MAKE) all
 	bash config/demo.sh $(BUILD)
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the two programs in $(PREFIX)/bin,
+# the unit in $(UNITDIR) (ExecStart pointed at $(PREFIX)/bin; /usr/local/lib/
+# systemd/system and /usr/lib/systemd/system are both on systemd's unit path),
+# the example config beside where the real one goes (systemd's
+# ConfigurationDirectory= is always under /etc), the docs in $(DOCDIR).
+# Never overwrites a config.json. Builds first when needed.
+PREFIX   ?= /usr/local
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+DOCDIR   ?= $(PREFIX)/share/doc/webhook-runner
+CONFDIR  := /etc/webhook-runner
+.PHONY: install
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BUILD)/webhook-runner $(BUILD)/remote-executor $(DESTDIR)$(PREFIX)/bin/
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/webhook-runner.service >$(DESTDIR)$(UNITDIR)/webhook-runner.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/webhook-runner.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/webhook-runner.service.tmp $(DESTDIR)$(UNITDIR)/webhook-runner.service
+	install -m 0644 config/example.json $(DESTDIR)$(CONFDIR)/config.json.example
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 config/README.md $(DESTDIR)$(DOCDIR)/config.md
+
 clean:
 	rm -rf build
 
