@@ -48,6 +48,9 @@ static const char usage_text[] =
 "      --status-fd FD         write one JSON status line to descriptor FD at the\n"
 "                             end: phase, error, exit, signal, bytes, timings,\n"
 "                             host key fingerprint\n"
+"      --exit-with-parent     stop (as on SIGTERM: close the channel, report\n"
+"                             \"terminated\") when the calling process dies;\n"
+"                             webhook-runner uses it so no job outlives it\n"
 "  -h, --help                 this text\n"
 "  -V, --version              version\n"
 "\n"
@@ -55,12 +58,13 @@ static const char usage_text[] =
 "(connect, host key, auth, timeout…) or the remote command died of a signal,\n"
 "as ssh(1) does; 2 for bad arguments. The status line tells them apart.\n";
 
-enum { O_PASS = 256, O_CTO, O_HTO, O_KA, O_KAMAX, O_MAXOUT, O_STATUSFD };
+enum { O_PASS = 256, O_CTO, O_HTO, O_KA, O_KAMAX, O_MAXOUT, O_STATUSFD, O_PARENT };
 
 static const struct option longopts[] = {
 	{ "identity", required_argument, NULL, 'i' },
 	{ "passphrase-env", required_argument, NULL, O_PASS },
 	{ "agent", no_argument, NULL, 'A' },
+	{ "exit-with-parent", no_argument, NULL, O_PARENT },
 	{ "known-hosts", required_argument, NULL, 'k' },
 	{ "port", required_argument, NULL, 'p' },
 	{ "connect-timeout", required_argument, NULL, O_CTO },
@@ -210,6 +214,7 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 		switch (c) {
 		case 'i': a->identity = optarg; break;
 		case 'A': a->agent = 1; break;
+		case O_PARENT: a->exit_with_parent = 1; break;
 		case O_PASS:
 			if (!*optarg) {
 				snprintf(err, errlen, "--passphrase-env needs a variable name");

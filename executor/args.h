@@ -22,6 +22,7 @@ struct args {
 	int status_fd;                   /* -1: none */
 	const char *passphrase_env;      /* name of the env var holding the passphrase */
 	int agent;
+	int exit_with_parent;            /* PR_SET_PDEATHSIG: stop when the caller dies */
 	char *command;                   /* owned: the words after -- joined by spaces */
 };
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +73,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	close_inherited(a.status_fd);
+	if (a.exit_with_parent) {
+		/* Checked after arming: the parent may have died in between. */
+		pid_t parent = getppid();
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent || parent == 1) {
+			fprintf(stderr, "remote-executor: the calling process is gone\n");
+			args_clear(&a);
+			return 255;
+		}
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal; /* no SA_RESTART: waits return and see the flag */
 	sigemptyset(&sa.sa_mask);

@@ -561,9 +561,20 @@ static int do_exec(struct sess *s)
  * pending) fails at once and the session is always freed. */
 static void teardown(struct sess *s)
 {
+	static volatile sig_atomic_t no_stop;
 	int64_t dl = status_now_ms() + CLOSE_GRACE_MS / 2;
 
-	if (s->ch && s->st->error == STATUS_OK) {
+	s->stop = &no_stop; /* we are stopping already: the bounded waits below must run */
+
+	if (s->ch && s->st->error != STATUS_OK) {
+		/* Timeout, signal, dead peer…: close the channel so sshd ends the
+		 * remote command (without a terminal it would otherwise run on
+		 * after we disconnect). libssh2 1.10 cannot send a signal. */
+		while (libssh2_channel_close(s->ch) == LIBSSH2_ERROR_EAGAIN)
+			if (wait_io(s, dl, 200) < 0)
+				break;
+	}
+	if (s->ch) {
 		while (libssh2_channel_free(s->ch) == LIBSSH2_ERROR_EAGAIN)
 			if (wait_io(s, dl, 200) < 0)
 				break;

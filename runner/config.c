@@ -459,7 +459,7 @@ static int parse_job(struct ctx *c, const cJSON *job, const char *hp, struct cfg
 {
 	static const char *const keys[] = { "destination", "identity", "known_hosts", "passphrase",
 		"command", "params", "timeout_s", "connect_timeout_s", "handshake_timeout_s",
-		"max_output_bytes", "output_tail_bytes", "response_output", "mode", NULL };
+		"max_output_bytes", "output_tail_bytes", "response_output", "mode", "remote_timeout", NULL };
 	char path[96], sub[128], terr[400];
 	const char *s;
 	long long v;
@@ -513,6 +513,9 @@ static int parse_job(struct ctx *c, const cJSON *job, const char *hp, struct cfg
 	if ((rc = get_int(c, job, path, "output_tail_bytes", 0, 1 << 20, 4096, &v)))
 		return rc;
 	h->output_tail_bytes = (size_t)v;
+	h->remote_timeout = 1;
+	if ((rc = get_bool(c, job, path, "remote_timeout", &h->remote_timeout)))
+		return rc;
 	return get_bool(c, job, path, "response_output", &h->response_output);
 }
 

@@ -43,6 +43,7 @@ struct cfg_hook {
 	size_t max_output_bytes, output_tail_bytes;
 	int response_output;        /* include the output tail in the answer */
 	int async;                  /* mode "async": 202 + Location, run by the workers */
+	int remote_timeout;         /* wrap the command in timeout(1) on the target */
 };
 
 struct config {

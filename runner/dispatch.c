@@ -99,10 +99,24 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 	struct job_result jr;
 	struct store_outcome o = { 0 };
 	const char *state;
-	char jid[24], att[16], ex[16], dur[24];
+	char jid[24], att[16], ex[16], dur[24], *wrapped = NULL;
 	int rc;
 
 	memset(ans, 0, sizeof *ans);
+	if (h->remote_timeout) {
+		/* OpenSSH does not end a command without a terminal when its channel
+		 * closes, and libssh2 1.10 cannot send a signal: timeout(1) on the
+		 * target ends it (its whole process group) one second after our own
+		 * deadline has answered 504. */
+		char *q = tmpl_shell_quote(command);
+		if (!q || asprintf(&wrapped, "exec timeout %lld sh -c %s",
+			      (long long)(h->timeout_ms + 999) / 1000 + 1, q) < 0) {
+			free(q);
+			return -ENOMEM;
+		}
+		free(q);
+		spec.command = wrapped;
+	}
 	snprintf(jid, sizeof jid, "%" PRId64, job_id);
 	snprintf(att, sizeof att, "%d", attempt);
 	log_event(LOG_INFO, "job_started", "request_id", request_id, "hook", h->id, "job", jid,
@@ -135,6 +149,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 	    "exit", jr.has_exit ? ex : NULL, "signal", jr.signal[0] ? jr.signal : NULL,
 	    "error", o.error, "message", jr.message[0] ? jr.message : NULL, "duration_ms", dur, NULL);
 	jobs_result_clear(&jr);
+	free(wrapped);
 	return ans->body ? 0 : -ENOMEM;
 }
 

@@ -270,6 +270,10 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 	argv[argc++] = s->executor;
 	argv[argc++] = "--status-fd";
 	argv[argc++] = "3";
+	/* If the daemon dies (kill -9, crash), the job stops with it rather than
+	 * running on unrecorded: its next delivery then runs it exactly once. The
+	 * death signal follows the spawning thread: ours live until shutdown. */
+	argv[argc++] = "--exit-with-parent";
 	argv[argc++] = "-i";
 	argv[argc++] = s->identity;
 	argv[argc++] = "-k";
