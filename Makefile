@@ -3,6 +3,7 @@
 #   make deps       install every build/test dependency (Debian 12, apt-get, idempotent)
 #   make test       build and run every test; last line "N passed, N failed"
 #   make test SANITIZE=1   the same under ASan+UBSan (separate build dir)
+#   make fuzz       libFuzzer pass over every harness (FUZZ_SECONDS each, default 30)
 #   make run        start the demo service (see README)
 
 SANITIZE ?= 0
@@ -81,6 +82,53 @@ $(BUILD)/fuzz/fuzz_executor_%: $(BUILD)/tests/fuzz/fuzz_executor_%.o $(BUILD)/te
 $(BUILD)/fuzz/fuzz_runner_%: $(BUILD)/tests/fuzz/fuzz_runner_%.o $(BUILD)/tests/fuzz/replay.o $(RN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# make fuzz [FUZZ_SECONDS=30]: every tests/fuzz/fuzz_*.c as a real libFuzzer
+# binary (clang, ASan+UBSan, coverage) in $(FUZZ_BUILD)/, each run for
+# FUZZ_SECONDS on a copy of its seed corpus (the seeds stay as they are).
+# Exits non-zero when any harness crashed; the input that did it is in
+# $(FUZZ_BUILD)/artifacts/. Extra libFuzzer flags: FUZZ_ARGS.
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_ARGS    ?=
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -O1 -g -std=c11 -Wall -Wextra -Werror -fno-strict-aliasing \
+                -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_CPPFLAGS := -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_executor_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_executor_%.o \
+    $(filter-out %/main.o,$(EX_SRC:%.c=$(FUZZ_BUILD)/obj/%.o))
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(FUZZ_BUILD)/fuzz_runner_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_runner_%.o \
+    $(filter-out %/main.o,$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o))
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	@failed=""; \
+	for n in $(FUZZ_NAMES); do \
+		c=$(FUZZ_BUILD)/corpus/$$n; rm -rf $$c; mkdir -p $$c $(FUZZ_BUILD)/artifacts; \
+		cp tests/fuzz/corpus/$${n#fuzz_}/* $$c/ 2>/dev/null; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		if $(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n- $(FUZZ_ARGS) \
+		    $$c >$(FUZZ_BUILD)/$$n.log 2>&1; then \
+			grep -E '^stat::number_of_executed_units|^stat::average_exec_per_sec' \
+			    $(FUZZ_BUILD)/$$n.log | tr '\n' ' '; echo; \
+		else \
+			echo "FAIL $$n: see $(FUZZ_BUILD)/$$n.log"; tail -n 30 $(FUZZ_BUILD)/$$n.log; \
+			failed="$$failed $$n"; \
+		fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashed:$$failed"; exit 1; fi; \
+	echo "fuzz: $(words $(FUZZ_NAMES)) harnesses, no crash"
 
 deps:
 	sh tests/deps.sh
