@@ -5,6 +5,7 @@
 #   make test SANITIZE=1   the same under ASan+UBSan (separate build dir)
 #   make fuzz       libFuzzer pass over every harness (FUZZ_SECONDS each, default 30)
 #   make run        start the demo service (see README)
+#   make bench      side-by-side benchmarks vs adnanh/webhook, OpenSSH, nginx (bench/)
 
 SANITIZE ?= 0
 CC       ?= cc
@@ -47,7 +48,7 @@ ifneq ($(wildcard runner/main.c),)
 BINS     += $(BUILD)/webhook-runner
 endif
 
-.PHONY: all deps test test-build run clean fuzz
+.PHONY: all deps test test-build run clean fuzz bench
 .SECONDARY:
 all: $(BINS)
 
@@ -147,6 +148,14 @@ run:
 	sh tests/deps.sh
 	$(MAKE) all
 	bash config/demo.sh $(BUILD)
+
+# Installs what it needs (build deps, then bench/deps.sh: webhook, wrk, nginx,
+# sshd), builds the release binaries, runs every bounded load on loopback
+# and prints the table (README, "Benchmarks"). Under 10 minutes on 2 cores.
+bench:
+	@sh tests/deps.sh
+	@$(MAKE) --no-print-directory all
+	@bash bench/run.sh $(BUILD)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the two programs in $(PREFIX)/bin,
 # the unit in $(UNITDIR) (ExecStart pointed at $(PREFIX)/bin; /usr/local/lib/
