@@ -332,8 +332,8 @@ static void test_hook_ids(void)
 	T_REFUSED("{" EXE ", 'hooks': [{'id': 'h', " SIG ", 'job': {'destination': 'u@h', "
 	    "'identity': 'i', 'known_hosts': 'k'}}]}", "hooks[0].job: missing required field \"command\"");
 	T_REFUSED("{" EXE ", 'hooks': [{'id': 'h', " SIG ", 'job': {'destination': 'u@h', "
-	    "'identity': 'i', 'known_hosts': 'k', 'command': 'c', 'mode': 'async'}}]}",
-	    "hooks[0].job: \"mode\": only \"sync\" is supported");
+	    "'identity': 'i', 'known_hosts': 'k', 'command': 'c', 'mode': 'batch'}}]}",
+	    "hooks[0].job: \"mode\" must be \"sync\" or \"async\" (got \"batch\")");
 }
 
 /* A hook whose signature object is SIGOBJ. */

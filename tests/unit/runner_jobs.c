@@ -385,7 +385,7 @@ static void test_run_argv(void)
 	struct job_result r;
 	size_t len = 0;
 	int n, i;
-	const char *want[] = { "--status-fd", "3", "-i", "/keys/id_ed25519", "-k",
+	const char *want[] = { "--status-fd", "3", "--exit-with-parent", "-i", "/keys/id_ed25519", "-k",
 		"/keys/known_hosts", "--connect-timeout", "0.100", "--handshake-timeout", "12.000",
 		"--timeout", "1.500", "--max-output", "777", "deploy@build.example:2222", "--", cmd };
 	const int nwant = (int)(sizeof want / sizeof want[0]);
@@ -432,7 +432,7 @@ static void test_run_argv(void)
 	buf = slurp("argv.out", &len);
 	T_CHECK(buf != NULL);
 	if (buf) {
-		const char *want2[] = { "--status-fd", "3", "-i", "/keys/id_ed25519", "-k",
+		const char *want2[] = { "--status-fd", "3", "--exit-with-parent", "-i", "/keys/id_ed25519", "-k",
 			"/keys/known_hosts", "--connect-timeout", "10.000", "--handshake-timeout",
 			"0.010", "--timeout", "300.000", "deploy@build.example:2222", "--", "uptime" };
 		n = split0(buf, len, av, 40);
