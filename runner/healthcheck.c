@@ -252,6 +252,8 @@ int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen
 			break;
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			rc = -errno;
+			if (got > 0) /* a reset after an answer: judge the answer */
+				break;
 			goto fail;
 		}
 		if ((rc = hc_wait(fd, POLLIN, deadline)) != 0) {
