@@ -174,6 +174,50 @@ int dispatch_meta_parse(const char *json, struct dispatch_meta *m)
 	return 0;
 }
 
+/* Every number under IT as raw text that reads back to the same double. */
+static int exact_numbers(cJSON *it)
+{
+	cJSON *c, *raw;
+	char num[32];
+
+	for (c = it ? it->child : NULL; c; c = c->next) {
+		if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+			if (exact_numbers(c) != 0)
+				return -ENOMEM;
+			continue;
+		}
+		if (!cJSON_IsNumber(c))
+			continue;
+		if (__builtin_isinf(c->valuedouble))
+			snprintf(num, sizeof num, "%s", c->valuedouble < 0 ? "-1e999" : "1e999");
+		else
+			snprintf(num, sizeof num, "%.17g", c->valuedouble);
+		if (!(raw = cJSON_CreateRaw(num)))
+			return -ENOMEM;
+		raw->string = c->string; /* the member's name moves over */
+		raw->type |= c->type & cJSON_StringIsConst;
+		c->string = NULL;
+		cJSON_ReplaceItemViaPointer(it, c, raw);
+		c = raw;
+	}
+	return 0;
+}
+
+int dispatch_meta_claims(const cJSON *claims, cJSON **out)
+{
+	cJSON *c = cJSON_Duplicate(claims, 1);
+	int rc = -ENOMEM;
+
+	if (!c || exact_numbers(c) != 0)
+		goto out;
+	*out = c;
+	c = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(c);
+	return rc;
+}
+
 void dispatch_meta_clear(struct dispatch_meta *m)
 {
 	cJSON_Delete(m->root);

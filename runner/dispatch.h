@@ -42,5 +42,10 @@ struct dispatch_meta {
 	struct hdr_src headers;
 };
 int dispatch_meta_parse(const char *json, struct dispatch_meta *m);
+/* A copy of verified CLAIMS to store in that metadata, its numbers written so
+ * they read back exactly (cJSON prints 15 digits when they are merely close,
+ * and an infinity as null), so that a replay or an async worker renders the
+ * command the request was validated with. 0 or -ENOMEM. */
+int dispatch_meta_claims(const cJSON *claims, cJSON **out);
 void dispatch_meta_clear(struct dispatch_meta *m);
 #endif

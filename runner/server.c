@@ -244,7 +244,7 @@ static void hex_sha256(const char *body, size_t len, char out[65])
  * everything but credentials. */
 static char *delivery_meta(struct req *r, const struct cfg_hook *h, const cJSON *claims)
 {
-	cJSON *o = cJSON_CreateObject(), *hd = cJSON_AddObjectToObject(o, "headers");
+	cJSON *o = cJSON_CreateObject(), *hd = cJSON_AddObjectToObject(o, "headers"), *c = NULL;
 	char *s;
 	int i;
 
@@ -256,8 +256,8 @@ static char *delivery_meta(struct req *r, const struct cfg_hook *h, const cJSON 
 			continue;
 		cJSON_AddStringToObject(hd, n, r->ri->http_headers[i].value);
 	}
-	if (claims)
-		cJSON_AddItemToObject(o, "claims", cJSON_Duplicate(claims, 1));
+	if (claims && dispatch_meta_claims(claims, &c) == 0)
+		cJSON_AddItemToObject(o, "claims", c);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
