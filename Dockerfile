@@ -1,0 +1,51 @@
+# webhook-runner container image (for a CI/CD platform, Kubernetes, Compose).
+#
+#   docker build -t webhook-runner .
+#   docker run -p 8080:8080 --stop-timeout 45 \
+#     -v /srv/wr/etc:/etc/webhook-runner:ro -v wr-state:/var/lib/webhook-runner \
+#     -e HOOKDECK_SECRET=... webhook-runner
+#
+# Config and state are volumes; secrets come from the environment (env:NAME),
+# from files (file:/run/secrets/NAME) or, since CREDENTIALS_DIRECTORY points at
+# /run/secrets, as cred:NAME — the same config.json as under systemd. An SSH
+# key is a path, e.g. /run/secrets/deploy_key, readable by uid 10001.
+# SIGTERM drains for server.drain_timeout_s (30 s by default): give the
+# container a longer stop timeout than Docker's 10 s default.
+#
+# No Docker engine runs in this project's CI: tests/e2e/deploy_docker.sh runs
+# the build stage's make on a fresh copy of the tree and checks what the
+# runtime stage must provide (libraries, user, port, health check). README.md
+# says what that does and does not prove.
+
+FROM debian:bookworm AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      build-essential pkg-config \
+      libssh2-1-dev libssl-dev libcivetweb-dev libjwt-dev libcjson-dev libsqlite3-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN make BUILD=build/image all
+
+FROM debian:bookworm
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libssh2-1 libssl3 libcivetweb1 libjwt0 libcjson1 libsqlite3-0 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --no-create-home \
+      --home-dir /var/lib/webhook-runner --shell /usr/sbin/nologin webhook-runner \
+ && install -d -m 0755 /etc/webhook-runner \
+ && install -d -o 10001 -g 10001 -m 0700 /var/lib/webhook-runner
+COPY --from=build /src/build/image/webhook-runner /src/build/image/remote-executor /usr/local/bin/
+COPY --from=build /src/config/example.json /etc/webhook-runner/config.json.example
+ENV CREDENTIALS_DIRECTORY=/run/secrets
+# Numeric, so that Kubernetes' runAsNonRoot can check it.
+USER 10001:10001
+WORKDIR /var/lib/webhook-runner
+EXPOSE 8080
+VOLUME ["/etc/webhook-runner", "/var/lib/webhook-runner"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["webhook-runner", "healthcheck"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["webhook-runner"]
+CMD ["--config", "/etc/webhook-runner/config.json"]
