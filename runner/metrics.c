@@ -25,7 +25,7 @@ static const struct {
 	[F_VERIFY] = { "webhook_runner_verification_failures_total",
 		"Requests refused by signature or JWT verification, by reason.", "counter" },
 	[F_IDEM] = { "webhook_runner_idempotency_decisions_total",
-		"Idempotency claims, by decision (new, retry, busy, replay, mismatch).", "counter" },
+		"Idempotency claims, by decision (new, retry, conflict, replay, mismatch).", "counter" },
 	[F_JOBS] = { "webhook_runner_jobs_total", "Finished jobs, by outcome.", "counter" },
 	[F_DUR] = { "webhook_runner_job_duration_seconds", "Job duration, from spawn to exit.", "histogram" },
 };

@@ -368,7 +368,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 	for (i = 0; i < 2 && sig_headers[i]; i++)
 		if (header_count(r->ri, sig_headers[i]) > 1) {
 			r->verify = "signature:duplicate_header";
-			metrics_verify_failure(h->id, "signature_duplicate_header");
+			metrics_verify_failure(h->id, r->verify);
 			rc = fail(r, 401, NULL, "signature header repeated");
 			goto out;
 		}
@@ -671,13 +671,17 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
 	struct req r;
 	char *text = NULL;
 	size_t len = 0;
+	int queued = 0;
 
 	req_init(&r, conn);
 	r.hook = "-";
 	r.verify = "-";
 	if (strcmp(r.ri->request_method, "GET") != 0)
 		return fail(&r, 405, "Allow: GET\r\n", "method not allowed");
-	if (metrics_render(jobs_running(srv->jobs), 0, RUNNER_VERSION, &text, &len) != 0)
+	/* A store that cannot answer shows an empty queue; /healthz reports it. */
+	if (store_count_queued(srv->store, &queued) != 0)
+		queued = 0;
+	if (metrics_render(jobs_running(srv->jobs), queued, RUNNER_VERSION, &text, &len) != 0)
 		return fail(&r, 500, NULL, "out of memory");
 	metrics_request("-", 200);
 	mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
