@@ -101,6 +101,15 @@ static void run_one(struct workers *w, struct store_job *job, char *body, size_t
 		}
 		usleep(100 * 1000);
 	}
+	/* Taken just as SIGTERM came: the drain may already have counted no
+	 * running job and returned, so running it now would outlast the drain
+	 * timeout. Treat it as the wait above does. */
+	if (stopping(w)) {
+		log_event(LOG_WARN, "job_finished", "request_id", rid, "hook", h->id, "outcome", "interrupted",
+		    "error", "shutdown", NULL);
+		finish_unrunnable(w, job, "interrupted", 503, "shutdown");
+		goto out;
+	}
 	if (dispatch_run(cfg, w->st, w->jobs, h, job->id, job->attempt, cmd, rid, &ans) != 0)
 		log_event(LOG_ERROR, "job_finished", "request_id", rid, "error", "out of memory", NULL);
 	free(ans.body);
