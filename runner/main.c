@@ -128,6 +128,21 @@ out:
 	return rc;
 }
 
+/* Delete finished jobs older than the retention (and the deliveries they
+ * leave without a job). Quiet when there was nothing to do; an operator sees
+ * each deletion and each failure. */
+static void prune_history(struct store *st, time_t now, int retention_days)
+{
+	char n_s[16], days_s[16];
+	int n = 0, rc;
+
+	snprintf(days_s, sizeof days_s, "%d", retention_days);
+	rc = store_prune(st, ((int64_t)now - (int64_t)retention_days * 86400) * 1000, &n);
+	snprintf(n_s, sizeof n_s, "%d", n);
+	log_event(rc ? LOG_ERROR : n > 0 ? LOG_INFO : LOG_DEBUG, "prune", "deleted", n_s,
+	    "retention_days", days_s, "error", rc ? strerror(-rc) : NULL, NULL);
+}
+
 static int serve(int argc, char **argv)
 {
 	enum { O_HOST = 256, O_TLSCERT, O_TLSKEY, O_LEVEL, O_FORMAT };
@@ -227,7 +242,14 @@ static int serve(int argc, char **argv)
 
 	for (;;) {
 		struct timespec tick = { 60, 0 };
-		int sig = sigtimedwait(&set, NULL, &tick);
+		int sig;
+
+		/* At start, then every PRUNE_EVERY_S: history stays bounded. */
+		if (time(NULL) - last_prune >= PRUNE_EVERY_S) {
+			last_prune = time(NULL);
+			prune_history(st, last_prune, retention_days);
+		}
+		sig = sigtimedwait(&set, NULL, &tick);
 
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
@@ -247,14 +269,6 @@ static int serve(int argc, char **argv)
 				log_event(LOG_INFO, "reload", "result", "ok", NULL);
 				notify_ready("configuration reloaded");
 			}
-		}
-		if (time(NULL) - last_prune >= PRUNE_EVERY_S) {
-			int n = 0;
-			last_prune = time(NULL);
-			rc = store_prune(st, ((int64_t)last_prune - (int64_t)retention_days * 86400) * 1000, &n);
-			snprintf(err, sizeof err, "%d", n);
-			log_event(rc ? LOG_ERROR : LOG_DEBUG, "prune", "deleted", err,
-			    "error", rc ? strerror(-rc) : NULL, NULL);
 		}
 	}
 	snprintf(err, sizeof err, "%d", jobs_running(jobs));
