@@ -1,0 +1,118 @@
+/*
+ * fuzz_runner_query.c — libFuzzer harness for the query-string token path
+ * (jwt.token.query): the server takes the request's query string (a C
+ * string), decodes the configured parameter with CivetWeb's mg_get_var into
+ * a buffer of VJWT_MAX_TOKEN + 1 bytes, exactly as server.c find_token does,
+ * and verifies the result as a bearer token.
+ *
+ * The decoding is CivetWeb's, but what we get out of it is ours to pin down:
+ * an independent decoder of the first "name=value" pair (name compared
+ * case-insensitively, as CivetWeb does; '+' is a space; %XX a byte) must
+ * agree on found / not found / too long (-2: more than VJWT_MAX_TOKEN bytes,
+ * never a truncated token) and on every decoded byte. The decoded token then
+ * goes through vjwt_verify with an HS256 policy (as a C string, so a "%00"
+ * ends it); an accepted token must carry the policy's issuer and subject and
+ * a live exp.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <civetweb.h>
+
+#include "../../runner/verify_jwt.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define NOW 1700000000
+#define NAME "access_token"
+
+static const char secret[] = "fuzz-query-hs256-secret-0123456789";
+
+static const struct vjwt_policy pol = {
+	VJWT_HS256, VJWT_KEY_HMAC, (unsigned char *)secret, sizeof secret - 1,
+	(char *)"hookdeck", (char *)"runner", (char *)"deploy", NULL, 0, 30
+};
+
+static int hexval(int c)
+{
+	c = tolower(c);
+	return c >= '0' && c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+/* Independent: the decoded first NAME= value in Q; -1 absent, else length
+ * (which may exceed CAP; only CAP bytes are written). */
+static long decode_first(const char *q, char *out, size_t cap)
+{
+	const char *p = q, *amp, *v;
+	size_t nl = strlen(NAME), n = 0;
+
+	for (;; p = amp + 1) {
+		amp = strchr(p, '&');
+		if (!amp)
+			amp = p + strlen(p);
+		if ((size_t)(amp - p) > nl && p[nl] == '=' && !strncasecmp(p, NAME, nl))
+			break;
+		if (!*amp)
+			return -1;
+	}
+	for (v = p + nl + 1; v < amp; v++, n++) {
+		char c = *v;
+		if (c == '%' && amp - v > 2 && isxdigit((unsigned char)v[1]) &&
+		    isxdigit((unsigned char)v[2])) {
+			c = (char)(hexval((unsigned char)v[1]) << 4 | hexval((unsigned char)v[2]));
+			v += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (n < cap)
+			out[n] = c;
+	}
+	return (long)n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char buf[VJWT_MAX_TOKEN + 1], want[VJWT_MAX_TOKEN + 1];
+	char *q;
+	long w;
+	int n;
+
+	if (size > 4 * VJWT_MAX_TOKEN || !(q = malloc(size + 1)))
+		return 0;
+	memcpy(q, data, size);
+	q[size] = '\0'; /* CivetWeb's query_string: a C string */
+
+	n = mg_get_var(q, strlen(q), NAME, buf, sizeof buf);
+	w = decode_first(q, want, sizeof want);
+	if (w < 0) {
+		if (n != -1)
+			abort();
+	} else if (w > VJWT_MAX_TOKEN) {
+		if (n != -2) /* too long: refused whole, never cut */
+			abort();
+	} else if (n != w || memcmp(buf, want, (size_t)w) != 0 || buf[n] != '\0') {
+		abort();
+	}
+
+	if (n >= 0) {
+		cJSON *c = NULL;
+		int rc = vjwt_verify(&pol, buf, NOW, &c);
+		if (rc > 0 || rc < -VJWT_CLAIM || (rc == 0) != (c != NULL))
+			abort();
+		if (rc == 0) {
+			const cJSON *exp = cJSON_GetObjectItemCaseSensitive(c, "exp");
+			const cJSON *iss = cJSON_GetObjectItemCaseSensitive(c, "iss");
+			const cJSON *sub = cJSON_GetObjectItemCaseSensitive(c, "sub");
+			if (!cJSON_IsNumber(exp) || exp->valuedouble + pol.leeway_s < NOW ||
+			    !cJSON_IsString(iss) || strcmp(iss->valuestring, pol.iss) != 0 ||
+			    !cJSON_IsString(sub) || strcmp(sub->valuestring, pol.sub) != 0)
+				abort();
+		}
+		cJSON_Delete(c);
+	}
+	free(q);
+	return 0;
+}
