@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# tests/e2e/deploy_docker.sh — the Dockerfile, proven without a Docker engine
+# (none runs on the test machines). What it does:
+#  - parses the Dockerfile (continuations, stages, exec-form JSON) with an
+#    independent little parser, and checks the runtime stage's promises:
+#    debian:bookworm bases, a numeric non-root USER created by the stage's own
+#    useradd, EXPOSE 8080, config and state VOLUMEs, a HEALTHCHECK that runs
+#    `webhook-runner healthcheck` (no curl), an ENTRYPOINT/CMD serving
+#    /etc/webhook-runner/config.json, no -dev package or compiler;
+#  - checks every package either stage installs exists in bookworm's apt
+#    lists, that the build stage's packages are the ones providing the
+#    Makefile's pkg-config modules and CivetWeb's header, and that they are
+#    the ones installed here (so the build below used them);
+#  - runs the build stage's make command, as written, in a fresh copy of the
+#    committed tree (git archive HEAD: what CI clones; .dockerignore keeps a
+#    host build out of the real context);
+#  - checks the files the runtime stage copies exist, and with ldd + dpkg -S
+#    that every shared library the two binaries load comes from a package the
+#    runtime stage installs (directly or as an apt dependency of one);
+#  - runs the freshly built binaries as uid 10001: --version, and the image's
+#    HEALTHCHECK command against a daemon serving (0) and a closed port (1).
+# What it cannot do: pull debian:bookworm, run apt-get in it, or start a
+# container — README.md says so.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+DF=$TOP/Dockerfile
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+[ -f "$DF" ] || { fail setup "no Dockerfile"; exit 1; }
+for t in git dpkg dpkg-query ldd pkg-config curl; do
+	command -v "$t" >/dev/null || { fail setup "$t missing"; exit 1; }
+done
+
+wait_until() { # SECONDS COMMAND...
+	local n=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- parse
+# One line per fact, "KEY<TAB>value", from the Dockerfile.
+"$PY" - "$DF" >"$T_TMP/df" 2>"$T_TMP/df.err" <<'PY'
+import json, re, shlex, sys
+text = open(sys.argv[1]).read()
+lines, cur = [], ""
+for raw in text.splitlines():
+    s = raw.strip()
+    if not cur and (not s or s.startswith("#")):
+        continue
+    if cur and s.startswith("#"):
+        continue
+    if s.endswith("\\"):
+        cur += s[:-1] + " "
+        continue
+    lines.append(cur + s)
+    cur = ""
+stages = []
+for l in lines:
+    op, _, arg = l.partition(" ")
+    op, arg = op.upper(), arg.strip()
+    if op == "FROM":
+        m = re.match(r"(\S+)(?:\s+AS\s+(\S+))?$", arg, re.I)
+        stages.append({"base": m.group(1), "name": m.group(2) or str(len(stages)), "ins": []})
+    else:
+        stages[-1]["ins"].append((op, arg))
+def out(k, v):
+    print("%s\t%s" % (k, v))
+out("stages", len(stages))
+for i, st in enumerate(stages):
+    role = "runtime" if i == len(stages) - 1 else "build"
+    out(role + ".base", st["base"])
+    out(role + ".name", st["name"])
+    workdir = "/"
+    for op, arg in st["ins"]:
+        if op == "WORKDIR":
+            workdir = arg
+            out(role + ".workdir", arg)
+        elif op == "RUN":
+            for cmd in re.split(r"\s*&&\s*", arg):
+                words = shlex.split(cmd)
+                words = [w for w in words if not re.match(r"^[A-Z_]+=", w)]  # env prefixes
+                if words[:1] == ["env"]:
+                    words = words[1:]
+                if words[:2] == ["apt-get", "install"]:
+                    for w in words[2:]:
+                        if not w.startswith("-"):
+                            out(role + ".apt", w)
+                elif words[:1] == ["make"]:
+                    out(role + ".make", cmd)
+                elif words[:1] == ["useradd"]:
+                    out(role + ".useradd", cmd)
+                    if "--uid" in words:
+                        out(role + ".useradd_uid", words[words.index("--uid") + 1])
+        elif op == "COPY":
+            w = arg.split()
+            if w[0].startswith("--from="):
+                for src in w[1:-1]:
+                    out(role + ".copy_from", "%s %s %s" % (w[0][7:], src, w[-1]))
+        elif op in ("USER", "EXPOSE", "STOPSIGNAL"):
+            out(role + "." + op.lower(), arg)
+        elif op == "VOLUME":
+            for v in (json.loads(arg) if arg.startswith("[") else arg.split()):
+                out(role + ".volume", v)
+        elif op == "HEALTHCHECK":
+            m = re.search(r"\bCMD\s+(.*)$", arg)
+            out(role + ".healthcheck", json.dumps(json.loads(m.group(1))) if m and m.group(1).startswith("[") else "shell-form:" + arg)
+        elif op in ("ENTRYPOINT", "CMD"):
+            out(role + "." + op.lower(), json.dumps(json.loads(arg)) if arg.startswith("[") else "shell-form:" + arg)
+        elif op == "ENV":
+            out(role + ".env", arg)
+PY
+[ -s "$T_TMP/df" ] || { fail parse "cannot parse the Dockerfile: $(head -c 300 "$T_TMP/df.err")"; exit 1; }
+get() { awk -F'\t' -v k="$1" '$1 == k { print $2 }' "$T_TMP/df"; }
+ok dockerfile_parses
+
+[ "$(get stages)" -ge 2 ] && ok multi_stage || fail multi_stage "$(get stages) stage(s)"
+expect_match build_base_is_bookworm "$(get build.base)" '^debian:bookworm(-slim)?(@sha256:[0-9a-f]+)?$'
+expect_match runtime_base_is_bookworm "$(get runtime.base)" '^debian:bookworm(-slim)?(@sha256:[0-9a-f]+)?$'
+
+# ------------------------------------------------------- runtime promises
+user=$(get runtime.user)
+uid=${user%%:*}
+if [ -z "$user" ]; then
+	fail user_not_root "no USER in the runtime stage"
+elif [[ "$uid" =~ ^[0-9]+$ ]] && [ "$uid" -ne 0 ]; then
+	ok user_not_root
+else
+	fail user_not_root "USER $user: want a numeric non-zero uid (Kubernetes' runAsNonRoot checks it)"
+fi
+expect_eq user_created_by_the_image "$(get runtime.useradd_uid)" "$uid"
+expect_eq expose_8080 "$(get runtime.expose)" 8080
+vols=$(get runtime.volume | sort | tr '\n' ' ')
+expect_eq volumes_config_and_state "$vols" "/etc/webhook-runner /var/lib/webhook-runner "
+hc=$(get runtime.healthcheck)
+expect_match healthcheck_is_the_subcommand "$hc" '^\["webhook-runner", "healthcheck"'
+ep=$(get runtime.entrypoint) cmd=$(get runtime.cmd)
+argv=$("$PY" -c 'import json,sys; print(" ".join(json.loads(sys.argv[1]) + json.loads(sys.argv[2])))' "$ep" "$cmd" 2>/dev/null)
+expect_eq entrypoint_serves_the_config "$argv" "webhook-runner --config /etc/webhook-runner/config.json"
+expect_eq stopsignal_term "$(get runtime.stopsignal)" SIGTERM
+
+RT_PKGS=$(get runtime.apt | sort -u)
+BD_PKGS=$(get build.apt | sort -u)
+bad=$(grep -E -- '-dev$|^(build-essential|gcc|g\+\+|cpp|make|pkg-config|clang|binutils)$' <<<"$RT_PKGS" | tr '\n' ' ')
+if [ -z "$RT_PKGS" ]; then fail runtime_no_dev_packages "no apt-get install in the runtime stage"
+elif [ -z "$bad" ]; then ok runtime_no_dev_packages
+else fail runtime_no_dev_packages "build-only packages in the runtime stage: $bad"; fi
+
+# Every package named exists in bookworm (apt's lists on this Debian 12 machine).
+missing=""
+for p in $RT_PKGS $BD_PKGS; do
+	apt-cache show --no-all-versions "$p" >/dev/null 2>&1 || dpkg-query -W "$p" >/dev/null 2>&1 ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then ok packages_exist_in_bookworm; else
+	fail packages_exist_in_bookworm "unknown:$missing"; fi
+
+# The build stage provides what the Makefile asks pkg-config for, and CivetWeb's header.
+not_here=""
+for p in $BD_PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || not_here="$not_here $p"
+done
+if [ -z "$not_here" ]; then ok build_packages_installed_here; else
+	fail build_packages_installed_here "not installed here, so the build below proves less:$not_here"; fi
+owner() { # FILE -> package (merged /usr: try both spellings)
+	local f r
+	for f in "$1" "$(readlink -f "$1")" "/usr$(readlink -f "$1")" "${1#/usr}"; do
+		r=$(dpkg -S "$f" 2>/dev/null | head -n 1 | cut -d: -f1) && [ -n "$r" ] && { echo "$r"; return 0; }
+	done
+	return 1
+}
+mods=$(sed -nE 's/^PKGS[[:space:]]*:?=[[:space:]]*(.*)$/\1/p' "$TOP/Makefile")
+unprovided=""
+for m in $mods; do
+	pc=$(pkg-config --variable=pcfiledir "$m" 2>/dev/null)/$m.pc
+	pkg=$(owner "$pc") || pkg="?"
+	grep -qx "${pkg%%:*}" <<<"$BD_PKGS" || unprovided="$unprovided $m($pkg)"
+done
+pkg=$(owner /usr/include/civetweb.h) || pkg="?"
+grep -qx "$pkg" <<<"$BD_PKGS" || unprovided="$unprovided civetweb.h($pkg)"
+if [ -n "$mods" ] && [ -z "$unprovided" ]; then ok build_stage_provides_makefile_libs; else
+	fail build_stage_provides_makefile_libs "not from the build stage's packages:$unprovided (modules: $mods)"; fi
+
+# ---------------------------------------------------- the build stage's make
+SRC=$T_TMP/ctx
+mkdir -p "$SRC"
+MAKE_CMD=$(get build.make | head -n 1)
+WD=$(get build.workdir | tail -n 1)
+if [ -z "$MAKE_CMD" ]; then
+	fail build_stage_make "no make command in the build stage"
+elif ! git -C "$TOP" archive HEAD | tar -x -C "$SRC"; then
+	fail build_stage_make "git archive HEAD failed"
+else
+	echo "# build stage: (cd <fresh tree of HEAD $(git -C "$TOP" rev-parse --short HEAD)> && $MAKE_CMD)"
+	if (cd "$SRC" && timeout 900 sh -c "$MAKE_CMD") >"$T_TMP/build.log" 2>&1; then
+		ok build_stage_make
+	else
+		fail build_stage_make "$(grep -E 'error|Error' "$T_TMP/build.log" | head -n 3 | tr '\n' ' ')"
+	fi
+fi
+
+# The runtime stage's COPY --from sources exist; the binaries' libraries come
+# from the runtime stage's packages (or their apt dependencies).
+BINS=()
+copy_ok=1
+while IFS=' ' read -r from src dst; do
+	[ -n "$src" ] || continue
+	local_src=$SRC/${src#"$WD"/}
+	if [ ! -e "$local_src" ]; then
+		copy_ok=0
+		fail runtime_copy_sources "COPY --from=$from $src: not there after the build"
+	elif [ -x "$local_src" ] && [ "${dst%/}/" = /usr/local/bin/ ]; then
+		BINS+=("$local_src")
+	fi
+done <<<"$(get runtime.copy_from)"
+[ "$copy_ok" = 1 ] && ok runtime_copy_sources
+names=$(for b in "${BINS[@]}"; do basename "$b"; done | sort | tr '\n' ' ')
+expect_eq runtime_gets_both_binaries "$names" "remote-executor webhook-runner "
+
+# apt's closure of the runtime list, from the installed packages' metadata.
+closure=$("$PY" - $RT_PKGS <<'PY'
+import re, subprocess, sys
+seen, todo = set(), list(sys.argv[1:])
+while todo:
+    p = todo.pop()
+    if p in seen:
+        continue
+    seen.add(p)
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Depends}, ${Pre-Depends}", p], capture_output=True, text=True)
+    for alt in r.stdout.split(","):
+        for d in alt.split("|"):
+            d = re.sub(r"\(.*?\)|:any|\s", "", d)
+            if d:
+                todo.append(d)
+print("\n".join(sorted(seen)))
+PY
+)
+lib_fail=""
+lib_report=""
+for b in "${BINS[@]}"; do
+	out=$(ldd "$b" 2>&1)
+	if grep -q 'not found' <<<"$out"; then
+		lib_fail="$lib_fail $(basename "$b"): $(grep 'not found' <<<"$out" | tr -s ' \t' ' ')"
+		continue
+	fi
+	while read -r so; do
+		[ -n "$so" ] || continue
+		pkg=$(owner "$so") || { lib_fail="$lib_fail $so(no package)"; continue; }
+		pkg=${pkg%%:*}
+		if grep -qx "$pkg" <<<"$RT_PKGS"; then how=listed
+		elif grep -qx "$pkg" <<<"$closure"; then how=dependency
+		else lib_fail="$lib_fail $(basename "$b"):$(basename "$so")($pkg)"; continue; fi
+		lib_report="$lib_report $(basename "$so")=$pkg($how)"
+	done <<<"$(awk '/=>/ { print $3 } /^[[:space:]]*\/[^ ]+ \(/ { print $1 }' <<<"$out" | sort -u)"
+done
+echo "# libraries:$lib_report"
+if [ "${#BINS[@]}" -eq 0 ]; then fail runtime_libraries_provided "no binaries to check"
+elif [ -z "$lib_fail" ]; then ok runtime_libraries_provided
+else fail runtime_libraries_provided "not provided by the runtime stage:$lib_fail"; fi
+# And no package of the runtime list is a stranger to apt's dependency data.
+unused=""
+for p in $RT_PKGS; do
+	grep -q "=$p(" <<<"$lib_report" || unused="$unused $p"
+done
+echo "# runtime packages no binary links directly or through a listed dependency:${unused:- none}"
+
+# ------------------------------------- the image's commands, on its binaries
+WRB=
+for b in "${BINS[@]}"; do [ "$(basename "$b")" = webhook-runner ] && WRB=$b; done
+if [ -n "$WRB" ] && [ -x "$WRB" ] && [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	as_image_user() { setpriv --reuid="$uid" --regid="${user#*:}" --clear-groups --no-new-privs -- "$@"; }
+	v=$(as_image_user "$WRB" --version 2>&1)
+	expect_match image_binary_runs_as_uid "$v" '^webhook-runner [0-9]'
+	# A state directory owned by the image's user, a minimal config.
+	ST=$T_TMP/state
+	mkdir -p "$ST"
+	printf 'image-test-secret-%s' "$RANDOM" >"$ST/secret"
+	: >"$ST/known_hosts"
+	cat >"$ST/config.json" <<EOF
+{ "store": { "path": "$ST/webhook-runner.db" },
+  "hooks": [ { "id": "h", "signature": { "scheme": "hookdeck", "secrets": ["file:$ST/secret"] },
+    "job": { "destination": "u@127.0.0.1:1", "identity": "$ST/secret",
+             "known_hosts": "$ST/known_hosts", "command": "true" } } ] }
+EOF
+	chown -R "$uid:${user#*:}" "$ST"
+	D_PID=
+	at_exit '[ -n "$D_PID" ] && kill -9 $D_PID'
+	for try in 1 2 3 4 5; do
+		port=$((20000 + (RANDOM * 3 + try * 733) % 40000))
+		# (exec: $! must be the daemon itself, not a subshell around it)
+		(exec setpriv --reuid="$uid" --regid="${user#*:}" --clear-groups --no-new-privs -- \
+			"$WRB" --config "$ST/config.json" --host 127.0.0.1 --port "$port") >>"$T_TMP/img.log" 2>&1 &
+		D_PID=$!
+		wait_until 10 curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" && break
+		kill -9 "$D_PID" 2>/dev/null
+		wait "$D_PID" 2>/dev/null
+		D_PID=
+	done
+	if [ -n "$D_PID" ]; then
+		# HEALTHCHECK's command, with the port this test could get (the image uses 8080).
+		hc_argv=$("$PY" -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])[1:]))' "$hc")
+		as_image_user "$WRB" $hc_argv --port "$port" >"$T_TMP/hc.out" 2>&1
+		expect_eq image_healthcheck_healthy "$?" 0
+		kill -TERM "$D_PID"
+		wait "$D_PID"
+		expect_eq image_daemon_stops_cleanly "$?" 0
+		D_PID=
+		as_image_user "$WRB" $hc_argv --port "$port" >"$T_TMP/hc.out" 2>&1
+		expect_eq image_healthcheck_unhealthy "$?" 1
+	else
+		fail image_daemon_serves "the freshly built daemon did not serve: $(tail -n 3 "$T_TMP/img.log")"
+	fi
+else
+	skip image_binary_runs_as_uid "needs the build above, root and setpriv"
+fi
