@@ -25,7 +25,13 @@ D=$TOP/.run/demo
 mkdir -p "$D"
 chmod 700 "$D"
 umask 077
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/hookdeck.secret"
+# HOOKDECK_SIGNING_SECRET (the project's signing secret, for `hookdeck listen`)
+# or a fresh random one.
+if [ -n "${HOOKDECK_SIGNING_SECRET:-}" ]; then
+	printf '%s' "$HOOKDECK_SIGNING_SECRET" >"$D/hookdeck.secret"
+else
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/hookdeck.secret"
+fi
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/jwt.secret"
 cp "$KEY_ED25519" "$D/id_ed25519"
 cp "$KNOWN_HOSTS" "$D/known_hosts"
@@ -53,6 +59,22 @@ cat >"$D/config.json" <<JSON
         "timeout_s": 60,
         "response_output": true
       }
+    },
+    {
+      "id": "demo-hookdeck",
+      "signature": { "scheme": "hookdeck", "secrets": ["file:$D/hookdeck.secret"] },
+      "job": {
+        "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT",
+        "identity": "$D/id_ed25519",
+        "known_hosts": "$D/known_hosts",
+        "command": "echo \"push to {{ref}} of {{repo}}, run as \$(id -un) on \$(hostname)\"",
+        "params": {
+          "ref": { "from": "payload", "path": "ref", "pattern": "refs/[A-Za-z0-9._/-]{1,100}" },
+          "repo": { "from": "payload", "path": "repository.full_name", "pattern": "[A-Za-z0-9._-]+/[A-Za-z0-9._-]+" }
+        },
+        "timeout_s": 60,
+        "response_output": true
+      }
     }
   ]
 }
@@ -64,6 +86,9 @@ demo: sshd on 127.0.0.1:$SSHD_PORT (user $SSH_USER), webhook-runner on http://12
 demo: send a signed request from another terminal:
   ./build/release/webhook-runner sign --config .run/demo/config.json --hook demo config/demo-payload.json > .run/demo/headers.txt
   curl -H @.run/demo/headers.txt --data-binary @config/demo-payload.json http://127.0.0.1:$PORT/hooks/demo
+demo: with Hookdeck (signature only, GitHub push events), start with
+  HOOKDECK_SIGNING_SECRET=<your project's signing secret> make run
+  hookdeck listen $PORT <your-source> --path /hooks/demo-hookdeck
 demo: Ctrl-C stops.
 
 MSG
