@@ -11,7 +11,10 @@
  * Safety rules, in the order they are applied to an untrusted value:
  *  1. only strings, finite numbers (canonical JSON text) and booleans;
  *  2. length cap (max_len) before anything else looks at the bytes;
- *  3. no byte below 0x20 and no 0x7f, whatever the pattern says;
+ *  3. no byte below 0x20 and no 0x7f, whatever the pattern says, and well-
+ *     formed UTF-8 (no stray continuation byte, no overlong form, no UTF-16
+ *     surrogate, nothing past U+10FFFF): a JSON body may carry any bytes
+ *     in its strings, and a header or claim any bytes at all;
  *  4. the operator's POSIX ERE must match the WHOLE value: pmatch[0] has to
  *     span [0, len) — an unanchored or badly anchored pattern cannot let a
  *     partial match through;
@@ -142,6 +145,39 @@ static int has_ctl(const char *s)
 	return 0;
 }
 
+/* 1 when S is well-formed UTF-8 (RFC 3629), else 0. */
+static int utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned int cp, min;
+	int n, i;
+
+	while (*p) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 1, cp = *p & 0x1f, min = 0x80;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2, cp = *p & 0x0f, min = 0x800;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3, cp = *p & 0x07, min = 0x10000;
+		} else {
+			return 0; /* a continuation byte first, or 0xf8..0xff */
+		}
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80) /* the NUL ends the loop here too */
+				return 0;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
 /* "0" or [1-9][0-9]{0,5} → the index; anything else → -1. */
 static int parse_index(const char *s)
 {
@@ -218,6 +254,8 @@ static const char *check_value(const struct param *p, const char *v, char *why, 
 	}
 	if (has_ctl(v))
 		return "contains control bytes";
+	if (!utf8_valid(v))
+		return "is not valid UTF-8";
 	if (regexec(&p->re, v, 1, m, 0) != 0 || m[0].rm_so != 0 || m[0].rm_eo < 0 ||
 	    (size_t)m[0].rm_eo != len)
 		return "does not match pattern";

@@ -487,6 +487,51 @@ static void test_control_bytes(void)
 	tmpl_free(t);
 }
 
+static void test_utf8(void)
+{
+	struct tmpl *t = NULL;
+	char *out = NULL;
+	/* raw bytes inside JSON strings: cJSON passes them through as they are */
+	static const char *bad[] = {
+		"{\"v\":\"caf\xe9\"}",             /* Latin-1, a lone lead byte */
+		"{\"v\":\"\x80\"}",                /* a continuation byte first */
+		"{\"v\":\"\xc3\"}",                /* truncated two-byte form */
+		"{\"v\":\"\xc0\xaf\"}",            /* overlong '/' */
+		"{\"v\":\"\xe0\x80\xaf\"}",        /* overlong '/', three bytes */
+		"{\"v\":\"\xed\xa0\x80\"}",        /* U+D800, a surrogate (as an escape,
+		                                      * cJSON refuses the whole body) */
+		"{\"v\":\"\xf4\x90\x80\x80\"}",    /* past U+10FFFF */
+		"{\"v\":\"\xff\xfe\"}",
+	};
+	static const char *good[] = {
+		"{\"v\":\"caf\xc3\xa9\"}", "{\"v\":\"\xe2\x82\xac\"}",
+		"{\"v\":\"\xf0\x9f\x98\x80\"}", "{\"v\":\"\xf4\x8f\xbf\xbf\"}",
+		"{\"v\":\"\\ud83d\\ude00\"}",
+	};
+	const char *hdrs[] = { "X-V", "r\xe9sum\xe9", NULL };
+	size_t i;
+
+	T_EQ_INT(compile("printf '%s' {{v}}",
+	    "{\"v\":{\"from\":\"payload\",\"path\":\"v\",\"pattern\":\".*\"}}", &t), 0);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		T_EQ_INT(render(t, bad[i], NULL, NULL, &out), -EINVAL);
+		T_EQ_STR(errbuf, "parameter \"v\": is not valid UTF-8");
+		T_CHECK(out == NULL);
+	}
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		T_EQ_INT(render(t, good[i], NULL, NULL, &out), 0);
+		free(out);
+		out = NULL;
+	}
+	tmpl_free(t);
+
+	T_EQ_INT(compile("{{v}}", "{\"v\":{\"from\":\"header\",\"name\":\"X-V\",\"pattern\":\".*\"}}",
+	    &t), 0);
+	T_EQ_INT(render(t, NULL, NULL, hdrs, &out), -EINVAL);
+	T_EQ_STR(errbuf, "parameter \"v\": is not valid UTF-8");
+	tmpl_free(t);
+}
+
 static void test_max_len(void)
 {
 	struct tmpl *t = NULL;
@@ -546,7 +591,7 @@ static const char *nasty[] = {
 	"", "'", "''", "a'b", "'\\''", "$(touch %s/pwned1)", "`touch %s/pwned2`", "`id`",
 	"'; touch %s/pwned3 #", "'; rm -f %s/sentinel #", "\"$HOME\"", "$HOME", "${HOME}", "\\", "\\'",
 	"*", "?", "[a]*", "~", "~root", ";|&<>", "a b  c", "-n", "--", "%s%s%n", "!!", "#x",
-	"$(printf x)$((1+1))", "\"'\"'\"", "{a,b}", "caf\xc3\xa9 \xe2\x98\x83", "\xff\xfe",
+	"$(printf x)$((1+1))", "\"'\"'\"", "{a,b}", "caf\xc3\xa9 \xe2\x98\x83", "\xe2\x80\xae\xc2\xa0rtl",
 	"x > %s/pwned4", "|| touch %s/pwned5",
 };
 
@@ -726,6 +771,7 @@ int main(void)
 	T_RUN(test_refused_types);
 	T_RUN(test_invalid_not_echoed);
 	T_RUN(test_control_bytes);
+	T_RUN(test_utf8);
 	T_RUN(test_max_len);
 	T_RUN(test_rendered_cap);
 	T_RUN(test_injection_through_sh);
