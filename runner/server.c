@@ -746,6 +746,11 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 	opts[n++] = "5000";
 	opts[n++] = "max_request_size";
 	opts[n++] = "32768";
+	/* An answer is a few small writes (status and headers, then the body):
+	 * with Nagle's algorithm on, the client's delayed ACK held each
+	 * keep-alive answer ~40 ms (bench: 23 req/s at c=1 on the reject path). */
+	opts[n++] = "tcp_nodelay";
+	opts[n++] = "1";
 	if (cfg->tls_cert) {
 		opts[n++] = "ssl_certificate";
 		opts[n++] = cfg->tls_cert;
