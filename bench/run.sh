@@ -135,7 +135,7 @@ hook_json() { # ID MODE
 JSON
 }
 # threads: CivetWeb holds a thread per keep-alive connection, so serving 64
-# connections at once takes more than the default 32: CivetWeb gives each open connection a thread.
+# connections at once takes more than the default 32.
 # max_per_destination = max_jobs: all jobs go to one sshd. max_queued: room
 # for every delivery of the accept-path window (the default 1000 would
 # answer the rest 429, which measures the cap, not the pipeline).
