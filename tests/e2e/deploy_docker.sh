@@ -195,7 +195,10 @@ elif ! git -C "$TOP" archive HEAD | tar -x -C "$SRC"; then
 	fail build_stage_make "git archive HEAD failed"
 else
 	echo "# build stage: (cd <fresh tree of HEAD $(git -C "$TOP" rev-parse --short HEAD)> && $MAKE_CMD)"
-	if (cd "$SRC" && timeout 900 sh -c "$MAKE_CMD") >"$T_TMP/build.log" 2>&1; then
+	# The environment of a docker build: nothing of ours leaks in (under
+	# `make test SANITIZE=1`, MAKEFLAGS would carry SANITIZE=1 into it).
+	if (cd "$SRC" && timeout 900 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u BUILD \
+		sh -c "$MAKE_CMD") >"$T_TMP/build.log" 2>&1; then
 		ok build_stage_make
 	else
 		fail build_stage_make "$(grep -E 'error|Error' "$T_TMP/build.log" | head -n 3 | tr '\n' ' ')"
