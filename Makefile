@@ -6,6 +6,7 @@
 #   make fuzz       libFuzzer pass over every harness (FUZZ_SECONDS each, default 30)
 #   make run        start the demo service (see README)
 #   make bench      side-by-side benchmarks vs adnanh/webhook, OpenSSH, nginx (bench/)
+#   make soak       bounded soak: half capacity, mixed load, RSS growth, valgrind
 
 SANITIZE ?= 0
 CC       ?= cc
@@ -48,7 +49,7 @@ ifneq ($(wildcard runner/main.c),)
 BINS     += $(BUILD)/webhook-runner
 endif
 
-.PHONY: all deps test test-build run clean fuzz bench
+.PHONY: all deps test test-build run clean fuzz bench soak
 .SECONDARY:
 all: $(BINS)
 
@@ -156,6 +157,13 @@ bench:
 	@sh tests/deps.sh
 	@$(MAKE) --no-print-directory all
 	@bash bench/run.sh $(BUILD)
+
+# make soak [SOAK_SECONDS=300] [VALGRIND_SECONDS=60]: the bounded soak of
+# bench/soak.sh (half capacity, mixed good and bad, RSS growth, valgrind).
+soak:
+	@sh tests/deps.sh
+	@$(MAKE) --no-print-directory all
+	@bash bench/soak.sh $(BUILD)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the two programs in $(PREFIX)/bin,
 # the unit in $(UNITDIR) (ExecStart pointed at $(PREFIX)/bin; /usr/local/lib/

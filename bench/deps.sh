@@ -6,7 +6,8 @@
 # nginx's package may try to start the system service; run.sh never uses it
 # and starts its own nginx on loopback with a config in a temp dir.
 set -eu
-PKGS="webhook wrk nginx-light openssh-server openssh-client curl openssl sqlite3 python3 procps"
+PKGS="webhook wrk nginx-light openssh-server openssh-client curl openssl sqlite3 python3 procps
+valgrind python3-jwt"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -63,6 +63,36 @@ static const char *hdr_from_payload(void *ctx, const char *name)
  * 1 = known text in *txt (a string, boolean or default), 0 = must be refused,
  * -1 = a number (checked by round-trip instead).
  */
+/* RFC 3629's grammar of byte ranges, independent of template.c's decoding:
+ * 1 when S is well-formed UTF-8. */
+static int utf8_by_ranges(const unsigned char *s)
+{
+	while (*s) {
+		unsigned char c = *s, lo = 0x80, hi = 0xbf;
+		int tail;
+
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			tail = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			tail = 2, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+		else if (c >= 0xf0 && c <= 0xf4)
+			tail = 3, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+		else
+			return 0;
+		if (s[1] < lo || s[1] > hi)
+			return 0;
+		for (int i = 2; i <= tail; i++)
+			if (s[i] < 0x80 || s[i] > 0xbf)
+				return 0;
+		s += tail + 1;
+	}
+	return 1;
+}
+
 static int expect(const cJSON *it, const char *def, const char **txt, size_t max)
 {
 	const char *s;
@@ -88,7 +118,7 @@ static int expect(const cJSON *it, const char *def, const char **txt, size_t max
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
 			return 0;
-	return 1;
+	return utf8_by_ranges((const unsigned char *)*txt);
 }
 
 /* Independent walk of "a.0.b". */
@@ -163,6 +193,7 @@ static void check_rendered(const char *cmd, const cJSON *root)
 		CHECK(strlen(w) <= maxlen[k]);
 		for (c = w; *c; c++)
 			CHECK((unsigned char)*c >= 0x20 && (unsigned char)*c != 0x7f);
+		CHECK(utf8_by_ranges((const unsigned char *)w));
 		if (got[k]) {
 			CHECK(strcmp(got[k], w) == 0);
 			free(w);

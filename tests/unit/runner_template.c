@@ -198,6 +198,29 @@ static void test_compile_errors(void)
 	T_CHECK(compile_fails("echo {{v}}",
 	    "{\"v\":{\"from\":\"payload\",\"path\":\"a\",\"pattern\":\"[z-a]\"}}",
 	    "params.v.pattern: invalid regex"));
+	/* stacked repetitions: refused before regcomp (the fuzzer's OOM) */
+	{
+		static const char *stacked[] = { ".*+", "a++", "a*{2}", "a{1,2}?", "[a-z]+*",
+			".*++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++" };
+		static const char *fine[] = { "(a+)*", "[+*]+", "a\\\\++", "[[:alpha:]+]*",
+			"[]+]+", "refs/heads/[A-Za-z0-9._/-]{1,100}", "a{2}b+" };
+		char params[256];
+		struct tmpl *t = NULL;
+		size_t i;
+
+		for (i = 0; i < sizeof stacked / sizeof stacked[0]; i++) {
+			snprintf(params, sizeof params,
+			    "{\"v\":{\"from\":\"payload\",\"path\":\"a\",\"pattern\":\"%s\"}}", stacked[i]);
+			T_CHECK(compile_fails("echo {{v}}", params, "params.v.pattern: a repetition"));
+		}
+		for (i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+			snprintf(params, sizeof params,
+			    "{\"v\":{\"from\":\"payload\",\"path\":\"a\",\"pattern\":\"%s\"}}", fine[i]);
+			T_EQ_INT(compile("echo {{v}}", params, &t), 0);
+			tmpl_free(t);
+			t = NULL;
+		}
+	}
 	T_CHECK(compile_fails("echo {{v}}",
 	    "{\"v\":{\"from\":\"payload\",\"path\":\"a\",\"pattern\":\".*\",\"max_len\":0}}",
 	    "params.v.max_len: "));
