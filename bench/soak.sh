@@ -138,6 +138,7 @@ echo "capacity (sync SSH jobs, c=8): $CAP jobs/s; soak at half: $RATE new jobs/s
 grep '^SOAK' "$S/soak.out" | sed 's/^/soak:     /'
 echo "soak:     jobs succeeded in the store: $EXECUTED"
 echo "rss:      start $RSS_START kB, after 1 min $RSS_1MIN kB, end $RSS_END kB: growth $GROWTH kB (limit 1024)"
+echo "rss:      by minute (kB): $(awk -v t0="$T0" '{m = int(($1 - t0) / 60); if (!(m in seen)) {seen[m] = 1; printf "%d:%s ", m, $2}}' "$S/rss")"
 grep '^SOAK' "$S/vg.soak.out" | sed 's/^/valgrind: /'
 echo "valgrind: exit $VG_RC, errors ${VG_ERR:-?}, definitely lost ${VG_DEF:-0} B, indirectly lost ${VG_IND:-0} B"
 RC=0
