@@ -785,6 +785,11 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 out:
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
+	/* Errors quote names and values from the file: keep them one line of
+	 * printable text (the reload path logs them; a terminal shows them). */
+	for (char *e = rc && errlen ? err : NULL; e && *e; e++)
+		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+			*e = '?';
 	cJSON_Delete(root);
 	if (text) {
 		explicit_bzero(text, len);

@@ -301,6 +301,10 @@ static void test_unknown_fields(void)
 	    "hooks[1].idempotency: unknown field \"header\"");
 	T_REFUSED("{" EXE ", 'log': {'lvl': 'info'}, 'hooks': [" HOOK("h") "]}",
 	    "log: unknown field \"lvl\"");
+	/* control bytes in a quoted name are shown as '?': one printable line
+	 * (found by fuzz_runner_config) */
+	T_REFUSED("{" EXE ", 'log': {'l\\nv\\u001bl\\u007f': 'info'}, 'hooks': [" HOOK("h") "]}",
+	    "log: unknown field \"l?v?l?\"");
 }
 
 static void test_duplicates(void)
