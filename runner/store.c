@@ -110,7 +110,7 @@ enum {
 	Q_JOB_KEY,
 	Q_QUEUE_HEAD,
 	Q_TAKE,
-	Q_COUNT_QUEUED,
+	Q_COUNT_QUEUED, Q_REQUEUE,
 	Q_DELIVERY_GET,
 	Q_LIST_ALL,
 	Q_LIST_HOOK,
@@ -153,6 +153,7 @@ static const char *const sql_text[Q_COUNT] = {
 	[Q_QUEUE_HEAD] = "SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1",
 	[Q_TAKE] = "UPDATE jobs SET state = 'running', started_ms = ?2 WHERE id = ?1 AND state = 'queued'",
 	[Q_COUNT_QUEUED] = "SELECT count(*) FROM jobs WHERE state = 'queued'",
+	[Q_REQUEUE] = "UPDATE jobs SET state = 'queued', started_ms = NULL WHERE id = ?1 AND state = 'running'",
 	[Q_DELIVERY_GET] = "SELECT body, headers, body_sha256 FROM deliveries WHERE hook = ?1 AND key = ?2",
 	[Q_LIST_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?2",
 	[Q_LIST_HOOK] = "SELECT " JOB_COLS " FROM jobs WHERE hook = ?1 ORDER BY id DESC LIMIT ?2",
@@ -977,6 +978,26 @@ out:
 	store_job_clear(&j);
 	free(b);
 	free(m);
+	return rc;
+}
+
+int store_requeue(struct store *s, int64_t job_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!s)
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	st = q(s, Q_REQUEUE);
+	sqlite3_bind_int64(st, 1, job_id);
+	rc = run(s, st); /* one statement: atomic on its own */
+	if (!rc && sqlite3_changes(s->db) == 0) {
+		set_msg(s, "store_requeue: no such running job");
+		rc = -ENOENT;
+	}
+	q_done(st);
+	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
 

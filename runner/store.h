@@ -135,6 +135,11 @@ int store_claim_state(struct store *s, const char *hook, const char *key, const 
  * headers JSON (*meta, may be NULL). -ENOENT when the queue is empty. */
 int store_take_queued(struct store *s, int64_t now_ms, struct store_job *job, char **body,
     size_t *len, char **meta);
+/* Put a job taken by store_take_queued back in the queue ("running" ->
+ * "queued", started_ms cleared) when it did not start: the daemon is
+ * stopping. It runs after the next start. -ENOENT when JOB_ID is not a
+ * running job. */
+int store_requeue(struct store *s, int64_t job_id);
 /* Number of "queued" jobs. */
 int store_count_queued(struct store *s, int *n);
 

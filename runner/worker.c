@@ -67,6 +67,22 @@ static void finish_unrunnable(struct workers *w, const struct store_job *job, co
 		log_event(LOG_ERROR, "store_error", "job", job->hook, "error", "cannot record outcome", NULL);
 }
 
+/* A job taken from the queue that did not start because the daemon is
+ * stopping. Its delivery was answered 202 and will not come again, so it
+ * must not end as "interrupted": it goes back to "queued" and runs after the
+ * next start. Only if the store refuses is it recorded interrupted. */
+static void back_to_queue(struct workers *w, const struct store_job *job, const char *rid)
+{
+	if (store_requeue(w->st, job->id) == 0) {
+		log_event(LOG_INFO, "job_requeued", "request_id", rid, "hook", job->hook,
+		    "note", "shutdown before it started; it runs after the next start", NULL);
+		return;
+	}
+	log_event(LOG_WARN, "job_finished", "request_id", rid, "hook", job->hook, "outcome", "interrupted",
+	    "error", "shutdown", NULL);
+	finish_unrunnable(w, job, "interrupted", 503, "shutdown");
+}
+
 static void run_one(struct workers *w, struct store_job *job, char *body, size_t len, const char *meta)
 {
 	struct dispatch_meta dm = { 0 };
@@ -96,18 +112,16 @@ static void run_one(struct workers *w, struct store_job *job, char *body, size_t
 	 * per-destination cap may make us wait for a sibling job. */
 	while (!(have_slot = jobs_acquire(w->jobs, h->dest_key) == 0)) {
 		if (stopping(w)) {
-			finish_unrunnable(w, job, "interrupted", 503, "shutdown");
+			back_to_queue(w, job, rid);
 			goto out;
 		}
 		usleep(100 * 1000);
 	}
 	/* Taken just as SIGTERM came: the drain may already have counted no
 	 * running job and returned, so running it now would outlast the drain
-	 * timeout. Treat it as the wait above does. */
+	 * timeout. It has not started: it goes back to the queue. */
 	if (stopping(w)) {
-		log_event(LOG_WARN, "job_finished", "request_id", rid, "hook", h->id, "outcome", "interrupted",
-		    "error", "shutdown", NULL);
-		finish_unrunnable(w, job, "interrupted", 503, "shutdown");
+		back_to_queue(w, job, rid);
 		goto out;
 	}
 	if (dispatch_run(cfg, w->st, w->jobs, h, job->id, job->attempt, cmd, rid, &ans) != 0)

@@ -816,6 +816,48 @@ else
 	runner_stop
 fi
 
+# ================================================================== daemon W: taken, not started
+# Two workers, one slot per destination: w1 runs, w2 is taken from the queue
+# by the second worker and waits for the slot. SIGTERM (drain 1 s): w1 is
+# interrupted; w2 never started, and its 202 will not be delivered again, so
+# it goes back to the queue and runs after the restart, once.
+CFG_W=$T_TMP/w.json
+mkcfg "$CFG_W" "$T_TMP/w.db" 2 100 1 "$(hook amain mode=async jwt=yes)"
+$PY - "$CFG_W" <<'PYEOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["executor"]["max_per_destination"] = 1
+json.dump(c, open(sys.argv[1], "w"))
+PYEOF
+start_daemon "$CFG_W" "$T_TMP/w.log" --log-format json
+presign w2 amain "$(pl w2 ok 0)" key-w2
+send w1 amain "$(pl w1 ok 20)" key-w1
+taken() { [ "$(db "select state from jobs where key='key-w2'")" = running ]; }
+if [ "$CODE" = 202 ] && wait_until 10 started w1; then
+	send_signed w2 amain "$(pl w2 ok 0)"
+	W2_ID=$(jf w2 job_id)
+	if wait_until 10 taken; then ok requeue_w2_taken_and_waiting; else
+		fail requeue_w2_taken_and_waiting "w2 is $(db "select state from jobs where key='key-w2'")"; fi
+	term_and_wait 20
+	expect_eq "requeue_sigterm_exit_0 ($EXIT_MS ms)" "$EXIT_RC" 0
+	kill_remote w1 # its remote command would last until its own deadline
+	expect_eq requeue_store_after_stop \
+		"$(db "select group_concat(key||':'||state, ' ') from (select * from jobs where key like 'key-w_' order by key)")" \
+		"key-w1:interrupted key-w2:queued"
+	expect_eq requeue_logged "$(log_count "$RUNNER_LOG" 'd.get("event")=="job_requeued" and d.get("hook")=="amain"')" 1
+	expect_eq requeue_w2_not_started "$(starts w2)" 0
+	start_daemon "$CFG_W" "$T_TMP/w.log" --log-format json
+	if wait_until 20 a_done "$W2_ID"; then ok requeue_runs_after_restart; else
+		fail requeue_runs_after_restart "w2 still $(jf poll status)"; fi
+	expect_eq requeue_ran_once "$(runs w2) $(starts w2) $(db "select group_concat(attempt||':'||state, ' ') from jobs where key='key-w2'")" \
+		"1 1 1:succeeded"
+	runner_stop
+else
+	fail requeue "w1: $CODE, or it did not start"
+	release w1
+	runner_stop
+fi
+
 # ================================================================== hygiene
 # every secret and token of the run, in every log
 TOKENS=("$(cat "$SECRET")" "$(cat "$SECRET2")" "$(cat "$JWT_SECRET")" "$READ_TOKEN" "$WRONG_TOKEN")

@@ -1149,6 +1149,52 @@ out:
 	store_close(ss[1]);
 }
 
+/* A job taken at shutdown, before it started, goes back to the queue. */
+static void test_requeue(void)
+{
+	char path[128];
+	struct store *s = NULL;
+	struct store_claim_res q, r;
+	struct store_job j;
+	char *body = NULL, *meta = NULL;
+	size_t len;
+	int n = -1;
+
+	newpath(path, sizeof path, "requeue");
+	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	if (!s)
+		return;
+	T_EQ_INT(claim_q(s, "h", "rq", 1, &q), 0);
+	T_EQ_INT(claim(s, "h", "other", H1, 1, &r), 0); /* running, never queued */
+	T_EQ_INT(store_take_queued(s, 5, &j, &body, &len, &meta), 0);
+	T_EQ_INT(j.id, q.job_id);
+	store_job_clear(&j);
+	free(body);
+	free(meta);
+	T_EQ_INT(store_requeue(s, q.job_id), 0);
+	T_EQ_INT(store_job_get(s, q.job_id, &j), 0);
+	T_EQ_STR(j.state, "queued");
+	T_EQ_INT(j.started_ms, 0);
+	T_EQ_INT(j.attempt, 1);
+	store_job_clear(&j);
+	T_EQ_INT(store_count_queued(s, &n), 0);
+	T_EQ_INT(n, 1);
+	/* only a running job: not a queued one, not an unknown id */
+	T_EQ_INT(store_requeue(s, q.job_id), -ENOENT);
+	T_EQ_INT(store_requeue(s, 999999), -ENOENT);
+	/* and a restart does not count it as interrupted */
+	store_close(s);
+	s = NULL;
+	T_EQ_INT(store_open(path, 1, &n, &s), 0);
+	T_EQ_INT(n, 1); /* the other one, which was running */
+	T_EQ_INT(store_take_queued(s, 9, &j, &body, &len, &meta), 0);
+	T_EQ_INT(j.id, q.job_id);
+	store_job_clear(&j);
+	free(body);
+	free(meta);
+	store_close(s);
+}
+
 static void test_queued_survives_reopen(void)
 {
 	char path[128];
@@ -1620,6 +1666,7 @@ int main(void)
 	T_RUN(test_take_queued_order);
 	T_RUN(test_take_queued_concurrent);
 	T_RUN(test_queued_survives_reopen);
+	T_RUN(test_requeue);
 	T_RUN(test_claim_again);
 	T_RUN(test_delivery_get);
 	T_RUN(test_list);
