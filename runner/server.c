@@ -263,6 +263,19 @@ static char *delivery_meta(struct req *r, const struct cfg_hook *h, const cJSON 
 	return s;
 }
 
+/* The idempotency decision as /metrics names it (the log says "busy" for
+ * a conflict). */
+static const char *claim_metric(enum store_claim_kind k)
+{
+	switch (k) {
+	case STORE_NEW: return "new";
+	case STORE_RETRY: return "retry";
+	case STORE_BUSY: return "conflict";
+	case STORE_REPLAY: return "replay";
+	default: return "mismatch";
+	}
+}
+
 /* Async hooks: bounded durable queue, claim as "queued", answer 202. */
 static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h, const char *key,
     const char *body, size_t len, const cJSON *claims)
@@ -285,8 +298,7 @@ static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h
 		return fail(r, 503, "Retry-After: 10\r\n", "job store unavailable");
 	}
 	r->job_id = cl.job_id;
-	metrics_idempotency(h->id, cl.kind == STORE_NEW ? "new" : cl.kind == STORE_RETRY ? "retry" :
-	    cl.kind == STORE_BUSY ? "conflict" : cl.kind == STORE_REPLAY ? "replay" : "mismatch");
+	metrics_idempotency(h->id, claim_metric(cl.kind));
 	switch (cl.kind) {
 	case STORE_NEW:
 	case STORE_RETRY:
@@ -453,8 +465,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 		goto out;
 	}
 	r->job_id = cl.job_id;
-	metrics_idempotency(h->id, cl.kind == STORE_NEW ? "new" : cl.kind == STORE_RETRY ? "retry" :
-	    cl.kind == STORE_BUSY ? "conflict" : cl.kind == STORE_REPLAY ? "replay" : "mismatch");
+	metrics_idempotency(h->id, claim_metric(cl.kind));
 	switch (cl.kind) {
 	case STORE_NEW:
 	case STORE_RETRY:
