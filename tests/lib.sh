@@ -29,6 +29,21 @@ expect_eq() { if [ "$2" == "$3" ]; then ok "$1"; else fail "$1" "got '$2', want 
 # expect_match NAME STRING REGEX
 expect_match() { if [[ "$2" =~ $3 ]]; then ok "$1"; else fail "$1" "'${2:0:300}' !~ /$3/"; fi; }
 now_ms() { date +%s%3N; }
+# wait_until SECONDS COMMAND... : poll every 0.1 s until COMMAND succeeds, for
+# at most SECONDS of real time (the command is tried once more at the end)
+wait_until() {
+	local end=$(($(now_ms) + $1 * 1000))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(now_ms)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+# lines FILE : its line count, 0 when it does not exist
+lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
+# pid_gone PID : not running (absent, or a zombie nobody reaped)
+pid_gone() { [ ! -e "/proc/$1" ] || grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 # json_get FILE KEY : top-level scalar from a one-line JSON object (test-side,
 # independent of our C code); python3 does the parsing.
 json_get() { python3 -c 'import json,sys

@@ -5,6 +5,7 @@
 #   runner_stop                     SIGTERM and wait
 #   runner_kill9                    kill -9 (crash), no cleanup
 #   runner_url HOOK                 http://127.0.0.1:PORT/hooks/HOOK
+#   db SQL                          query the store at $DB (sqlite3 CLI)
 #   rsign CONFIG HOOK PAYLOAD [sign options...] > headers   (our own signer)
 #   post HOOK HEADERS_FILE PAYLOAD_FILE OUT_PREFIX [curl args...]
 #        -> prints the HTTP status; body in OUT_PREFIX.body, headers in OUT_PREFIX.hdr
@@ -50,6 +51,9 @@ runner_kill9() {
 }
 
 runner_url() { echo "http://127.0.0.1:$RUNNER_PORT/hooks/$1"; }
+# db SQL : query the store at $DB with the sqlite3 CLI (WAL: safe while the
+# daemon runs)
+db() { sqlite3 -cmd '.timeout 5000' "$DB" "$1" 2>&1; }
 
 rsign() {
 	local cfg=$1 hook=$2 payload=$3; shift 3

@@ -31,16 +31,6 @@ for t in git dpkg dpkg-query ldd pkg-config curl; do
 	command -v "$t" >/dev/null || { fail setup "$t missing"; exit 1; }
 done
 
-wait_until() { # SECONDS COMMAND...
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # ---------------------------------------------------------------- parse
 # One line per fact, "KEY<TAB>value", from the Dockerfile.
 "$PY" - "$DF" >"$T_TMP/df" 2>"$T_TMP/df.err" <<'PY'

@@ -34,18 +34,6 @@ done
 HAVE_SA=1
 command -v systemd-analyze >/dev/null || HAVE_SA=0
 
-wait_until() { # SECONDS COMMAND... : poll every 0.1 s
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-pid_gone() { [ ! -e "/proc/$1" ] || grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
-
 # ------------------------------------------------- systemd-analyze security
 exposure() { # UNIT-FILE -> "X.Y" (empty when systemd-analyze says nothing)
 	(cd "$T_TMP" && timeout 60 systemd-analyze security --offline=true "$1" 2>&1) |

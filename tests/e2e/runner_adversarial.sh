@@ -30,18 +30,8 @@ T_START=$(now_ms)
 R=$T_TMP/r P=$T_TMP/p
 mkdir -p "$R" "$P"
 
-wait_until() { # SECONDS COMMAND... : poll every 0.1 s, for SECONDS of real time
-	local end=$(($(now_ms) + $1 * 1000))
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$(now_ms)" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
-runs() { if [ -f "$MARK_DIR/$1" ]; then wc -l <"$MARK_DIR/$1" | tr -d ' '; else echo 0; fi; }
+runs() { lines "$MARK_DIR/$1"; }
 alive() { kill -0 "$RUNNER_PID" 2>/dev/null; }
-db() { sqlite3 -cmd '.timeout 5000' "$DB" "$1" 2>&1; }
 counts() { db "select (select count(*) from deliveries) || '/' || (select count(*) from jobs)"; }
 
 # ------------------------------------------------------------------ fixtures

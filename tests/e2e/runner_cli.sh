@@ -45,20 +45,9 @@ kill_leftovers() {
 at_exit kill_leftovers
 
 # ------------------------------------------------------------------ helpers
-wait_until() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
 runs() { lines "$MARK_DIR/$1"; }
 starts() { lines "$MARK_DIR/$1.start"; }
 started() { [ "$(starts "$1")" -ge 1 ]; }
-db() { sqlite3 -cmd '.timeout 5000' "$DB" "$1" 2>&1; }
 # cli TAG ARGS... : run webhook-runner ARGS (bounded); stdout in $R/TAG.out,
 # stderr in $R/TAG.err, exit status in RC
 cli() {

@@ -52,17 +52,6 @@ kill_leftovers() {
 at_exit kill_leftovers
 
 # ------------------------------------------------------------------ helpers
-# wait_until SECONDS COMMAND... : poll every 0.1 s
-wait_until() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
 runs() { lines "$MARK_DIR/$1"; }          # executions that reached their end
 starts() { lines "$MARK_DIR/$1.start"; }  # executions that began
 started() { [ "$(starts "$1")" -ge "${2:-1}" ]; }
@@ -139,16 +128,11 @@ answer() {
 		fail "$name" "$bad body: $(head -c 300 "$R/$tag.body" 2>/dev/null)"
 	fi
 }
-# db SQL : query the current daemon's store with the sqlite3 CLI (WAL: safe
-# while the daemon runs)
-db() { sqlite3 -cmd '.timeout 5000' "$DB" "$1" 2>&1; }
 healthz_running() {
 	curl -s --max-time 5 "http://127.0.0.1:$RUNNER_PORT/healthz" -o "$R/healthz.json" || { echo x; return; }
 	json_get "$R/healthz.json" running_jobs
 }
 idle() { [ "$(healthz_running)" = 0 ]; }
-# pid_gone PID : not running (absent, or a zombie nobody reaped)
-pid_gone() { [ ! -e "/proc/$1" ] || grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 # remote_left NAME : remote shells of NAME (and their children) still alive
 remote_left() {
 	local p c left=""

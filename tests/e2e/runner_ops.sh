@@ -57,21 +57,10 @@ kill_leftovers() {
 at_exit kill_leftovers
 
 # ------------------------------------------------------------------ helpers
-wait_until() { # SECONDS COMMAND... : poll every 0.1 s, for SECONDS of real time
-	local end=$(($(now_ms) + $1 * 1000))
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$(now_ms)" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
-lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
 runs() { lines "$MARK_DIR/$1"; }          # executions that completed
 starts() { lines "$MARK_DIR/$1.start"; }  # executions that began
 started() { [ "$(starts "$1")" -ge "${2:-1}" ]; }
 ran_with() { if [ -f "$MARK_DIR/$1" ]; then tr '\n' ' ' <"$MARK_DIR/$1" | sed 's/ $//'; fi; }
-pid_gone() { [ ! -e "/proc/$1" ] || grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 remote_left() {
 	local p c left=""
 	[ -f "$MARK_DIR/$1.pids" ] || return 0
@@ -164,7 +153,6 @@ answer() {
 		fail "$name" "$bad body: $(head -c 300 "$R/$tag.body" 2>/dev/null)"
 	fi
 }
-db() { sqlite3 -cmd '.timeout 5000' "$DB" "$1" 2>&1; }
 # start_daemon CONFIG LOG [flags...] : runner_start with its own log; sets DB
 start_daemon() {
 	local cfg=$1 log=$2
@@ -816,45 +804,45 @@ else
 	runner_stop
 fi
 
-# ================================================================== daemon W: taken, not started
-# Two workers, one slot per destination: w1 runs, w2 is taken from the queue
-# by the second worker and waits for the slot. SIGTERM (drain 1 s): w1 is
-# interrupted; w2 never started, and its 202 will not be delivered again, so
+# ================================================================== daemon RQ: taken, not started
+# Two workers, one slot per destination: rq1 runs, rq2 is taken from the queue
+# by the second worker and waits for the slot. SIGTERM (drain 1 s): rq1 is
+# interrupted; rq2 never started, and its 202 will not be delivered again, so
 # it goes back to the queue and runs after the restart, once.
-CFG_W=$T_TMP/w.json
-mkcfg "$CFG_W" "$T_TMP/w.db" 2 100 1 "$(hook amain mode=async jwt=yes)"
-$PY - "$CFG_W" <<'PYEOF'
+CFG_RQ=$T_TMP/rq.json
+mkcfg "$CFG_RQ" "$T_TMP/rq.db" 2 100 1 "$(hook amain mode=async jwt=yes)"
+$PY - "$CFG_RQ" <<'PYEOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["executor"]["max_per_destination"] = 1
 json.dump(c, open(sys.argv[1], "w"))
 PYEOF
-start_daemon "$CFG_W" "$T_TMP/w.log" --log-format json
-presign w2 amain "$(pl w2 ok 0)" key-w2
-send w1 amain "$(pl w1 ok 20)" key-w1
-taken() { [ "$(db "select state from jobs where key='key-w2'")" = running ]; }
-if [ "$CODE" = 202 ] && wait_until 10 started w1; then
-	send_signed w2 amain "$(pl w2 ok 0)"
-	W2_ID=$(jf w2 job_id)
-	if wait_until 10 taken; then ok requeue_w2_taken_and_waiting; else
-		fail requeue_w2_taken_and_waiting "w2 is $(db "select state from jobs where key='key-w2'")"; fi
+start_daemon "$CFG_RQ" "$T_TMP/rq.log" --log-format json
+presign rq2 amain "$(pl rq2 ok 0)" key-rq2
+send rq1 amain "$(pl rq1 ok 20)" key-rq1
+taken() { [ "$(db "select state from jobs where key='key-rq2'")" = running ]; }
+if [ "$CODE" = 202 ] && wait_until 10 started rq1; then
+	send_signed rq2 amain "$(pl rq2 ok 0)"
+	RQ2_ID=$(jf rq2 job_id)
+	if wait_until 10 taken; then ok requeue_rq2_taken_and_waiting; else
+		fail requeue_rq2_taken_and_waiting "rq2 is $(db "select state from jobs where key='key-rq2'")"; fi
 	term_and_wait 20
 	expect_eq "requeue_sigterm_exit_0 ($EXIT_MS ms)" "$EXIT_RC" 0
-	kill_remote w1 # its remote command would last until its own deadline
+	kill_remote rq1 # its remote command would last until its own deadline
 	expect_eq requeue_store_after_stop \
-		"$(db "select group_concat(key||':'||state, ' ') from (select * from jobs where key like 'key-w_' order by key)")" \
-		"key-w1:interrupted key-w2:queued"
+		"$(db "select group_concat(key||':'||state, ' ') from (select * from jobs where key like 'key-rq_' order by key)")" \
+		"key-rq1:interrupted key-rq2:queued"
 	expect_eq requeue_logged "$(log_count "$RUNNER_LOG" 'd.get("event")=="job_requeued" and d.get("hook")=="amain"')" 1
-	expect_eq requeue_w2_not_started "$(starts w2)" 0
-	start_daemon "$CFG_W" "$T_TMP/w.log" --log-format json
-	if wait_until 20 a_done "$W2_ID"; then ok requeue_runs_after_restart; else
-		fail requeue_runs_after_restart "w2 still $(jf poll status)"; fi
-	expect_eq requeue_ran_once "$(runs w2) $(starts w2) $(db "select group_concat(attempt||':'||state, ' ') from jobs where key='key-w2'")" \
+	expect_eq requeue_rq2_not_started "$(starts rq2)" 0
+	start_daemon "$CFG_RQ" "$T_TMP/rq.log" --log-format json
+	if wait_until 20 a_done "$RQ2_ID"; then ok requeue_runs_after_restart; else
+		fail requeue_runs_after_restart "rq2 still $(jf poll status)"; fi
+	expect_eq requeue_ran_once "$(runs rq2) $(starts rq2) $(db "select group_concat(attempt||':'||state, ' ') from jobs where key='key-rq2'")" \
 		"1 1 1:succeeded"
 	runner_stop
 else
-	fail requeue "w1: $CODE, or it did not start"
-	release w1
+	fail requeue "rq1: $CODE, or it did not start"
+	release rq1
 	runner_stop
 fi
 
