@@ -1,11 +1,13 @@
 #!/bin/sh
 # Install every build and test dependency on Debian 12 (bookworm). Idempotent:
 # packages already present are left alone; apt-get update runs only when needed.
+# With arguments, those packages instead (bench/deps.sh uses it).
 set -eu
 PKGS="build-essential pkg-config libssh2-1-dev libssl-dev libcivetweb-dev libjwt-dev
 libcjson-dev libsqlite3-dev openssh-server openssh-client curl openssl sqlite3 python3
 procps iproute2 passwd python3-jwt python3-cryptography clang libclang-rt-14-dev
 libfuzzer-14-dev prometheus systemd strace util-linux git"
+[ $# -eq 0 ] || PKGS="$*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
