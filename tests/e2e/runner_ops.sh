@@ -679,7 +679,17 @@ runner_stop
 W_ALL=$(log_count "$RUNNER_LOG" 'True')
 W_INFO=$(log_count "$RUNNER_LOG" 'd.get("level") in ("info","debug")')
 W_WARN=$(log_count "$RUNNER_LOG" 'd.get("level")=="warn" and d.get("event") in ("request","job_finished")')
-expect_eq loglevel_warn_lines_all_json "$W_ALL" "$(wc -l <"$RUNNER_LOG" | tr -d ' ')"
+W_LINES=$(wc -l <"$RUNNER_LOG" | tr -d ' ')
+if [ "$W_ALL" = "$W_LINES" ]; then ok loglevel_warn_lines_all_json; else
+	# show the lines that are not JSON objects (seen once, not understood yet)
+	fail loglevel_warn_lines_all_json "$W_ALL of $W_LINES lines are JSON; the others: $($PY -c '
+import json, sys
+for l in open(sys.argv[1], errors="replace"):
+    try:
+        assert isinstance(json.loads(l), dict)
+    except Exception:
+        print(repr(l[:300]))' "$RUNNER_LOG" | tr '\n' ' ')"
+fi
 expect_eq "loglevel_warn_no_info ($W_ALL lines, $W_WARN warn)" "$W_INFO" 0
 expect_eq loglevel_warn_keeps_the_failure "$W_WARN" 2
 
