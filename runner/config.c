@@ -38,21 +38,36 @@ static int bad(struct ctx *c, const char *path, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Read at most MAX bytes of PATH into a NUL-terminated buffer. */
+/* Read at most MAX bytes of PATH into a NUL-terminated buffer. The buffer
+ * starts small and doubles, so a short file costs a short allocation, not
+ * MAX; each outgrown buffer is wiped, since a secret may be in it. */
 static int read_file(const char *path, size_t max, char **out, size_t *len)
 {
-	char *buf = NULL;
-	size_t off = 0;
+	char *buf = NULL, *nbuf;
+	size_t off = 0, cap = 0;
 	int fd, rc = 0;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
-	if (!(buf = malloc(max + 2))) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	for (;;) {
-		ssize_t k = read(fd, buf + off, max + 1 - off);
+		ssize_t k;
+		if (off + 1 >= cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			if (ncap > max + 2)
+				ncap = max + 2;
+			if (!(nbuf = malloc(ncap))) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			if (buf) {
+				memcpy(nbuf, buf, off);
+				explicit_bzero(buf, off);
+				free(buf);
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		k = read(fd, buf + off, cap - 1 - off);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {

@@ -1,10 +1,10 @@
 /*
  * fuzz_executor_knownhosts.c — libFuzzer harness for executor/knownhosts.c.
  *
- * The input is an untrusted known_hosts file. It is parsed, then checked
- * against a few fixed host/port/key combinations and against combinations
- * taken from the input itself (the first line's host field with each key
- * blob that decodes from the input), so that the match, changed and revoked
+ * The input is an untrusted known_hosts file. It is parsed, then every key
+ * blob (two fixed real keys and each blob that decodes from the input) is
+ * checked against a few fixed hosts and against the input's own first host
+ * field, so that the match, changed and revoked
  * paths are reached, not only "unknown".
  *
  * Oracles, beyond crashes, leaks and undefined behaviour: parsing is
@@ -122,32 +122,39 @@ static int list_has(const char *list, const char *type)
 	return 0;
 }
 
-static void check_one(const struct kh_file *f, const char *host, int port,
-    const unsigned char *blob, size_t bloblen)
+/* Every check for one (HOST, PORT): its known algorithms once, swept over
+ * buffer sizes when SWEEP (the sweep is costly, so it is kept for the
+ * hosts the input names), then each of the N blobs against them. */
+static void check_host(const struct kh_file *f, const char *host, int port, int sweep,
+    unsigned char (*blobs)[2048], const size_t *lens, size_t n)
 {
-	char algs[256], type[64], fp[80];
+	char algs[256], type[64];
 	enum kh_result r;
+	size_t i;
 
-	r = kh_check(f, host, port, blob, bloblen);
-	CHECK(r == KH_MATCH || r == KH_UNKNOWN || r == KH_CHANGED || r == KH_REVOKED);
-	algs_checked(f, host, port, algs, sizeof algs);
-	kh_blob_type(blob, bloblen, type, sizeof type);
-	CHECK(strlen(type) < sizeof type);
-	if (r == KH_MATCH || r == KH_CHANGED)
-		CHECK(type[0] && list_has(algs, type));
-	if (!type[0] || !list_has(algs, type))
-		CHECK(r == KH_UNKNOWN || r == KH_REVOKED);
-	kh_fingerprint(blob, bloblen, fp, sizeof fp);
-	CHECK(!strncmp(fp, "SHA256:", 7) && strlen(fp) == 7 + 43);
-	(void)kh_type_label(type);
+	if (sweep)
+		algs_checked(f, host, port, algs, sizeof algs);
+	else
+		kh_known_algs(f, host, port, algs, sizeof algs);
+	for (i = 0; i < n; i++) {
+		r = kh_check(f, host, port, blobs[i], lens[i]);
+		CHECK(r == KH_MATCH || r == KH_UNKNOWN || r == KH_CHANGED || r == KH_REVOKED);
+		kh_blob_type(blobs[i], lens[i], type, sizeof type);
+		CHECK(strlen(type) < sizeof type);
+		if (r == KH_MATCH || r == KH_CHANGED)
+			CHECK(type[0] && list_has(algs, type));
+		if (!type[0] || !list_has(algs, type))
+			CHECK(r == KH_UNKNOWN || r == KH_REVOKED);
+		(void)kh_type_label(type);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data, *end = s + size, *p;
 	struct kh_file *f = NULL, *g = NULL;
-	unsigned char blobs[4][2048];
-	size_t bloblen[4], nblobs = 0, i, j, lines = 0;
+	unsigned char blobs[6][2048];
+	size_t bloblen[6], nblobs = 0, i, j, lines = 0;
 	char host[300] = "";
 	int bad = -1, bad2 = -1;
 
@@ -181,24 +188,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    sizeof blobs[nblobs])) >= 4)
 			nblobs++;
 	}
+	/* The fixed keys join the input's blobs, and every blob is checked
+	 * against every host: the fixed ones, the input's own at two ports and,
+	 * for a "[h]:port" field, h at that port. */
 	for (i = 0; i < sizeof fixed_keys / sizeof fixed_keys[0]; i++) {
-		unsigned char blob[256];
-		size_t n = b64(fixed_keys[i], strlen(fixed_keys[i]), blob, sizeof blob);
-		CHECK(n > 0);
-		for (j = 0; j < sizeof fixed_hosts / sizeof fixed_hosts[0]; j++)
-			check_one(f, fixed_hosts[j].host, fixed_hosts[j].port, blob, n);
-		check_one(f, host, 22, blob, n);
+		bloblen[nblobs] = b64(fixed_keys[i], strlen(fixed_keys[i]), blobs[nblobs],
+		    sizeof blobs[nblobs]);
+		CHECK(bloblen[nblobs] > 0);
+		nblobs++;
 	}
 	for (i = 0; i < nblobs; i++) {
-		check_one(f, host, 22, blobs[i], bloblen[i]);
-		check_one(f, host, 2222, blobs[i], bloblen[i]);
-		if (host[0] == '[' && strchr(host, ']')) {
-			char h[300];
-			const char *rb = strchr(host, ']');
-			snprintf(h, sizeof h, "%.*s", (int)(rb - host - 1), host + 1);
-			check_one(f, h, rb[1] == ':' ? atoi(rb + 2) : 22, blobs[i], bloblen[i]);
-		}
-		check_one(f, "example.com", 22, blobs[i], bloblen[i]);
+		char fp[80];
+		kh_fingerprint(blobs[i], bloblen[i], fp, sizeof fp);
+		CHECK(!strncmp(fp, "SHA256:", 7) && strlen(fp) == 7 + 43);
+	}
+	for (j = 0; j < sizeof fixed_hosts / sizeof fixed_hosts[0]; j++)
+		check_host(f, fixed_hosts[j].host, fixed_hosts[j].port, 0, blobs, bloblen, nblobs);
+	check_host(f, host, 22, 1, blobs, bloblen, nblobs);
+	check_host(f, host, 2222, 1, blobs, bloblen, nblobs);
+	if (host[0] == '[' && strchr(host, ']')) {
+		char h[300];
+		const char *rb = strchr(host, ']');
+		snprintf(h, sizeof h, "%.*s", (int)(rb - host - 1), host + 1);
+		check_host(f, h, rb[1] == ':' ? atoi(rb + 2) : 22, 1, blobs, bloblen, nblobs);
 	}
 	kh_check(f, host, 22, NULL, 0);
 	kh_free(f);
