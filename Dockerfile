@@ -10,27 +10,33 @@
 # /run/secrets, as cred:NAME — the same config.json as under systemd. An SSH
 # key is a path, e.g. /run/secrets/deploy_key, readable by uid 10001.
 # SIGTERM drains for server.drain_timeout_s (30 s by default): give the
-# container a longer stop timeout than Docker's 10 s default.
+# container a longer stop timeout than Docker's 10 s default. With TLS on
+# (server.tls_cert/tls_key), override the health check's URL:
+#   --health-cmd 'webhook-runner healthcheck --url https://127.0.0.1:8080/healthz'
+
 #
 # No Docker engine runs in this project's CI: tests/e2e/deploy_docker.sh runs
 # the build stage's make on a fresh copy of the tree and checks what the
 # runtime stage must provide (libraries, user, port, health check). README.md
 # says what that does and does not prove.
 
+# CivetWeb is compiled in from Debian's own source package (fetched through
+# apt by `make civetweb-source`; third_party/civetweb.sh says why), so the
+# runtime stage needs no libcivetweb1.
 FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential pkg-config \
-      libssh2-1-dev libssl-dev libcivetweb-dev libjwt-dev libcjson-dev libsqlite3-dev \
+      build-essential pkg-config dpkg-dev \
+      libssh2-1-dev libssl-dev libjwt-dev libcjson-dev libsqlite3-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN make BUILD=build/image all
+RUN make civetweb-source && make BUILD=build/image all
 
 FROM debian:bookworm
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libssh2-1 libssl3 libcivetweb1 libjwt0 libcjson1 libsqlite3-0 ca-certificates \
+      libssh2-1 libssl3 libjwt0 libcjson1 libsqlite3-0 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home \
       --home-dir /var/lib/webhook-runner --shell /usr/sbin/nologin webhook-runner \

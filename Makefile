@@ -1,6 +1,7 @@
 # webhook-runner — plain Makefile, pkg-config for libraries.
 #   make            build remote-executor and webhook-runner (-Wall -Wextra -Werror)
 #   make deps       install every build/test dependency (Debian 12, apt-get, idempotent)
+#                   and fetch CivetWeb's Debian source into third_party/civetweb/
 #   make test       build and run every test; last line "N passed, N failed"
 #   make test SANITIZE=1   the same under ASan+UBSan (separate build dir)
 #   make fuzz       libFuzzer pass over every harness (FUZZ_SECONDS each, default 30)
@@ -16,12 +17,20 @@ CFLAGS   += $(OPT) -g -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
             -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
             -fstack-protector-strong
 CPPFLAGS += -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# CivetWeb: Debian 12's 1.15 source with Debian's patches, fetched by
+# `make deps` (third_party/civetweb.sh says why) and compiled in with
+# OpenSSL 3 linked, not loaded at run time. No CGI: we never run scripts.
+CW_DIR   := third_party/civetweb
+CW_DEFS  := -DNO_SSL_DL -DOPENSSL_API_3_0 -DNO_CGI -DUSE_IPV6
+CPPFLAGS += -I$(CW_DIR)/include
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 ifeq ($(SANITIZE),1)
 BUILD    ?= build/asan
 OPT      := -O1
-CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+CFLAGS   += $(SAN_FLAGS)
+CW_CFLAGS = $(SAN_FLAGS)
 LDFLAGS  += -fsanitize=address,undefined
 else
 BUILD    ?= build/release
@@ -31,7 +40,7 @@ endif
 EX_SRC   := $(wildcard executor/*.c)
 RN_SRC   := $(wildcard runner/*.c)
 EX_OBJ   := $(EX_SRC:%.c=$(BUILD)/%.o)
-RN_OBJ   := $(RN_SRC:%.c=$(BUILD)/%.o)
+RN_OBJ   := $(RN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/third_party/civetweb.o
 EX_LIB   := $(filter-out $(BUILD)/executor/main.o,$(EX_OBJ))
 RN_LIB   := $(filter-out $(BUILD)/runner/main.o,$(RN_OBJ))
 
@@ -49,13 +58,22 @@ ifneq ($(wildcard runner/main.c),)
 BINS     += $(BUILD)/webhook-runner
 endif
 
-.PHONY: all deps test test-build run clean fuzz bench soak
+.PHONY: all deps civetweb-source test test-build run clean fuzz bench soak
 .SECONDARY:
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Third-party code: its own warnings are not ours to fail on.
+$(BUILD)/third_party/civetweb.o: $(CW_DIR)/src/civetweb.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CW_DEFS) $(OPT) -g -fno-strict-aliasing -fstack-protector-strong \
+	    $(CW_CFLAGS) -c -o $@ $<
+
+$(CW_DIR)/src/civetweb.c:
+	@echo "$@ is missing: run 'make deps' (it calls third_party/civetweb.sh)" >&2; exit 1
 
 $(BUILD)/remote-executor: $(EX_OBJ)
 	@mkdir -p $(dir $@)
@@ -97,7 +115,7 @@ FUZZ_ARGS    ?=
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -O1 -g -std=c11 -Wall -Wextra -Werror -fno-strict-aliasing \
                 -fno-omit-frame-pointer $(FUZZ_SAN)
-FUZZ_CPPFLAGS := -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_CPPFLAGS := -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(CW_DIR)/include
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
 
@@ -105,12 +123,16 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
+$(FUZZ_BUILD)/obj/third_party/civetweb.o: $(CW_DIR)/src/civetweb.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(CW_DEFS) -O1 -g -fno-strict-aliasing $(FUZZ_SAN) -c -o $@ $<
+
 $(FUZZ_BUILD)/fuzz_executor_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_executor_%.o \
     $(filter-out %/main.o,$(EX_SRC:%.c=$(FUZZ_BUILD)/obj/%.o))
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 $(FUZZ_BUILD)/fuzz_runner_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_runner_%.o \
-    $(filter-out %/main.o,$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o))
+    $(filter-out %/main.o,$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)) $(FUZZ_BUILD)/obj/third_party/civetweb.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
@@ -134,6 +156,10 @@ fuzz: $(FUZZ_BINS)
 
 deps:
 	sh tests/deps.sh
+
+# Only CivetWeb's source (the container's build stage: no test tools).
+civetweb-source:
+	sh third_party/civetweb.sh
 
 # deps first (idempotent, quick when all is there), so `make test` works on a
 # fresh machine by itself; then build everything and run it.

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Install every build and test dependency on Debian 12 (bookworm). Idempotent:
 # packages already present are left alone; apt-get update runs only when needed.
-# With arguments, those packages instead (bench/deps.sh uses it).
+# With arguments, those packages instead (bench/deps.sh uses it). Without,
+# also CivetWeb's source (third_party/civetweb.sh), which the build compiles.
 set -eu
-PKGS="build-essential pkg-config libssh2-1-dev libssl-dev libcivetweb-dev libjwt-dev
+PKGS="build-essential pkg-config libssh2-1-dev libssl-dev dpkg-dev libjwt-dev
 libcjson-dev libsqlite3-dev openssh-server openssh-client curl openssl sqlite3 python3
 procps iproute2 passwd python3-jwt python3-cryptography clang libclang-rt-14-dev
 libfuzzer-14-dev prometheus systemd strace util-linux git"
@@ -12,8 +13,10 @@ missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+cw() { [ $# -gt 0 ] || sh "$(dirname "$0")/../third_party/civetweb.sh"; }
 if [ -z "$missing" ]; then
 	echo "deps: all present"
+	cw "$@"
 	exit 0
 fi
 SUDO=""
@@ -22,3 +25,4 @@ echo "deps: installing$missing"
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+cw "$@"

@@ -9,11 +9,14 @@
 #    /etc/webhook-runner/config.json, no -dev package or compiler;
 #  - checks every package either stage installs exists in bookworm's apt
 #    lists, that the build stage's packages are the ones providing the
-#    Makefile's pkg-config modules and CivetWeb's header, and that they are
-#    the ones installed here (so the build below used them);
-#  - runs the build stage's make command, as written, in a fresh copy of the
+#    Makefile's pkg-config modules, and that they are the ones installed here
+#    (so the build below used them); that the build stage fetches CivetWeb's
+#    source (`make civetweb-source`, which needs dpkg-dev's dpkg-source);
+#  - runs the build stage's make commands, as written, in a fresh copy of the
 #    committed tree (git archive HEAD: what CI clones; .dockerignore keeps a
-#    host build out of the real context);
+#    host build out of the real context). CivetWeb's source, which `make
+#    deps` fetched on this machine through apt, is copied in first, so the
+#    fetch step runs but does not download again;
 #  - checks the files the runtime stage copies exist, and with ldd + dpkg -S
 #    that every shared library the two binaries load comes from a package the
 #    runtime stage installs (directly or as an apt dependency of one);
@@ -169,21 +172,26 @@ for m in $mods; do
 	pkg=$(owner "$pc") || pkg="?"
 	grep -qx "${pkg%%:*}" <<<"$BD_PKGS" || unprovided="$unprovided $m($pkg)"
 done
-pkg=$(owner /usr/include/civetweb.h) || pkg="?"
-grep -qx "$pkg" <<<"$BD_PKGS" || unprovided="$unprovided civetweb.h($pkg)"
 if [ -n "$mods" ] && [ -z "$unprovided" ]; then ok build_stage_provides_makefile_libs; else
 	fail build_stage_provides_makefile_libs "not from the build stage's packages:$unprovided (modules: $mods)"; fi
+# CivetWeb is compiled from Debian's source: fetched by the build stage.
+if get build.make | grep -q 'make civetweb-source' && grep -qx dpkg-dev <<<"$BD_PKGS"; then
+	ok build_stage_fetches_civetweb_source
+else fail build_stage_fetches_civetweb_source "want 'make civetweb-source' and dpkg-dev in the build stage"; fi
+grep -qx 'third_party/civetweb' "$TOP/.dockerignore" && ok dockerignore_keeps_host_civetweb_out ||
+	fail dockerignore_keeps_host_civetweb_out "add third_party/civetweb to .dockerignore"
 
 # ---------------------------------------------------- the build stage's make
 SRC=$T_TMP/ctx
 mkdir -p "$SRC"
-MAKE_CMD=$(get build.make | head -n 1)
+MAKE_CMD=$(get build.make | paste -sd'&' - | sed 's/&/ \&\& /g')
 WD=$(get build.workdir | tail -n 1)
 if [ -z "$MAKE_CMD" ]; then
 	fail build_stage_make "no make command in the build stage"
 elif ! git -C "$TOP" archive HEAD | tar -x -C "$SRC"; then
 	fail build_stage_make "git archive HEAD failed"
 else
+	[ -f "$TOP/third_party/civetweb/.debian-version" ] && cp -a "$TOP/third_party/civetweb" "$SRC/third_party/"
 	echo "# build stage: (cd <fresh tree of HEAD $(git -C "$TOP" rev-parse --short HEAD)> && $MAKE_CMD)"
 	# The environment of a docker build: nothing of ours leaks in (under
 	# `make test SANITIZE=1`, MAKEFLAGS would carry SANITIZE=1 into it).
