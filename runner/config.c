@@ -95,6 +95,27 @@ out:
 	return rc;
 }
 
+/* "cred:NAME" -> $CREDENTIALS_DIRECTORY/NAME (systemd's LoadCredential=)
+ * into PATH; 0, or negative with ERR saying why. */
+static int cred_path(const char *ref, char *path, size_t len, char *err, size_t errlen)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY"), *name = ref + 5;
+
+	if (!*name || strchr(name, '/') || !strcmp(name, "..") || !strcmp(name, ".")) {
+		snprintf(err, errlen, "bad credential name in \"%s\"", ref);
+		return -EINVAL;
+	}
+	if (!dir) {
+		snprintf(err, errlen, "%s: $CREDENTIALS_DIRECTORY is not set (LoadCredential=)", ref);
+		return -ENOENT;
+	}
+	if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len) {
+		snprintf(err, errlen, "%s: path too long", ref);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
 int config_secret(const char *ref, char **out, char *err, size_t errlen)
 {
 	char path[PATH_MAX], *val = NULL;
@@ -117,17 +138,8 @@ int config_secret(const char *ref, char **out, char *err, size_t errlen)
 		len = strlen(val);
 	} else if (!strncmp(ref, "file:", 5) || !strncmp(ref, "cred:", 5)) {
 		if (ref[0] == 'c') {
-			const char *dir = getenv("CREDENTIALS_DIRECTORY");
-			name = ref + 5;
-			if (!*name || strchr(name, '/') || !strcmp(name, "..") || !strcmp(name, ".")) {
-				snprintf(err, errlen, "bad credential name in \"%s\"", ref);
-				return -EINVAL;
-			}
-			if (!dir) {
-				snprintf(err, errlen, "%s: $CREDENTIALS_DIRECTORY is not set (LoadCredential=)", ref);
-				return -ENOENT;
-			}
-			snprintf(path, sizeof path, "%s/%s", dir, name);
+			if ((rc = cred_path(ref, path, sizeof path, err, errlen)) != 0)
+				return rc;
 		} else {
 			if (!ref[5]) {
 				snprintf(err, errlen, "empty path in \"file:\"");
@@ -592,11 +604,21 @@ static int parse_listen(struct ctx *c, const char *s, struct config *cfg)
 		if (!(cfg->listen_host = strdup("0.0.0.0")))
 			return -ENOMEM;
 	}
-	if (strchr(cfg->listen_host, ':'))
-		return bad(c, "server.listen", "IPv6 addresses are not available: Debian's CivetWeb is "
-					       "built without IPv6");
 	cfg->port = (int)port;
 	return 0;
+}
+
+/* server.tls_cert/tls_key: a path (relative to the config's directory) or
+ * cred:NAME, a file systemd's LoadCredential= provides. Read at start. */
+static int tls_file(struct ctx *c, const char *field, const char *s, char **out)
+{
+	char path[PATH_MAX], msg[PATH_MAX + 100];
+
+	if (strncmp(s, "cred:", 5) != 0)
+		return abs_path(c, s, out);
+	if (cred_path(s, path, sizeof path, msg, sizeof msg) != 0)
+		return bad(c, field, "%s", msg);
+	return (*out = strdup(path)) ? 0 : -ENOMEM;
 }
 
 static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
@@ -620,14 +642,13 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 		return rc;
 	if ((rc = get_str(c, o, "server", "listen", 0, &s)) || (rc = parse_listen(c, s ? s : "0.0.0.0:8080", cfg)))
 		return rc;
-	if ((rc = get_str(c, o, "server", "tls_cert", 0, &s)) || (s && (rc = abs_path(c, s, &cfg->tls_cert))) ||
-	    (rc = get_str(c, o, "server", "tls_key", 0, &s)) || (s && (rc = abs_path(c, s, &cfg->tls_key))))
+	if ((rc = get_str(c, o, "server", "tls_cert", 0, &s)) ||
+	    (s && (rc = tls_file(c, "server.tls_cert", s, &cfg->tls_cert))) ||
+	    (rc = get_str(c, o, "server", "tls_key", 0, &s)) ||
+	    (s && (rc = tls_file(c, "server.tls_key", s, &cfg->tls_key))))
 		return rc;
 	if (!cfg->tls_cert != !cfg->tls_key)
 		return bad(c, "server", "\"tls_cert\" and \"tls_key\" go together");
-	if (cfg->tls_cert)
-		return bad(c, "server.tls_cert", "TLS is not available: Debian's CivetWeb 1.15 crashes on "
-						 "TLS connections with OpenSSL 3; terminate TLS in front of the daemon");
 	if ((rc = get_int(c, o, "server", "max_body_bytes", 1, 64LL << 20, 1 << 20, &v)))
 		return rc;
 	cfg->max_body_bytes = (size_t)v;

@@ -12,6 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "healthcheck.h"
 #include "version.h"
 
@@ -19,7 +22,8 @@ static const char hc_usage[] =
 "usage: webhook-runner healthcheck [--url URL | --port PORT]\n"
 "  GET /healthz of the daemon (default http://127.0.0.1:8080/healthz) within 3 s;\n"
 "  exit 0 when it answers 200, else 1 with the reason on stderr.\n"
-"  --url URL    http://HOST[:PORT][/PATH]; HOST an IP address or localhost\n"
+"  --url URL    http[s]://HOST[:PORT][/PATH]; HOST an IP address or localhost\n"
+"               (https: the certificate is not verified; the probe sends no secret)\n"
 "  --port PORT  http://127.0.0.1:PORT/healthz\n";
 
 static int64_t hc_mono_ms(void)
@@ -57,11 +61,16 @@ int hc_parse_url(const char *url, struct hc_target *t, char *err, size_t errlen)
 
 	memset(t, 0, sizeof *t);
 	t->port = 80;
-	if (strncmp(url, "http://", 7) != 0) {
-		snprintf(err, errlen, "only http:// URLs (plain HTTP on the loopback) are supported");
+	if (strncmp(url, "http://", 7) == 0) {
+		p = host = url + 7;
+	} else if (strncmp(url, "https://", 8) == 0) {
+		p = host = url + 8;
+		t->port = 443;
+		t->tls = 1;
+	} else {
+		snprintf(err, errlen, "only http:// and https:// URLs are supported");
 		return -EINVAL;
 	}
-	p = host = url + 7;
 	if (*p == '[') {
 		host = ++p;
 		if (!(hend = strchr(p, ']'))) {
@@ -171,18 +180,116 @@ static int hc_wait(int fd, short events, int64_t deadline)
 	}
 }
 
+/* The probe's connection: a socket, and a TLS session over it for https. */
+struct hc_conn {
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	char why[160]; /* OpenSSL's reason for the last TLS failure */
+};
+
+/* OpenSSL's newest reason into C->why; the error queue is left empty. */
+static void hc_tls_why(struct hc_conn *c)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (e)
+		ERR_error_string_n(e, c->why, sizeof c->why);
+	else
+		snprintf(c->why, sizeof c->why, "TLS failure");
+	ERR_clear_error();
+}
+
+/* What SSL_connect/_read/_write returning R means: 0 (go on), -EAGAIN with
+ * *EV the event to wait for, 1 (peer closed), or -errno / -EPROTO. */
+static int hc_tls_result(struct hc_conn *c, int r, short *ev)
+{
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_NONE: return 0;
+	case SSL_ERROR_WANT_READ: *ev = POLLIN; return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE: *ev = POLLOUT; return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN: return 1;
+	case SSL_ERROR_SYSCALL:
+		if (errno && errno != EAGAIN) {
+			ERR_clear_error();
+			return -errno;
+		}
+		/* fall through */
+	default:
+		hc_tls_why(c);
+		return -EPROTO;
+	}
+}
+
+/* The TLS handshake on C->fd (TLS 1.2 at least, no certificate check: see
+ * healthcheck.h). 0 or negative. */
+static int hc_tls_start(struct hc_conn *c, int64_t deadline)
+{
+	short ev = 0;
+	int rc;
+
+	ERR_clear_error();
+	if (!(c->ctx = SSL_CTX_new(TLS_client_method())) ||
+	    SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1 ||
+	    !(c->ssl = SSL_new(c->ctx)) || SSL_set_fd(c->ssl, c->fd) != 1) {
+		hc_tls_why(c);
+		return -EPROTO;
+	}
+	/* CivetWeb may close without a close_notify; the answer is whole anyway. */
+	SSL_set_options(c->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
+	for (;;) {
+		int r = SSL_connect(c->ssl);
+		if (r == 1)
+			return 0;
+		if ((rc = hc_tls_result(c, r, &ev)) == 1)
+			rc = -ECONNRESET;
+		if (rc != -EAGAIN)
+			return rc;
+		if ((rc = hc_wait(c->fd, ev, deadline)) != 0)
+			return rc;
+	}
+}
+
+/* One send (OUT) or receive of up to LEN bytes: the count (> 0), 0 when the
+ * peer closed, -EAGAIN with *EV the event to wait for, or negative. */
+static ssize_t hc_io(struct hc_conn *c, int out, void *buf, size_t len, short *ev)
+{
+	size_t done = 0;
+	ssize_t n;
+	int r, rc;
+
+	if (!c->ssl) {
+		n = out ? send(c->fd, buf, len, MSG_NOSIGNAL) : recv(c->fd, buf, len, 0);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			*ev = out ? POLLOUT : POLLIN;
+			return -EAGAIN;
+		}
+		return -errno;
+	}
+	r = out ? SSL_write_ex(c->ssl, buf, len, &done) : SSL_read_ex(c->ssl, buf, len, &done);
+	if (r == 1)
+		return (ssize_t)done;
+	rc = hc_tls_result(c, r, ev);
+	return rc == 1 ? 0 : rc;
+}
+
 int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen)
 {
 	int64_t deadline = hc_mono_ms() + timeout_ms;
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct hc_conn c = { .fd = -1 };
 	const struct sockaddr *sa;
 	socklen_t salen;
 	char req[512], buf[HC_MAX_ANSWER], body[160];
 	size_t reqlen, sent = 0, got = 0;
-	int fd = -1, rc, code = 0, v6 = strchr(t->host, ':') != NULL, soerr = 0;
+	int rc, code = 0, v6 = strchr(t->host, ':') != NULL, soerr = 0;
 	socklen_t elen = sizeof soerr;
 	const char *phase = "connect";
+	short ev = 0;
 
 	if (v6) {
 		sin6.sin6_port = htons((uint16_t)t->port);
@@ -209,54 +316,57 @@ int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen
 		goto out;
 	}
 	reqlen = (size_t)rc;
-	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+	if ((c.fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
 		rc = -errno;
 		goto fail;
 	}
-	if (connect(fd, sa, salen) != 0) {
+	if (connect(c.fd, sa, salen) != 0) {
 		if (errno != EINPROGRESS) {
 			rc = -errno;
 			goto fail;
 		}
-		if ((rc = hc_wait(fd, POLLOUT, deadline)) != 0)
+		if ((rc = hc_wait(c.fd, POLLOUT, deadline)) != 0)
 			goto fail;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) != 0)
+		if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) != 0)
 			soerr = errno;
 		if (soerr) {
 			rc = -soerr;
 			goto fail;
 		}
 	}
+	phase = "TLS handshake";
+	if (t->tls && (rc = hc_tls_start(&c, deadline)) != 0)
+		goto fail;
 	phase = "send";
 	while (sent < reqlen) {
-		ssize_t n = send(fd, req + sent, reqlen - sent, MSG_NOSIGNAL);
+		ssize_t n = hc_io(&c, 1, req + sent, reqlen - sent, &ev);
 		if (n > 0) {
 			sent += (size_t)n;
 			continue;
 		}
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			rc = -errno;
+		if (n != -EAGAIN) {
+			rc = n ? (int)n : -ECONNRESET;
 			goto fail;
 		}
-		if ((rc = hc_wait(fd, POLLOUT, deadline)) != 0)
+		if ((rc = hc_wait(c.fd, ev, deadline)) != 0)
 			goto fail;
 	}
 	phase = "answer";
 	while (got < sizeof buf) {
-		ssize_t n = recv(fd, buf + got, sizeof buf - got, 0);
+		ssize_t n = hc_io(&c, 0, buf + got, sizeof buf - got, &ev);
 		if (n > 0) {
 			got += (size_t)n;
 			continue;
 		}
 		if (n == 0)
 			break;
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			rc = -errno;
+		if (n != -EAGAIN) {
+			rc = (int)n;
 			if (got > 0) /* a reset after an answer: judge the answer */
 				break;
 			goto fail;
 		}
-		if ((rc = hc_wait(fd, POLLIN, deadline)) != 0) {
+		if ((rc = hc_wait(c.fd, ev, deadline)) != 0) {
 			/* A complete status line is enough when the rest is slow. */
 			if (rc == -ETIMEDOUT && hc_parse_status(buf, got, &code) == 0)
 				break;
@@ -283,11 +393,15 @@ int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen
 fail:
 	if (rc == -ETIMEDOUT)
 		snprintf(msg, msglen, "%s: no answer within %d ms", phase, timeout_ms);
+	else if (rc == -EPROTO && c.why[0])
+		snprintf(msg, msglen, "%s: %s", phase, c.why);
 	else
 		snprintf(msg, msglen, "%s: %s", phase, strerror(-rc));
 out:
-	if (fd >= 0)
-		close(fd);
+	SSL_free(c.ssl);
+	SSL_CTX_free(c.ctx);
+	if (c.fd >= 0)
+		close(c.fd);
 	return rc;
 }
 

@@ -7,7 +7,11 @@
  * arguments too: Docker reserves exit code 2) — what a container HEALTHCHECK
  * or a monitoring probe needs, without curl.
  *
- * Owns the URL grammar it accepts (http:// only; host an IPv4 literal,
+ * Over TLS the probe checks that the daemon answers, not who it is: it
+ * does not verify the certificate (it names an IP address, runs beside the
+ * daemon and sends nothing secret). TLS 1.2 at least.
+ *
+ * Owns the URL grammar it accepts (http:// or https://; host an IPv4 literal,
  * [IPv6] literal or "localhost"; no name lookups, so the deadline holds) and
  * the parsing of the answer's status line, which is bounded (the answer is
  * read into a fixed buffer) and fuzzed (tests/fuzz/fuzz_runner_healthcheck.c).
@@ -23,11 +27,12 @@ struct hc_target {
 	char host[64];  /* numeric address, without brackets */
 	int port;
 	char path[256]; /* starts with '/' */
+	int tls;        /* https:// */
 };
 
 /* Entry point for the subcommand; ARGV[0] is "healthcheck". Exit code. */
 int hc_main(int argc, char **argv);
-/* "http://HOST[:PORT][/PATH]" into T (port 80 when absent, path "/healthz"
+/* "http[s]://HOST[:PORT][/PATH]" into T (port 80 or 443 when absent, path "/healthz"
  * when absent or "/"). 0 or -EINVAL with ERR saying what is wrong. */
 int hc_parse_url(const char *url, struct hc_target *t, char *err, size_t errlen);
 /* The status code of an answer that starts "HTTP/1.x NNN" (BUF holds LEN

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "server.h"
 #include "sign.h"
 #include "store.h"
+#include "tls.h"
 #include "version.h"
 #include "worker.h"
 
@@ -76,13 +78,28 @@ static int check_config(const char *path)
 	struct config *cfg = NULL;
 	char err[512];
 
-	if (config_load(path, &cfg, err, sizeof err) != 0) {
+	if (config_load(path, &cfg, err, sizeof err) != 0 ||
+	    (cfg->tls_cert && tls_check(cfg->tls_cert, cfg->tls_key, err, sizeof err) != 0)) {
 		fprintf(stderr, "%s\n", err);
+		config_free(cfg);
 		return 1;
 	}
 	printf("%s: ok (%zu hook%s)\n", path, cfg->nhooks, cfg->nhooks == 1 ? "" : "s");
 	config_free(cfg);
 	return 0;
+}
+
+/* A command-line path made absolute against the directory we started in,
+ * so that every reload reads the same file. Caller frees; NULL on ENOMEM. */
+static char *abs_arg(const char *p)
+{
+	char cwd[PATH_MAX], *r = NULL;
+
+	if (p[0] == '/')
+		return strdup(p);
+	if (!getcwd(cwd, sizeof cwd))
+		return NULL;
+	return asprintf(&r, "%s/%s", cwd, p) < 0 ? NULL : r;
 }
 
 static int replace(char **dst, const char *src)
@@ -93,7 +110,7 @@ static int replace(char **dst, const char *src)
 
 /* Command-line settings that win over the file, at start and at each reload. */
 struct overrides {
-	const char *host, *level, *format;
+	const char *host, *level, *format, *tls_cert, *tls_key;
 	int port;
 };
 
@@ -112,6 +129,10 @@ static int load(const char *path, const struct overrides *ov, struct config **ou
 	}
 	if (ov->port)
 		cfg->port = ov->port;
+	if (ov->tls_cert && (replace(&cfg->tls_cert, ov->tls_cert) || replace(&cfg->tls_key, ov->tls_key))) {
+		snprintf(err, len, "out of memory");
+		goto out;
+	}
 	if (ov->level && log_level_parse(ov->level, &cfg->log_level) != 0) {
 		snprintf(err, len, "bad --log-level \"%s\" (debug, info, warn, error)", ov->level);
 		goto out;
@@ -155,7 +176,7 @@ static int serve(int argc, char **argv)
 	};
 	const char *path = "/etc/webhook-runner/config.json", *host = NULL, *cert = NULL, *key = NULL;
 	const char *level = NULL, *format = NULL;
-	struct overrides ov;
+	struct overrides ov = { 0 };
 	struct config *cfg = NULL, *next = NULL;
 	int retention_days, drain_s, workers_n;
 	struct workers *workers = NULL;
@@ -188,11 +209,10 @@ static int serve(int argc, char **argv)
 	}
 	if (optind != argc)
 		fatal("unexpected argument \"%s\" (see --help)", argv[optind]);
-	if (cert || key)
-		fatal("--tls-cert/--tls-key: TLS is not available (Debian's CivetWeb 1.15 crashes on TLS "
-		      "connections with OpenSSL 3); terminate TLS in front of the daemon");
-	if (host && strchr(host, ':'))
-		fatal("--host %s: IPv6 addresses are not available (CivetWeb built without IPv6)", host);
+	if (!cert != !key)
+		fatal("--tls-cert and --tls-key go together");
+	if (cert && (!(ov.tls_cert = abs_arg(cert)) || !(ov.tls_key = abs_arg(key))))
+		fatal("out of memory");
 	ov.host = host;
 	ov.port = (int)port;
 	ov.level = level;
@@ -200,6 +220,9 @@ static int serve(int argc, char **argv)
 	/* Before any thread or child exists: it unsets $NOTIFY_SOCKET. */
 	nrc = notify_init();
 	if (load(path, &ov, &cfg, err, sizeof err) != 0)
+		fatal("%s", err);
+	/* Before the store is opened: a bad certificate changes nothing. */
+	if (cfg->tls_cert && tls_check(cfg->tls_cert, cfg->tls_key, err, sizeof err) != 0)
 		fatal("%s", err);
 	log_setup(cfg->log_level, cfg->log_format);
 	if (nrc != 0)
@@ -289,6 +312,8 @@ static int serve(int argc, char **argv)
 	jobs_free(jobs);
 	log_event(LOG_INFO, "stopped", NULL);
 	notify_close();
+	free((char *)ov.tls_cert);
+	free((char *)ov.tls_key);
 	return 0;
 }
 

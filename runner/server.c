@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
+#include "tls.h"
 #include "version.h"
 #include "worker.h"
 
@@ -42,6 +43,7 @@ struct server {
 	struct jobs *jobs;
 	struct mg_context *mg;
 	int64_t started_ms;
+	char tls_err[400];      /* why the TLS setup refused, during mg_start */
 };
 
 /* What one request did, for its log line. */
@@ -719,6 +721,16 @@ static int on_log(const struct mg_connection *conn, const char *msg)
 	return 1;
 }
 
+/* CivetWeb's init_ssl, called inside mg_start: 1 = the context is ready
+ * and CivetWeb adds nothing, -1 = refuse to start (reason in tls_err). */
+static int on_tls_init(void *ssl_ctx, void *user)
+{
+	struct server *s = user;
+	const struct config *cfg = s->gen->cfg;
+
+	return tls_setup(ssl_ctx, cfg->tls_cert, cfg->tls_key, s->tls_err, sizeof s->tls_err) ? -1 : 1;
+}
+
 int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
     struct server **out, char *err, size_t errlen)
 {
@@ -763,19 +775,24 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 	opts[n++] = "tcp_nodelay";
 	opts[n++] = "1";
 	if (cfg->tls_cert) {
-		opts[n++] = "ssl_certificate";
-		opts[n++] = cfg->tls_cert;
+		/* The certificate and key are loaded by on_tls_init. */
 		opts[n++] = "ssl_protocol_version";
 		opts[n++] = "4"; /* TLS 1.2 and newer */
+		cb.init_ssl = on_tls_init;
 	}
 	opts[n] = NULL;
 	cb.log_message = on_log;
 	if (!(s->mg = mg_start(&cb, s, opts))) {
-		snprintf(err, errlen, "cannot listen on %s (in use, or not allowed?)", ports);
+		int tls = s->tls_err[0] != '\0';
+		if (tls)
+			snprintf(err, errlen, "%s", s->tls_err);
+		else
+			snprintf(err, errlen, "cannot listen on %.*s (in use, or not allowed?)",
+			    (int)(strlen(ports) - (cfg->tls_cert ? 1 : 0)), ports); /* without the "s" */
 		free(g);
 		pthread_mutex_destroy(&s->mu);
 		free(s);
-		return -EADDRINUSE;
+		return tls ? -EINVAL : -EADDRINUSE;
 	}
 	mg_set_request_handler(s->mg, "/hooks/", on_hooks, s);
 	mg_set_request_handler(s->mg, "/healthz$", on_health, s);
@@ -799,6 +816,9 @@ static void restart_only(const struct config *a, const struct config *b)
 		what = "server.request_timeout_ms";
 	else if (strcmp(a->store_path, b->store_path))
 		what = "store.path";
+	else if (!a->tls_cert != !b->tls_cert ||
+	    (a->tls_cert && (strcmp(a->tls_cert, b->tls_cert) || strcmp(a->tls_key, b->tls_key))))
+		what = "server.tls_cert/tls_key";
 	else if (a->max_jobs != b->max_jobs || a->max_per_destination != b->max_per_destination)
 		what = "executor.max_jobs/max_per_destination";
 	if (what)

@@ -5,11 +5,14 @@
 #   runner_stop                     SIGTERM and wait
 #   runner_kill9                    kill -9 (crash), no cleanup
 #   runner_url HOOK                 http://127.0.0.1:PORT/hooks/HOOK
+#   RUNNER_SCHEME=https, RUNNER_CURL=(--cacert CA): the same over TLS
 #   db SQL                          query the store at $DB (sqlite3 CLI)
 #   rsign CONFIG HOOK PAYLOAD [sign options...] > headers   (our own signer)
 #   post HOOK HEADERS_FILE PAYLOAD_FILE OUT_PREFIX [curl args...]
 #        -> prints the HTTP status; body in OUT_PREFIX.body, headers in OUT_PREFIX.hdr
 RUNNER_BIN=${RUNNER_BIN:-$BUILD/webhook-runner}
+RUNNER_SCHEME=${RUNNER_SCHEME:-http}
+[ -n "${RUNNER_CURL+x}" ] || RUNNER_CURL=()
 
 runner_start() {
 	local cfg=$1; shift
@@ -21,7 +24,8 @@ runner_start() {
 		RUNNER_PID=$!
 		for i in $(seq 1 100); do
 			kill -0 "$RUNNER_PID" 2>/dev/null || break
-			if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz"; then
+			if curl -s -o /dev/null --max-time 1 "${RUNNER_CURL[@]}" \
+				"$RUNNER_SCHEME://127.0.0.1:$port/healthz"; then
 				RUNNER_PORT=$port
 				at_exit "runner_stop"
 				return 0
@@ -50,7 +54,7 @@ runner_kill9() {
 	RUNNER_PID=
 }
 
-runner_url() { echo "http://127.0.0.1:$RUNNER_PORT/hooks/$1"; }
+runner_url() { echo "$RUNNER_SCHEME://127.0.0.1:$RUNNER_PORT/hooks/$1"; }
 # db SQL : query the store at $DB with the sqlite3 CLI (WAL: safe while the
 # daemon runs)
 db() { sqlite3 -cmd '.timeout 5000' "$DB" "$1" 2>&1; }
@@ -63,5 +67,5 @@ rsign() {
 post() {
 	local hook=$1 hdrs=$2 payload=$3 out=$4; shift 4
 	curl -s --max-time 60 -o "$out.body" -D "$out.hdr" -w '%{http_code}' \
-		-H @"$hdrs" --data-binary @"$payload" "$@" "$(runner_url "$hook")"
+		-H @"$hdrs" --data-binary @"$payload" "${RUNNER_CURL[@]}" "$@" "$(runner_url "$hook")"
 }

@@ -9,8 +9,9 @@
  * or LF, and the code is those three digits; a shorter prefix of such bytes
  * is "incomplete" (-EAGAIN), anything else -EPROTO; and a decision made on a
  * prefix never changes when more bytes arrive. An accepted URL starts with
- * "http://", its host is a numeric address, its port 1-65535 and its path
- * starts with '/' and holds no space or control character.
+ * "http://" (or "https://", and then tls is set), its host is a numeric
+ * address, its port 1-65535 and its path starts with '/' and holds no space
+ * or control character.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -70,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = '\0';
 	if (hc_parse_url(url, &t, err, sizeof err) == 0) {
 		unsigned char addr[16];
-		if (strncmp(url, "http://", 7) != 0 || t.port < 1 || t.port > 65535 || t.path[0] != '/')
+		int pre = t.tls ? strncmp(url, "https://", 8) : strncmp(url, "http://", 7);
+		if (pre != 0 || t.port < 1 || t.port > 65535 || t.path[0] != '/')
 			abort();
 		if (inet_pton(strchr(t.host, ':') ? AF_INET6 : AF_INET, t.host, addr) != 1)
 			abort();

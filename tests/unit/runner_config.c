@@ -650,6 +650,48 @@ static void test_invalid_json(void)
 	T_STR(err, want);
 }
 
+/* TLS paths resolve against the config's directory like every path; an
+ * IPv6 listen address keeps its host without the brackets. Files are read
+ * only when the server starts (tests/e2e/runner_tls.sh). */
+static void test_tls_and_ipv6(void)
+{
+	struct config *c = NULL;
+	char err[512], want[PATH_MAX + 64];
+	char *j = q("{'server': {'listen': '[::1]:9443', 'tls_cert': 'tls/c.pem',"
+		    " 'tls_key': '/keys/k.pem'}, " EXE ", 'hooks': [" HOOK("h") "]}");
+
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_STR(err, "");
+	if (!c)
+		return;
+	T_STR(c->listen_host, "::1");
+	T_EQ_INT(c->port, 9443);
+	snprintf(want, sizeof want, "%s/tls/c.pem", g_real);
+	T_STR(c->tls_cert, want);
+	T_STR(c->tls_key, "/keys/k.pem");
+	config_free(c);
+	c = NULL;
+	/* cred:NAME is a file of systemd's LoadCredential=. */
+	setenv("CREDENTIALS_DIRECTORY", "/run/credentials/x.service", 1);
+	j = q("{'server': {'tls_cert': 'cred:tls.crt', 'tls_key': 'cred:tls.key'}, " EXE ", "
+	      "'hooks': [" HOOK("h") "]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	if (c) {
+		T_STR(c->tls_cert, "/run/credentials/x.service/tls.crt");
+		T_STR(c->tls_key, "/run/credentials/x.service/tls.key");
+		config_free(c);
+		c = NULL;
+	}
+	unsetenv("CREDENTIALS_DIRECTORY");
+	T_REFUSED("{'server': {'tls_cert': 'c.pem', 'tls_key': 'cred:tls.key'}, " EXE ", "
+	    "'hooks': [" HOOK("h") "]}",
+	    "server.tls_key: cred:tls.key: $CREDENTIALS_DIRECTORY is not set");
+	T_REFUSED("{'server': {'tls_cert': 'cred:../x', 'tls_key': 'k.pem'}, " EXE ", "
+	    "'hooks': [" HOOK("h") "]}", "server.tls_cert: bad credential name in \"cred:../x\"");
+}
+
 static void test_file_size_cap(void)
 {
 	struct config *c = NULL;
@@ -892,6 +934,7 @@ int main(void)
 	T_RUN(test_template_errors);
 	T_RUN(test_server_errors);
 	T_RUN(test_invalid_json);
+	T_RUN(test_tls_and_ipv6);
 	T_RUN(test_file_size_cap);
 	T_RUN(test_executor_path);
 	T_RUN(test_proc_fd_path);

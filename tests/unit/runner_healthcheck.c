@@ -36,16 +36,25 @@ static void test_url_ok(void)
 	T_EQ_INT(hc_parse_url("http://10.1.2.3/", &t, err, sizeof err), 0);
 	T_EQ_INT(t.port, 80);
 	T_EQ_STR(t.path, "/healthz");
+	T_EQ_INT(t.tls, 0);
 	T_EQ_INT(hc_parse_url("http://[::1]:65535/other?x=1", &t, err, sizeof err), 0);
 	T_EQ_STR(t.host, "::1");
 	T_EQ_INT(t.port, 65535);
 	T_EQ_STR(t.path, "/other?x=1");
+	T_EQ_INT(hc_parse_url("https://127.0.0.1/healthz", &t, err, sizeof err), 0);
+	T_EQ_INT(t.port, 443);
+	T_EQ_INT(t.tls, 1);
+	T_EQ_INT(hc_parse_url("https://localhost:8443", &t, err, sizeof err), 0);
+	T_EQ_STR(t.host, "127.0.0.1");
+	T_EQ_INT(t.port, 8443);
+	T_EQ_INT(t.tls, 1);
 }
 
 static void test_url_refused(void)
 {
 	static const char *const bad[] = {
-		"https://127.0.0.1/healthz", "127.0.0.1:8080", "http://", "http://:8080/",
+		"ftp://127.0.0.1/healthz", "HTTPS://127.0.0.1/", "https:/127.0.0.1/",
+		"https://", "127.0.0.1:8080", "http://", "http://:8080/",
 		"http://127.0.0.1:0/", "http://127.0.0.1:65536/", "http://127.0.0.1:80a/",
 		"http://127.0.0.1:/", "http://example.com/healthz", "http://[::1/",
 		"http://127.0.0.1?x", "http://127.0.0.1/a b", "http://999.1.1.1/",
