@@ -29,6 +29,16 @@ expect_eq() { if [ "$2" == "$3" ]; then ok "$1"; else fail "$1" "got '$2', want 
 # expect_match NAME STRING REGEX
 expect_match() { if [[ "$2" =~ $3 ]]; then ok "$1"; else fail "$1" "'${2:0:300}' !~ /$3/"; fi; }
 now_ms() { date +%s%3N; }
+# Debian's python3 (python3-jwt, python3-cryptography), not a pyenv shim.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+# need_bins FILE... / need_tools COMMAND... : report a setup failure and end
+# the script when one is missing
+need_bins() { local b; for b; do [ -x "$b" ] || { fail setup "$b not built"; exit 1; }; done; }
+need_tools() {
+	local t
+	for t; do command -v "$t" >/dev/null || { fail setup "$t missing (make deps)"; exit 1; }; done
+}
 # wait_until SECONDS COMMAND... : poll every 0.1 s until COMMAND succeeds, for
 # at most SECONDS of real time (the command is tried once more at the end)
 wait_until() {

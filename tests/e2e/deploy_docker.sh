@@ -27,12 +27,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 DF=$TOP/Dockerfile
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
 [ -f "$DF" ] || { fail setup "no Dockerfile"; exit 1; }
-for t in git dpkg dpkg-query ldd pkg-config curl; do
-	command -v "$t" >/dev/null || { fail setup "$t missing"; exit 1; }
-done
+need_tools git dpkg dpkg-query ldd pkg-config curl
 
 # ---------------------------------------------------------------- parse
 # One line per fact, "KEY<TAB>value", from the Dockerfile.

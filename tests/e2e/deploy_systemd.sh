@@ -25,11 +25,7 @@
 WR=$BUILD/webhook-runner
 EX=$BUILD/remote-executor
 UNIT=$TOP/systemd/webhook-runner.service
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-for b in "$WR" "$EX"; do
-	[ -x "$b" ] || { fail setup "$b not built"; exit 1; }
-done
+need_bins "$WR" "$EX"
 [ -f "$UNIT" ] || { fail setup "$UNIT missing"; exit 1; }
 HAVE_SA=1
 command -v systemd-analyze >/dev/null || HAVE_SA=0

@@ -10,9 +10,7 @@
 
 EX=$BUILD/remote-executor
 PEER=$BUILD/tools/tcp_peer
-for b in "$EX" "$PEER"; do
-	[ -x "$b" ] || { fail setup "$b not built"; exit 1; }
-done
+need_bins "$EX" "$PEER"
 sshd_start || { fail sshd_start "cannot start sshd (see stderr)"; exit 1; }
 
 STD=(-k "$KNOWN_HOSTS" -i "$KEY_ED25519" -p "$SSHD_PORT")

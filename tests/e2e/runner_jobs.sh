@@ -21,10 +21,8 @@
 
 EX=$BUILD/remote-executor
 PEER=$BUILD/tools/tcp_peer
-for b in "$RUNNER_BIN" "$EX"; do
-	[ -x "$b" ] || { fail setup "$b not built"; exit 1; }
-done
-command -v sqlite3 >/dev/null || { fail setup "sqlite3 CLI missing (make deps)"; exit 1; }
+need_bins "$RUNNER_BIN" "$EX"
+need_tools sqlite3
 sshd_start || { fail sshd_start "cannot start sshd (see stderr)"; exit 1; }
 T_START=$(now_ms)
 

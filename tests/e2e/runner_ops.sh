@@ -27,13 +27,9 @@
 . "$TOP/tests/runner.sh"
 shopt -s extglob
 
-PY=/usr/bin/python3
 EX=$BUILD/remote-executor
-for b in "$RUNNER_BIN" "$EX"; do
-	[ -x "$b" ] || { fail setup "$b not built"; exit 1; }
-done
-command -v sqlite3 >/dev/null || { fail setup "sqlite3 CLI missing (make deps)"; exit 1; }
-[ -x "$PY" ] || PY=python3
+need_bins "$RUNNER_BIN" "$EX"
+need_tools sqlite3
 sshd_start || { fail sshd_start "cannot start sshd (see stderr)"; exit 1; }
 T_START=$(now_ms)
 

@@ -21,15 +21,9 @@
 . "$TOP/tests/sshd.sh"
 . "$TOP/tests/runner.sh"
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
 EX=$BUILD/remote-executor
-for b in "$RUNNER_BIN" "$EX"; do
-	[ -x "$b" ] || { fail setup "$b not built"; exit 1; }
-done
-for t in openssl curl sqlite3; do
-	command -v "$t" >/dev/null || { fail setup "$t missing (make deps)"; exit 1; }
-done
+need_bins "$RUNNER_BIN" "$EX"
+need_tools openssl curl sqlite3
 sshd_start || { fail sshd_start "cannot start sshd (see stderr)"; exit 1; }
 C=$T_TMP/pki R=$T_TMP/r
 mkdir -p "$C" "$R"

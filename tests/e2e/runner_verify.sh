@@ -21,15 +21,8 @@
 . "$TOP/tests/runner.sh"
 
 WR=$BUILD/webhook-runner
-for b in "$WR" "$BUILD/remote-executor"; do
-	[ -x "$b" ] || { fail setup "$b not built"; exit 1; }
-done
-for t in openssl sqlite3 curl; do
-	command -v "$t" >/dev/null || { fail setup "$t missing (make deps)"; exit 1; }
-done
-# Debian's python3 (python3-jwt, python3-cryptography), not a pyenv shim.
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
+need_bins "$WR" "$BUILD/remote-executor"
+need_tools openssl sqlite3 curl
 HAVE_PYJWT=1
 "$PY" -c 'import jwt, cryptography' 2>/dev/null || HAVE_PYJWT=0
 
