@@ -188,10 +188,11 @@ struct hc_conn {
 	char why[160]; /* OpenSSL's reason for the last TLS failure */
 };
 
-/* OpenSSL's newest reason into C->why; the error queue is left empty. */
+/* OpenSSL's first reason (the root cause) into C->why; the error queue is
+ * left empty. */
 static void hc_tls_why(struct hc_conn *c)
 {
-	unsigned long e = ERR_peek_last_error();
+	unsigned long e = ERR_peek_error();
 
 	if (e)
 		ERR_error_string_n(e, c->why, sizeof c->why);
@@ -201,18 +202,21 @@ static void hc_tls_why(struct hc_conn *c)
 }
 
 /* What SSL_connect/_read/_write returning R means: 0 (go on), -EAGAIN with
- * *EV the event to wait for, 1 (peer closed), or -errno / -EPROTO. */
+ * *EV the event to wait for, 1 (peer closed), or -errno / -EPROTO. The
+ * caller cleared errno and the error queue before the call. */
 static int hc_tls_result(struct hc_conn *c, int r, short *ev)
 {
+	int e = errno;
+
 	switch (SSL_get_error(c->ssl, r)) {
 	case SSL_ERROR_NONE: return 0;
 	case SSL_ERROR_WANT_READ: *ev = POLLIN; return -EAGAIN;
 	case SSL_ERROR_WANT_WRITE: *ev = POLLOUT; return -EAGAIN;
 	case SSL_ERROR_ZERO_RETURN: return 1;
 	case SSL_ERROR_SYSCALL:
-		if (errno && errno != EAGAIN) {
+		if (e && e != EAGAIN && e != EWOULDBLOCK) {
 			ERR_clear_error();
-			return -errno;
+			return -e;
 		}
 		/* fall through */
 	default:
@@ -239,7 +243,10 @@ static int hc_tls_start(struct hc_conn *c, int64_t deadline)
 	SSL_set_options(c->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
 	for (;;) {
-		int r = SSL_connect(c->ssl);
+		int r;
+		ERR_clear_error();
+		errno = 0;
+		r = SSL_connect(c->ssl);
 		if (r == 1)
 			return 0;
 		if ((rc = hc_tls_result(c, r, &ev)) == 1)
@@ -269,6 +276,8 @@ static ssize_t hc_io(struct hc_conn *c, int out, void *buf, size_t len, short *e
 		}
 		return -errno;
 	}
+	ERR_clear_error();
+	errno = 0;
 	r = out ? SSL_write_ex(c->ssl, buf, len, &done) : SSL_read_ex(c->ssl, buf, len, &done);
 	if (r == 1)
 		return (ssize_t)done;

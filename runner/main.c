@@ -79,7 +79,7 @@ static int check_config(const char *path)
 	char err[512];
 
 	if (config_load(path, &cfg, err, sizeof err) != 0 ||
-	    (cfg->tls_cert && tls_check(cfg->tls_cert, cfg->tls_key, err, sizeof err) != 0)) {
+	    (cfg->tls_cert && tls_check(cfg->tls_cert, cfg->tls_key, NULL, err, sizeof err) != 0)) {
 		fprintf(stderr, "%s\n", err);
 		config_free(cfg);
 		return 1;
@@ -90,16 +90,35 @@ static int check_config(const char *path)
 }
 
 /* A command-line path made absolute against the directory we started in,
- * so that every reload reads the same file. Caller frees; NULL on ENOMEM. */
-static char *abs_arg(const char *p)
+ * so that every reload reads the same file. Caller frees. At start-up. */
+static char *abs_arg(const char *opt, const char *p)
 {
 	char cwd[PATH_MAX], *r = NULL;
 
-	if (p[0] == '/')
-		return strdup(p);
-	if (!getcwd(cwd, sizeof cwd))
-		return NULL;
-	return asprintf(&r, "%s/%s", cwd, p) < 0 ? NULL : r;
+	if (p[0] != '/' && !getcwd(cwd, sizeof cwd))
+		fatal("%s %s: cannot tell the current directory: %s", opt, p, strerror(errno));
+	if (p[0] == '/' ? !(r = strdup(p)) : asprintf(&r, "%s/%s", cwd, p) < 0)
+		fatal("out of memory");
+	return r;
+}
+
+/* The certificate in use and when it expires: a warning within 14 days, so
+ * that a renewal that did not happen (or a restart that did not follow it)
+ * shows in the log before clients start refusing the daemon. */
+static void log_certificate(const char *path, time_t not_after)
+{
+	char date[32], days[24];
+	long left = (long)((not_after - time(NULL)) / 86400);
+	struct tm tm;
+
+	if (!gmtime_r(&not_after, &tm) || !strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(date, sizeof date, "?");
+	snprintf(days, sizeof days, "%ld", left);
+	if (left < 14)
+		log_event(LOG_WARN, "tls", "certificate", path, "not_after", date, "days_left", days,
+		    "note", "renew it, then restart the daemon", NULL);
+	else
+		log_event(LOG_INFO, "tls", "certificate", path, "not_after", date, "days_left", days, NULL);
 }
 
 static int replace(char **dst, const char *src)
@@ -187,7 +206,7 @@ static int serve(int argc, char **argv)
 	long port = 0;
 	int c, n_int = 0, rc, nrc;
 	sigset_t set;
-	time_t last_prune = 0;
+	time_t last_prune = 0, not_after = 0;
 
 	while ((c = getopt_long(argc, argv, "c:p:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -211,8 +230,10 @@ static int serve(int argc, char **argv)
 		fatal("unexpected argument \"%s\" (see --help)", argv[optind]);
 	if (!cert != !key)
 		fatal("--tls-cert and --tls-key go together");
-	if (cert && (!(ov.tls_cert = abs_arg(cert)) || !(ov.tls_key = abs_arg(key))))
-		fatal("out of memory");
+	if (cert) {
+		ov.tls_cert = abs_arg("--tls-cert", cert);
+		ov.tls_key = abs_arg("--tls-key", key);
+	}
 	ov.host = host;
 	ov.port = (int)port;
 	ov.level = level;
@@ -222,12 +243,14 @@ static int serve(int argc, char **argv)
 	if (load(path, &ov, &cfg, err, sizeof err) != 0)
 		fatal("%s", err);
 	/* Before the store is opened: a bad certificate changes nothing. */
-	if (cfg->tls_cert && tls_check(cfg->tls_cert, cfg->tls_key, err, sizeof err) != 0)
+	if (cfg->tls_cert && tls_check(cfg->tls_cert, cfg->tls_key, &not_after, err, sizeof err) != 0)
 		fatal("%s", err);
 	log_setup(cfg->log_level, cfg->log_format);
 	if (nrc != 0)
 		log_event(LOG_WARN, "notify", "error", strerror(-nrc),
 		    "note", "$NOTIFY_SOCKET unusable; the service manager will not hear of readiness", NULL);
+	if (cfg->tls_cert)
+		log_certificate(cfg->tls_cert, not_after);
 
 	if ((rc = store_open(cfg->store_path, 1, &n_int, &st)) != 0)
 		fatal("store %s: %s", cfg->store_path, strerror(-rc));

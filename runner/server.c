@@ -37,6 +37,8 @@ struct cfg_gen {
 struct server {
 	pthread_mutex_t mu;
 	struct cfg_gen *gen;    /* current; holds one reference */
+	struct cfg_gen *first;  /* the one started with; holds one reference */
+	struct tls_files tls_files; /* the certificate and key as read at start */
 	int draining;           /* atomic: SIGTERM received */
 	struct workers *workers;
 	struct store *store;
@@ -728,7 +730,8 @@ static int on_tls_init(void *ssl_ctx, void *user)
 	struct server *s = user;
 	const struct config *cfg = s->gen->cfg;
 
-	return tls_setup(ssl_ctx, cfg->tls_cert, cfg->tls_key, s->tls_err, sizeof s->tls_err) ? -1 : 1;
+	tls_files_note(cfg->tls_cert, cfg->tls_key, &s->tls_files);
+	return tls_setup(ssl_ctx, cfg->tls_cert, cfg->tls_key, NULL, s->tls_err, sizeof s->tls_err) ? -1 : 1;
 }
 
 int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
@@ -748,8 +751,9 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	g->cfg = cfg;
-	g->refs = 1;
+	g->refs = 2; /* current, and first */
 	s->gen = g;
+	s->first = g;
 	s->store = st;
 	s->jobs = jobs;
 	s->started_ms = mono_ms();
@@ -803,26 +807,32 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 	return 0;
 }
 
-/* Settings read once at start; a reload that changes them is told to restart. */
-static void restart_only(const struct config *a, const struct config *b)
+/* Settings read once at start; a reload whose config differs from the one
+ * the daemon started with (not merely from the last reload) is told, once
+ * per field, that it takes a restart. */
+static void restart_only(struct server *s, const struct config *b)
 {
-	const char *what = NULL;
+	const struct config *a = s->first->cfg;
+	const char *what[8];
+	size_t n = 0, i;
 
 	if (strcmp(a->listen_host, b->listen_host) || a->port != b->port)
-		what = "server.listen";
-	else if (a->threads != b->threads)
-		what = "server.threads";
-	else if (a->request_timeout_ms != b->request_timeout_ms)
-		what = "server.request_timeout_ms";
-	else if (strcmp(a->store_path, b->store_path))
-		what = "store.path";
-	else if (!a->tls_cert != !b->tls_cert ||
-	    (a->tls_cert && (strcmp(a->tls_cert, b->tls_cert) || strcmp(a->tls_key, b->tls_key))))
-		what = "server.tls_cert/tls_key";
-	else if (a->max_jobs != b->max_jobs || a->max_per_destination != b->max_per_destination)
-		what = "executor.max_jobs/max_per_destination";
-	if (what)
-		log_event(LOG_WARN, "reload", "note", "this setting changes only at restart", "field", what, NULL);
+		what[n++] = "server.listen";
+	if (a->threads != b->threads)
+		what[n++] = "server.threads";
+	if (a->request_timeout_ms != b->request_timeout_ms)
+		what[n++] = "server.request_timeout_ms";
+	if (!a->tls_cert != !b->tls_cert ||
+	    (a->tls_cert && (strcmp(a->tls_cert, b->tls_cert) || strcmp(a->tls_key, b->tls_key) ||
+	    tls_files_changed(a->tls_cert, a->tls_key, &s->tls_files))))
+		what[n++] = "server.tls_cert/tls_key";
+	if (strcmp(a->store_path, b->store_path))
+		what[n++] = "store.path";
+	if (a->max_jobs != b->max_jobs || a->max_per_destination != b->max_per_destination)
+		what[n++] = "executor.max_jobs/max_per_destination";
+	for (i = 0; i < n; i++)
+		log_event(LOG_WARN, "reload", "note", "this setting changes only at restart", "field", what[i],
+		    NULL);
 }
 
 void server_attach_workers(struct server *s, struct workers *w)
@@ -856,7 +866,7 @@ void server_reload(struct server *s, struct config *cfg)
 	g->refs = 1;
 	pthread_mutex_lock(&s->mu);
 	old = s->gen;
-	restart_only(old->cfg, cfg);
+	restart_only(s, cfg);
 	s->gen = g;
 	pthread_mutex_unlock(&s->mu);
 	gen_put(s, old);
@@ -886,6 +896,7 @@ void server_stop(struct server *s)
 		return;
 	mg_stop(s->mg);
 	gen_put(s, s->gen);
+	gen_put(s, s->first);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
