@@ -66,14 +66,19 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# Third-party code: its own warnings are not ours to fail on.
-$(BUILD)/third_party/civetweb.o: $(CW_DIR)/src/civetweb.c
+# Third-party code: its own warnings are not ours to fail on. Rebuilt when
+# the source is fetched again (the stamp holds its Debian version).
+CW_STAMP := $(CW_DIR)/.debian-version
+$(BUILD)/third_party/civetweb.o: $(CW_DIR)/src/civetweb.c $(CW_STAMP) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CW_DEFS) $(OPT) -g -fno-strict-aliasing -fstack-protector-strong \
-	    $(CW_CFLAGS) -c -o $@ $<
+	    $(CW_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(CW_DIR)/src/civetweb.c:
-	@echo "$@ is missing: run 'make deps' (it calls third_party/civetweb.sh)" >&2; exit 1
+# Whatever includes civetweb.h waits for the source (and says how to get it).
+$(RN_SRC:%.c=$(BUILD)/%.o) $(patsubst $(BUILD)/tests/%,$(BUILD)/tests/unit/%.o,$(UT_RN)) \
+    $(patsubst $(BUILD)/fuzz/%,$(BUILD)/tests/fuzz/%.o,$(FZ_RN)): | $(CW_STAMP)
+$(CW_STAMP):
+	@echo "$(CW_DIR) is missing: run 'make deps' (it calls third_party/civetweb.sh)" >&2; exit 1
 
 $(BUILD)/remote-executor: $(EX_OBJ)
 	@mkdir -p $(dir $@)
@@ -123,9 +128,10 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
-$(FUZZ_BUILD)/obj/third_party/civetweb.o: $(CW_DIR)/src/civetweb.c
+$(FUZZ_BUILD)/obj/third_party/civetweb.o: $(CW_DIR)/src/civetweb.c $(CW_STAMP) Makefile
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(CW_DEFS) -O1 -g -fno-strict-aliasing $(FUZZ_SAN) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(CW_DEFS) -O1 -g -fno-strict-aliasing $(FUZZ_SAN) -MMD -MP -c -o $@ $<
+$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(patsubst %,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(filter fuzz_runner_%,$(FUZZ_NAMES))): | $(CW_STAMP)
 
 $(FUZZ_BUILD)/fuzz_executor_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_executor_%.o \
     $(filter-out %/main.o,$(EX_SRC:%.c=$(FUZZ_BUILD)/obj/%.o))
@@ -158,8 +164,9 @@ deps:
 	sh tests/deps.sh
 
 # Only CivetWeb's source (the container's build stage: no test tools).
+# FORCE=1 fetches it again (a Debian update of the package).
 civetweb-source:
-	sh third_party/civetweb.sh
+	FORCE=$(FORCE) sh third_party/civetweb.sh
 
 # deps first (idempotent, quick when all is there), so `make test` works on a
 # fresh machine by itself; then build everything and run it.

@@ -180,7 +180,8 @@ grep -qx 'third_party/civetweb' "$TOP/.dockerignore" && ok dockerignore_keeps_ho
 # ---------------------------------------------------- the build stage's make
 SRC=$T_TMP/ctx
 mkdir -p "$SRC"
-MAKE_CMD=$(get build.make | paste -sd'&' - | sed 's/&/ \&\& /g')
+MAKE_CMD=$(get build.make | while IFS= read -r c; do printf '%s && ' "$c"; done)
+MAKE_CMD=${MAKE_CMD% && }
 WD=$(get build.workdir | tail -n 1)
 if [ -z "$MAKE_CMD" ]; then
 	fail build_stage_make "no make command in the build stage"
