@@ -31,7 +31,6 @@ source tests/lib.sh
 # shellcheck source=../tests/sshd.sh
 source tests/sshd.sh
 trap 'set +e; t_cleanup' EXIT
-PY=/usr/bin/python3
 S=$T_TMP/soak
 mkdir -p "$S"
 sshd_start

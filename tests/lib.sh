@@ -56,7 +56,7 @@ lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
 pid_gone() { [ ! -e "/proc/$1" ] || grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 # json_get FILE KEY : top-level scalar from a one-line JSON object (test-side,
 # independent of our C code); python3 does the parsing.
-json_get() { python3 -c 'import json,sys
+json_get() { "$PY" -c 'import json,sys
 d=json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."):
     d=d.get(k) if isinstance(d,dict) else None

@@ -96,7 +96,7 @@ wait_file() {
 # __lines (line count) and __json (1 when it is one valid JSON object).
 st() {
 	local f=$T_TMP/$1.st
-	[ -f "$f.kv" ] || python3 - "$f" >"$f.kv" <<'PY'
+	[ -f "$f.kv" ] || "$PY" - "$f" >"$f.kv" <<'PY'
 import json, sys
 raw = open(sys.argv[1], 'rb').read()
 print("__lines=%d" % raw.count(b"\n"))
@@ -152,7 +152,7 @@ no_mark() { if [ -e "$MARK_DIR/$2" ]; then fail "$1" "the remote command ran ($2
 # kh_line PUBFILE [PATTERN] : a known_hosts line for the test sshd
 kh_line() { echo "${2:-[127.0.0.1]:$SSHD_PORT} $(cut -d' ' -f1,2 "$1")"; }
 closed_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 # start_peer MODE : tcp_peer in the background, its stdin a fifo we hold
 # open; sets PEER_PID, PEER_PORT, PEER_ERR. stop_peer closes the fifo (the
@@ -707,11 +707,11 @@ fi
 # whatever the user and host bytes, the status line is written, valid JSON,
 # and carries them exactly (a 255-byte user of quotes and backslashes, a
 # 253-byte host of control bytes)
-LU=$(python3 -c 'print(("q\"b\\\\" * 64)[:255])')
+LU=$("$PY" -c 'print(("q\"b\\\\" * 64)[:255])')
 ex longu "${STD[@]}" "$LU@127.0.0.1" -- 'true'
 fields status_long_user longu rc=255 phase=auth error=auth
 expect_eq status_long_user_exact "$(st longu user)" "$LU"
-CH=$(python3 -c 'import sys; sys.stdout.write("\x01\x1f\x7f" * 84 + "z")')
+CH=$("$PY" -c 'import sys; sys.stdout.write("\x01\x1f\x7f" * 84 + "z")')
 ex ctlhost -k "$KNOWN_HOSTS" -i "$KEY_ED25519" "u@$CH" -- 'true'
 fields status_control_bytes_host ctlhost rc=255 error=resolve
 expect_eq status_control_bytes_host_exact "$(printf %s "$(st ctlhost host)" | od -An -tx1 | tr -d ' \n')" \

@@ -73,7 +73,7 @@ header() { sed -n "s/^$2: *//Ip" "$R/$1.hdr" 2>/dev/null | tr -d '\r' | tail -n 
 # pyj FILE EXPR : evaluate EXPR over FILE's JSON lines (a list L of objects;
 # J is the first); prints the result. Independent of our C code.
 pyj() {
-	python3 - "$1" "$2" <<'PY' 2>&1
+	"$PY" - "$1" "$2" <<'PY' 2>&1
 import json, sys
 L = []
 for line in open(sys.argv[1]):
@@ -99,7 +99,7 @@ DB=$T_TMP/store.db
 # fixed); "slow" sleeps the payload's secs. without= leaves one hook out;
 # strict=1 makes app's name pattern digits only (stored names no longer pass).
 mkcfg() {
-	python3 - "$@" <<PY
+	"$PY" - "$@" <<PY
 import json, sys
 out, deploy_exit = sys.argv[1], sys.argv[2]
 opts = dict(a.split("=", 1) for a in sys.argv[3:])

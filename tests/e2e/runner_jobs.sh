@@ -83,7 +83,7 @@ header() { sed -n "s/^$2: *//Ip" "$R/$1.hdr" 2>/dev/null | tr -d '\r' | tail -n 
 # jf TAG FIELD : a top-level field of the JSON body ("null" when absent or
 # null; python3 parses it, once per answer). jhas TAG FIELD : present at all.
 jkv() {
-	[ -f "$R/$1.kv" ] || python3 - "$R/$1.body" >"$R/$1.kv" 2>/dev/null <<'PY'
+	[ -f "$R/$1.kv" ] || "$PY" - "$R/$1.body" >"$R/$1.kv" 2>/dev/null <<'PY'
 import json, sys
 try:
     d = json.load(open(sys.argv[1]))
@@ -157,7 +157,7 @@ start_daemon() {
 	CFG=$1
 	RUNNER_LOG=$2
 	LOGS+=("$2")
-	DB=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["store"]["path"])' "$1")
+	DB=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["store"]["path"])' "$1")
 	runner_start "$CFG" || { fail runner_start "webhook-runner did not start with $1"; exit 1; }
 }
 
@@ -176,7 +176,7 @@ echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$T_TMP/other_host.pub")" >"$KH_C
 : >"$KH_EMPTY"
 
 # A port where nothing listens (connect refused)
-CLOSED_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+CLOSED_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # A TCP peer that accepts and never says a word (SSH handshake timeout):
 # tests/tools/tcp_peer when built, else a python3 socket server. Its stdin
 # is a FIFO it holds open itself, so it runs until killed.
@@ -185,7 +185,7 @@ mkfifo "$T_TMP/peer.in"
 if [ -x "$PEER" ]; then
 	"$PEER" silent 0<>"$T_TMP/peer.in" >"$T_TMP/peer.out" 2>"$T_TMP/peer.err" &
 else
-	python3 -c 'import socket
+	"$PY" -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
 print(s.getsockname()[1], flush=True)
 held = []
@@ -436,7 +436,7 @@ answer client_gone_then_replay gone1r code=200 status=succeeded hdr:Idempotent-R
 # Every answered request (by X-Request-Id): exactly one "request" line with
 # its hook, verify=ok, the expected idempotency decision and status; every
 # run (new/retry) one job_started and one job_finished of the same job.
-python3 - "$RUNNER_LOG" "$R" >"$R/logcheck.txt" <<'PY'
+"$PY" - "$RUNNER_LOG" "$R" >"$R/logcheck.txt" <<'PY'
 import glob, json, os, sys
 log, rdir = sys.argv[1], sys.argv[2]
 ev = []
