@@ -175,7 +175,8 @@ static void bprintf(struct buf *b, const char *fmt, ...)
 	}
 }
 
-int metrics_render(int jobs_running, int jobs_queued, const char *version, char **out, size_t *len)
+int metrics_render(int jobs_running, int jobs_queued, long long tls_not_after, const char *version,
+    char **out, size_t *len)
 {
 	struct buf b = { malloc(8192), 0, 8192, 0 };
 	size_t i;
@@ -220,6 +221,11 @@ int metrics_render(int jobs_running, int jobs_queued, const char *version, char 
 		    "# HELP webhook_runner_build_info Build information.\n"
 		    "# TYPE webhook_runner_build_info gauge\nwebhook_runner_build_info{version=\"%s\"} 1\n",
 	    jobs_running, jobs_queued, version);
+	if (tls_not_after > 0)
+		bprintf(&b, "# HELP webhook_runner_tls_certificate_expiry_timestamp_seconds When the "
+			    "certificate being served expires (Unix time).\n"
+			    "# TYPE webhook_runner_tls_certificate_expiry_timestamp_seconds gauge\n"
+			    "webhook_runner_tls_certificate_expiry_timestamp_seconds %lld\n", tls_not_after);
 	if (b.oom) {
 		free(b.p);
 		return -ENOMEM;

@@ -18,6 +18,8 @@ void metrics_idempotency(const char *hook, const char *decision);
 void metrics_job(const char *hook, const char *outcome, double seconds);
 
 /* Render everything, with the gauges given by the caller, into a malloc'ed
- * string. 0 or -ENOMEM. */
-int metrics_render(int jobs_running, int jobs_queued, const char *version, char **out, size_t *len);
+ * string. TLS_NOT_AFTER: the served certificate's expiry (Unix time), or 0
+ * without TLS (no such series then). 0 or -ENOMEM. */
+int metrics_render(int jobs_running, int jobs_queued, long long tls_not_after, const char *version,
+    char **out, size_t *len);
 #endif

@@ -39,6 +39,7 @@ struct server {
 	struct cfg_gen *gen;    /* current; holds one reference */
 	struct cfg_gen *first;  /* the one started with; holds one reference */
 	struct tls_files tls_files; /* the certificate and key as read at start */
+	time_t tls_not_after;   /* the served certificate's expiry; 0 without TLS */
 	int draining;           /* atomic: SIGTERM received */
 	struct workers *workers;
 	struct store *store;
@@ -696,7 +697,8 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
 	/* A store that cannot answer shows an empty queue; /healthz reports it. */
 	if (store_count_queued(srv->store, &queued) != 0)
 		queued = 0;
-	if (metrics_render(jobs_running(srv->jobs), queued, RUNNER_VERSION, &text, &len) != 0)
+	if (metrics_render(jobs_running(srv->jobs), queued, (long long)srv->tls_not_after, RUNNER_VERSION,
+	    &text, &len) != 0)
 		return fail(&r, 500, NULL, "out of memory");
 	metrics_request("-", 200);
 	mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
@@ -731,7 +733,8 @@ static int on_tls_init(void *ssl_ctx, void *user)
 	const struct config *cfg = s->gen->cfg;
 
 	tls_files_note(cfg->tls_cert, cfg->tls_key, &s->tls_files);
-	return tls_setup(ssl_ctx, cfg->tls_cert, cfg->tls_key, NULL, s->tls_err, sizeof s->tls_err) ? -1 : 1;
+	return tls_setup(ssl_ctx, cfg->tls_cert, cfg->tls_key, &s->tls_not_after, s->tls_err,
+	    sizeof s->tls_err) ? -1 : 1;
 }
 
 int server_start(struct config *cfg, struct store *st, struct jobs *jobs,

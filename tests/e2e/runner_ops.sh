@@ -394,6 +394,7 @@ $PY -c 'import sys; v=[int(x) for x in sys.argv[1:]]; sys.exit(0 if len(v) == 12
 expect_eq metrics_jobs_running_idle "$(mget mx ${M}_jobs_running)" 0
 expect_eq metrics_jobs_queued_idle "$(mget mx ${M}_jobs_queued)" 0
 expect_eq metrics_build_info "$(mget mx ${M}_build_info "version=$VERSION")" 1
+expect_eq metrics_no_tls_series_without_tls "$(grep -c "^${M}_tls_" "$R/mx.prom")" 0
 
 # ------------------------------------------------------------------ /jobs/<unknown>
 jget ju_none jobs/999999

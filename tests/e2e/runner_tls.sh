@@ -4,7 +4,7 @@
 # an intermediate CA and leaf certificates for localhost/127.0.0.1/::1):
 #   serve    curl verifies the chain (sent by the daemon) and the name; a
 #            signed delivery over HTTPS runs its job once; a bad one runs
-#            nothing and records nothing
+#            nothing and records nothing; /metrics has the expiry
 #   versions TLS 1.2 and 1.3 are served; TLS 1.1 is refused by the daemon
 #            (its log says so); plain HTTP on the TLS port gets no answer; a
 #            stalled handshake is cut at request_timeout_ms
@@ -132,6 +132,16 @@ printf 'x-hookdeck-signature: %s\n' "$(printf 'forged' | base64)" >"$R/bad.hdrs"
 CODE=$(post t "$R/bad.hdrs" "$R/bad.json" "$R/bad" --max-time 10)
 if [ "$CODE" = 401 ] && [ "$(runs tls-bad)" = 0 ] && [ "$(counts)" = "$BEFORE" ]; then ok bad_signature_over_tls_401_nothing
 else fail bad_signature_over_tls_401_nothing "code $CODE runs $(runs tls-bad) store $BEFORE -> $(counts)"; fi
+
+# The expiry as a gauge, equal to what openssl reads from the leaf.
+curl -s --max-time 5 --cacert "$C/root.pem" -o "$R/metrics.prom" "https://localhost:$P/metrics"
+got=$(sed -n 's/^webhook_runner_tls_certificate_expiry_timestamp_seconds \([0-9]*\)$/\1/p' "$R/metrics.prom")
+want=$(date -u -d "$(openssl x509 -in "$C/leaf.pem" -noout -enddate | cut -d= -f2)" +%s)
+expect_eq metrics_certificate_expiry "$got" "$want"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$R/metrics.prom" >"$R/promtool.out" 2>&1 && ok metrics_with_tls_promtool_clean ||
+		fail metrics_with_tls_promtool_clean "$(head -n 3 "$R/promtool.out" | tr '\n' '|')"
+fi
 
 # ------------------------------------------------------------------ versions
 for v in 1.2 1.3; do
