@@ -10,6 +10,12 @@
 #   rsign CONFIG HOOK PAYLOAD [sign options...] > headers   (our own signer)
 #   post HOOK HEADERS_FILE PAYLOAD_FILE OUT_PREFIX [curl args...]
 #        -> prints the HTTP status; body in OUT_PREFIX.body, headers in OUT_PREFIX.hdr
+# Reading answers kept as $R/TAG.body, $R/TAG.hdr and $R/TAG.code:
+#   header TAG NAME   a response header's value
+#   jf TAG FIELD      a top-level field of the JSON body ("null" when absent
+#                     or null; python3 parses it, once per answer)
+#   jhas TAG FIELD    the field is present at all
+#   answer NAME TAG K=V...   one ok/FAIL for all of them (below)
 RUNNER_BIN=${RUNNER_BIN:-$BUILD/webhook-runner}
 RUNNER_SCHEME=${RUNNER_SCHEME:-http}
 [ -n "${RUNNER_CURL+x}" ] || RUNNER_CURL=()
@@ -68,4 +74,53 @@ post() {
 	local hook=$1 hdrs=$2 payload=$3 out=$4; shift 4
 	curl -s --max-time 60 -o "$out.body" -D "$out.hdr" -w '%{http_code}' \
 		-H @"$hdrs" --data-binary @"$payload" "${RUNNER_CURL[@]}" "$@" "$(runner_url "$hook")"
+}
+
+header() { sed -n "s/^$2: *//Ip" "$R/$1.hdr" 2>/dev/null | tr -d '\r' | tail -n 1; }
+jkv() {
+	[ -f "$R/$1.kv" ] || "$PY" - "$R/$1.body" >"$R/$1.kv" 2>/dev/null <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception:
+    d = {}
+if not isinstance(d, dict):
+    d = {}
+for k, v in d.items():
+    s = "null" if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
+    print("%s=%s" % (k, s.replace("\n", "\\n")))
+PY
+}
+jf() {
+	local v
+	jkv "$1"
+	v=$(grep -m1 "^$2=" "$R/$1.kv")
+	if [ -n "$v" ]; then echo "${v#*=}"; else echo null; fi
+}
+jhas() { jkv "$1"; grep -q "^$2=" "$R/$1.kv"; }
+# answer NAME TAG K=V... : keys code, hdr:NAME ("" = absent), has:FIELD
+# (yes/no), runs:NAME / starts:NAME / ran:NAME (the script's own runs,
+# starts and ran_with), else a top-level field of the JSON body; values are
+# glob patterns.
+answer() {
+	local name=$1 tag=$2 kv k v got bad=""
+	shift 2
+	for kv in "$@"; do
+		k=${kv%%=*}
+		v=${kv#*=}
+		case $k in
+		code) got=$(cat "$R/$tag.code") ;;
+		runs:*) got=$(runs "${k#runs:}") ;;
+		starts:*) got=$(starts "${k#starts:}") ;;
+		ran:*) got=$(ran_with "${k#ran:}") ;;
+		hdr:*) got=$(header "$tag" "${k#hdr:}") ;;
+		has:*) if jhas "$tag" "${k#has:}"; then got=yes; else got=no; fi ;;
+		*) got=$(jf "$tag" "$k") ;;
+		esac
+		# shellcheck disable=SC2053 # V is a pattern
+		[[ "$got" == $v ]] || bad+="$k=$got (want $v); "
+	done
+	if [ -z "$bad" ]; then ok "$name"; else
+		fail "$name" "$bad body: $(head -c 300 "$R/$tag.body" 2>/dev/null)"
+	fi
 }

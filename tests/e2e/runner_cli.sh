@@ -69,7 +69,6 @@ send() {
 		{ CODE=sign-failed; return; }
 	CODE=$(post "$hook" "$R/$tag.hdrs" "$payload" "$R/$tag" --max-time 30)
 }
-header() { sed -n "s/^$2: *//Ip" "$R/$1.hdr" 2>/dev/null | tr -d '\r' | tail -n 1; }
 # pyj FILE EXPR : evaluate EXPR over FILE's JSON lines (a list L of objects;
 # J is the first); prints the result. Independent of our C code.
 pyj() {

@@ -78,54 +78,6 @@ send_signed() {
 	CODE=$(post "$hook" "$R/$tag.hdrs" "$payload" "$R/$tag" --max-time 30 "$@")
 	echo "$CODE" >"$R/$tag.code"
 }
-# header TAG NAME : a response header's value
-header() { sed -n "s/^$2: *//Ip" "$R/$1.hdr" 2>/dev/null | tr -d '\r' | tail -n 1; }
-# jf TAG FIELD : a top-level field of the JSON body ("null" when absent or
-# null; python3 parses it, once per answer). jhas TAG FIELD : present at all.
-jkv() {
-	[ -f "$R/$1.kv" ] || "$PY" - "$R/$1.body" >"$R/$1.kv" 2>/dev/null <<'PY'
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except Exception:
-    d = {}
-if not isinstance(d, dict):
-    d = {}
-for k, v in d.items():
-    s = "null" if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
-    print("%s=%s" % (k, s.replace("\n", "\\n")))
-PY
-}
-jf() {
-	local v
-	jkv "$1"
-	v=$(grep -m1 "^$2=" "$R/$1.kv")
-	if [ -n "$v" ]; then echo "${v#*=}"; else echo null; fi
-}
-jhas() { jkv "$1"; grep -q "^$2=" "$R/$1.kv"; }
-# answer NAME TAG K=V... : one ok/FAIL for all of them. Keys: code, runs:NAME,
-# starts:NAME, hdr:NAME ("" = absent), has:FIELD (yes/no), everything else a
-# top-level field of the JSON body (null when absent).
-answer() {
-	local name=$1 tag=$2 kv k v got bad=""
-	shift 2
-	for kv in "$@"; do
-		k=${kv%%=*}
-		v=${kv#*=}
-		case $k in
-		code) got=$(cat "$R/$tag.code") ;;
-		runs:*) got=$(runs "${k#runs:}") ;;
-		starts:*) got=$(starts "${k#starts:}") ;;
-		hdr:*) got=$(header "$tag" "${k#hdr:}") ;;
-		has:*) if jhas "$tag" "${k#has:}"; then got=yes; else got=no; fi ;;
-		*) got=$(jf "$tag" "$k") ;;
-		esac
-		[[ "$got" == $v ]] || bad+="$k=$got (want $v); "
-	done
-	if [ -z "$bad" ]; then ok "$name"; else
-		fail "$name" "$bad body: $(head -c 300 "$R/$tag.body" 2>/dev/null)"
-	fi
-}
 healthz_running() {
 	curl -s --max-time 5 "http://127.0.0.1:$RUNNER_PORT/healthz" -o "$R/healthz.json" || { echo x; return; }
 	json_get "$R/healthz.json" running_jobs

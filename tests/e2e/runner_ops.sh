@@ -104,51 +104,6 @@ jget() {
 		"http://127.0.0.1:$RUNNER_PORT/$path")
 	echo "$CODE" >"$R/$tag.code"
 }
-header() { sed -n "s/^$2: *//Ip" "$R/$1.hdr" 2>/dev/null | tr -d '\r' | tail -n 1; }
-jkv() {
-	[ -f "$R/$1.kv" ] || $PY - "$R/$1.body" >"$R/$1.kv" 2>/dev/null <<'PYEOF'
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except Exception:
-    d = {}
-if not isinstance(d, dict):
-    d = {}
-for k, v in d.items():
-    s = "null" if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
-    print("%s=%s" % (k, s.replace("\n", "\\n")))
-PYEOF
-}
-jf() {
-	local v
-	jkv "$1"
-	v=$(grep -m1 "^$2=" "$R/$1.kv")
-	if [ -n "$v" ]; then echo "${v#*=}"; else echo null; fi
-}
-jhas() { jkv "$1"; grep -q "^$2=" "$R/$1.kv"; }
-# answer NAME TAG K=V... : code, runs:NAME, starts:NAME, ran:NAME (versions),
-# hdr:NAME ("" = absent), has:FIELD (yes/no), else a top-level body field
-answer() {
-	local name=$1 tag=$2 kv k v got bad=""
-	shift 2
-	for kv in "$@"; do
-		k=${kv%%=*}
-		v=${kv#*=}
-		case $k in
-		code) got=$(cat "$R/$tag.code") ;;
-		runs:*) got=$(runs "${k#runs:}") ;;
-		starts:*) got=$(starts "${k#starts:}") ;;
-		ran:*) got=$(ran_with "${k#ran:}") ;;
-		hdr:*) got=$(header "$tag" "${k#hdr:}") ;;
-		has:*) if jhas "$tag" "${k#has:}"; then got=yes; else got=no; fi ;;
-		*) got=$(jf "$tag" "$k") ;;
-		esac
-		[[ "$got" == $v ]] || bad+="$k=$got (want $v); "
-	done
-	if [ -z "$bad" ]; then ok "$name"; else
-		fail "$name" "$bad body: $(head -c 300 "$R/$tag.body" 2>/dev/null)"
-	fi
-}
 # start_daemon CONFIG LOG [flags...] : runner_start with its own log; sets DB
 start_daemon() {
 	local cfg=$1 log=$2
