@@ -13,7 +13,6 @@
 # container a longer stop timeout than Docker's 10 s default. With TLS on
 # (server.tls_cert/tls_key), override the health check's URL:
 #   --health-cmd 'webhook-runner healthcheck --url https://127.0.0.1:8080/healthz'
-
 #
 # No Docker engine runs in this project's CI: tests/e2e/deploy_docker.sh runs
 # the build stage's make on a fresh copy of the tree and checks what the

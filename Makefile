@@ -24,14 +24,15 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 CW_DIR   := third_party/civetweb
 CW_DEFS  := -DNO_SSL_DL -DOPENSSL_API_3_0 -DNO_CGI -DUSE_IPV6
 CPPFLAGS += -I$(CW_DIR)/include
-SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SAN_FLAGS := $(SAN) -fno-omit-frame-pointer
 
 ifeq ($(SANITIZE),1)
 BUILD    ?= build/asan
 OPT      := -O1
 CFLAGS   += $(SAN_FLAGS)
 CW_CFLAGS = $(SAN_FLAGS)
-LDFLAGS  += -fsanitize=address,undefined
+LDFLAGS  += $(SAN)
 else
 BUILD    ?= build/release
 CPPFLAGS += -D_FORTIFY_SOURCE=2
@@ -117,9 +118,8 @@ FUZZ_BUILD   ?= build/fuzz
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_ARGS    ?=
-FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS  := -O1 -g -std=c11 -Wall -Wextra -Werror -fno-strict-aliasing \
-                -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_SAN     := $(SAN)
+FUZZ_CFLAGS  := -O1 -g -std=c11 -Wall -Wextra -Werror -fno-strict-aliasing $(SAN_FLAGS)
 FUZZ_CPPFLAGS := -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(CW_DIR)/include
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)

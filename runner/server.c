@@ -743,7 +743,7 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 	struct server *s = calloc(1, sizeof *s);
 	struct cfg_gen *g = calloc(1, sizeof *g);
 	struct mg_callbacks cb = { 0 };
-	char ports[300], threads[16], timeout[16];
+	char addr[300], ports[304], threads[16], timeout[16];
 	const char *opts[20];
 	int n = 0;
 
@@ -760,8 +760,9 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 	s->store = st;
 	s->jobs = jobs;
 	s->started_ms = mono_ms();
-	snprintf(ports, sizeof ports, strchr(cfg->listen_host, ':') ? "[%s]:%d%s" : "%s:%d%s",
-	    cfg->listen_host, cfg->port, cfg->tls_cert ? "s" : "");
+	snprintf(addr, sizeof addr, strchr(cfg->listen_host, ':') ? "[%s]:%d" : "%s:%d",
+	    cfg->listen_host, cfg->port);
+	snprintf(ports, sizeof ports, "%s%s", addr, cfg->tls_cert ? "s" : ""); /* CivetWeb: "s" = TLS */
 	snprintf(threads, sizeof threads, "%d", cfg->threads);
 	snprintf(timeout, sizeof timeout, "%d", cfg->request_timeout_ms);
 	opts[n++] = "listening_ports";
@@ -794,8 +795,7 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 		if (tls)
 			snprintf(err, errlen, "%s", s->tls_err);
 		else
-			snprintf(err, errlen, "cannot listen on %.*s (in use, or not allowed?)",
-			    (int)(strlen(ports) - (cfg->tls_cert ? 1 : 0)), ports); /* without the "s" */
+			snprintf(err, errlen, "cannot listen on %s (in use, or not allowed?)", addr);
 		free(g);
 		pthread_mutex_destroy(&s->mu);
 		free(s);
@@ -813,29 +813,29 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 /* Settings read once at start; a reload whose config differs from the one
  * the daemon started with (not merely from the last reload) is told, once
  * per field, that it takes a restart. */
+static void needs_restart(const char *field)
+{
+	log_event(LOG_WARN, "reload", "note", "this setting changes only at restart", "field", field, NULL);
+}
+
 static void restart_only(struct server *s, const struct config *b)
 {
 	const struct config *a = s->first->cfg;
-	const char *what[8];
-	size_t n = 0, i;
 
 	if (strcmp(a->listen_host, b->listen_host) || a->port != b->port)
-		what[n++] = "server.listen";
+		needs_restart("server.listen");
 	if (a->threads != b->threads)
-		what[n++] = "server.threads";
+		needs_restart("server.threads");
 	if (a->request_timeout_ms != b->request_timeout_ms)
-		what[n++] = "server.request_timeout_ms";
+		needs_restart("server.request_timeout_ms");
 	if (!a->tls_cert != !b->tls_cert ||
 	    (a->tls_cert && (strcmp(a->tls_cert, b->tls_cert) || strcmp(a->tls_key, b->tls_key) ||
 	    tls_files_changed(a->tls_cert, a->tls_key, &s->tls_files))))
-		what[n++] = "server.tls_cert/tls_key";
+		needs_restart("server.tls_cert/tls_key");
 	if (strcmp(a->store_path, b->store_path))
-		what[n++] = "store.path";
+		needs_restart("store.path");
 	if (a->max_jobs != b->max_jobs || a->max_per_destination != b->max_per_destination)
-		what[n++] = "executor.max_jobs/max_per_destination";
-	for (i = 0; i < n; i++)
-		log_event(LOG_WARN, "reload", "note", "this setting changes only at restart", "field", what[i],
-		    NULL);
+		needs_restart("executor.max_jobs/max_per_destination");
 }
 
 void server_attach_workers(struct server *s, struct workers *w)

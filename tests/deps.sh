@@ -13,16 +13,14 @@ missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-cw() { [ $# -gt 0 ] || sh "$(dirname "$0")/../third_party/civetweb.sh"; }
 if [ -z "$missing" ]; then
 	echo "deps: all present"
-	cw "$@"
-	exit 0
+else
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	echo "deps: installing$missing"
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	# shellcheck disable=SC2086
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "deps: installing$missing"
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
-cw "$@"
+[ $# -gt 0 ] || sh "$(dirname "$0")/../third_party/civetweb.sh"
