@@ -44,6 +44,10 @@
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
+/* Header names (lower case) that carry a signature: never kept. */
+#define STORE_SIGNATURE_HEADERS "('x-hookdeck-signature', 'x-hookdeck-signature-2'," \
+	" 'x-hub-signature-256', 'x-hub-signature', 'webhook-signature'," \
+	" 'authorization', 'proxy-authorization', 'cookie')"
 #define PRUNE_BATCH 1000
 
 static const char *const migrations[] = {
@@ -91,6 +95,23 @@ static const char *const migrations[] = {
 	/* store_list of failed jobs, newest first */
 	"CREATE INDEX jobs_failed ON jobs (id) WHERE state IN ('failed', 'timeout', 'interrupted');"
 	"PRAGMA user_version = 2;",
+	/* 2 -> 3: replays of captured deliveries. A body a hook already has is
+	 * found by its hash; single-use JWT ids are remembered until they
+	 * expire; signature headers, a ready-made replay kit, leave the stored
+	 * headers. */
+	"CREATE INDEX deliveries_body ON deliveries (hook, body_sha256);"
+	"CREATE TABLE jwt_ids ("
+	"  hook TEXT NOT NULL,"
+	"  jti TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  expires_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (hook, jti));"
+	"CREATE INDEX jwt_ids_expiry ON jwt_ids (expires_ms);"
+	"UPDATE deliveries SET headers = json_set(headers, '$.headers', json((SELECT"
+	"  json_group_object(key, value) FROM json_each(deliveries.headers, '$.headers')"
+	"  WHERE lower(key) NOT IN " STORE_SIGNATURE_HEADERS ")))"
+	"  WHERE json_valid(headers) AND json_type(headers, '$.headers') = 'object';"
+	"PRAGMA user_version = 3;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -117,6 +138,12 @@ enum {
 	Q_LIST_FAILED,
 	Q_LIST_HOOK_FAILED,
 	Q_ATTEMPTS,
+	Q_BY_BODY,
+	Q_JTI_GET,
+	Q_JTI_PUT,
+	Q_PRUNE_JTI,
+	Q_UNCLAIM_JOB,
+	Q_UNCLAIM_DELIVERY,
 	Q_COUNT
 };
 
@@ -163,6 +190,17 @@ static const char *const sql_text[Q_COUNT] = {
 		" ORDER BY id DESC LIMIT ?2",
 	[Q_ATTEMPTS] = "SELECT " JOB_COLS " FROM jobs WHERE hook = ?1 AND key = ?2"
 		" ORDER BY attempt LIMIT 10000",
+	[Q_BY_BODY] = "SELECT key FROM deliveries WHERE hook = ?1 AND body_sha256 = ?2"
+		" ORDER BY received_ms DESC LIMIT 1",
+	[Q_JTI_GET] = "SELECT key, expires_ms FROM jwt_ids WHERE hook = ?1 AND jti = ?2",
+	[Q_JTI_PUT] = "INSERT INTO jwt_ids (hook, jti, key, expires_ms) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (hook, jti) DO UPDATE SET key = excluded.key,"
+		" expires_ms = max(expires_ms, excluded.expires_ms)",
+	[Q_PRUNE_JTI] = "DELETE FROM jwt_ids WHERE expires_ms < ?1",
+	[Q_UNCLAIM_JOB] = "DELETE FROM jobs WHERE id = ?1 AND state IN ('running', 'queued')"
+		" RETURNING hook, key, attempt",
+	[Q_UNCLAIM_DELIVERY] = "DELETE FROM deliveries WHERE hook = ?1 AND key = ?2"
+		" AND NOT EXISTS (SELECT 1 FROM jobs WHERE hook = ?1 AND key = ?2)",
 };
 
 struct store {
@@ -533,6 +571,18 @@ static int dup_column(sqlite3_stmt *st, int col, char **out)
 	return 0;
 }
 
+static void copy_column(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
+
+	if (n >= cap)
+		n = cap - 1;
+	if (n)
+		memcpy(dst, t, n);
+	dst[n] = 0;
+}
+
 static int valid_initial_state(const char *state)
 {
 	return state && (!strcmp(state, "running") || !strcmp(state, "queued"));
@@ -592,16 +642,88 @@ int store_claim_state(struct store *s, const char *hook, const char *key, const 
     const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms,
     const char *initial_state, struct store_claim_res *out)
 {
+	struct store_claim_req rq = {
+		.hook = hook, .key = key, .body_sha256 = body_sha256_hex, .body = body, .len = len,
+		.headers_json = headers_json, .now_ms = now_ms, .initial_state = initial_state,
+	};
+
+	return store_claim_req(s, &rq, out);
+}
+
+/* The key of the delivery of HOOK whose body hashes to SHA (the latest, if
+ * several), into KEY. 0, -ENOENT when none, or an SQLite failure. */
+static int key_by_body(struct store *s, const char *hook, const char *sha, char *key, size_t cap)
+{
+	sqlite3_stmt *st = q(s, Q_BY_BODY);
+	int rc;
+
+	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_column(st, 0, key, cap);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : fail(s, rc);
+	}
+	q_done(st);
+	return rc;
+}
+
+/* Single-use JWT ids: 1 when JTI was already used on HOOK for another
+ * delivery than KEY and has not expired at NOW_MS; otherwise it is recorded
+ * for KEY until UNTIL_MS and 0 is returned. Negative on failure. */
+static int jti_check(struct store *s, const char *hook, const char *jti, const char *key,
+    int64_t now_ms, int64_t until_ms)
+{
+	sqlite3_stmt *st = q(s, Q_JTI_GET);
+	char used_by[sizeof ((struct store_job *)0)->key];
+	int rc;
+
+	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, jti, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_column(st, 0, used_by, sizeof used_by);
+		if (strcmp(used_by, key) != 0 && sqlite3_column_int64(st, 1) >= now_ms) {
+			q_done(st);
+			return 1;
+		}
+	} else if (rc != SQLITE_DONE) {
+		rc = fail(s, rc);
+		q_done(st);
+		return rc;
+	}
+	q_done(st);
+	st = q(s, Q_JTI_PUT);
+	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, jti, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, until_ms);
+	rc = run(s, st);
+	q_done(st);
+	return rc;
+}
+
+static int valid_req(const struct store_claim_req *rq)
+{
+	return rq && valid_name(rq->hook, sizeof ((struct store_job *)0)->hook) &&
+	    valid_name(rq->key, sizeof ((struct store_job *)0)->key) &&
+	    is_sha256_hex(rq->body_sha256) && (rq->body || !rq->len) &&
+	    valid_initial_state(rq->initial_state) && rq->max_queued >= 0 &&
+	    (!rq->jti || valid_name(rq->jti, STORE_JTI_MAX + 1));
+}
+
+int store_claim_req(struct store *s, const struct store_claim_req *rq, struct store_claim_res *out)
+{
 	struct store_claim_res r = { 0 };
 	sqlite3_stmt *st = NULL;
-	const char *state, *sha;
-	int rc, locked = 0;
+	const char *state, *sha, *hook, *key;
+	int rc, locked = 0, write = 0;
 
 	if (out)
 		memset(out, 0, sizeof *out);
-	if (!s || !out || !valid_name(hook, sizeof ((struct store_job *)0)->hook) ||
-	    !valid_name(key, sizeof ((struct store_job *)0)->key) || !is_sha256_hex(body_sha256_hex) ||
-	    (!body && len) || !valid_initial_state(initial_state)) {
+	if (!s || !out || !valid_req(rq)) {
 		if (s) {
 			pthread_mutex_lock(&s->mu);
 			set_msg(s, "store_claim: invalid argument");
@@ -609,6 +731,9 @@ int store_claim_state(struct store *s, const char *hook, const char *key, const 
 		}
 		return -EINVAL;
 	}
+	hook = rq->hook;
+	snprintf(r.key, sizeof r.key, "%s", rq->key);
+	key = r.key;
 	pthread_mutex_lock(&s->mu);
 	locked = 1;
 	rc = begin(s);
@@ -618,69 +743,118 @@ int store_claim_state(struct store *s, const char *hook, const char *key, const 
 	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		rc = put_attempt(s, hook, key, body_sha256_hex, body, len, headers_json, now_ms, 1,
-		    initial_state, &r.job_id);
-		if (rc)
-			goto out;
-		r.kind = STORE_NEW;
-		r.attempt = 1;
-		goto commit;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = fail(s, rc);
-		goto out;
-	}
-	r.job_id = sqlite3_column_int64(st, 0);
-	r.attempt = sqlite3_column_int(st, 1);
-	state = (const char *)sqlite3_column_text(st, 2);
-	sha = (const char *)sqlite3_column_text(st, 3);
-	if (!state || !sha) {
-		rc = sqlite3_errcode(s->db) == SQLITE_NOMEM ? -ENOMEM : -EIO;
-		set_msg(s, "store_claim: job row without state or body hash");
-		goto out;
-	}
-	if (strcmp(sha, body_sha256_hex)) {
-		r.kind = STORE_MISMATCH;
-	} else if (!strcmp(state, "queued") || !strcmp(state, "running")) {
-		r.kind = STORE_BUSY;
-	} else if (!strcmp(state, "succeeded")) {
-		r.kind = STORE_REPLAY;
-		r.http_status = sqlite3_column_int(st, 4);
-		rc = dup_column(st, 5, &r.response);
-		if (!rc && !r.response && !(r.response = strdup("")))
-			rc = -ENOMEM;
-		if (rc) {
-			set_msg(s, "store_claim: out of memory");
-			goto out;
-		}
-	} else if (!strcmp(state, "failed") || !strcmp(state, "timeout") ||
-	    !strcmp(state, "interrupted")) {
-		int next = r.attempt + 1;
+	if (rc == SQLITE_DONE && rq->by_body) {
+		/* A new key: is it a body this hook already has, under another key? */
 		q_done(st);
 		st = NULL;
-		rc = put_attempt(s, hook, key, body_sha256_hex, body, len, headers_json, now_ms, next,
-		    initial_state, &r.job_id);
-		if (rc)
+		rc = key_by_body(s, hook, rq->body_sha256, r.key, sizeof r.key);
+		if (rc && rc != -ENOENT)
 			goto out;
-		r.kind = STORE_RETRY;
-		r.attempt = next;
-	} else {
-		snprintf(s->err, sizeof s->err, "store_claim: unknown job state \"%.32s\"", state);
-		rc = -EIO;
-		goto out;
+		if (rc == 0) {
+			r.by_body = 1;
+			st = q(s, Q_LATEST);
+			sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+			rc = sqlite3_step(st);
+			if (rc == SQLITE_DONE) { /* a delivery without a job: foreign keys forbid it */
+				set_msg(s, "store_claim: a delivery has no job");
+				rc = -EIO;
+				goto out;
+			}
+		} else {
+			rc = SQLITE_DONE;
+		}
 	}
-commit:
+	if (rc == SQLITE_DONE) {
+		r.kind = STORE_NEW;
+		r.attempt = 1;
+	} else if (rc != SQLITE_ROW) {
+		rc = fail(s, rc);
+		goto out;
+	} else {
+		r.job_id = sqlite3_column_int64(st, 0);
+		r.attempt = sqlite3_column_int(st, 1);
+		state = (const char *)sqlite3_column_text(st, 2);
+		sha = (const char *)sqlite3_column_text(st, 3);
+		if (!state || !sha) {
+			rc = sqlite3_errcode(s->db) == SQLITE_NOMEM ? -ENOMEM : -EIO;
+			set_msg(s, "store_claim: job row without state or body hash");
+			goto out;
+		}
+		if (strcmp(sha, rq->body_sha256)) {
+			r.kind = STORE_MISMATCH;
+		} else if (!strcmp(state, "queued") || !strcmp(state, "running")) {
+			r.kind = STORE_BUSY;
+		} else if (!strcmp(state, "succeeded")) {
+			r.kind = STORE_REPLAY;
+			r.http_status = sqlite3_column_int(st, 4);
+			rc = dup_column(st, 5, &r.response);
+			if (!rc && !r.response && !(r.response = strdup("")))
+				rc = -ENOMEM;
+			if (rc) {
+				set_msg(s, "store_claim: out of memory");
+				goto out;
+			}
+		} else if (!strcmp(state, "failed") || !strcmp(state, "timeout") ||
+		    !strcmp(state, "interrupted")) {
+			r.kind = STORE_RETRY;
+			r.attempt++;
+		} else {
+			snprintf(s->err, sizeof s->err, "store_claim: unknown job state \"%.32s\"", state);
+			rc = -EIO;
+			goto out;
+		}
+	}
 	q_done(st);
 	st = NULL;
+	if (r.kind == STORE_MISMATCH)
+		goto done; /* nothing written, not even the token's id */
+	if (rq->jti) {
+		rc = jti_check(s, hook, rq->jti, key, rq->now_ms, rq->jti_until_ms);
+		if (rc < 0)
+			goto out;
+		if (rc == 1) {
+			r.kind = STORE_JTI_REUSED;
+			free(r.response);
+			r.response = NULL;
+			rc = 0;
+			goto done;
+		}
+		write = 1;
+	}
 	if (r.kind == STORE_NEW || r.kind == STORE_RETRY) {
+		if (rq->max_queued && !strcmp(rq->initial_state, "queued")) {
+			int n = 0;
+			st = q(s, Q_COUNT_QUEUED);
+			rc = sqlite3_step(st);
+			if (rc != SQLITE_ROW) {
+				rc = fail(s, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc);
+				goto out;
+			}
+			n = sqlite3_column_int(st, 0);
+			q_done(st);
+			st = NULL;
+			if (n >= rq->max_queued) {
+				r.kind = STORE_FULL;
+				write = 0; /* a refused delivery leaves no trace, its token id neither */
+				goto done;
+			}
+		}
+		rc = put_attempt(s, hook, key, rq->body_sha256, rq->body, rq->len, rq->headers_json,
+		    rq->now_ms, r.attempt, rq->initial_state, &r.job_id);
+		if (rc)
+			goto out;
+		write = 1;
+	}
+done:
+	if (write) {
 		rc = commit(s);
 		if (rc)
 			goto out;
 	} else {
 		rollback(s); /* nothing was written: just end the transaction */
-		rc = 0;
 	}
+	rc = 0;
 	*out = r;
 	r.response = NULL;
 out:
@@ -691,6 +865,55 @@ out:
 		pthread_mutex_unlock(&s->mu);
 	}
 	free(r.response);
+	return rc;
+}
+
+int store_unclaim(struct store *s, int64_t job_id)
+{
+	sqlite3_stmt *st = NULL, *del;
+	char hook[sizeof ((struct store_job *)0)->hook], key[sizeof ((struct store_job *)0)->key];
+	int rc;
+
+	if (!s)
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	rc = begin(s);
+	if (rc)
+		goto out;
+	st = q(s, Q_UNCLAIM_JOB);
+	sqlite3_bind_int64(st, 1, job_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		set_msg(s, "store_unclaim: no such unfinished job");
+		rc = -ENOENT;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	copy_column(st, 0, hook, sizeof hook);
+	copy_column(st, 1, key, sizeof key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		rc = fail(s, rc);
+		goto out;
+	}
+	q_done(st);
+	st = NULL;
+	del = q(s, Q_UNCLAIM_DELIVERY); /* only when no other attempt is left */
+	sqlite3_bind_text(del, 1, hook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(del, 2, key, -1, SQLITE_STATIC);
+	rc = run(s, del);
+	q_done(del);
+	if (!rc)
+		rc = commit(s);
+out:
+	q_done(st);
+	if (rc)
+		rollback(s);
+	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
 
@@ -751,18 +974,6 @@ out:
 	q_done(st);
 	pthread_mutex_unlock(&s->mu);
 	return rc;
-}
-
-static void copy_column(sqlite3_stmt *st, int col, char *dst, size_t cap)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	size_t n = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
-
-	if (n >= cap)
-		n = cap - 1;
-	if (n)
-		memcpy(dst, t, n);
-	dst[n] = 0;
 }
 
 /* The JOB_COLS of ST's current row into *J (J's strings malloc'ed). */
@@ -1273,12 +1484,23 @@ out:
 
 int store_prune(struct store *s, int64_t cutoff_ms, int *n)
 {
+	sqlite3_stmt *st;
 	int rc = 0, total = 0, got;
 
 	if (n)
 		*n = 0;
 	if (!s)
 		return -EINVAL;
+	/* Single-use token ids past their expiry prove nothing any more: such
+	 * a token is refused as expired anyway. One statement, atomic. */
+	pthread_mutex_lock(&s->mu);
+	st = q(s, Q_PRUNE_JTI);
+	sqlite3_bind_int64(st, 1, wall_ms());
+	rc = run(s, st);
+	q_done(st);
+	pthread_mutex_unlock(&s->mu);
+	if (rc)
+		return rc;
 	do {
 		got = 0;
 		pthread_mutex_lock(&s->mu); /* released between batches: claims go on */

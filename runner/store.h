@@ -50,7 +50,29 @@
 
 struct store;
 
-enum store_claim_kind { STORE_NEW = 1, STORE_RETRY, STORE_BUSY, STORE_REPLAY, STORE_MISMATCH };
+enum store_claim_kind {
+	STORE_NEW = 1, STORE_RETRY, STORE_BUSY, STORE_REPLAY, STORE_MISMATCH,
+	STORE_FULL,       /* a queued claim found max_queued jobs waiting: nothing written */
+	STORE_JTI_REUSED, /* the single-use token id was used for another delivery: nothing written */
+};
+
+#define STORE_JTI_MAX 200 /* bytes of a single-use token id */
+
+/* What a verified delivery asks of the store (store_claim_req). */
+struct store_claim_req {
+	const char *hook, *key;
+	const char *body_sha256;     /* 64 lowercase hex digits */
+	const unsigned char *body;   /* stored for NEW and RETRY */
+	size_t len;
+	const char *headers_json;    /* headers kept for replay, a JSON object; may be NULL */
+	int64_t now_ms;
+	const char *initial_state;   /* "running" (sync hooks) or "queued" (async hooks) */
+	int by_body;                 /* a key not seen before whose body HOOK already has is
+				      * that delivery (the claim goes on under its key) */
+	const char *jti;             /* single-use token id (1..STORE_JTI_MAX bytes), or NULL */
+	int64_t jti_until_ms;        /* how long to remember it */
+	int max_queued;              /* "queued": STORE_FULL when this many wait; 0: no cap */
+};
 
 struct store_claim_res {
 	enum store_claim_kind kind;
@@ -58,6 +80,8 @@ struct store_claim_res {
 	int attempt;
 	int http_status;    /* REPLAY only */
 	char *response;     /* REPLAY only: malloc'ed, caller frees */
+	char key[256];      /* the delivery's key: the request's, or by_body's match */
+	int by_body;        /* 1 when the body matched a delivery under another key */
 };
 
 struct store_outcome {
@@ -98,6 +122,25 @@ int store_claim(struct store *s, const char *hook, const char *key, const char *
     const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms,
     struct store_claim_res *out);
 void store_claim_res_clear(struct store_claim_res *r);
+
+/* The claim, in one transaction:
+ *  1. the latest attempt of (hook, key); when there is none and BY_BODY, the
+ *     latest attempt of the hook's delivery with the same body hash, whose
+ *     key then stands for this one (res.key, res.by_body);
+ *  2. the rules of store_claim on that attempt (MISMATCH writes nothing);
+ *  3. with a JTI: STORE_JTI_REUSED (nothing written) when it was recorded
+ *     for another key of the hook and its record has not expired; else it is
+ *     recorded for the key until JTI_UNTIL_MS, whatever the outcome (so a
+ *     replay or a busy answer also uses it up);
+ *  4. NEW/RETRY of a "queued" claim with MAX_QUEUED jobs waiting: STORE_FULL,
+ *     nothing written; else the attempt is inserted.
+ * Two claims never both win. -EINVAL for a bad request, nothing written. */
+int store_claim_req(struct store *s, const struct store_claim_req *rq, struct store_claim_res *out);
+
+/* Take back a NEW or RETRY claim that will not run (no concurrency slot):
+ * attempt JOB_ID is deleted, and its delivery when no attempt is left, as if
+ * it had never come. -ENOENT when JOB_ID is not a queued or running job. */
+int store_unclaim(struct store *s, int64_t job_id);
 
 /* Record the outcome of attempt JOB_ID. -ENOENT when no such job; -EINVAL
  * for another state, or a signal/error longer than struct store_job holds.

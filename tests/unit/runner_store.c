@@ -88,6 +88,11 @@ static int finish(struct store *s, int64_t id, const char *state, int http, cons
 	return store_finish(s, id, &o);
 }
 
+/* Every index of the current schema, as sqlite_master lists them by name. */
+#define SCHEMA_INDEXES "deliveries_body\njobs_failed\njobs_finished\njobs_hook\njobs_queued\n" \
+	"jobs_running\njwt_ids_expiry\nsqlite_autoindex_deliveries_1\nsqlite_autoindex_jobs_1\n" \
+	"sqlite_autoindex_jwt_ids_1\n"
+
 static void test_open_creates_schema(void)
 {
 	char path[128], out[256], wal[160];
@@ -117,14 +122,13 @@ static void test_open_creates_schema(void)
 
 	/* an independent reader while the store is open */
 	T_EQ_INT(cli(path, "PRAGMA user_version; PRAGMA journal_mode;", out, sizeof out), 0);
-	T_EQ_STR(out, "2\nwal\n");
+	T_EQ_STR(out, "3\nwal\n");
 	T_EQ_INT(cli(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;", out,
 	    sizeof out), 0);
-	T_EQ_STR(out, "deliveries\njobs\nsqlite_sequence\n");
+	T_EQ_STR(out, "deliveries\njobs\njwt_ids\nsqlite_sequence\n");
 	T_EQ_INT(cli(path, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name;", out,
 	    sizeof out), 0);
-	T_EQ_STR(out, "jobs_failed\njobs_finished\njobs_hook\njobs_queued\njobs_running\n"
-	    "sqlite_autoindex_deliveries_1\nsqlite_autoindex_jobs_1\n");
+	T_EQ_STR(out, SCHEMA_INDEXES);
 	store_close(s);
 	s = NULL;
 
@@ -139,7 +143,7 @@ static void test_open_creates_schema(void)
 	store_close(s);
 	T_EQ_INT(cli(path, "PRAGMA user_version; PRAGMA journal_mode; SELECT count(*) FROM jobs;", out,
 	    sizeof out), 0);
-	T_EQ_STR(out, "2\nwal\n1\n");
+	T_EQ_STR(out, "3\nwal\n1\n");
 }
 
 static void test_newer_schema_refused(void)
@@ -1539,7 +1543,8 @@ static void test_list(void)
 
 /* The version-1 schema exactly as the first release wrote it, with rows in
  * every state, written by an independent connection: store_open migrates it
- * to version 2, keeps every row, and the new functions work on it. */
+ * to the current version, keeps every row, drops the signature headers kept
+ * with a delivery, and the new functions work on it. */
 static void test_migrate_from_v1(void)
 {
 	static const char v1[] =
@@ -1558,7 +1563,10 @@ static void test_migrate_from_v1(void)
 	    "CREATE INDEX jobs_active ON jobs (state) WHERE state IN ('queued', 'running');"
 	    "INSERT INTO deliveries VALUES ('h', 'ok', '" H1 "', x'7b7d', NULL, 1),"
 	    "  ('h', 'bad', '" H1 "', x'00ff', '{\"headers\":{}}', 1),"
-	    "  ('h', 'run', '" H1 "', x'', NULL, 1), ('h', 'q', '" H1 "', x'', NULL, 1);"
+	    "  ('h', 'run', '" H1 "', x'', NULL, 1), ('h', 'q', '" H1 "', x'',"
+	    "  '{\"headers\":{\"X-Hookdeck-Signature\":\"c2ln\",\"x-hub-signature-256\":\"sha256=00\","
+	    "\"webhook-signature\":\"v1,AA\",\"X-Hookdeck-Signature-2\":\"c2ln\",\"X-Hub-Signature\":\"sha1=0\","
+	    "\"X-GitHub-Event\":\"push\"},\"claims\":{\"sub\":\"ci\"}}', 1);"
 	    "INSERT INTO jobs (hook, key, attempt, state, body_sha256, created_ms, finished_ms,"
 	    "  http_status) VALUES ('h', 'ok', 1, 'succeeded', '" H1 "', 1, 2, 200),"
 	    "  ('h', 'bad', 1, 'failed', '" H1 "', 1, 2, 500),"
@@ -1584,11 +1592,13 @@ static void test_migrate_from_v1(void)
 	if (!s)
 		return;
 	T_EQ_INT(n, 1); /* 'run'; 'q' stays queued */
-	T_EQ_INT(q1(path, "PRAGMA user_version"), 2);
+	T_EQ_INT(q1(path, "PRAGMA user_version"), 3);
 	T_EQ_INT(cli(path, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name;", out,
 	    sizeof out), 0);
-	T_EQ_STR(out, "jobs_failed\njobs_finished\njobs_hook\njobs_queued\njobs_running\n"
-	    "sqlite_autoindex_deliveries_1\nsqlite_autoindex_jobs_1\n");
+	T_EQ_STR(out, SCHEMA_INDEXES);
+	/* signatures gone, every other header and the claims kept */
+	T_EQ_INT(cli(path, "SELECT headers FROM deliveries WHERE key = 'q';", out, sizeof out), 0);
+	T_EQ_STR(out, "{\"headers\":{\"X-GitHub-Event\":\"push\"},\"claims\":{\"sub\":\"ci\"}}\n");
 	T_EQ_INT(cli(path, "SELECT group_concat(key || ':' || state, ',') FROM (SELECT * FROM jobs "
 	    "ORDER BY id);", out, sizeof out), 0);
 	T_EQ_STR(out, "ok:succeeded,bad:failed,run:interrupted,q:queued\n");
@@ -1619,7 +1629,7 @@ static void test_migrate_from_v1(void)
 	/* a second open has nothing left to migrate */
 	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
 	store_close(s);
-	T_EQ_INT(q1(path, "PRAGMA user_version"), 2);
+	T_EQ_INT(q1(path, "PRAGMA user_version"), 3);
 }
 
 int main(void)
