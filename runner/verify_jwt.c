@@ -109,6 +109,7 @@ const char *vjwt_reason(int rc)
 		[VJWT_AUD] = "aud",
 		[VJWT_SUB] = "sub",
 		[VJWT_CLAIM] = "claim",
+		[VJWT_NO_JTI] = "no_jti",
 	};
 	unsigned i;
 
@@ -359,7 +360,23 @@ static int check_claims(const struct vjwt_policy *p, const cJSON *pl, int64_t no
 	for (i = 0; i < p->nclaims; i++)
 		if (!p->claims || !custom_claim_eq(pl, p->claims[i].name, p->claims[i].value))
 			return -VJWT_CLAIM;
+	if (p->single_use && !vjwt_jti(pl))
+		return -VJWT_NO_JTI;
 	return 0;
+}
+
+const char *vjwt_jti(const cJSON *claims)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(claims, "jti");
+	const char *c;
+
+	if (!cJSON_IsString(j) || !j->valuestring || !j->valuestring[0] ||
+	    strlen(j->valuestring) > VJWT_MAX_JTI)
+		return NULL;
+	for (c = j->valuestring; *c; c++)
+		if ((unsigned char)*c < 0x21 || (unsigned char)*c > 0x7e)
+			return NULL;
+	return j->valuestring;
 }
 
 /* ---- verify ---- */

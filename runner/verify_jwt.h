@@ -20,6 +20,8 @@
  *    compares as the string, a number or boolean by its JSON text.
  *  - A payload that repeats a top-level claim name is refused (two parsers
  *    must never disagree about "sub").
+ *  - With single_use, a "jti" claim is required (VJWT_NO_JTI otherwise);
+ *    remembering which ids were used is the caller's (the store's) job.
  *  - Tokens longer than VJWT_MAX_TOKEN are refused unread.
  * Nothing here logs; the reason string goes to the log, never the token.
  */
@@ -54,6 +56,7 @@ struct vjwt_policy {
 	struct vjwt_claim *claims; /* configured custom claims */
 	size_t nclaims;
 	int leeway_s;              /* for exp, nbf, iat */
+	int single_use;            /* a "jti" is required (vjwt_jti); the caller records it */
 };
 
 /* Results of vjwt_verify (negated). */
@@ -69,7 +72,11 @@ enum {
 	VJWT_AUD = 8,
 	VJWT_SUB = 9,
 	VJWT_CLAIM = 10,      /* a configured custom claim missing or different */
+	VJWT_NO_JTI = 11,     /* single_use: "jti" missing, not a string, or not 1..VJWT_MAX_JTI
+			       * printable ASCII bytes */
 };
+
+#define VJWT_MAX_JTI 200
 
 /* One algorithm name ("HS256"…) to its bit; 0 for an unknown name. */
 unsigned vjwt_alg_bit(const char *name);
@@ -85,8 +92,14 @@ int vjwt_pem_kind(const unsigned char *pem, size_t len, enum vjwt_key_kind *out)
 int vjwt_verify(const struct vjwt_policy *p, const char *token, int64_t now, cJSON **claims);
 
 /* Stable reason for logs/metrics: "ok", "malformed", "alg", "signature",
- * "expired", "no_exp", "not_yet_valid", "iss", "aud", "sub", "claim". */
+ * "expired", "no_exp", "not_yet_valid", "iss", "aud", "sub", "claim",
+ * "no_jti". */
 const char *vjwt_reason(int rc);
+
+/* The verified CLAIMS' "jti" when it is a usable single-use id (a string of
+ * 1..VJWT_MAX_JTI printable ASCII bytes, no space), else NULL. Points into
+ * CLAIMS. */
+const char *vjwt_jti(const cJSON *claims);
 
 /* Mint a token: ALG is a name ("HS256"…), KEY the HMAC secret or the PRIVATE
  * key PEM, CLAIMS_JSON a JSON object of claims. *out is malloc'ed.

@@ -33,7 +33,7 @@ static const char secret[] = "fuzz-query-hs256-secret-0123456789";
 
 static const struct vjwt_policy pol = {
 	VJWT_HS256, VJWT_KEY_HMAC, (unsigned char *)secret, sizeof secret - 1,
-	(char *)"hookdeck", (char *)"runner", (char *)"deploy", NULL, 0, 30
+	(char *)"hookdeck", (char *)"runner", (char *)"deploy", NULL, 0, 30, 0
 };
 
 static int hexval(int c)

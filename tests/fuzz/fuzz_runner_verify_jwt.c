@@ -48,11 +48,11 @@ static struct vjwt_claim custom[] = {
 
 static const struct vjwt_policy pols[] = {
 	{ VJWT_HS256, VJWT_KEY_HMAC, (unsigned char *)secret, sizeof secret - 1,
-	  (char *)"hookdeck", (char *)"runner", (char *)"deploy", custom, 2, 30 },
+	  (char *)"hookdeck", (char *)"runner", (char *)"deploy", custom, 2, 30, 0 },
 	{ VJWT_RS256, VJWT_KEY_RSA, (unsigned char *)rsa_pub, sizeof rsa_pub - 1,
-	  (char *)"hookdeck", (char *)"runner", (char *)"deploy", NULL, 0, 30 },
+	  (char *)"hookdeck", (char *)"runner", (char *)"deploy", NULL, 0, 30, 0 },
 	{ VJWT_ES256 | VJWT_HS256, VJWT_KEY_EC, (unsigned char *)ec_pub, sizeof ec_pub - 1,
-	  (char *)"hookdeck", NULL, NULL, NULL, 0, 0 },
+	  (char *)"hookdeck", NULL, NULL, NULL, 0, 0, 0 },
 };
 
 static void check_accepted(const struct vjwt_policy *p, const cJSON *c)
