@@ -15,15 +15,36 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "secret.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
-#define SECRET_MAX_BYTES 65536
 
 struct ctx {
 	char *err;
 	size_t errlen;
 	char *dir; /* the config file's directory */
+	struct config *cfg;
 };
+
+/* A warning for the operator (check-config prints it, the daemon logs it):
+ * the config works, but something in it weakens what the daemon promises.
+ * Out of memory drops the warning, never the config. */
+static void warn(struct ctx *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void warn(struct ctx *c, const char *path, const char *fmt, ...)
+{
+	char msg[400], **nw;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!(nw = realloc(c->cfg->warnings, (c->cfg->nwarnings + 1) * sizeof *nw)))
+		return;
+	c->cfg->warnings = nw;
+	if (asprintf(&nw[c->cfg->nwarnings], "%s: %s", path, msg) >= 0)
+		c->cfg->nwarnings++;
+}
 
 static int bad(struct ctx *c, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(struct ctx *c, const char *path, const char *fmt, ...)
@@ -38,149 +59,19 @@ static int bad(struct ctx *c, const char *path, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Read at most MAX bytes of PATH into a NUL-terminated buffer. The buffer
- * starts small and doubles, so a short file costs a short allocation, not
- * MAX; each outgrown buffer is wiped, since a secret may be in it. */
-static int read_file(const char *path, size_t max, char **out, size_t *len)
-{
-	char *buf = NULL, *nbuf;
-	size_t off = 0, cap = 0;
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t k;
-		if (off + 1 >= cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			if (ncap > max + 2)
-				ncap = max + 2;
-			if (!(nbuf = malloc(ncap))) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			if (buf) {
-				memcpy(nbuf, buf, off);
-				explicit_bzero(buf, off);
-				free(buf);
-			}
-			buf = nbuf;
-			cap = ncap;
-		}
-		k = read(fd, buf + off, cap - 1 - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (k == 0)
-			break;
-		off += (size_t)k;
-		if (off > max) {
-			rc = -EFBIG;
-			goto out;
-		}
-	}
-	buf[off] = '\0';
-	*out = buf;
-	*len = off;
-	buf = NULL;
-out:
-	if (buf) {
-		explicit_bzero(buf, off);
-		free(buf);
-	}
-	close(fd);
-	return rc;
-}
-
-/* "cred:NAME" -> $CREDENTIALS_DIRECTORY/NAME (systemd's LoadCredential=)
- * into PATH; 0, or negative with ERR saying why. */
-static int cred_path(const char *ref, char *path, size_t len, char *err, size_t errlen)
-{
-	const char *dir = getenv("CREDENTIALS_DIRECTORY"), *name = ref + 5;
-
-	if (!*name || strchr(name, '/') || !strcmp(name, "..") || !strcmp(name, ".")) {
-		snprintf(err, errlen, "bad credential name in \"%s\"", ref);
-		return -EINVAL;
-	}
-	if (!dir) {
-		snprintf(err, errlen, "%s: $CREDENTIALS_DIRECTORY is not set (LoadCredential=)", ref);
-		return -ENOENT;
-	}
-	if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len) {
-		snprintf(err, errlen, "%s: path too long", ref);
-		return -ENAMETOOLONG;
-	}
-	return 0;
-}
-
-int config_secret(const char *ref, char **out, char *err, size_t errlen)
-{
-	char path[PATH_MAX], *val = NULL;
-	const char *name;
-	size_t len = 0;
-	int rc;
-
-	if (!strncmp(ref, "env:", 4)) {
-		name = ref + 4;
-		if (!*name || strchr(name, '=')) {
-			snprintf(err, errlen, "bad environment variable name in \"%s\"", ref);
-			return -EINVAL;
-		}
-		if (!getenv(name)) {
-			snprintf(err, errlen, "environment variable %s is not set", name);
-			return -ENOENT;
-		}
-		if (!(val = strdup(getenv(name))))
-			return -ENOMEM;
-		len = strlen(val);
-	} else if (!strncmp(ref, "file:", 5) || !strncmp(ref, "cred:", 5)) {
-		if (ref[0] == 'c') {
-			if ((rc = cred_path(ref, path, sizeof path, err, errlen)) != 0)
-				return rc;
-		} else {
-			if (!ref[5]) {
-				snprintf(err, errlen, "empty path in \"file:\"");
-				return -EINVAL;
-			}
-			snprintf(path, sizeof path, "%s", ref + 5);
-		}
-		if ((rc = read_file(path, SECRET_MAX_BYTES, &val, &len)) != 0) {
-			snprintf(err, errlen, "cannot read secret %s: %s", path,
-			    rc == -EFBIG ? "larger than 64 KiB" : strerror(-rc));
-			return rc == -ENOENT ? -ENOENT : -EINVAL;
-		}
-		/* One trailing newline is how files end, not part of the secret. */
-		if (len && val[len - 1] == '\n')
-			val[--len] = '\0';
-		if (len && val[len - 1] == '\r')
-			val[--len] = '\0';
-	} else {
-		snprintf(err, errlen, "secrets must be references (env:NAME, file:PATH, cred:NAME), "
-				      "not literals");
-		return -EINVAL;
-	}
-	if (len == 0 || strlen(val) != len) {
-		explicit_bzero(val, len);
-		free(val);
-		snprintf(err, errlen, "secret %s is empty or contains a NUL byte", ref);
-		return -EINVAL;
-	}
-	*out = val;
-	return 0;
-}
-
 static int resolve(struct ctx *c, const char *path, const char *ref, char **out)
 {
+	struct secret_info si;
 	char msg[400];
-	int rc = config_secret(ref, out, msg, sizeof msg);
+	int rc = secret_resolve(ref, out, &si, msg, sizeof msg);
 
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc != 0)
 		return bad(c, path, "%s", msg);
+	if (si.loose_mode)
+		warn(c, path, "secret file %s can be read or written by group or others (chmod 0600)",
+		    si.path);
 	return 0;
 }
 
@@ -312,7 +203,7 @@ static int parse_signature(struct ctx *c, const cJSON *sig, const char *hp, stru
 static int parse_jwt(struct ctx *c, const cJSON *j, const char *hp, struct cfg_hook *h)
 {
 	static const char *const keys[] = { "algorithms", "key", "token", "issuer", "audience",
-		"subject", "claims", "leeway_s", NULL };
+		"subject", "claims", "leeway_s", "single_use", NULL };
 	static const char *const tkeys[] = { "header", "query", NULL };
 	struct vjwt_policy *p = &h->jwt;
 	char path[96], sub[128];
@@ -387,6 +278,8 @@ static int parse_jwt(struct ctx *c, const cJSON *j, const char *hp, struct cfg_h
 	if ((rc = get_int(c, j, path, "leeway_s", 0, 600, 30, &v)))
 		return rc;
 	p->leeway_s = (int)v;
+	if ((rc = get_bool(c, j, path, "single_use", &p->single_use)))
+		return rc;
 	claims = cJSON_GetObjectItemCaseSensitive(j, "claims");
 	if (claims) {
 		snprintf(sub, sizeof sub, "%s.claims", path);
@@ -411,25 +304,38 @@ static int parse_idem(struct ctx *c, const cJSON *idem, const char *hp, struct c
 {
 	static const char *const defaults[] = { "Idempotency-Key", "x-hookdeck-eventid",
 		"X-GitHub-Delivery", "webhook-id" };
-	static const char *const keys[] = { "headers", NULL };
+	static const char *const keys[] = { "headers", "dedupe_body", NULL };
+	static const char *const signed_id[] = { "webhook-id" };
+	const char *const *names = defaults;
 	const cJSON *list = NULL, *it;
 	char path[96];
 	size_t i, n;
 	int rc;
 
 	snprintf(path, sizeof path, "%s.idempotency", hp);
+	h->dedupe_body = h->scheme != VHMAC_STANDARD;
 	if (idem) {
 		if ((rc = only_keys(c, idem, path, keys)))
 			return rc;
+		if (h->scheme == VHMAC_STANDARD && cJSON_GetArraySize(idem) > 0)
+			return bad(c, path, "standard-webhooks signs the webhook-id header, and that id "
+					    "is always the key: nothing here applies");
 		list = cJSON_GetObjectItemCaseSensitive(idem, "headers");
-		if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) < 1 || cJSON_GetArraySize(list) > 8)
+		if (list && (!cJSON_IsArray(list) || cJSON_GetArraySize(list) < 1 ||
+		    cJSON_GetArraySize(list) > 8))
 			return bad(c, path, "\"headers\" must be a list of 1 to 8 header names");
+		if ((rc = get_bool(c, idem, path, "dedupe_body", &h->dedupe_body)))
+			return rc;
 	}
 	n = list ? (size_t)cJSON_GetArraySize(list) : sizeof defaults / sizeof defaults[0];
+	if (h->scheme == VHMAC_STANDARD) {
+		names = signed_id;
+		n = 1;
+	}
 	if (!(h->idem_headers = calloc(n, sizeof *h->idem_headers)))
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		const char *name = defaults[i < 4 ? i : 0];
+		const char *name = names[i];
 		if (list) {
 			it = cJSON_GetArrayItem(list, (int)i);
 			if (!cJSON_IsString(it) || !*it->valuestring)
@@ -503,6 +409,11 @@ static int parse_job(struct ctx *c, const cJSON *job, const char *hp, struct cfg
 	if ((rc = get_str(c, job, path, "identity", 1, &s)) || (rc = abs_path(c, s, &h->identity)) ||
 	    (rc = get_str(c, job, path, "known_hosts", 1, &s)) || (rc = abs_path(c, s, &h->known_hosts)))
 		return rc;
+	if (secret_mode_loose(h->identity)) {
+		snprintf(sub, sizeof sub, "%s.identity", path);
+		warn(c, sub, "private key %s can be read or written by group or others (chmod 0600)",
+		    h->identity);
+	}
 	if ((rc = get_str(c, job, path, "passphrase", 0, &s)))
 		return rc;
 	if (s) {
@@ -576,7 +487,53 @@ static int parse_hook(struct ctx *c, const cJSON *o, size_t i, struct config *cf
 		return rc;
 	if ((rc = parse_idem(c, cJSON_GetObjectItemCaseSensitive(o, "idempotency"), hp, h)))
 		return rc;
+	if (h->scheme != VHMAC_STANDARD && !h->dedupe_body && !(h->has_jwt && h->jwt.single_use))
+		warn(c, hp, "idempotency.dedupe_body is off and jwt.single_use is not on: a captured "
+		    "delivery runs again under any new idempotency key");
 	return parse_job(c, cJSON_GetObjectItemCaseSensitive(o, "job"), hp, h);
+}
+
+static int share_secret(const struct cfg_hook *a, const struct cfg_hook *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < a->nsecrets; i++)
+		for (k = 0; k < b->nsecrets; k++)
+			if (a->secrets[i].len == b->secrets[k].len &&
+			    !memcmp(a->secrets[i].key, b->secrets[k].key, a->secrets[i].len))
+				return 1;
+	return 0;
+}
+
+/* Each hook's token proves it was meant for that hook: both have a JWT
+ * policy, and their keys or audiences differ. */
+static int tokens_tell_apart(const struct cfg_hook *a, const struct cfg_hook *b)
+{
+	if (!a->has_jwt || !b->has_jwt)
+		return 0;
+	if (a->jwt.keylen != b->jwt.keylen || memcmp(a->jwt.key, b->jwt.key, a->jwt.keylen))
+		return 1;
+	return a->jwt.aud && b->jwt.aud && strcmp(a->jwt.aud, b->jwt.aud);
+}
+
+/* A delivery signed for one hook verifies on every hook that accepts the
+ * same secret (Hookdeck's is one per project): a captured one can be sent to
+ * the other hook, unless something else binds it to its own. */
+static void warn_shared_secrets(struct ctx *c, const struct config *cfg)
+{
+	char path[48];
+	size_t i, k;
+
+	for (i = 0; i < cfg->nhooks; i++)
+		for (k = i + 1; k < cfg->nhooks; k++)
+			if (share_secret(&cfg->hooks[i], &cfg->hooks[k]) &&
+			    !tokens_tell_apart(&cfg->hooks[i], &cfg->hooks[k])) {
+				snprintf(path, sizeof path, "hooks[%zu]", k);
+				warn(c, path, "accepts a signing secret of hooks[%zu] (\"%s\"), and nothing "
+				    "tells their deliveries apart: one signed for either is accepted by both; "
+				    "give each hook a JWT with its own audience (or key), or its own secret",
+				    i, cfg->hooks[i].id);
+			}
 }
 
 /* "host:port", "[v6]:port" or ":port". */
@@ -616,7 +573,7 @@ static int tls_file(struct ctx *c, const char *field, const char *s, char **out)
 
 	if (strncmp(s, "cred:", 5) != 0)
 		return abs_path(c, s, out);
-	if (cred_path(s, path, sizeof path, msg, sizeof msg) != 0)
+	if (secret_cred_path(s, path, sizeof path, msg, sizeof msg) != 0)
 		return bad(c, field, "%s", msg);
 	return (*out = strdup(path)) ? 0 : -ENOMEM;
 }
@@ -625,7 +582,7 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 {
 	static const char *const keys[] = { "server", "store", "executor", "log", "hooks", NULL };
 	static const char *const skeys[] = { "listen", "tls_cert", "tls_key", "max_body_bytes",
-		"request_timeout_ms", "threads", "drain_timeout_s", "read_token", NULL };
+		"request_timeout_ms", "threads", "drain_timeout_s", "read_token", "metrics_token", NULL };
 	static const char *const stkeys[] = { "path", "retention_days", NULL };
 	static const char *const ekeys[] = { "path", "max_jobs", "max_per_destination", "max_queued", NULL };
 	static const char *const lkeys[] = { "level", "format", NULL };
@@ -649,6 +606,9 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 		return rc;
 	if (!cfg->tls_cert != !cfg->tls_key)
 		return bad(c, "server", "\"tls_cert\" and \"tls_key\" go together");
+	if (cfg->tls_key && secret_mode_loose(cfg->tls_key))
+		warn(c, "server.tls_key", "private key %s can be read or written by group or others "
+		    "(chmod 0600)", cfg->tls_key);
 	if ((rc = get_int(c, o, "server", "max_body_bytes", 1, 64LL << 20, 1 << 20, &v)))
 		return rc;
 	cfg->max_body_bytes = (size_t)v;
@@ -668,6 +628,14 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 			return rc;
 		if (strlen(cfg->read_token) < 16)
 			return bad(c, "server.read_token", "must be at least 16 characters");
+	}
+	if ((rc = get_str(c, o, "server", "metrics_token", 0, &s)))
+		return rc;
+	if (s) {
+		if ((rc = resolve(c, "server.metrics_token", s, &cfg->metrics_token)))
+			return rc;
+		if (strlen(cfg->metrics_token) < 16)
+			return bad(c, "server.metrics_token", "must be at least 16 characters");
 	}
 
 	o = cJSON_GetObjectItemCaseSensitive(root, "store");
@@ -721,6 +689,7 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 			return rc;
 		i++;
 	}
+	warn_shared_secrets(c, cfg);
 	return 0;
 }
 
@@ -758,7 +727,7 @@ out:
 int config_load(const char *path, struct config **out, char *err, size_t errlen)
 {
 	struct config *cfg = calloc(1, sizeof *cfg);
-	struct ctx c = { err, errlen, NULL };
+	struct ctx c = { err, errlen, NULL, cfg };
 	struct stat st;
 	cJSON *root = NULL;
 	char *text = NULL, *slash;
@@ -769,7 +738,7 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 	if (!cfg)
 		return -ENOMEM;
 	cfg->log_level = LOG_INFO;
-	if ((rc = read_file(path, CONFIG_MAX_BYTES, &text, &len)) != 0) {
+	if ((rc = secret_read_file(path, CONFIG_MAX_BYTES, &text, &len)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
 		goto out;
 	}
@@ -879,6 +848,13 @@ void config_free(struct config *c)
 		explicit_bzero(c->read_token, strlen(c->read_token));
 		free(c->read_token);
 	}
+	if (c->metrics_token) {
+		explicit_bzero(c->metrics_token, strlen(c->metrics_token));
+		free(c->metrics_token);
+	}
+	for (i = 0; i < c->nwarnings; i++)
+		free(c->warnings[i]);
+	free(c->warnings);
 	free(c);
 }
 

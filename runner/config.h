@@ -31,8 +31,9 @@ struct cfg_hook {
 	struct vjwt_policy jwt;
 	enum cfg_token_from token_from;
 	char *token_name;           /* header or query parameter name */
-	char **idem_headers;
+	char **idem_headers;        /* standard-webhooks: only its signed webhook-id */
 	size_t nidem;
+	int dedupe_body;            /* the same body under a new key is the same delivery */
 	/* job */
 	char *destination;          /* user@host:port, as given to remote-executor */
 	char *dest_key;             /* host:port, for the per-destination cap */
@@ -56,6 +57,7 @@ struct config {
 	int threads;
 	int drain_timeout_s;        /* SIGTERM: how long running jobs may finish */
 	char *read_token;           /* resolved server.read_token, or NULL */
+	char *metrics_token;        /* resolved server.metrics_token, or NULL: /metrics is open */
 	char *store_path;
 	int retention_days;
 	char *executor_path;
@@ -65,6 +67,8 @@ struct config {
 	enum log_format log_format;
 	struct cfg_hook *hooks;
 	size_t nhooks;
+	char **warnings;            /* "field: what weakens the promise", for the operator */
+	size_t nwarnings;
 };
 
 /* Load and validate PATH. On error returns -EINVAL (or -errno for an
@@ -72,9 +76,4 @@ struct config {
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
 void config_free(struct config *c);
 const struct cfg_hook *config_hook(const struct config *c, const char *id);
-
-/* Resolve a secret reference (env:, file:, cred:) into a malloc'ed string.
- * -EINVAL for a literal or malformed reference, -ENOENT when the variable
- * or file is missing; ERR says which. */
-int config_secret(const char *ref, char **out, char *err, size_t errlen);
 #endif

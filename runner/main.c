@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "notify.h"
+#include "secret.h"
 #include "server.h"
 #include "sign.h"
 #include "store.h"
@@ -84,7 +87,10 @@ static int check_config(const char *path)
 		config_free(cfg);
 		return 1;
 	}
-	printf("%s: ok (%zu hook%s)\n", path, cfg->nhooks, cfg->nhooks == 1 ? "" : "s");
+	for (size_t i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, "warning: %s\n", cfg->warnings[i]);
+	printf("%s: ok (%zu hook%s%s)\n", path, cfg->nhooks, cfg->nhooks == 1 ? "" : "s",
+	    cfg->nwarnings ? ", with warnings" : "");
 	config_free(cfg);
 	return 0;
 }
@@ -125,6 +131,26 @@ static int replace(char **dst, const char *src)
 {
 	free(*dst);
 	return (*dst = strdup(src)) ? 0 : -ENOMEM;
+}
+
+/* What the configuration weakens, at start and after every reload. */
+static void log_warnings(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nwarnings; i++)
+		log_event(LOG_WARN, "config_warning", "warning", cfg->warnings[i], NULL);
+}
+
+/* No core dump and no ptrace by our own uid: a core or a debugger would show
+ * the secrets in memory. Children reset this at exec (remote-executor does
+ * the same for itself). */
+static void no_dumps(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fatal("cannot disable core dumps: %s", strerror(errno));
 }
 
 /* Command-line settings that win over the file, at start and at each reload. */
@@ -238,6 +264,10 @@ static int serve(int argc, char **argv)
 	ov.port = (int)port;
 	ov.level = level;
 	ov.format = format;
+	no_dumps();
+	/* Before any thread: env: secrets leave /proc/<pid>/environ. */
+	if (secret_scrub_environ() != 0)
+		fatal("out of memory");
 	/* Before any thread or child exists: it unsets $NOTIFY_SOCKET. */
 	nrc = notify_init();
 	if (load(path, &ov, &cfg, err, sizeof err) != 0)
@@ -251,6 +281,7 @@ static int serve(int argc, char **argv)
 		    "note", "$NOTIFY_SOCKET unusable; the service manager will not hear of readiness", NULL);
 	if (cfg->tls_cert)
 		log_certificate(cfg->tls_cert, not_after);
+	log_warnings(cfg);
 
 	if ((rc = store_open(cfg->store_path, 1, &n_int, &st)) != 0)
 		fatal("store %s: %s", cfg->store_path, strerror(-rc));
@@ -310,6 +341,7 @@ static int serve(int argc, char **argv)
 				retention_days = next->retention_days;
 				drain_s = next->drain_timeout_s;
 				log_setup(next->log_level, next->log_format);
+				log_warnings(next);
 				server_reload(srv, next);
 				next = NULL;
 				log_event(LOG_INFO, "reload", "result", "ok", NULL);

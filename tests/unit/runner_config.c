@@ -1,6 +1,6 @@
 /*
  * runner_config.c — unit tests of runner/config.c: config_load on files
- * written into a mkdtemp directory, config_secret on env:/file:/cred:
+ * written into a mkdtemp directory, secret_resolve (runner/secret.c) on env:/file:/cred:
  * references, config_hook. Every refusal is checked by the exact beginning
  * of its message, so each error keeps naming the field at fault. Public
  * keys for the JWT checks are made by the openssl CLI at test time.
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../runner/config.h"
+#include "../../runner/secret.h"
 #include "t.h"
 
 static char g_dir[64];
@@ -806,79 +807,79 @@ static void test_config_hook(void)
 	config_free(NULL);
 }
 
-static void test_config_secret(void)
+static void test_secret_resolve(void)
 {
 	char err[256], ref[PATH_MAX + 8], *v = NULL;
 	static char big[65537];
 
 	setenv("WR_TEST_SECRET", "s3cr3t value", 1);
-	T_EQ_INT(config_secret("env:WR_TEST_SECRET", &v, err, sizeof err), 0);
+	T_EQ_INT(secret_resolve("env:WR_TEST_SECRET", &v, NULL, err, sizeof err), 0);
 	T_STR(v, "s3cr3t value");
 	free(v);
 	v = NULL;
 	setenv("WR_TEST_SECRET", "", 1);
-	T_EQ_INT(config_secret("env:WR_TEST_SECRET", &v, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("env:WR_TEST_SECRET", &v, NULL, err, sizeof err), -EINVAL);
 	T_CHECK(v == NULL);
 	T_PREFIX(err, "secret env:WR_TEST_SECRET is empty");
 	unsetenv("WR_TEST_SECRET");
-	T_EQ_INT(config_secret("env:WR_TEST_SECRET", &v, err, sizeof err), -ENOENT);
+	T_EQ_INT(secret_resolve("env:WR_TEST_SECRET", &v, NULL, err, sizeof err), -ENOENT);
 	T_STR(err, "environment variable WR_TEST_SECRET is not set");
-	T_EQ_INT(config_secret("env:", &v, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("env:", &v, NULL, err, sizeof err), -EINVAL);
 	T_PREFIX(err, "bad environment variable name");
-	T_EQ_INT(config_secret("env:A=B", &v, err, sizeof err), -EINVAL);
-	T_EQ_INT(config_secret("hunter2", &v, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("env:A=B", &v, NULL, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("hunter2", &v, NULL, err, sizeof err), -EINVAL);
 	T_PREFIX(err, "secrets must be references");
-	T_EQ_INT(config_secret("ENV:HOME", &v, err, sizeof err), -EINVAL);
-	T_EQ_INT(config_secret("", &v, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("ENV:HOME", &v, NULL, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("", &v, NULL, err, sizeof err), -EINVAL);
 	T_CHECK(v == NULL);
 
 	snprintf(ref, sizeof ref, "file:%s/s1", g_dir);
-	T_EQ_INT(config_secret(ref, &v, err, sizeof err), 0);
+	T_EQ_INT(secret_resolve(ref, &v, NULL, err, sizeof err), 0);
 	T_STR(v, "0123456789abcdef0123456789abcdef");
 	free(v);
 	v = NULL;
 	snprintf(ref, sizeof ref, "file:%s/missing", g_dir);
-	T_EQ_INT(config_secret(ref, &v, err, sizeof err), -ENOENT);
+	T_EQ_INT(secret_resolve(ref, &v, NULL, err, sizeof err), -ENOENT);
 	T_PREFIX(err, "cannot read secret ");
-	T_EQ_INT(config_secret("file:", &v, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("file:", &v, NULL, err, sizeof err), -EINVAL);
 	snprintf(ref, sizeof ref, "file:%s/empty", g_dir);
-	T_EQ_INT(config_secret(ref, &v, err, sizeof err), -EINVAL);
-	T_EQ_INT(config_secret("file:/dev/null", &v, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve(ref, &v, NULL, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("file:/dev/null", &v, NULL, err, sizeof err), -EINVAL);
 	T_STR(err, "secret file:/dev/null is empty or contains a NUL byte");
 	snprintf(ref, sizeof ref, "file:%s/nul", g_dir);
-	T_EQ_INT(config_secret(ref, &v, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve(ref, &v, NULL, err, sizeof err), -EINVAL);
 	T_PREFIX(err, "secret file:");
 	/* 64 KiB is the most a secret file may hold. */
 	memset(big, 'k', sizeof big);
 	T_EQ_INT(put("big-secret", big, 65536), 0);
 	snprintf(ref, sizeof ref, "file:%s/big-secret", g_dir);
-	T_EQ_INT(config_secret(ref, &v, err, sizeof err), 0);
+	T_EQ_INT(secret_resolve(ref, &v, NULL, err, sizeof err), 0);
 	T_EQ_INT(v ? strlen(v) : 0, 65536);
 	free(v);
 	v = NULL;
 	T_EQ_INT(put("big-secret", big, 65537), 0);
-	T_EQ_INT(config_secret(ref, &v, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve(ref, &v, NULL, err, sizeof err), -EINVAL);
 	T_CHECK(strstr(err, "larger than 64 KiB") != NULL);
 	T_CHECK(v == NULL);
 	/* A directory is not a secret. */
 	snprintf(ref, sizeof ref, "file:%s", g_dir);
-	T_CHECK(config_secret(ref, &v, err, sizeof err) < 0);
+	T_CHECK(secret_resolve(ref, &v, NULL, err, sizeof err) < 0);
 	T_CHECK(v == NULL);
 
 	unsetenv("CREDENTIALS_DIRECTORY");
-	T_EQ_INT(config_secret("cred:s1", &v, err, sizeof err), -ENOENT);
+	T_EQ_INT(secret_resolve("cred:s1", &v, NULL, err, sizeof err), -ENOENT);
 	T_STR(err, "cred:s1: $CREDENTIALS_DIRECTORY is not set (LoadCredential=)");
 	setenv("CREDENTIALS_DIRECTORY", g_dir, 1);
-	T_EQ_INT(config_secret("cred:s-nl", &v, err, sizeof err), 0);
+	T_EQ_INT(secret_resolve("cred:s-nl", &v, NULL, err, sizeof err), 0);
 	T_STR(v, "sekret");
 	free(v);
 	v = NULL;
-	T_EQ_INT(config_secret("cred:absent", &v, err, sizeof err), -ENOENT);
-	T_EQ_INT(config_secret("cred:", &v, err, sizeof err), -EINVAL);
-	T_EQ_INT(config_secret("cred:..", &v, err, sizeof err), -EINVAL);
-	T_EQ_INT(config_secret("cred:.", &v, err, sizeof err), -EINVAL);
-	T_EQ_INT(config_secret("cred:sub/s1", &v, err, sizeof err), -EINVAL);
-	T_EQ_INT(config_secret("cred:/etc/passwd", &v, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("cred:absent", &v, NULL, err, sizeof err), -ENOENT);
+	T_EQ_INT(secret_resolve("cred:", &v, NULL, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("cred:..", &v, NULL, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("cred:.", &v, NULL, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("cred:sub/s1", &v, NULL, err, sizeof err), -EINVAL);
+	T_EQ_INT(secret_resolve("cred:/etc/passwd", &v, NULL, err, sizeof err), -EINVAL);
 	T_CHECK(v == NULL);
 	unsetenv("CREDENTIALS_DIRECTORY");
 }
@@ -940,7 +941,7 @@ int main(void)
 	T_RUN(test_proc_fd_path);
 	T_RUN(test_later_hook_error);
 	T_RUN(test_config_hook);
-	T_RUN(test_config_secret);
+	T_RUN(test_secret_resolve);
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
 	if (system(cmd) != 0)

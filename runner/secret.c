@@ -1,0 +1,214 @@
+/*
+ * secret.c — secrets by reference, bounded file reads, the environment
+ * scrub (contract in secret.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "secret.h"
+
+extern char **environ;
+
+int secret_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	char *buf = NULL, *nbuf;
+	size_t off = 0, cap = 0;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t k;
+		if (off + 1 >= cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			if (ncap > max + 2)
+				ncap = max + 2;
+			if (!(nbuf = malloc(ncap))) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			if (buf) {
+				memcpy(nbuf, buf, off);
+				explicit_bzero(buf, off);
+				free(buf);
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		k = read(fd, buf + off, cap - 1 - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (k == 0)
+			break;
+		off += (size_t)k;
+		if (off > max) {
+			rc = -EFBIG;
+			goto out;
+		}
+	}
+	buf[off] = '\0';
+	*out = buf;
+	*len = off;
+	buf = NULL;
+out:
+	if (buf) {
+		explicit_bzero(buf, off);
+		free(buf);
+	}
+	close(fd);
+	return rc;
+}
+
+int secret_cred_path(const char *ref, char *path, size_t len, char *err, size_t errlen)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY"), *name = ref + 5;
+
+	if (!*name || strchr(name, '/') || !strcmp(name, "..") || !strcmp(name, ".")) {
+		snprintf(err, errlen, "bad credential name in \"%s\"", ref);
+		return -EINVAL;
+	}
+	if (!dir) {
+		snprintf(err, errlen, "%s: $CREDENTIALS_DIRECTORY is not set (LoadCredential=)", ref);
+		return -ENOENT;
+	}
+	if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len) {
+		snprintf(err, errlen, "%s: path too long", ref);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+int secret_resolve(const char *ref, char **out, struct secret_info *info, char *err, size_t errlen)
+{
+	char path[PATH_MAX], *val = NULL;
+	const char *name;
+	size_t len = 0;
+	int rc;
+
+	if (info)
+		memset(info, 0, sizeof *info);
+	if (!strncmp(ref, "env:", 4)) {
+		name = ref + 4;
+		if (!*name || strchr(name, '=')) {
+			snprintf(err, errlen, "bad environment variable name in \"%s\"", ref);
+			return -EINVAL;
+		}
+		if (!getenv(name)) {
+			snprintf(err, errlen, "environment variable %s is not set", name);
+			return -ENOENT;
+		}
+		if (!(val = strdup(getenv(name))))
+			return -ENOMEM;
+		len = strlen(val);
+	} else if (!strncmp(ref, "file:", 5) || !strncmp(ref, "cred:", 5)) {
+		if (ref[0] == 'c') {
+			if ((rc = secret_cred_path(ref, path, sizeof path, err, errlen)) != 0)
+				return rc;
+		} else {
+			if (!ref[5]) {
+				snprintf(err, errlen, "empty path in \"file:\"");
+				return -EINVAL;
+			}
+			snprintf(path, sizeof path, "%s", ref + 5);
+		}
+		if ((rc = secret_read_file(path, SECRET_MAX_BYTES, &val, &len)) != 0) {
+			snprintf(err, errlen, "cannot read secret %s: %s", path,
+			    rc == -EFBIG ? "larger than 64 KiB" : strerror(-rc));
+			return rc == -ENOENT ? -ENOENT : -EINVAL;
+		}
+		if (info) {
+			info->loose_mode = secret_mode_loose(path);
+			snprintf(info->path, sizeof info->path, "%s", path);
+		}
+		/* One trailing newline is how files end, not part of the secret. */
+		if (len && val[len - 1] == '\n')
+			val[--len] = '\0';
+		if (len && val[len - 1] == '\r')
+			val[--len] = '\0';
+	} else {
+		snprintf(err, errlen, "secrets must be references (env:NAME, file:PATH, cred:NAME), "
+				      "not literals");
+		return -EINVAL;
+	}
+	if (len == 0 || strlen(val) != len) {
+		explicit_bzero(val, len);
+		free(val);
+		snprintf(err, errlen, "secret %s is empty or contains a NUL byte", ref);
+		return -EINVAL;
+	}
+	*out = val;
+	return 0;
+}
+
+
+int secret_mode_loose(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (st.st_mode & 077) != 0;
+}
+
+/* The bounds of the block /proc/self/environ shows (fields 50 and 51 of
+ * /proc/self/stat). 0, or -1 when they cannot be read. */
+static int environ_block(unsigned long *start, unsigned long *end)
+{
+	char buf[1024], *p;
+	ssize_t n;
+	int fd, field;
+
+	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	if (!(p = strrchr(buf, ')'))) /* the command name may hold spaces and parens */
+		return -1;
+	for (field = 2; p && field < 50; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%lu %lu", start, end) != 2 || *start >= *end)
+		return -1;
+	return 0;
+}
+
+int secret_scrub_environ(void)
+{
+	unsigned long lo = 0, hi = ~0UL;
+	char **copy;
+	size_t n = 0, i;
+
+	while (environ && environ[n])
+		n++;
+	if (!(copy = calloc(n + 1, sizeof *copy)))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (!(copy[i] = strdup(environ[i]))) {
+			while (i--)
+				free(copy[i]);
+			free(copy);
+			return -ENOMEM;
+		}
+	}
+	/* The kernel's copy of the environment is one block at the top of the
+	 * stack, and /proc/self/environ reads it there whatever environ points
+	 * to: wipe the strings that lie in it. Should its bounds be unknown, all
+	 * of them: this runs first thing, when every one is either in the block
+	 * or a setenv's heap copy. */
+	(void)environ_block(&lo, &hi);
+	for (i = 0; i < n; i++)
+		if ((unsigned long)environ[i] >= lo && (unsigned long)environ[i] < hi)
+			explicit_bzero(environ[i], strlen(environ[i]));
+	environ = copy; /* the copies and their array live as long as the process */
+	return 0;
+}
