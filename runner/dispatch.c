@@ -31,6 +31,43 @@ static cJSON *parse_payload(const char *body, size_t len)
 	return cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1);
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* 1 when some object under IT names a member twice (after unescaping, so
+ * "a" and "\u0061" are the same name), 0 when none does, -ENOMEM. Parsers
+ * disagree on which one wins (cJSON keeps the first, Python, JavaScript and
+ * Go the last), so the runner and whatever checked the payload upstream
+ * could read different values: such a payload is refused. Each object's
+ * names are sorted, so a million keys cost n log n, not n squared. */
+static int repeated_name(const cJSON *it)
+{
+	const cJSON *c;
+	const char **names = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (!cJSON_IsObject(it) && !cJSON_IsArray(it))
+		return 0;
+	for (c = it->child; c; c = c->next)
+		n++;
+	if (cJSON_IsObject(it) && n > 1) {
+		if (!(names = malloc(n * sizeof *names)))
+			return -ENOMEM;
+		for (i = 0, c = it->child; c; c = c->next)
+			names[i++] = c->string ? c->string : "";
+		qsort(names, n, sizeof *names, cmp_names);
+		for (i = 1; i < n && !rc; i++)
+			rc = strcmp(names[i - 1], names[i]) == 0;
+		free(names);
+	}
+	for (c = it->child; c && !rc; c = c->next)
+		rc = repeated_name(c);
+	return rc;
+}
+
 int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, const cJSON *claims,
     const struct hdr_src *hs, char **command, char *err, size_t errlen)
 {
@@ -40,6 +77,14 @@ int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, con
 
 	if (tmpl_needs_payload(h->tmpl) && !(payload = parse_payload(body, len))) {
 		snprintf(err, errlen, "body is not valid JSON, and the command needs values from it");
+		return -EINVAL;
+	}
+	if (payload && (rc = repeated_name(payload)) != 0) {
+		cJSON_Delete(payload);
+		if (rc < 0)
+			return rc;
+		snprintf(err, errlen, "body names a member of one JSON object twice; it is refused, "
+		    "since parsers disagree on which one counts");
 		return -EINVAL;
 	}
 	ts.payload = payload;

@@ -57,7 +57,9 @@ struct req {
 	char id[17];
 	const char *hook;
 	const char *verify;   /* "ok", or the failed step and its reason */
-	const char *decision; /* idempotency: new, retry, busy, replay, mismatch */
+	const char *decision; /* idempotency: new, retry, busy, replay, mismatch, refused */
+	const char *same_body_as; /* the key of the delivery this body repeats, or NULL */
+	int uncounted_hook;   /* /jobs: the hook goes to the log, never into /metrics labels */
 	char key[IDEM_KEY_MAX + 1];
 	int64_t job_id;
 	int64_t t0;
@@ -104,13 +106,16 @@ static int answer(struct req *r, int status, const char *extra, const char *body
 			   "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n%s\r\n",
 	    status, reason_phrase(status), len, r->id, extra ? extra : "");
 	mg_write(r->conn, body, len);
-	metrics_request(r->hook ? r->hook : METRICS_UNKNOWN_HOOK, status);
+	/* A label per hook for /jobs would tell anyone who asks whether a job
+	 * exists and which hook owns it. */
+	metrics_request(r->uncounted_hook ? "-" : r->hook ? r->hook : METRICS_UNKNOWN_HOOK, status);
 	snprintf(st, sizeof st, "%d", status);
 	snprintf(ms, sizeof ms, "%" PRId64, mono_ms() - r->t0);
 	snprintf(jid, sizeof jid, "%" PRId64, r->job_id);
 	log_event(status >= 500 ? LOG_WARN : LOG_INFO, "request", "request_id", r->id,
 	    "method", r->ri->request_method, "hook", r->hook, "verify", r->verify,
 	    "idempotency", r->decision, "key", r->key[0] ? r->key : NULL,
+	    "same_body_as", r->same_body_as,
 	    "job", r->job_id ? jid : NULL, "status", st, "duration_ms", ms, NULL);
 	return status;
 }
@@ -138,7 +143,7 @@ static const char *verify_tag(int rc, int jwt)
 		"signature:mismatch", "signature:stale" };
 	static const char *const tok[] = { "jwt:ok", "jwt:malformed", "jwt:alg", "jwt:signature",
 		"jwt:expired", "jwt:no_exp", "jwt:not_yet_valid", "jwt:iss", "jwt:aud", "jwt:sub",
-		"jwt:claim" };
+		"jwt:claim", "jwt:no_jti" };
 
 	if (jwt)
 		return -rc >= 0 && -rc < (int)(sizeof tok / sizeof tok[0]) ? tok[-rc] : "jwt:error";
@@ -246,7 +251,8 @@ static void hex_sha256(const char *body, size_t len, char out[65])
 }
 
 /* Headers and claims kept with the delivery, for history and replay:
- * everything but credentials. */
+ * everything but credentials and signatures (a stored signature would be a
+ * ready-made replay kit for whoever reads the store). */
 static char *delivery_meta(struct req *r, const struct cfg_hook *h, const cJSON *claims)
 {
 	cJSON *o = cJSON_CreateObject(), *hd = cJSON_AddObjectToObject(o, "headers"), *c = NULL;
@@ -256,7 +262,7 @@ static char *delivery_meta(struct req *r, const struct cfg_hook *h, const cJSON 
 	for (i = 0; hd && i < r->ri->num_headers; i++) {
 		const char *n = r->ri->http_headers[i].name;
 		if (!strcasecmp(n, "Authorization") || !strcasecmp(n, "Proxy-Authorization") ||
-		    !strcasecmp(n, "Cookie") ||
+		    !strcasecmp(n, "Cookie") || vhmac_is_signature_header(n) ||
 		    (h->token_from == TOKEN_HEADER && !strcasecmp(n, h->token_name)))
 			continue;
 		cJSON_AddStringToObject(hd, n, r->ri->http_headers[i].value);
@@ -281,32 +287,100 @@ static const char *claim_metric(enum store_claim_kind k)
 	}
 }
 
+/* Count an idempotency decision; a full queue and a reused token id are
+ * refusals before any decision (counted as such elsewhere). */
+static void count_claim(const struct cfg_hook *h, enum store_claim_kind k)
+{
+	if (k != STORE_FULL && k != STORE_JTI_REUSED)
+		metrics_idempotency(h->id, claim_metric(k));
+}
+
+/* The claim a verified delivery makes: its key, body, the headers kept for
+ * replay, and what the hook says about repeats. 0 or -ENOMEM (RQ's strings
+ * point into the request and *META, which the caller frees). */
+static int claim_request(struct req *r, const struct cfg_hook *h, const char *key, const char *body,
+    size_t len, const cJSON *claims, const char *state, char sha[65], char **meta,
+    struct store_claim_req *rq)
+{
+	const cJSON *exp;
+
+	hex_sha256(body, len, sha);
+	if (!(*meta = delivery_meta(r, h, claims)))
+		return -ENOMEM;
+	memset(rq, 0, sizeof *rq);
+	rq->hook = h->id;
+	rq->key = key;
+	rq->body_sha256 = sha;
+	rq->body = (const unsigned char *)body;
+	rq->len = len;
+	rq->headers_json = *meta;
+	rq->now_ms = (int64_t)time(NULL) * 1000;
+	rq->initial_state = state;
+	rq->by_body = h->dedupe_body;
+	rq->max_queued = h->async ? r->cfg->max_queued : 0;
+	if (h->has_jwt && h->jwt.single_use) {
+		/* vjwt_verify made sure of both; a token is remembered until it
+		 * would be refused as expired anyway. */
+		rq->jti = vjwt_jti(claims);
+		exp = cJSON_GetObjectItemCaseSensitive(claims, "exp");
+		rq->jti_until_ms = ((int64_t)(cJSON_IsNumber(exp) ? exp->valuedouble : 0) +
+		    h->jwt.leeway_s + 1) * 1000;
+	}
+	return 0;
+}
+
+/* The answers every claim kind but NEW and RETRY gets; -1 for those two. */
+static int claim_refusal(struct req *r, const struct cfg_hook *h, const struct store_claim_res *cl)
+{
+	switch (cl->kind) {
+	case STORE_NEW:
+	case STORE_RETRY:
+		return -1;
+	case STORE_BUSY:
+		r->decision = "busy";
+		return fail(r, 409, "Retry-After: 10\r\n", h->async ?
+		    "a job with this idempotency key is queued or running" :
+		    "a job with this idempotency key is still running");
+	case STORE_REPLAY:
+		r->decision = "replay";
+		return answer(r, cl->http_status, "Idempotent-Replayed: true\r\n",
+		    cl->response ? cl->response : "{}");
+	case STORE_FULL:
+		r->decision = "busy";
+		return fail(r, 429, "Retry-After: 30\r\n", "the job queue is full; retry later");
+	case STORE_JTI_REUSED:
+		r->decision = "refused";
+		r->verify = "jwt:replayed";
+		metrics_verify_failure(h->id, r->verify);
+		return fail(r, 403, NULL, "token rejected: its jti was already used for another delivery");
+	case STORE_MISMATCH:
+	default:
+		r->decision = "mismatch";
+		return fail(r, 422, NULL, "idempotency key reused with a different body");
+	}
+}
+
 /* Async hooks: bounded durable queue, claim as "queued", answer 202. */
 static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h, const char *key,
     const char *body, size_t len, const cJSON *claims)
 {
+	struct store_claim_req rq;
 	struct store_claim_res cl = { 0 };
 	char sha[65], *meta = NULL, loc[96], resp[256], jid[24];
-	int rc, queued = 0;
+	int rc;
 
-	if (store_count_queued(srv->store, &queued) == 0 && queued >= r->cfg->max_queued) {
-		r->decision = "busy";
-		return fail(r, 429, "Retry-After: 30\r\n", "the job queue is full; retry later");
-	}
-	hex_sha256(body, len, sha);
-	meta = delivery_meta(r, h, claims);
-	rc = store_claim_state(srv->store, h->id, key, sha, (const unsigned char *)body, len, meta,
-	    (int64_t)time(NULL) * 1000, "queued", &cl);
+	if (claim_request(r, h, key, body, len, claims, "queued", sha, &meta, &rq) != 0)
+		return fail(r, 500, NULL, "out of memory");
+	rc = store_claim_req(srv->store, &rq, &cl);
 	free(meta);
 	if (rc != 0) {
 		log_event(LOG_ERROR, "store_error", "request_id", r->id, "error", strerror(-rc), NULL);
 		return fail(r, 503, "Retry-After: 10\r\n", "job store unavailable");
 	}
 	r->job_id = cl.job_id;
-	metrics_idempotency(h->id, claim_metric(cl.kind));
-	switch (cl.kind) {
-	case STORE_NEW:
-	case STORE_RETRY:
+	r->same_body_as = cl.by_body ? cl.key : NULL;
+	count_claim(h, cl.kind);
+	if ((rc = claim_refusal(r, h, &cl)) < 0) {
 		r->decision = cl.kind == STORE_NEW ? "new" : "retry";
 		snprintf(loc, sizeof loc, "Location: /jobs/%" PRId64 "\r\n", cl.job_id);
 		snprintf(resp, sizeof resp, "{\"job_id\":%" PRId64 ",\"hook\":\"%s\",\"attempt\":%d,"
@@ -317,20 +391,6 @@ static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h
 		log_event(LOG_INFO, "job_queued", "request_id", r->id, "hook", h->id, "job", jid, NULL);
 		workers_wake(srv->workers);
 		rc = answer(r, 202, loc, resp);
-		break;
-	case STORE_BUSY:
-		r->decision = "busy";
-		rc = fail(r, 409, "Retry-After: 10\r\n", "a job with this idempotency key is queued or running");
-		break;
-	case STORE_REPLAY:
-		r->decision = "replay";
-		rc = answer(r, cl.http_status, "Idempotent-Replayed: true\r\n", cl.response ? cl.response : "{}");
-		break;
-	case STORE_MISMATCH:
-	default:
-		r->decision = "mismatch";
-		rc = fail(r, 422, NULL, "idempotency key reused with a different body");
-		break;
 	}
 	store_claim_res_clear(&cl);
 	return rc;
@@ -359,6 +419,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 {
 	const struct config *cfg = r->cfg;
 	struct hdr_src hs = { conn_header, r->conn };
+	struct store_claim_req rq;
 	struct store_claim_res cl = { 0 };
 	const char *tok = NULL, *key = NULL, *sig_headers[2] = { vhmac_header_name(h->scheme), NULL };
 	char *body = NULL, *command = NULL, *meta = NULL, qbuf[VJWT_MAX_TOKEN + 1], err[300], sha[65];
@@ -368,6 +429,14 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 
 	if (strcmp(r->ri->request_method, "POST") != 0)
 		return fail(r, 405, "Allow: POST\r\n", "method not allowed: hooks take POST");
+	/* 2a. Without any signature header nothing can verify: refused before
+	 * the body is read (and the connection closed, not drained). */
+	if (!hdr_get(&hs, vhmac_header_name(h->scheme)) &&
+	    !(h->scheme == VHMAC_HOOKDECK && hdr_get(&hs, "x-hookdeck-signature-2"))) {
+		r->verify = "signature:missing";
+		metrics_verify_failure(h->id, r->verify);
+		return fail(r, 401, NULL, "signature verification failed: missing");
+	}
 	rc = read_body(r, cfg->max_body_bytes, &body, &len);
 	if (rc == -EFBIG) {
 		snprintf(err, sizeof err, "body larger than %zu bytes", cfg->max_body_bytes);
@@ -453,47 +522,39 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 		goto out;
 	}
 
-	/* 5b. A slot, then the claim. */
-	if (jobs_acquire(srv->jobs, h->dest_key) != 0) {
-		r->decision = "busy";
-		rc = fail(r, 429, "Retry-After: 5\r\n", "too many jobs running; retry later");
+	/* 5b. The claim, then a slot: a copy of a delivery that is running
+	 * gets its 409 (or its replay) without ever holding a slot, so 429
+	 * means the caps are really full. */
+	if (claim_request(r, h, key, body, len, claims, "running", sha, &meta, &rq) != 0) {
+		rc = fail(r, 500, NULL, "out of memory");
 		goto out;
 	}
-	hex_sha256(body, len, sha);
-	meta = delivery_meta(r, h, claims);
-	rc = store_claim(srv->store, h->id, key, sha, (const unsigned char *)body, len, meta,
-	    (int64_t)time(NULL) * 1000, &cl);
+	rc = store_claim_req(srv->store, &rq, &cl);
 	if (rc != 0) {
-		jobs_release(srv->jobs, h->dest_key);
 		log_event(LOG_ERROR, "store_error", "request_id", r->id, "error", strerror(-rc), NULL);
 		rc = fail(r, 503, "Retry-After: 10\r\n", "job store unavailable");
 		goto out;
 	}
 	r->job_id = cl.job_id;
-	metrics_idempotency(h->id, claim_metric(cl.kind));
-	switch (cl.kind) {
-	case STORE_NEW:
-	case STORE_RETRY:
-		r->decision = cl.kind == STORE_NEW ? "new" : "retry";
-		rc = run_job(srv, r, h, &cl, command);
-		break;
-	case STORE_BUSY:
-		jobs_release(srv->jobs, h->dest_key);
-		r->decision = "busy";
-		rc = fail(r, 409, "Retry-After: 10\r\n", "a job with this idempotency key is still running");
-		break;
-	case STORE_REPLAY:
-		jobs_release(srv->jobs, h->dest_key);
-		r->decision = "replay";
-		rc = answer(r, cl.http_status, "Idempotent-Replayed: true\r\n", cl.response ? cl.response : "{}");
-		break;
-	case STORE_MISMATCH:
-	default:
-		jobs_release(srv->jobs, h->dest_key);
-		r->decision = "mismatch";
-		rc = fail(r, 422, NULL, "idempotency key reused with a different body");
-		break;
+	r->same_body_as = cl.by_body ? cl.key : NULL;
+	if ((rc = claim_refusal(r, h, &cl)) >= 0) {
+		count_claim(h, cl.kind);
+		goto out;
 	}
+	if (jobs_acquire(srv->jobs, h->dest_key) != 0) {
+		/* As if it had never come: the next delivery claims it afresh. */
+		if ((rc = store_unclaim(srv->store, cl.job_id)) != 0)
+			log_event(LOG_ERROR, "store_error", "request_id", r->id, "error", strerror(-rc),
+			    "note", "a claim could not be taken back; it is recorded interrupted at the "
+			    "next start, and its next delivery runs it", NULL);
+		r->job_id = 0;
+		r->decision = "busy";
+		rc = fail(r, 429, "Retry-After: 5\r\n", "too many jobs running; retry later");
+		goto out;
+	}
+	count_claim(h, cl.kind);
+	r->decision = cl.kind == STORE_NEW ? "new" : "retry";
+	rc = run_job(srv, r, h, &cl, command);
 out:
 	store_claim_res_clear(&cl);
 	cJSON_Delete(claims);
@@ -590,19 +651,34 @@ static int on_health(struct mg_connection *conn, void *cbdata)
 	return answer(&r, ok && !draining ? 200 : 503, NULL, body);
 }
 
+/* The token of an "Authorization: Bearer …" value, or NULL. */
+static const char *bearer(const char *auth)
+{
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+		return NULL;
+	for (auth += 7; *auth == ' '; auth++)
+		;
+	return auth;
+}
+
+/* 1 when TOK is WANT (constant time in the bytes compared). */
+static int token_is(const char *tok, const char *want)
+{
+	size_t n = strlen(tok);
+
+	return want && n == strlen(want) && CRYPTO_memcmp(tok, want, n) == 0;
+}
+
 /* The read token, or a token the job's own hook would accept. */
 static int jobs_authorized(const struct config *cfg, const struct cfg_hook *h, const char *auth)
 {
-	const char *tok;
+	const char *tok = bearer(auth);
 	size_t n;
 
-	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+	if (!tok)
 		return -1;
-	for (tok = auth + 7; *tok == ' '; tok++)
-		;
 	n = strlen(tok);
-	if (cfg->read_token && n == strlen(cfg->read_token) &&
-	    CRYPTO_memcmp(tok, cfg->read_token, n) == 0)
+	if (token_is(tok, cfg->read_token))
 		return 0;
 	if (h && h->has_jwt && n <= VJWT_MAX_TOKEN && vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), NULL) == 0)
 		return 0;
@@ -627,6 +703,7 @@ static int on_jobs(struct mg_connection *conn, void *cbdata)
 	r.cfg = g->cfg;
 	r.hook = "-";
 	r.verify = "-";
+	r.uncounted_hook = 1;
 	id = r.ri->local_uri + strlen("/jobs/");
 	for (p = id; *p >= '0' && *p <= '9' && p - id < 18; p++)
 		jid = jid * 10 + (*p - '0');
@@ -684,6 +761,7 @@ out:
 static int on_metrics(struct mg_connection *conn, void *cbdata)
 {
 	struct server *srv = cbdata;
+	struct cfg_gen *g;
 	struct req r;
 	char *text = NULL;
 	size_t len = 0;
@@ -694,6 +772,18 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
 	r.verify = "-";
 	if (strcmp(r.ri->request_method, "GET") != 0)
 		return fail(&r, 405, "Allow: GET\r\n", "method not allowed");
+	g = gen_get(srv);
+	if (g->cfg->metrics_token) {
+		const char *tok = bearer(mg_get_header(conn, "Authorization"));
+		int ok = tok && token_is(tok, g->cfg->metrics_token);
+		gen_put(srv, g);
+		if (!ok) {
+			r.verify = tok ? "token:rejected" : "token:missing";
+			return fail(&r, tok ? 403 : 401, "WWW-Authenticate: Bearer\r\n", "not authorized");
+		}
+	} else {
+		gen_put(srv, g);
+	}
 	/* A store that cannot answer shows an empty queue; /healthz reports it. */
 	if (store_count_queued(srv->store, &queued) != 0)
 		queued = 0;

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -278,6 +279,18 @@ const char *vhmac_header_name(enum vhmac_scheme s)
 	case VHMAC_STANDARD: return "webhook-signature";
 	}
 	return NULL;
+}
+
+int vhmac_is_signature_header(const char *name)
+{
+	static const char *const names[] = { "x-hookdeck-signature", "x-hookdeck-signature-2",
+		"x-hub-signature-256", "x-hub-signature", "webhook-signature" };
+	size_t i;
+
+	for (i = 0; name && i < sizeof names / sizeof names[0]; i++)
+		if (!strcasecmp(name, names[i]))
+			return 1;
+	return 0;
 }
 
 const char *vhmac_reason(int rc)

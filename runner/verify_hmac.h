@@ -62,6 +62,10 @@ const char *vhmac_reason(int rc);
  * "X-Hub-Signature-256" or "webhook-signature". */
 const char *vhmac_header_name(enum vhmac_scheme s);
 
+/* 1 when NAME (any case) is a header some scheme carries a signature in
+ * (GitHub's older X-Hub-Signature too): such headers are never stored. */
+int vhmac_is_signature_header(const char *name);
+
 /* Compute the signature header value for BODY with SECRET: base64,
  * "sha256=<hex>", or "v1,<base64>" over "<msg_id>.<ts>.<body>" (MSG_ID and
  * TS only used by VHMAC_STANDARD). Writes a NUL-terminated string into OUT.
