@@ -896,9 +896,210 @@ static int make_keys(void)
 	return system(cmd) == 0;
 }
 
-int main(void)
+/* 1 when some warning of C contains NEEDLE. */
+static int has_warning(const struct config *c, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; c && i < c->nwarnings; i++)
+		if (strstr(c->warnings[i], needle))
+			return 1;
+	return 0;
+}
+
+/* What says a delivery is the same: the signed id for standard-webhooks and
+ * nothing else; for body-only schemes the keys and body dedupe (on unless
+ * turned off); single-use tokens. */
+static void test_repeat_fields(void)
+{
+	struct config *c = NULL;
+	char err[512], *j;
+
+	T_EQ_INT(load(MINIMAL, &c, err, sizeof err), 0);
+	T_EQ_INT(c ? c->hooks[0].dedupe_body : -1, 1);
+	T_EQ_INT(c ? c->hooks[0].jwt.single_use : -1, 0);
+	T_EQ_INT(c ? (int)c->nwarnings : -1, 0);
+	config_free(c);
+
+	j = q("{" EXE ", 'hooks': [{'id': 'h', " SIG ", 'idempotency': {'dedupe_body': false}, " JOB
+	    "}]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_EQ_INT(c ? c->hooks[0].dedupe_body : -1, 0);
+	T_CHECK(has_warning(c, "hooks[0]: idempotency.dedupe_body is off"));
+	config_free(c);
+	T_REFUSEDF("hooks[0].idempotency: \"dedupe_body\" must be true or false",
+	    "{" EXE ", 'hooks': [{'id': 'h', " SIG ", 'idempotency': {'dedupe_body': 1}, " JOB "}]}");
+
+	/* standard-webhooks: the signed webhook-id is the key, whatever else comes */
+	j = q("{" EXE ", 'hooks': [{'id': 'h', 'signature': {'scheme': 'standard-webhooks', "
+	    "'secrets': ['file:@D/whsec']}, " JOB "}]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_EQ_INT(c ? (int)c->hooks[0].nidem : -1, 1);
+	T_STR(c && c->hooks[0].nidem ? c->hooks[0].idem_headers[0] : "", "webhook-id");
+	T_EQ_INT(c ? c->hooks[0].dedupe_body : -1, 0);
+	config_free(c);
+	T_REFUSEDF("hooks[0].idempotency: standard-webhooks signs the webhook-id header",
+	    "{" EXE ", 'hooks': [{'id': 'h', 'signature': {'scheme': 'standard-webhooks', "
+	    "'secrets': ['file:@D/whsec']}, 'idempotency': {'headers': ['Idempotency-Key']}, " JOB "}]}");
+	T_REFUSEDF("hooks[0].idempotency: standard-webhooks signs the webhook-id header",
+	    "{" EXE ", 'hooks': [{'id': 'h', 'signature': {'scheme': 'standard-webhooks', "
+	    "'secrets': ['file:@D/whsec']}, 'idempotency': {'dedupe_body': true}, " JOB "}]}");
+
+	/* single-use tokens silence the dedupe warning */
+	j = q("{" EXE ", 'hooks': [{'id': 'h', " SIG ", 'idempotency': {'dedupe_body': false}, "
+	    "'jwt': {'algorithms': ['HS256'], 'key': 'file:@D/s1', 'single_use': true}, " JOB "}]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_EQ_INT(c ? c->hooks[0].jwt.single_use : -1, 1);
+	T_EQ_INT(c ? (int)c->nwarnings : -1, 0);
+	config_free(c);
+	T_REFUSEDF("hooks[0].jwt: \"single_use\" must be true or false",
+	    "{" EXE ", 'hooks': [{'id': 'h', " SIG ", 'jwt': {'algorithms': ['HS256'], "
+	    "'key': 'file:@D/s1', 'single_use': 'yes'}, " JOB "}]}");
+}
+
+static void test_metrics_token(void)
+{
+	struct config *c = NULL;
+	char err[512], *j;
+
+	T_EQ_INT(puts_file("mtok", "metrics-token-0123456789\n"), 0);
+	j = q("{" EXE ", 'server': {'metrics_token': 'file:@D/mtok'}, 'hooks': [" HOOK("h") "]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_STR(c ? c->metrics_token : NULL, "metrics-token-0123456789");
+	config_free(c);
+	T_EQ_INT(puts_file("mtok-short", "short"), 0);
+	T_REFUSEDF("server.metrics_token: must be at least 16 characters",
+	    "{" EXE ", 'server': {'metrics_token': 'file:@D/mtok-short'}, 'hooks': [" HOOK("h") "]}");
+	T_REFUSEDF("server.metrics_token: secrets must be references",
+	    "{" EXE ", 'server': {'metrics_token': 'literal-token-0123456789'}, 'hooks': ["
+	    HOOK("h") "]}");
+}
+
+/* Two hooks accepting one secret: a warning, unless each hook's token is
+ * bound to it (another key or another audience). */
+static void test_shared_secret_warning(void)
+{
+	struct config *c = NULL;
+	char err[512], *j;
+
+	j = q("{" EXE ", 'hooks': [" HOOK("a") ", " HOOK("b") "]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_CHECK(has_warning(c, "hooks[1]: accepts a signing secret of hooks[0] (\"a\")"));
+	T_EQ_INT(c ? (int)c->nwarnings : -1, 1);
+	config_free(c);
+
+#define JWTA(aud) "'jwt': {'algorithms': ['HS256'], 'key': 'file:@D/s1', 'audience': '" aud "'}"
+	j = q("{" EXE ", 'hooks': [{'id': 'a', " SIG ", " JWTA("deploy-a") ", " JOB "}, "
+	    "{'id': 'b', " SIG ", " JWTA("deploy-b") ", " JOB "}]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_EQ_INT(c ? (int)c->nwarnings : -1, 0);
+	config_free(c);
+	/* the same audience tells nothing apart; one JWT alone neither */
+	j = q("{" EXE ", 'hooks': [{'id': 'a', " SIG ", " JWTA("x") ", " JOB "}, "
+	    "{'id': 'b', " SIG ", " JWTA("x") ", " JOB "}]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_CHECK(has_warning(c, "hooks[1]: accepts a signing secret of hooks[0]"));
+	config_free(c);
+	j = q("{" EXE ", 'hooks': [{'id': 'a', " SIG ", " JWTA("x") ", " JOB "}, " HOOK("b") "]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_CHECK(has_warning(c, "hooks[1]: accepts a signing secret of hooks[0]"));
+	config_free(c);
+	/* separate secrets: nothing to warn about */
+	T_EQ_INT(puts_file("s2", "fedcba9876543210fedcba9876543210"), 0);
+	j = q("{" EXE ", 'hooks': [" HOOK("a") ", {'id': 'b', 'signature': {'scheme': 'hookdeck', "
+	    "'secrets': ['file:@D/s2']}, " JOB "}]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_EQ_INT(c ? (int)c->nwarnings : -1, 0);
+	config_free(c);
+#undef JWTA
+}
+
+/* A secret file or private key others can read is worth a warning. */
+static void test_loose_mode_warnings(void)
+{
+	struct config *c = NULL;
+	char err[512], p[PATH_MAX], *j;
+
+	T_EQ_INT(puts_file("loose", "0123456789abcdef0123456789abcdef"), 0);
+	snprintf(p, sizeof p, "%s/loose", g_dir);
+	T_EQ_INT(chmod(p, 0640), 0);
+	j = q("{" EXE ", 'hooks': [{'id': 'h', 'signature': {'scheme': 'hookdeck', "
+	    "'secrets': ['file:@D/loose']}, " JOB "}]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	T_CHECK(has_warning(c, "hooks[0].signature.secrets[0]: secret file "));
+	T_CHECK(has_warning(c, "/loose can be read or written by group or others"));
+	config_free(c);
+	T_EQ_INT(chmod(p, 0600), 0);
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	T_EQ_INT(c ? (int)c->nwarnings : -1, 0);
+	config_free(c);
+	free(j);
+
+	T_EQ_INT(puts_file("id_loose", "-----BEGIN OPENSSH PRIVATE KEY-----\n"), 0);
+	snprintf(p, sizeof p, "%s/id_loose", g_dir);
+	T_EQ_INT(chmod(p, 0644), 0);
+	j = q("{" EXE ", 'hooks': [{'id': 'h', " SIG ", 'job': {'destination': 'deploy@host', "
+	    "'identity': 'id_loose', 'known_hosts': 'known_hosts', 'command': 'echo hi'}}]}");
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_CHECK(has_warning(c, "hooks[0].job.identity: private key "));
+	config_free(c);
+}
+
+/* After the scrub /proc/self/environ holds none of the environment, and
+ * getenv (hence env: references) still finds every variable. Run last: it
+ * rewrites this process's environment. */
+static void test_scrub_environ(void)
+{
+	char buf[1 << 16], *v = NULL, err[256];
+	const char *marker = "wr-scrub-marker-5f1d";
+	ssize_t n;
+	int fd, seen = 0;
+
+	/* main() re-executed this program with the marker in its environment,
+	 * so it is in the kernel's copy */
+	T_STR(getenv("WR_SCRUB_TEST"), marker);
+	T_EQ_INT(secret_scrub_environ(), 0);
+	T_STR(getenv("WR_SCRUB_TEST"), marker);
+	T_EQ_INT(secret_resolve("env:WR_SCRUB_TEST", &v, NULL, err, sizeof err), 0);
+	T_STR(v, marker);
+	free(v);
+	fd = open("/proc/self/environ", O_RDONLY);
+	T_CHECK(fd >= 0);
+	n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	T_CHECK(n > 0);
+	if (n > 0) {
+		buf[n] = 0;
+		for (ssize_t i = 0; i < n; i++)
+			seen |= buf[i] != 0;
+	}
+	T_EQ_INT(seen, 0);
+	T_EQ_INT(setenv("WR_SCRUB_LATER", "x", 1), 0); /* the copied environment stays usable */
+	T_STR(getenv("WR_SCRUB_LATER"), "x");
+}
+
+int main(int argc, char **argv)
 {
 	char cmd[128], p[PATH_MAX];
+
+	(void)argc;
+	if (!getenv("WR_SCRUB_TEST")) { /* for test_scrub_environ */
+		setenv("WR_SCRUB_TEST", "wr-scrub-marker-5f1d", 1);
+		execv("/proc/self/exe", argv);
+		printf("FAIL exec: %s\n", strerror(errno));
+		return 1;
+	}
 
 	snprintf(g_dir, sizeof g_dir, "/tmp/runner_config.XXXXXX");
 	if (!mkdtemp(g_dir) || !realpath(g_dir, g_real)) {
@@ -942,6 +1143,11 @@ int main(void)
 	T_RUN(test_later_hook_error);
 	T_RUN(test_config_hook);
 	T_RUN(test_secret_resolve);
+	T_RUN(test_repeat_fields);
+	T_RUN(test_metrics_token);
+	T_RUN(test_shared_secret_warning);
+	T_RUN(test_loose_mode_warnings);
+	T_RUN(test_scrub_environ);
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
 	if (system(cmd) != 0)

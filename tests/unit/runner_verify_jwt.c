@@ -645,6 +645,50 @@ static void test_iss_aud_sub(void)
 	vjwt_policy_clear(&p);
 }
 
+/* single_use: a jti must be there and usable as a store key; without the
+ * policy flag it is not looked at. vjwt_jti returns it (PyJWT's tokens). */
+static void test_single_use_jti(void)
+{
+	struct vjwt_policy p;
+	const char *hs = "hs.key";
+	long long e = NOW + 600;
+	char *t, big[VJWT_MAX_JTI + 2];
+	cJSON *c = NULL;
+
+	mkpol(&p, VJWT_HS256, VJWT_KEY_HMAC, hs);
+#define J(jti) fmt("{" BASE ",\"exp\":%lld,\"jti\":" jti "}", e)
+	T_EQ_INT(ver_py(&p, "HS256", hs, J("42")), 0); /* not single-use: not looked at */
+	p.single_use = 1;
+	T_EQ_INT(ver_py(&p, "HS256", hs, fmt("{" BASE ",\"exp\":%lld}", e)), -VJWT_NO_JTI);
+	T_EQ_INT(ver_py(&p, "HS256", hs, J("42")), -VJWT_NO_JTI);
+	T_EQ_INT(ver_py(&p, "HS256", hs, J("\"\"")), -VJWT_NO_JTI);
+	T_EQ_INT(ver_py(&p, "HS256", hs, J("\"a b\"")), -VJWT_NO_JTI);
+	T_EQ_INT(ver_py(&p, "HS256", hs, J("\"a\\u0001\"")), -VJWT_NO_JTI);
+	T_EQ_INT(ver_py(&p, "HS256", hs, J("[\"x\"]")), -VJWT_NO_JTI);
+	T_EQ_INT(ver_py(&p, "HS256", hs, J("\"run-7f3a\"")), 0);
+	memset(big, 'j', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	T_EQ_INT(ver_py(&p, "HS256", hs, fmt("{" BASE ",\"exp\":%lld,\"jti\":\"%s\"}", e, big)),
+	    -VJWT_NO_JTI);
+	big[VJWT_MAX_JTI] = 0;
+	T_EQ_INT(ver_py(&p, "HS256", hs, fmt("{" BASE ",\"exp\":%lld,\"jti\":\"%s\"}", e, big)), 0);
+	/* an expired token stays expired, jti or not */
+	T_EQ_INT(ver_py(&p, "HS256", hs, fmt("{" BASE ",\"exp\":%lld,\"jti\":\"x\"}", (long long)NOW - 100)),
+	    -VJWT_EXPIRED);
+	t = pyjwt("HS256", hs, J("\"run-7f3a\""), NULL);
+	T_CHECK(t != NULL);
+	if (t && vjwt_verify(&p, t, NOW, &c) == 0) {
+		T_EQ_STR(vjwt_jti(c), "run-7f3a");
+		cJSON_Delete(c);
+	} else {
+		T_CHECK(!"a single-use token with a jti verifies");
+	}
+	free(t);
+	T_EQ_STR(vjwt_reason(-VJWT_NO_JTI), "no_jti");
+#undef J
+	vjwt_policy_clear(&p);
+}
+
 static void test_custom_claims(void)
 {
 	struct vjwt_policy p;
@@ -861,6 +905,7 @@ int main(void)
 		T_RUN(test_nbf_iat);
 		T_RUN(test_iss_aud_sub);
 		T_RUN(test_custom_claims);
+	T_RUN(test_single_use_jti);
 		T_RUN(test_duplicates);
 		T_RUN(test_malformed);
 		T_RUN(test_pem_kind);
