@@ -24,7 +24,8 @@ static const char sign_usage[] =
 "Options:\n"
 "  --idempotency-key KEY  the key to send (default: a random one)\n"
 "  --claims JSON          JWT claims, merged over the hook's iss/aud/sub/claims,\n"
-"                         iat=now and exp=now+ttl\n"
+"                         iat=now, exp=now+ttl, and a random jti when the hook\n"
+"                         is single_use\n"
 "  --ttl SEC              token lifetime (default 300)\n"
 "  --jwt-key FILE         private key PEM for RS*/ES* hooks (HS* use the\n"
 "                         configured secret)\n"
@@ -95,6 +96,11 @@ static int make_token(const struct cfg_hook *h, const char *claims_arg, long ttl
 		cJSON_AddStringToObject(c, h->jwt.claims[i].name, h->jwt.claims[i].value);
 	cJSON_AddNumberToObject(c, "iat", (double)now);
 	cJSON_AddNumberToObject(c, "exp", (double)(now + ttl));
+	if (h->jwt.single_use) { /* a fresh id per token; --claims may set its own */
+		char jti[33];
+		random_hex(jti, 16);
+		cJSON_AddStringToObject(c, "jti", jti);
+	}
 	if (claims_arg) {
 		if (!cJSON_IsObject(extra = cJSON_Parse(claims_arg))) {
 			fprintf(stderr, "webhook-runner sign: --claims must be a JSON object\n");
