@@ -359,6 +359,23 @@ out:
 
 /* ---- open / migrate -------------------------------------------------- */
 
+/* PRAGMA journal_mode = WAL. Switching a new file to WAL needs an exclusive
+ * lock, and SQLite answers "database is locked" at once, without its busy
+ * handler, while another connection opens the same file: two instances
+ * starting together on a new store. Retried for the busy timeout. */
+static int wal_mode(struct store *s)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int rc, tries;
+
+	for (tries = 0;; tries++) {
+		rc = pragma(s, "PRAGMA journal_mode = WAL", "wal");
+		if (rc != -EBUSY || tries >= BUSY_TIMEOUT_MS / 10)
+			return rc;
+		nanosleep(&pause, NULL);
+	}
+}
+
 static int64_t wall_ms(void)
 {
 	struct timespec ts;
@@ -487,7 +504,7 @@ int store_open(const char *path, int mark_interrupted_jobs, int *n_interrupted, 
 		rc = -EROFS;
 		goto out;
 	}
-	rc = pragma(s, "PRAGMA journal_mode = WAL", "wal");
+	rc = wal_mode(s);
 	if (!rc)
 		rc = pragma(s, "PRAGMA synchronous = FULL", NULL);
 	if (!rc)
