@@ -536,32 +536,33 @@ static void warn_shared_secrets(struct ctx *c, const struct config *cfg)
 			}
 }
 
-/* "host:port", "[v6]:port" or ":port". */
-static int parse_listen(struct ctx *c, const char *s, struct config *cfg)
+/* FIELD's "host:port", "[v6]:port" or ":port" into *HOST (replaced) and
+ * *PORT. */
+static int parse_listen(struct ctx *c, const char *field, const char *s, char **host, int *port)
 {
 	const char *colon = strrchr(s, ':');
 	char *end;
-	long port;
+	long p;
 
 	if (!colon || !colon[1])
-		return bad(c, "server.listen", "must be host:port (e.g. 0.0.0.0:8080 or [::1]:8080)");
+		return bad(c, field, "must be host:port (e.g. 0.0.0.0:8080 or [::1]:8080)");
 	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || port < 1 || port > 65535)
-		return bad(c, "server.listen", "bad port in \"%s\"", s);
-	free(cfg->listen_host);
+	p = strtol(colon + 1, &end, 10);
+	if (errno || *end || p < 1 || p > 65535)
+		return bad(c, field, "bad port in \"%s\"", s);
+	free(*host);
 	if (s[0] == '[' && colon > s && colon[-1] == ']')
-		cfg->listen_host = strndup(s + 1, (size_t)(colon - s - 2));
+		*host = strndup(s + 1, (size_t)(colon - s - 2));
 	else
-		cfg->listen_host = strndup(s, (size_t)(colon - s));
-	if (!cfg->listen_host)
+		*host = strndup(s, (size_t)(colon - s));
+	if (!*host)
 		return -ENOMEM;
-	if (!*cfg->listen_host) {
-		free(cfg->listen_host);
-		if (!(cfg->listen_host = strdup("0.0.0.0")))
+	if (!**host) {
+		free(*host);
+		if (!(*host = strdup("0.0.0.0")))
 			return -ENOMEM;
 	}
-	cfg->port = (int)port;
+	*port = (int)p;
 	return 0;
 }
 
@@ -582,7 +583,8 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 {
 	static const char *const keys[] = { "server", "store", "executor", "log", "hooks", NULL };
 	static const char *const skeys[] = { "listen", "tls_cert", "tls_key", "max_body_bytes",
-		"request_timeout_ms", "threads", "drain_timeout_s", "read_token", "metrics_token", NULL };
+		"request_timeout_ms", "threads", "drain_timeout_s", "read_token", "metrics_token",
+		"ops_listen", NULL };
 	static const char *const stkeys[] = { "path", "retention_days", NULL };
 	static const char *const ekeys[] = { "path", "max_jobs", "max_per_destination", "max_queued", NULL };
 	static const char *const lkeys[] = { "level", "format", NULL };
@@ -597,8 +599,14 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 	o = cJSON_GetObjectItemCaseSensitive(root, "server");
 	if (o && (rc = only_keys(c, o, "server", skeys)))
 		return rc;
-	if ((rc = get_str(c, o, "server", "listen", 0, &s)) || (rc = parse_listen(c, s ? s : "0.0.0.0:8080", cfg)))
+	if ((rc = get_str(c, o, "server", "listen", 0, &s)) ||
+	    (rc = parse_listen(c, "server.listen", s ? s : "0.0.0.0:8080", &cfg->listen_host, &cfg->port)))
 		return rc;
+	if ((rc = get_str(c, o, "server", "ops_listen", 0, &s)) ||
+	    (s && (rc = parse_listen(c, "server.ops_listen", s, &cfg->ops_host, &cfg->ops_port))))
+		return rc;
+	if (cfg->ops_host && cfg->ops_port == cfg->port && !strcmp(cfg->ops_host, cfg->listen_host))
+		return bad(c, "server.ops_listen", "must differ from server.listen");
 	if ((rc = get_str(c, o, "server", "tls_cert", 0, &s)) ||
 	    (s && (rc = tls_file(c, "server.tls_cert", s, &cfg->tls_cert))) ||
 	    (rc = get_str(c, o, "server", "tls_key", 0, &s)) ||
@@ -840,6 +848,7 @@ void config_free(struct config *c)
 	free(c->hooks);
 	free(c->path);
 	free(c->listen_host);
+	free(c->ops_host);
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->store_path);

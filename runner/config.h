@@ -51,6 +51,9 @@ struct config {
 	char *path;
 	char *listen_host;
 	int port;
+	char *ops_host;             /* server.ops_listen: /healthz and /metrics on their own
+				     * threads; NULL when not set */
+	int ops_port;
 	char *tls_cert, *tls_key;
 	size_t max_body_bytes;
 	int request_timeout_ms;

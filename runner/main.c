@@ -304,9 +304,12 @@ static int serve(int argc, char **argv)
 	drain_s = cfg->drain_timeout_s;
 	workers_n = cfg->max_jobs;
 	snprintf(portbuf, sizeof portbuf, "%d", cfg->port);
+	if (cfg->ops_host)
+		snprintf(status, sizeof status, strchr(cfg->ops_host, ':') ? "[%s]:%d" : "%s:%d",
+		    cfg->ops_host, cfg->ops_port);
 	log_event(LOG_INFO, "listening", "host", cfg->listen_host, "port", portbuf,
-	    "tls", cfg->tls_cert ? "on" : "off", "config", cfg->path, "store", cfg->store_path,
-	    "version", RUNNER_VERSION, NULL);
+	    "tls", cfg->tls_cert ? "on" : "off", "ops", cfg->ops_host ? status : NULL,
+	    "config", cfg->path, "store", cfg->store_path, "version", RUNNER_VERSION, NULL);
 	snprintf(status, sizeof status, "serving %zu hook%s on %s:%d", cfg->nhooks,
 	    cfg->nhooks == 1 ? "" : "s", cfg->listen_host, cfg->port);
 	if ((rc = server_start(cfg, st, jobs, &srv, err, sizeof err)) != 0)

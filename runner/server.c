@@ -26,6 +26,7 @@
 #include "worker.h"
 
 #define IDEM_KEY_MAX 200
+#define OPS_THREADS 4 /* /healthz and /metrics on server.ops_listen */
 
 /* A config generation: requests hold a reference for their whole life, so a
  * reload never frees a config under a running job. */
@@ -45,6 +46,7 @@ struct server {
 	struct store *store;
 	struct jobs *jobs;
 	struct mg_context *mg;
+	struct mg_context *ops;  /* server.ops_listen, or NULL */
 	int64_t started_ms;
 	char tls_err[400];      /* why the TLS setup refused, during mg_start */
 };
@@ -827,15 +829,60 @@ static int on_tls_init(void *ssl_ctx, void *user)
 	    sizeof s->tls_err) ? -1 : 1;
 }
 
+/* "host:port" as CivetWeb and people write it ([v6]:port). */
+static void fmt_addr(char *buf, size_t len, const char *host, int port)
+{
+	snprintf(buf, len, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+}
+
+/* One CivetWeb context listening on ADDR with THREADS workers; TLS with the
+ * config's certificate when TLS. NULL when it cannot listen. */
+static struct mg_context *listen_on(struct server *s, const char *addr, int threads, int tls)
+{
+	const struct config *cfg = s->gen->cfg;
+	struct mg_callbacks cb = { 0 };
+	char ports[304], nthreads[16], timeout[16];
+	const char *opts[20];
+	int n = 0;
+
+	snprintf(ports, sizeof ports, "%s%s", addr, tls ? "s" : ""); /* CivetWeb: "s" = TLS */
+	snprintf(nthreads, sizeof nthreads, "%d", threads);
+	snprintf(timeout, sizeof timeout, "%d", cfg->request_timeout_ms);
+	opts[n++] = "listening_ports";
+	opts[n++] = ports;
+	opts[n++] = "num_threads";
+	opts[n++] = nthreads;
+	opts[n++] = "request_timeout_ms";
+	opts[n++] = timeout;
+	opts[n++] = "enable_keep_alive";
+	opts[n++] = "yes";
+	opts[n++] = "keep_alive_timeout_ms";
+	opts[n++] = "5000";
+	opts[n++] = "max_request_size";
+	opts[n++] = "32768";
+	/* An answer is a few small writes (status and headers, then the body):
+	 * with Nagle's algorithm on, the client's delayed ACK held each
+	 * keep-alive answer ~40 ms (bench: 23 req/s at c=1 on the reject path). */
+	opts[n++] = "tcp_nodelay";
+	opts[n++] = "1";
+	if (tls) {
+		/* The certificate and key are loaded by on_tls_init. */
+		opts[n++] = "ssl_protocol_version";
+		opts[n++] = "4"; /* TLS 1.2 and newer */
+		cb.init_ssl = on_tls_init;
+	}
+	opts[n] = NULL;
+	cb.log_message = on_log;
+	return mg_start(&cb, s, opts);
+}
+
 int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
     struct server **out, char *err, size_t errlen)
 {
 	struct server *s = calloc(1, sizeof *s);
 	struct cfg_gen *g = calloc(1, sizeof *g);
-	struct mg_callbacks cb = { 0 };
-	char addr[300], ports[304], threads[16], timeout[16];
-	const char *opts[20];
-	int n = 0;
+	char addr[300], ops[300];
+	int rc;
 
 	if (!s || !g) {
 		free(s);
@@ -850,46 +897,28 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 	s->store = st;
 	s->jobs = jobs;
 	s->started_ms = mono_ms();
-	snprintf(addr, sizeof addr, strchr(cfg->listen_host, ':') ? "[%s]:%d" : "%s:%d",
-	    cfg->listen_host, cfg->port);
-	snprintf(ports, sizeof ports, "%s%s", addr, cfg->tls_cert ? "s" : ""); /* CivetWeb: "s" = TLS */
-	snprintf(threads, sizeof threads, "%d", cfg->threads);
-	snprintf(timeout, sizeof timeout, "%d", cfg->request_timeout_ms);
-	opts[n++] = "listening_ports";
-	opts[n++] = ports;
-	opts[n++] = "num_threads";
-	opts[n++] = threads;
-	opts[n++] = "request_timeout_ms";
-	opts[n++] = timeout;
-	opts[n++] = "enable_keep_alive";
-	opts[n++] = "yes";
-	opts[n++] = "keep_alive_timeout_ms";
-	opts[n++] = "5000";
-	opts[n++] = "max_request_size";
-	opts[n++] = "32768";
-	/* An answer is a few small writes (status and headers, then the body):
-	 * with Nagle's algorithm on, the client's delayed ACK held each
-	 * keep-alive answer ~40 ms (bench: 23 req/s at c=1 on the reject path). */
-	opts[n++] = "tcp_nodelay";
-	opts[n++] = "1";
-	if (cfg->tls_cert) {
-		/* The certificate and key are loaded by on_tls_init. */
-		opts[n++] = "ssl_protocol_version";
-		opts[n++] = "4"; /* TLS 1.2 and newer */
-		cb.init_ssl = on_tls_init;
-	}
-	opts[n] = NULL;
-	cb.log_message = on_log;
-	if (!(s->mg = mg_start(&cb, s, opts))) {
-		int tls = s->tls_err[0] != '\0';
-		if (tls)
+	fmt_addr(addr, sizeof addr, cfg->listen_host, cfg->port);
+	if (!(s->mg = listen_on(s, addr, cfg->threads, cfg->tls_cert != NULL))) {
+		if (s->tls_err[0])
 			snprintf(err, errlen, "%s", s->tls_err);
 		else
 			snprintf(err, errlen, "cannot listen on %s (in use, or not allowed?)", addr);
-		free(g);
-		pthread_mutex_destroy(&s->mu);
-		free(s);
-		return tls ? -EINVAL : -EADDRINUSE;
+		goto fail;
+	}
+	/* /healthz and /metrics on threads of their own: slow clients that hold
+	 * every hook thread do not silence them. */
+	if (cfg->ops_host) {
+		fmt_addr(ops, sizeof ops, cfg->ops_host, cfg->ops_port);
+		if (!(s->ops = listen_on(s, ops, OPS_THREADS, 0))) {
+			snprintf(err, errlen, "cannot listen on %s for server.ops_listen (in use, or not "
+			    "allowed?)", ops);
+			mg_stop(s->mg);
+			s->tls_err[0] = '\0';
+			goto fail;
+		}
+		mg_set_request_handler(s->ops, "/healthz$", on_health, s);
+		mg_set_request_handler(s->ops, "/metrics$", on_metrics, s);
+		mg_set_request_handler(s->ops, "/", on_other, s);
 	}
 	mg_set_request_handler(s->mg, "/hooks/", on_hooks, s);
 	mg_set_request_handler(s->mg, "/healthz$", on_health, s);
@@ -898,6 +927,12 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 	mg_set_request_handler(s->mg, "/", on_other, s);
 	*out = s;
 	return 0;
+fail:
+	rc = s->tls_err[0] ? -EINVAL : -EADDRINUSE;
+	free(g);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+	return rc;
 }
 
 /* Settings read once at start; a reload whose config differs from the one
@@ -914,6 +949,9 @@ static void restart_only(struct server *s, const struct config *b)
 
 	if (strcmp(a->listen_host, b->listen_host) || a->port != b->port)
 		needs_restart("server.listen");
+	if (!a->ops_host != !b->ops_host ||
+	    (a->ops_host && (strcmp(a->ops_host, b->ops_host) || a->ops_port != b->ops_port)))
+		needs_restart("server.ops_listen");
 	if (a->threads != b->threads)
 		needs_restart("server.threads");
 	if (a->request_timeout_ms != b->request_timeout_ms)
@@ -987,6 +1025,8 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
+	if (s->ops)
+		mg_stop(s->ops);
 	mg_stop(s->mg);
 	gen_put(s, s->gen);
 	gen_put(s, s->first);
