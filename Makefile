@@ -21,9 +21,12 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 # CivetWeb: Debian 12's 1.15 source with Debian's patches, fetched by
 # `make deps` (third_party/civetweb.sh says why) and compiled in with
 # OpenSSL 3 linked, not loaded at run time. No CGI: we never run scripts.
+# Our own patches (third_party/patches/*.patch, applied in name order, each
+# saying what and why) go onto a copy in <build dir>/third_party/civetweb-src/
+# (CW_SRC below): the fetched tree stays exactly Debian's.
 CW_DIR   := third_party/civetweb
 CW_DEFS  := -DNO_SSL_DL -DOPENSSL_API_3_0 -DNO_CGI -DUSE_IPV6
-CPPFLAGS += -I$(CW_DIR)/include
+CW_PATCHES := $(sort $(wildcard third_party/patches/*.patch))
 SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 SAN_FLAGS := $(SAN) -fno-omit-frame-pointer
 
@@ -37,6 +40,8 @@ else
 BUILD    ?= build/release
 CPPFLAGS += -D_FORTIFY_SOURCE=2
 endif
+CW_SRC   := $(BUILD)/third_party/civetweb-src
+CPPFLAGS += -I$(CW_SRC)/include
 
 EX_SRC   := $(wildcard executor/*.c)
 RN_SRC   := $(wildcard runner/*.c)
@@ -67,18 +72,42 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# Third-party code: its own warnings are not ours to fail on. Rebuilt when
-# the source is fetched again (the stamp holds its Debian version).
+# The patched copy: Debian's civetweb.c and civetweb.h (same layout), our
+# patches applied with no fuzz, made whole in a temporary directory and then
+# renamed into place. Made again when the source is fetched again (the stamp
+# holds its Debian version) or a patch changes, comes or goes (the folder's
+# time). A patch that does not apply
+# (a new Debian version) stops the build, naming the patch.
 CW_STAMP := $(CW_DIR)/.debian-version
-$(BUILD)/third_party/civetweb.o: $(CW_DIR)/src/civetweb.c $(CW_STAMP) Makefile
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CW_DEFS) $(OPT) -g -fno-strict-aliasing -fstack-protector-strong \
-	    $(CW_CFLAGS) -MMD -MP -c -o $@ $<
+%/third_party/civetweb-src/.patched: $(CW_STAMP) $(CW_DIR)/src/civetweb.c \
+    $(CW_DIR)/include/civetweb.h $(CW_PATCHES) $(wildcard third_party/patches) Makefile
+	@d=$(@D); rm -rf $$d.tmp && mkdir -p $$d.tmp/src $$d.tmp/include && \
+	cp $(CW_DIR)/src/civetweb.c $$d.tmp/src/ && cp $(CW_DIR)/include/civetweb.h $$d.tmp/include/ && \
+	for p in $(CW_PATCHES); do \
+		if ! patch -d $$d.tmp -p1 --batch --forward --fuzz=0 --no-backup-if-mismatch \
+		    --reject-file=- -s -i "$(CURDIR)/$$p" >$$d.tmp/patch.log 2>&1; then \
+			echo "civetweb: patch $$p does not apply to CivetWeb $$(cat $(CW_STAMP)) in $(CW_DIR):" >&2; \
+			sed 's/^/  /' $$d.tmp/patch.log >&2; \
+			echo "civetweb: update or drop $$p (its header says what it does and why)" >&2; \
+			rm -rf $$d.tmp; exit 1; \
+		fi; \
+	done && rm -f $$d.tmp/patch.log && \
+	{ cat $(CW_STAMP); for p in $(CW_PATCHES); do echo "$$p"; done; } >$$d.tmp/.patched && \
+	rm -rf $$d && mv $$d.tmp $$d && \
+	echo "civetweb: $$(cat $(CW_STAMP)) with $(words $(CW_PATCHES)) patches in $$d"
 
-# Whatever includes civetweb.h waits for the source (and says how to get it).
+# Third-party code: its own warnings are not ours to fail on. The .inl files
+# the patched civetweb.c includes are found in Debian's tree (-iquote).
+$(BUILD)/third_party/civetweb.o: $(CW_SRC)/.patched Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -iquote $(CW_DIR)/src $(CW_DEFS) $(OPT) -g -fno-strict-aliasing \
+	    -fstack-protector-strong $(CW_CFLAGS) -MMD -MP -c -o $@ $(CW_SRC)/src/civetweb.c
+
+# Whatever includes civetweb.h waits for the patched copy (and the source,
+# which says how to get it).
 $(RN_SRC:%.c=$(BUILD)/%.o) $(patsubst $(BUILD)/tests/%,$(BUILD)/tests/unit/%.o,$(UT_RN)) \
-    $(patsubst $(BUILD)/fuzz/%,$(BUILD)/tests/fuzz/%.o,$(FZ_RN)): | $(CW_STAMP)
-$(CW_STAMP):
+    $(patsubst $(BUILD)/fuzz/%,$(BUILD)/tests/fuzz/%.o,$(FZ_RN)): | $(CW_SRC)/.patched
+$(CW_STAMP) $(CW_DIR)/src/civetweb.c $(CW_DIR)/include/civetweb.h:
 	@echo "$(CW_DIR) is missing: run 'make deps' (it calls third_party/civetweb.sh)" >&2; exit 1
 
 $(BUILD)/remote-executor: $(EX_OBJ)
@@ -120,7 +149,8 @@ FUZZ_SECONDS ?= 30
 FUZZ_ARGS    ?=
 FUZZ_SAN     := $(SAN)
 FUZZ_CFLAGS  := -O1 -g -std=c11 -Wall -Wextra -Werror -fno-strict-aliasing $(SAN_FLAGS)
-FUZZ_CPPFLAGS := -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(CW_DIR)/include
+FUZZ_CW_SRC  := $(FUZZ_BUILD)/third_party/civetweb-src
+FUZZ_CPPFLAGS := -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(FUZZ_CW_SRC)/include
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
 
@@ -128,10 +158,11 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
-$(FUZZ_BUILD)/obj/third_party/civetweb.o: $(CW_DIR)/src/civetweb.c $(CW_STAMP) Makefile
+$(FUZZ_BUILD)/obj/third_party/civetweb.o: $(FUZZ_CW_SRC)/.patched Makefile
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(CW_DEFS) -O1 -g -fno-strict-aliasing $(FUZZ_SAN) -MMD -MP -c -o $@ $<
-$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(patsubst %,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(filter fuzz_runner_%,$(FUZZ_NAMES))): | $(CW_STAMP)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) -iquote $(CW_DIR)/src $(CW_DEFS) -O1 -g -fno-strict-aliasing \
+	    $(FUZZ_SAN) -MMD -MP -c -o $@ $(FUZZ_CW_SRC)/src/civetweb.c
+$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(patsubst %,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(filter fuzz_runner_%,$(FUZZ_NAMES))): | $(FUZZ_CW_SRC)/.patched
 
 $(FUZZ_BUILD)/fuzz_executor_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_executor_%.o \
     $(filter-out %/main.o,$(EX_SRC:%.c=$(FUZZ_BUILD)/obj/%.o))

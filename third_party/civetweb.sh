@@ -3,7 +3,13 @@
 # into third_party/civetweb/. Idempotent: an unpacked copy is left alone,
 # unless FORCE=1 (`make civetweb-source FORCE=1`), which fetches again, so
 # that a Debian update of the package (a security fix) reaches the build.
-# Compiled into our binary, CivetWeb is not updated by `apt upgrade`.
+# Compiled into our binary, CivetWeb is not updated by `apt upgrade`; so when
+# the copy is present, this asks the archive (bounded in time) whether it
+# offers a newer 1.15 source, and if so warns with both versions and the
+# command that updates. Offline, that check is a one-line note, never an
+# error: the present copy is used as it is. Our own patches to CivetWeb
+# (third_party/patches/) are applied by the Makefile to a copy in the build
+# directory, never to this tree, which stays exactly Debian's.
 #
 # Why not Debian's libcivetweb1: it is built to load OpenSSL at run time
 # through the OpenSSL 1.1 API, and with bookworm's OpenSSL 3 it calls a
@@ -21,11 +27,10 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 DEST=$HERE/civetweb
 UPSTREAM=1.15
-if [ -f "$DEST/.debian-version" ] && [ "${FORCE:-0}" != 1 ]; then
-	echo "civetweb: source present ($(cat "$DEST/.debian-version"); FORCE=1 fetches again)"
-	exit 0
-fi
-command -v dpkg-source >/dev/null || { echo "civetweb: dpkg-source missing (apt-get install dpkg-dev)" >&2; exit 1; }
+present=""
+[ -f "$DEST/.debian-version" ] && [ "${FORCE:-0}" != 1 ] && present=$(cat "$DEST/.debian-version")
+[ -n "$present" ] || command -v dpkg-source >/dev/null ||
+	{ echo "civetweb: dpkg-source missing (apt-get install dpkg-dev)" >&2; exit 1; }
 # Beside DEST, so that the final rename is atomic.
 tmp=$(mktemp -d "$HERE/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -41,12 +46,30 @@ for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
 done
 set -- -q -o "Dir::Etc::SourceList=$tmp/src.list" -o "Dir::Etc::SourceParts=$tmp/parts" \
 	-o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o "APT::Sandbox::User=$(id -un)"
+newest() { # the highest $UPSTREAM version the fetched Sources indexes offer
+	apt-cache "$@" showsrc civetweb 2>/dev/null | sed -n 's/^Version: //p' |
+		grep -E "^$UPSTREAM[+-]" | sort -V | tail -n 1
+}
+if [ -n "$present" ]; then
+	echo "civetweb: source present ($present; FORCE=1 fetches again)"
+	# Bounded: 10 s per connection, no retries, 60 s in all.
+	timeout 60 apt-get "$@" -o Acquire::Retries=0 -o Acquire::http::Timeout=10 \
+		-o Acquire::https::Timeout=10 update >"$tmp/update.log" 2>&1 || true
+	ver=$(newest "$@") || true
+	if [ -z "$ver" ]; then
+		echo "civetweb: could not ask the archive for a newer source (offline?): using $present"
+	elif dpkg --compare-versions "$ver" gt "$present"; then
+		echo "civetweb: WARNING: the archive offers CivetWeb $ver, newer than the $present" \
+			"in $DEST (a Debian update, maybe a security fix); update with:" \
+			"make civetweb-source FORCE=1 && make" >&2
+	fi
+	exit 0
+fi
 # A source without a Sources index (a third-party repository) fails the
 # update but not the fetch, as long as one source offers CivetWeb 1.15.
 apt-get "$@" update >"$tmp/update.log" 2>&1 || echo "civetweb: apt-get update complained (carrying on):" \
 	"$(grep -m 1 '^E:' "$tmp/update.log" || tail -n 1 "$tmp/update.log")" >&2
-ver=$(apt-cache "$@" showsrc civetweb 2>/dev/null | sed -n 's/^Version: //p' |
-	grep -E "^$UPSTREAM[+-]" | sort -V | tail -n 1) || true
+ver=$(newest "$@") || true
 if [ -z "$ver" ]; then
 	echo "civetweb: no source of CivetWeb $UPSTREAM in this machine's apt sources" >&2
 	tail -n 5 "$tmp/update.log" >&2
