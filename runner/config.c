@@ -584,7 +584,7 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 	static const char *const keys[] = { "server", "store", "executor", "log", "hooks", NULL };
 	static const char *const skeys[] = { "listen", "tls_cert", "tls_key", "max_body_bytes",
 		"request_timeout_ms", "threads", "drain_timeout_s", "read_token", "metrics_token",
-		"ops_listen", NULL };
+		"ops_listen", "keepalive_timeout_ms", "min_request_rate", NULL };
 	static const char *const stkeys[] = { "path", "retention_days", NULL };
 	static const char *const ekeys[] = { "path", "max_jobs", "max_per_destination", "max_queued", NULL };
 	static const char *const lkeys[] = { "level", "format", NULL };
@@ -623,6 +623,12 @@ static int parse_root(struct ctx *c, const cJSON *root, struct config *cfg)
 	if ((rc = get_int(c, o, "server", "request_timeout_ms", 100, 600000, 10000, &v)))
 		return rc;
 	cfg->request_timeout_ms = (int)v;
+	if ((rc = get_int(c, o, "server", "keepalive_timeout_ms", 100, 600000, 2000, &v)))
+		return rc;
+	cfg->keepalive_timeout_ms = (int)v;
+	if ((rc = get_int(c, o, "server", "min_request_rate", 0, 1LL << 30, 1024, &v)))
+		return rc;
+	cfg->min_request_rate = (int)v;
 	if ((rc = get_int(c, o, "server", "threads", 2, 1024, 32, &v)))
 		return rc;
 	cfg->threads = (int)v;

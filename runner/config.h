@@ -56,7 +56,9 @@ struct config {
 	int ops_port;
 	char *tls_cert, *tls_key;
 	size_t max_body_bytes;
-	int request_timeout_ms;
+	int request_timeout_ms;     /* a whole request, headers and body */
+	int keepalive_timeout_ms;   /* idle before the next request on a kept-alive connection */
+	int min_request_rate;       /* bytes/s a request must keep up after 1 s; 0: none */
 	int threads;
 	int drain_timeout_s;        /* SIGTERM: how long running jobs may finish */
 	char *read_token;           /* resolved server.read_token, or NULL */

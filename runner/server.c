@@ -62,6 +62,8 @@ struct req {
 	const char *decision; /* idempotency: new, retry, busy, replay, mismatch, refused */
 	const char *same_body_as; /* the key of the delivery this body repeats, or NULL */
 	int uncounted_hook;   /* /jobs: the hook goes to the log, never into /metrics labels */
+	int close;            /* close the connection after the answer */
+	int body_read;        /* the request body was read to its end */
 	char key[IDEM_KEY_MAX + 1];
 	int64_t job_id;
 	int64_t t0;
@@ -97,17 +99,30 @@ static const char *reason_phrase(int status)
 	}
 }
 
+/* 1 when the request says a body follows. */
+static int has_body(const struct req *r)
+{
+	return r->ri->content_length > 0 || mg_get_header(r->conn, "Transfer-Encoding");
+}
+
 /* Send the answer and the request's log line. EXTRA is more header lines
- * ("Name: value\r\n"…) or NULL. Returns STATUS for CivetWeb. */
+ * ("Name: value\r\n"…) or NULL. An answer given without reading the body
+ * (or asked to, r->close) closes the connection: CivetWeb would otherwise
+ * read the rest of the body first, for as long as the client cares to send
+ * it slowly. Returns STATUS for CivetWeb. */
 static int answer(struct req *r, int status, const char *extra, const char *body)
 {
 	char st[8], ms[24], jid[24];
 	size_t len = strlen(body);
+	int close = r->close || (!r->body_read && has_body(r));
 
 	mg_printf(r->conn, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-			   "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n%s\r\n",
-	    status, reason_phrase(status), len, r->id, extra ? extra : "");
+			   "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n%s%s\r\n",
+	    status, reason_phrase(status), len, r->id, extra ? extra : "",
+	    close ? "Connection: close\r\n" : "");
 	mg_write(r->conn, body, len);
+	if (close)
+		mg_close_after_response(r->conn);
 	/* A label per hook for /jobs would tell anyone who asks whether a job
 	 * exists and which hook owns it. */
 	metrics_request(r->uncounted_hook ? "-" : r->hook ? r->hook : METRICS_UNKNOWN_HOOK, status);
@@ -210,6 +225,7 @@ static int read_body(struct req *r, size_t cap, char **out, size_t *len)
 		free(buf);
 		return have > cap ? -EFBIG : -EIO;
 	}
+	r->body_read = 1;
 	buf[have] = '\0';
 	*out = buf;
 	*len = have;
@@ -439,14 +455,20 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 		metrics_verify_failure(h->id, r->verify);
 		return fail(r, 401, NULL, "signature verification failed: missing");
 	}
+	/* A client waiting for "100 Continue" before it sends the body gets it
+	 * now that nothing in the headers refuses it (CivetWeb does not send it
+	 * for request handlers, and curl would wait a second). */
+	if (r->ri->content_length <= (long long)cfg->max_body_bytes && mg_get_header(r->conn, "Expect") &&
+	    !strcasecmp(mg_get_header(r->conn, "Expect"), "100-continue"))
+		mg_printf(r->conn, "HTTP/1.1 100 Continue\r\n\r\n");
 	rc = read_body(r, cfg->max_body_bytes, &body, &len);
 	if (rc == -EFBIG) {
 		snprintf(err, sizeof err, "body larger than %zu bytes", cfg->max_body_bytes);
-		rc = fail(r, 413, "Connection: close\r\n", err);
+		rc = fail(r, 413, NULL, err);
 		goto out;
 	}
 	if (rc != 0) {
-		rc = fail(r, 400, "Connection: close\r\n", "could not read the request body");
+		rc = fail(r, 400, NULL, "could not read the request body");
 		goto out;
 	}
 
@@ -623,7 +645,8 @@ static int on_hooks(struct mg_connection *conn, void *cbdata)
 		rc = fail(&r, 404, NULL, "unknown hook");
 	} else if (__atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST)) {
 		r.hook = h->id;
-		rc = fail(&r, 503, "Retry-After: 10\r\nConnection: close\r\n", "shutting down; retry later");
+		r.close = 1;
+		rc = fail(&r, 503, "Retry-After: 10\r\n", "shutting down; retry later");
 	} else {
 		r.hook = h->id;
 		rc = hook_request(srv, &r, h);
@@ -841,23 +864,30 @@ static struct mg_context *listen_on(struct server *s, const char *addr, int thre
 {
 	const struct config *cfg = s->gen->cfg;
 	struct mg_callbacks cb = { 0 };
-	char ports[304], nthreads[16], timeout[16];
-	const char *opts[20];
+	char ports[304], nthreads[16], timeout[16], keepalive[16], rate[16];
+	const char *opts[24];
 	int n = 0;
 
 	snprintf(ports, sizeof ports, "%s%s", addr, tls ? "s" : ""); /* CivetWeb: "s" = TLS */
 	snprintf(nthreads, sizeof nthreads, "%d", threads);
 	snprintf(timeout, sizeof timeout, "%d", cfg->request_timeout_ms);
+	snprintf(keepalive, sizeof keepalive, "%d", cfg->keepalive_timeout_ms);
+	snprintf(rate, sizeof rate, "%d", cfg->min_request_rate);
 	opts[n++] = "listening_ports";
 	opts[n++] = ports;
 	opts[n++] = "num_threads";
 	opts[n++] = nthreads;
+	/* With our CivetWeb patches (third_party/patches/): the deadline of a
+	 * whole request, the idle time allowed between kept-alive requests,
+	 * and the rate a request must keep up after a second of grace. */
 	opts[n++] = "request_timeout_ms";
 	opts[n++] = timeout;
 	opts[n++] = "enable_keep_alive";
 	opts[n++] = "yes";
 	opts[n++] = "keep_alive_timeout_ms";
-	opts[n++] = "5000";
+	opts[n++] = keepalive;
+	opts[n++] = "request_min_rate";
+	opts[n++] = rate;
 	opts[n++] = "max_request_size";
 	opts[n++] = "32768";
 	/* An answer is a few small writes (status and headers, then the body):
@@ -956,6 +986,10 @@ static void restart_only(struct server *s, const struct config *b)
 		needs_restart("server.threads");
 	if (a->request_timeout_ms != b->request_timeout_ms)
 		needs_restart("server.request_timeout_ms");
+	if (a->keepalive_timeout_ms != b->keepalive_timeout_ms)
+		needs_restart("server.keepalive_timeout_ms");
+	if (a->min_request_rate != b->min_request_rate)
+		needs_restart("server.min_request_rate");
 	if (!a->tls_cert != !b->tls_cert ||
 	    (a->tls_cert && (strcmp(a->tls_cert, b->tls_cert) || strcmp(a->tls_key, b->tls_key) ||
 	    tls_files_changed(a->tls_cert, a->tls_key, &s->tls_files))))
