@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """slow_client.py — clients that are slow on purpose, for the slow-client tests.
 
-usage: slow_client.py MODE HOST PORT --clients N --seconds S [--interval MS] [--path P]
+usage: slow_client.py MODE HOST PORT --clients N --seconds S [--interval MS]
+                     [--chunk BYTES] [--length BYTES] [--linger S] [--path P]
 
 MODE
-  headers    send a request line, then one header byte every --interval ms
-  body       send complete headers with Content-Length 100000 (and a signature
-             header), then one body byte every --interval ms
+  headers    send a request line, then --chunk header bytes (default 1) every
+             --interval ms
+  body       send complete headers with Content-Length --length (100000) and a
+             signature header, then --chunk body bytes every --interval ms
   idle       connect and send nothing
   keepalive  send GET /healthz, read the answer, then send nothing
 
 Each of the N clients reconnects as soon as the server closes its connection,
-until S seconds have passed. Prints one JSON object: how many connections were
-made, how long each lived until the server closed it (ms), the longest, and how
-many were still open at the end (those were not cut in time). Every socket is
-closed at the end; nothing runs longer than S + 2 seconds.
+until S seconds have passed; then the connections still open stop sending and
+get --linger seconds (default 5) more for the server to close them. Prints one
+JSON object: how many connections were made, how long each lived until the
+server closed it (ms), the longest, and how many were still open at the very
+end (those were never cut). Every socket is closed at the end; nothing runs
+longer than S + linger + 2 seconds.
 """
 import argparse
 import asyncio
@@ -49,7 +53,7 @@ async def one_connection(args, deadline, lifetimes):
         if args.mode == "headers":
             writer.write(f"POST {args.path} HTTP/1.1\r\nHost: x\r\nX-Slow: ".encode())
         elif args.mode == "body":
-            writer.write((f"POST {args.path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+            writer.write((f"POST {args.path} HTTP/1.1\r\nHost: x\r\nContent-Length: {args.length}\r\n"
                           "x-hookdeck-signature: AAAA\r\nIdempotency-Key: slow\r\n\r\n").encode())
         elif args.mode == "keepalive":
             writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -62,7 +66,7 @@ async def one_connection(args, deadline, lifetimes):
             except asyncio.TimeoutError:
                 pass
             if dribble and not closed.done():
-                writer.write(b"a")
+                writer.write(b"a" * args.chunk)
                 try:
                     await writer.drain()
                 except (OSError, ConnectionError):
@@ -71,7 +75,7 @@ async def one_connection(args, deadline, lifetimes):
         pass
     if not closed.done():
         try:
-            await asyncio.wait_for(asyncio.shield(closed), timeout=0.2)
+            await asyncio.wait_for(asyncio.shield(closed), timeout=args.linger)
         except asyncio.TimeoutError:
             pass
     result = "open"
@@ -99,6 +103,9 @@ async def main():
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--interval", type=int, default=300)
+    ap.add_argument("--chunk", type=int, default=1)
+    ap.add_argument("--length", type=int, default=100000)
+    ap.add_argument("--linger", type=float, default=5)
     ap.add_argument("--path", default="/hooks/slow")
     args = ap.parse_args()
     if args.clients > 200 or args.seconds > 120:
@@ -110,7 +117,7 @@ async def main():
     await asyncio.wait_for(
         asyncio.gather(*(client(args, deadline, lifetimes, still_open)
                          for _ in range(args.clients))),
-        timeout=args.seconds + 5)
+        timeout=args.seconds + args.linger + 2)
     print(json.dumps({"mode": args.mode, "connections": len(lifetimes) + len(still_open),
                       "max_ms": max(lifetimes) if lifetimes else 0,
                       "still_open": len(still_open), "lifetimes_ms": sorted(lifetimes)}))
