@@ -20,8 +20,9 @@
 #include "session.h"
 
 #define EXIT_LOCAL 255
-#define CLOSE_GRACE_MS 2000
-#define WRITE_MAX 32700 /* what libssh2 sends in one channel write at most */
+#define CLOSE_GRACE_MS 2000 /* a finished command: the server's close is on its way */
+#define FLUSH_MS 50         /* teardown: handing the last packets to the kernel */
+#define WRITE_MAX 32700     /* what libssh2 sends in one channel write at most */
 
 struct sess {
 	const struct args *a;
@@ -626,37 +627,43 @@ out:
 	return ret;
 }
 
-/* Close what is open, politely but within a bounded time. Only a finished
- * run waits for its channel to close: after a failure the command may still
- * run, and the server keeps the channel open until it ends. The socket is
- * then shut down, so that a libssh2 wait for the peer (a channel close still
- * pending) fails at once and the session is always freed. */
+/* Close what is open, politely but within FLUSH_MS. A finished run's
+ * channel is closed on both sides already. After a failure the command may
+ * still run, and the server answers a channel close only once it ends:
+ * our close and the disconnect are handed to the kernel (libssh2 no longer
+ * blocks on sending them), never waited for. The socket is then shut down,
+ * so that whatever libssh2 would still wait for fails at once and the
+ * session is always freed. */
 static void teardown(struct sess *s)
 {
 	static volatile sig_atomic_t no_stop;
-	int64_t dl = status_now_ms() + CLOSE_GRACE_MS / 2;
+	int64_t dl = status_now_ms() + FLUSH_MS;
+	int rc;
 
 	s->stop = &no_stop; /* we are stopping already: the bounded waits below must run */
 	input_wipe(s->pass, 0); /* a run that failed before authentication */
 	s->pass = NULL;
-
 	if (s->ch && s->st->error != STATUS_OK) {
-		/* Timeout, signal, dead peer…: close the channel so sshd ends the
-		 * remote command (without a terminal it would otherwise run on
-		 * after we disconnect). libssh2 1.10 cannot send a signal. */
-		while (libssh2_channel_close(s->ch) == LIBSSH2_ERROR_EAGAIN)
-			if (wait_io(s, dl, 200) < 0)
+		/* Timeout, signal, dead peer…: the close makes sshd close the
+		 * command's stdin, stdout and stderr (a command that writes
+		 * then gets SIGPIPE, one that reads gets EOF). Without a
+		 * terminal it does not otherwise stop it, and libssh2 1.10
+		 * cannot send a signal. Sent once libssh2 waits only for the
+		 * answer. */
+		while ((rc = libssh2_channel_close(s->ch)) == LIBSSH2_ERROR_EAGAIN &&
+		    (libssh2_session_block_directions(s->ssh) & LIBSSH2_SESSION_BLOCK_OUTBOUND))
+			if (wait_io(s, dl, FLUSH_MS) < 0)
 				break;
-	}
-	if (s->ch) {
+	} else if (s->ch) {
 		while (libssh2_channel_free(s->ch) == LIBSSH2_ERROR_EAGAIN)
-			if (wait_io(s, dl, 200) < 0)
+			if (wait_io(s, dl, FLUSH_MS) < 0)
 				break;
 	}
 	s->ch = NULL; /* if still open, libssh2_session_free frees it */
 	if (s->ssh) {
+		/* Only sends (a half-sent close makes it fail at once). */
 		while (libssh2_session_disconnect(s->ssh, "done") == LIBSSH2_ERROR_EAGAIN)
-			if (wait_io(s, dl, 200) < 0)
+			if (wait_io(s, dl, FLUSH_MS) < 0)
 				break;
 		if (s->fd >= 0)
 			shutdown(s->fd, SHUT_RDWR);
