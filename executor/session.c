@@ -412,6 +412,28 @@ static void relay(struct sess *s, int which, const char *buf, size_t n)
 	}
 }
 
+/* Read what the channel holds on both streams and relay it. 1 when
+ * something came, 0 when nothing did, -1 with the status set. */
+static int read_streams(struct sess *s)
+{
+	static char buf[32768];
+	int which, progressed = 0;
+
+	for (which = 0; which < 2; which++) {
+		ssize_t n = libssh2_channel_read_ex(s->ch, which ? SSH_EXTENDED_DATA_STDERR : 0,
+		    buf, sizeof buf);
+		if (n > 0) {
+			relay(s, which, buf, (size_t)n);
+			progressed = 1;
+		} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
+			status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
+			    ssh_errmsg(s));
+			return -1;
+		}
+	}
+	return progressed;
+}
+
 /* Keepalives from now on (when --keepalive is not 0). */
 static void keepalive_start(struct sess *s)
 {
@@ -452,15 +474,16 @@ static int keepalive_tick(struct sess *s, int can_send)
 }
 
 /* --posix-sh: write SCRIPT on the channel's stdin under the run's deadline,
- * the stop flag and the keepalive. The server takes it whatever the remote
- * side does with it (its window fills only while the remote stdin is open
- * and unread). 0 when all of it went, or when the remote side ended first
- * (a login shell that refuses to run it: its output and status tell the
- * rest); -1 with the status set. */
+ * the stop flag and the keepalive. 0 when all of it went, or when the
+ * remote side ended first (a login shell that refuses to run it, such as
+ * nologin: its output and status tell the rest); -1 with the status set.
+ * A remote side that ends without reading grants no more window, so while
+ * the write waits for window (no packet of ours half-sent) the output is
+ * relayed: that unmasks the EOF that libssh2 hides behind unread data. */
 static int send_script(struct sess *s, const char *script, size_t len)
 {
 	size_t off = 0;
-	int w;
+	int w, r, idle;
 
 	while (off < len) {
 		/* After EAGAIN libssh2 wants the very same arguments again: the
@@ -486,10 +509,15 @@ static int send_script(struct sess *s, const char *script, size_t len)
 			    ssh_errmsg(s));
 			return -1;
 		}
+		idle = !(libssh2_session_block_directions(s->ssh) & LIBSSH2_SESSION_BLOCK_OUTBOUND);
+		if (idle && (r = read_streams(s)) != 0) {
+			if (r < 0)
+				return -1;
+			continue;
+		}
 		if (libssh2_channel_eof(s->ch))
 			return 0;
-		if (keepalive_tick(s, !(libssh2_session_block_directions(s->ssh) &
-		    LIBSSH2_SESSION_BLOCK_OUTBOUND)) != 0)
+		if (keepalive_tick(s, idle) != 0)
 			return -1;
 		if ((w = wait_io(s, s->deadline, 1000)) < 0 && w != -ETIMEDOUT && w != -EINTR) {
 			status_fail(s->st, STATUS_EIO, "poll: %s", strerror(-w));
@@ -504,11 +532,9 @@ static int send_script(struct sess *s, const char *script, size_t len)
  * set. */
 static int stream(struct sess *s)
 {
-	static char buf[32768];
-	int which, w;
+	int w, r;
 
 	for (;;) {
-		int progressed = 0;
 
 		if (*s->stop) {
 			status_fail(s->st, STATUS_ETERMINATED, "terminated by signal while the command ran");
@@ -519,26 +545,16 @@ static int stream(struct sess *s)
 			    (long long)s->a->timeout_ms);
 			return -1;
 		}
-		for (which = 0; which < 2; which++) {
-			ssize_t n = libssh2_channel_read_ex(s->ch, which ? SSH_EXTENDED_DATA_STDERR : 0,
-			    buf, sizeof buf);
-			if (n > 0) {
-				relay(s, which, buf, (size_t)n);
-				progressed = 1;
-			} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
-				status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
-				    ssh_errmsg(s));
-				return -1;
-			}
-		}
-		if (progressed)
+		if ((r = read_streams(s)) < 0)
+			return -1;
+		if (r > 0)
 			continue;
 		/* EOF only means the command closed its outputs; it may run on.
 		 * Its exit status arrives just before the server closes the
 		 * channel, so wait for that close, under the same deadline,
 		 * stop flag and keepalive as the output. */
 		if (libssh2_channel_eof(s->ch)) {
-			int r = libssh2_channel_wait_closed(s->ch);
+			r = libssh2_channel_wait_closed(s->ch);
 			if (r == 0)
 				return 0;
 			if (r != LIBSSH2_ERROR_EAGAIN) {
