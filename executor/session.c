@@ -649,7 +649,9 @@ out:
  * our close and the disconnect are handed to the kernel (libssh2 no longer
  * blocks on sending them), never waited for. The socket is then shut down,
  * so that whatever libssh2 would still wait for fails at once and the
- * session is always freed. */
+ * session is always freed. Should the connection's end overtake those two
+ * packets (closing a socket with unread data resets it), sshd closes the
+ * command's streams all the same when it loses the connection. */
 static void teardown(struct sess *s)
 {
 	static volatile sig_atomic_t no_stop;

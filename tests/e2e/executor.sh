@@ -523,6 +523,16 @@ ex tofrac -t 0.5 "${STD[@]}" "$DEST" -- "$(long_cmd tofrac 30)"
 fields run_timeout_fraction tofrac rc=255 error=timeout
 within run_timeout_fraction_in_time 400 2500
 within run_timeout_fraction_at_deadline 500 800
+# the channel close still does what it is for: sshd closes the command's
+# streams, so one that writes ends (SIGPIPE) soon after our deadline
+ex towr -t 1 "${STD[@]}" "$DEST" -- "echo \$\$ >$MARK_DIR/towr.pid; while :; do echo tick; sleep 0.1; done"
+fields run_timeout_writer towr rc=255 phase=exec error=timeout
+within run_timeout_writer_at_deadline 1000 1300
+WP=$(cat "$MARK_DIR/towr.pid" 2>/dev/null)
+if [ -n "$WP" ] && wait_until 3 pid_gone "$WP"; then ok run_timeout_writer_ended_on_target; else
+	fail run_timeout_writer_ended_on_target "remote writer ${WP:-(no pid)} still runs"
+	[ -n "$WP" ] && [ "$(ps -o user= -p "$WP" 2>/dev/null)" = "$SSH_USER" ] && kill -9 "$WP"
+fi
 ex tonot -t 10 "${STD[@]}" "$DEST" -- 'sleep 1; echo in-time'
 fields run_timeout_not_reached tonot rc=0 phase=done signal=null exit=0
 # a reader that stops reading our stdout does not hold us past --timeout
