@@ -17,29 +17,58 @@
 
 static const char usage_text[] =
 "usage: remote-executor [options] [user@]host[:port] -- command [args...]\n"
+"       remote-executor [options] --command-fd N [user@]host[:port]\n"
 "\n"
 "Run one command on HOST over SSH (libssh2) and relay its stdout and stderr.\n"
-"The words after -- are joined with spaces and reach the remote user's shell\n"
-"as one string, exactly as with ssh(1): quote for that shell. No terminal is\n"
-"allocated and the remote command reads an empty stdin.\n"
+"The words after -- are joined with spaces and reach the remote user's login\n"
+"shell as one string, exactly as with ssh(1): quote for that shell. With\n"
+"--posix-sh the command reaches /bin/sh instead, whatever the login shell.\n"
+"No terminal is allocated and the remote command reads an empty stdin.\n"
 "\n"
 "Options:\n"
 "  -i, --identity FILE        private key (OpenSSH format: ed25519, ecdsa, rsa).\n"
 "                             Default: --agent if given, else ~/.ssh/id_ed25519,\n"
 "                             id_ecdsa, id_rsa, whichever exist.\n"
+"      --passphrase-fd N      read the key's passphrase from descriptor N (at\n"
+"                             most 1 KiB; one trailing newline is dropped), then\n"
+"                             close N\n"
 "      --passphrase-env NAME  read the key's passphrase from environment\n"
-"                             variable NAME (never from the command line)\n"
+"                             variable NAME, then wipe it there (never from the\n"
+"                             command line). Either way the passphrase is read\n"
+"                             before any network work and wiped from memory as\n"
+"                             soon as authentication is over\n"
 "  -A, --agent                authenticate with the keys of ssh-agent\n"
 "                             ($SSH_AUTH_SOCK), before any identity file\n"
 "  -k, --known-hosts FILE     known_hosts file (default ~/.ssh/known_hosts).\n"
 "                             Checking is strict: an unknown or changed host\n"
 "                             key is refused and nothing runs.\n"
 "  -p, --port PORT            port (default 22, or the :port of the destination)\n"
+"      --command-fd N         read the command from descriptor N until EOF (at\n"
+"                             most 1 MiB, not empty, no NUL byte), then close N;\n"
+"                             instead of -- command, and out of /proc/PID/cmdline\n"
+"      --posix-sh             have /bin/sh on HOST parse the command, never the\n"
+"                             account's login shell (fish, tcsh... quote in their\n"
+"                             own ways): the exec request is \"exec /bin/sh\", and\n"
+"                             the command travels on the channel's stdin as the\n"
+"                             one-line script\n"
+"                               { exec /bin/sh -c '<command>' </dev/null; }\n"
+"                             (the command single-quoted). Quote for POSIX sh.\n"
+"                             Unlike plain mode: the login shell must run\n"
+"                             \"exec /bin/sh\" (nologin refuses: its message and\n"
+"                             exit status come back, nothing runs); aliases and\n"
+"                             functions of its startup files do not apply, the\n"
+"                             variables they export do; a script cut short by a\n"
+"                             lost connection runs nothing. As in plain mode the\n"
+"                             command is one argument (of /bin/sh here, of the\n"
+"                             login shell there): at most 128 KiB on Linux\n"
 "      --connect-timeout SEC  TCP connect limit (default 10)\n"
 "      --handshake-timeout SEC  SSH handshake + host key + auth limit (default 10)\n"
-"  -t, --timeout SEC          limit for the whole run; on expiry the channel and\n"
-"                             session are closed and the exit is 255 (default:\n"
-"                             none). SEC may have a fraction: 0.5\n"
+"  -t, --timeout SEC          limit for the whole run; on expiry the channel is\n"
+"                             closed (sshd then closes the command's stdin,\n"
+"                             stdout and stderr, but does not kill it), the\n"
+"                             session dropped, and the exit is 255, without\n"
+"                             waiting for the server (default: none). SEC may\n"
+"                             have a fraction: 0.5\n"
 "      --keepalive SEC        keepalive interval while the command runs\n"
 "                             (default 15, 0 = off)\n"
 "      --keepalive-max N      give up after N unanswered intervals (default 3)\n"
@@ -54,15 +83,24 @@ static const char usage_text[] =
 "  -h, --help                 this text\n"
 "  -V, --version              version\n"
 "\n"
+"The process is not dumpable and writes no core file: its /proc files belong\n"
+"to root, and a crash leaves no passphrase on disk.\n"
+"\n"
 "Exit status: the remote command's status; 255 when the run failed locally\n"
-"(connect, host key, auth, timeout…) or the remote command died of a signal,\n"
-"as ssh(1) does; 2 for bad arguments. The status line tells them apart.\n";
+"(connect, host key, auth, timeout...) or the remote command died of a signal,\n"
+"as ssh(1) does; 2 for bad arguments (a --command-fd or --passphrase-fd that\n"
+"is unreadable, empty, too long or holds a NUL byte too). The status line\n"
+"tells them apart.\n";
 
-enum { O_PASS = 256, O_CTO, O_HTO, O_KA, O_KAMAX, O_MAXOUT, O_STATUSFD, O_PARENT };
+enum { O_PASS = 256, O_CTO, O_HTO, O_KA, O_KAMAX, O_MAXOUT, O_STATUSFD, O_PARENT, O_PASSFD,
+	O_CMDFD, O_POSIXSH };
 
 static const struct option longopts[] = {
 	{ "identity", required_argument, NULL, 'i' },
 	{ "passphrase-env", required_argument, NULL, O_PASS },
+	{ "passphrase-fd", required_argument, NULL, O_PASSFD },
+	{ "command-fd", required_argument, NULL, O_CMDFD },
+	{ "posix-sh", no_argument, NULL, O_POSIXSH },
 	{ "agent", no_argument, NULL, 'A' },
 	{ "exit-with-parent", no_argument, NULL, O_PARENT },
 	{ "known-hosts", required_argument, NULL, 'k' },
@@ -173,6 +211,20 @@ static int parse_dest(const char *d, struct args *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* --NAME N: an open descriptor; 1 and 2 are ours to write to, never a
+ * source, and the status descriptor is written, never read. */
+static int parse_in_fd(const char *name, const char *v, int *fd, char *err, size_t errlen)
+{
+	unsigned long long u;
+
+	if (parse_uint(v, INT_MAX, &u) != 0 || u == 1 || u == 2 || fcntl((int)u, F_GETFD) < 0) {
+		snprintf(err, errlen, "--%s %s: not an open descriptor (0, or above 2)", name, v);
+		return -EINVAL;
+	}
+	*fd = (int)u;
+	return 0;
+}
+
 static char *join_words(char **w, int n)
 {
 	size_t len = 1;
@@ -194,6 +246,26 @@ static char *join_words(char **w, int n)
 	return s;
 }
 
+/* The descriptors we read and the one we write are distinct; one
+ * passphrase source. */
+static int check_fds(const struct args *a, char *err, size_t errlen)
+{
+	if (a->passphrase_env && a->passphrase_fd >= 0) {
+		snprintf(err, errlen, "--passphrase-env and --passphrase-fd exclude each other");
+		return -EINVAL;
+	}
+	if (a->command_fd >= 0 && a->command_fd == a->passphrase_fd) {
+		snprintf(err, errlen, "--command-fd and --passphrase-fd name the same descriptor %d",
+		    a->command_fd);
+		return -EINVAL;
+	}
+	if (a->status_fd >= 0 && (a->status_fd == a->command_fd || a->status_fd == a->passphrase_fd)) {
+		snprintf(err, errlen, "--status-fd %d is also an input descriptor", a->status_fd);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 {
 	unsigned long long u;
@@ -208,6 +280,8 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 	a->keepalive_s = 15;
 	a->keepalive_max = 3;
 	a->status_fd = -1;
+	a->command_fd = -1;
+	a->passphrase_fd = -1;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+i:Ak:p:t:hV", longopts, NULL)) != -1) {
@@ -222,6 +296,15 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 			}
 			a->passphrase_env = optarg;
 			break;
+		case O_PASSFD:
+			if ((rc = parse_in_fd("passphrase-fd", optarg, &a->passphrase_fd, err, errlen)))
+				return rc;
+			break;
+		case O_CMDFD:
+			if ((rc = parse_in_fd("command-fd", optarg, &a->command_fd, err, errlen)))
+				return rc;
+			break;
+		case O_POSIXSH: a->posix_sh = 1; break;
 		case 'k':
 			free(a->known_hosts);
 			if (!(a->known_hosts = strdup(optarg)))
@@ -286,17 +369,28 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 	if ((rc = parse_dest(argv[optind], a, err, errlen)) != 0)
 		return rc;
 	optind++;
-	if (optind >= argc || strcmp(argv[optind], "--") != 0) {
-		snprintf(err, errlen, "expected -- and a command after the destination");
-		return -EINVAL;
+	if ((rc = check_fds(a, err, errlen)) != 0)
+		return rc;
+	if (a->command_fd >= 0) {
+		if (optind < argc) {
+			snprintf(err, errlen, "--command-fd and a command after the destination exclude "
+			    "each other: give one");
+			return -EINVAL;
+		}
+	} else {
+		if (optind >= argc || strcmp(argv[optind], "--") != 0) {
+			snprintf(err, errlen, "expected -- and a command after the destination "
+			    "(or --command-fd N)");
+			return -EINVAL;
+		}
+		optind++;
+		if (optind >= argc || !*argv[optind]) {
+			snprintf(err, errlen, "missing command after --");
+			return -EINVAL;
+		}
+		if (!(a->command = join_words(argv + optind, argc - optind)))
+			return -ENOMEM;
 	}
-	optind++;
-	if (optind >= argc || !*argv[optind]) {
-		snprintf(err, errlen, "missing command after --");
-		return -EINVAL;
-	}
-	if (!(a->command = join_words(argv + optind, argc - optind)))
-		return -ENOMEM;
 	if (port_opt)
 		a->port = port_opt;
 	if (!a->user) {

@@ -21,13 +21,19 @@ struct args {
 	uint64_t max_output;             /* bytes relayed to stdout+stderr; 0 = unlimited */
 	int status_fd;                   /* -1: none */
 	const char *passphrase_env;      /* name of the env var holding the passphrase */
+	int passphrase_fd;               /* -1: none */
+	int command_fd;                  /* -1: the command is the words after -- */
+	int posix_sh;                    /* --posix-sh: the command goes to /bin/sh on stdin */
 	int agent;
 	int exit_with_parent;            /* PR_SET_PDEATHSIG: stop when the caller dies */
-	char *command;                   /* owned: the words after -- joined by spaces */
+	char *command;                   /* owned: the words after -- joined by spaces;
+	                                    NULL with --command-fd (main reads it) */
 };
 
 /* 0 ready to run; 1 when --help/--version was printed (exit 0);
- * -EINVAL with a one-line ERR. */
+ * -EINVAL with a one-line ERR. Descriptors named by --status-fd,
+ * --command-fd and --passphrase-fd are checked to be open and distinct;
+ * nothing is read from them here. */
 int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen);
 void args_clear(struct args *a);
 #endif

@@ -1,11 +1,14 @@
 /*
- * main.c — remote-executor's entry point: descriptor hygiene, signals,
- * arguments, one run, the status line, the exit status.
+ * main.c — remote-executor's entry point: descriptor hygiene, hardening
+ * (not dumpable, no core file), signals, arguments, the command and
+ * passphrase inputs (read before any network work), one run, the status
+ * line, the exit status.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +16,7 @@
 #include <libssh2.h>
 
 #include "args.h"
+#include "input.h"
 #include "session.h"
 #include "status.h"
 
@@ -54,12 +58,95 @@ static void close_inherited(int keep)
 	close_range(keep >= 3 ? (unsigned)keep + 1 : 3, ~0U, 0);
 }
 
+#define COMMAND_MAX (1024 * 1024)
+#define PASSPHRASE_MAX 1024
+
+/* No core file, and not dumpable: /proc/PID/{environ,mem,fd...} become
+ * root's and same-user ptrace is refused, so neither the passphrase nor
+ * the key material can be read out of this process or a crash of it. */
+static int harden(void)
+{
+	const struct rlimit zero = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || setrlimit(RLIMIT_CORE, &zero) != 0)
+		return -errno;
+	return 0;
+}
+
+/* The passphrase from its source and the command from --command-fd, in
+ * that order (a bad command then still finds the passphrase's source
+ * wiped), into *PASS and A->command. 0; 2 (bad input: exit 2, message
+ * printed); 255 (timeout, signal, unset variable: ST says which). */
+static int read_inputs(struct args *a, struct status *st, volatile sig_atomic_t *stop, char **pass)
+{
+	int64_t dl = a->timeout_ms ? st->t_start + a->timeout_ms : 0;
+	enum input_error why = INPUT_OK;
+	size_t len;
+	int rc = 0, fd = -1;
+	const char *what = "";
+
+	*pass = NULL;
+	if (a->passphrase_fd >= 0) {
+		fd = a->passphrase_fd;
+		what = "passphrase";
+		rc = input_read_fd(fd, PASSPHRASE_MAX, INPUT_SECRET | INPUT_STRIP_NL, dl, stop, pass,
+		    &len, &why);
+		if (rc != 0)
+			goto bad;
+	} else if (a->passphrase_env) {
+		rc = input_take_env(a->passphrase_env, pass);
+		if (rc == -ENOENT) {
+			status_fail(st, STATUS_EIDENTITY, "passphrase variable %s is not set",
+			    a->passphrase_env);
+			return 255;
+		}
+		if (rc != 0) {
+			status_fail(st, STATUS_EINTERNAL, "out of memory");
+			return 255;
+		}
+	}
+	if (a->command_fd >= 0) {
+		fd = a->command_fd;
+		what = "command";
+		rc = input_read_fd(fd, COMMAND_MAX, 0, dl, stop, &a->command, &len, &why);
+		if (rc != 0)
+			goto bad;
+	}
+	return 0;
+bad:
+	input_wipe(*pass, 0);
+	*pass = NULL;
+	if (why == INPUT_TIMEOUT) {
+		status_fail(st, STATUS_ETIMEOUT, "run timed out while reading the %s from descriptor %d",
+		    what, fd);
+		return 255;
+	}
+	if (why == INPUT_STOPPED) {
+		status_fail(st, STATUS_ETERMINATED, "terminated by signal while reading the %s", what);
+		return 255;
+	}
+	if (rc == -ENOMEM) {
+		status_fail(st, STATUS_EINTERNAL, "out of memory");
+		return 255;
+	}
+	if (why == INPUT_READ)
+		fprintf(stderr, "remote-executor: the %s on descriptor %d cannot be read: %s\n", what, fd,
+		    strerror(-rc));
+	else if (why == INPUT_TOO_LONG)
+		fprintf(stderr, "remote-executor: the %s on descriptor %d is too long (at most %d bytes)\n",
+		    what, fd, fd == a->command_fd ? COMMAND_MAX : PASSPHRASE_MAX);
+	else
+		fprintf(stderr, "remote-executor: the %s on descriptor %d %s\n", what, fd,
+		    input_error_text(why));
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
 	struct status st;
 	struct sigaction sa;
-	char err[512] = "";
+	char err[512] = "", *pass = NULL;
 	int rc;
 
 	if (open_std_fds() != 0)
@@ -72,7 +159,11 @@ int main(int argc, char **argv)
 		args_clear(&a);
 		return 2;
 	}
-	close_inherited(a.status_fd);
+	if ((rc = harden()) != 0) {
+		fprintf(stderr, "remote-executor: cannot disable core dumps: %s\n", strerror(-rc));
+		args_clear(&a);
+		return 255;
+	}
 	if (a.exit_with_parent) {
 		/* Checked after arming: the parent may have died in between. */
 		pid_t parent = getppid();
@@ -90,13 +181,30 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* The run's clock (and --timeout) starts here, before the inputs. */
+	status_init(&st, a.user, a.host, a.port);
+	rc = read_inputs(&a, &st, &stop_flag, &pass);
+	close_inherited(a.status_fd);
+	if (rc == 2) {
+		args_clear(&a);
+		return 2;
+	}
+	if (rc != 0) {
+		st.t_end = status_now_ms();
+		fprintf(stderr, "remote-executor: %s\n", st.message);
+		if (a.status_fd >= 0 && status_write(&st, a.status_fd) != 0)
+			fprintf(stderr, "remote-executor: cannot write status to fd %d\n", a.status_fd);
+		args_clear(&a);
+		return rc;
+	}
+
 	if (libssh2_init(0) != 0) {
 		fprintf(stderr, "remote-executor: libssh2_init failed\n");
+		input_wipe(pass, 0);
 		args_clear(&a);
 		return 255;
 	}
-	status_init(&st, a.user, a.host, a.port);
-	rc = sess_run(&a, &st, &stop_flag);
+	rc = sess_run(&a, pass, &st, &stop_flag); /* takes PASS */
 	if (st.error != STATUS_OK && st.error != STATUS_EHOSTUNKNOWN &&
 	    st.error != STATUS_EHOSTCHANGED && st.error != STATUS_EHOSTREVOKED)
 		fprintf(stderr, "remote-executor: %s\n", st.message);

@@ -13,12 +13,16 @@
 
 #include <libssh2.h>
 
+#include "input.h"
 #include "knownhosts.h"
 #include "net.h"
+#include "posixsh.h"
 #include "session.h"
 
 #define EXIT_LOCAL 255
-#define CLOSE_GRACE_MS 2000
+#define CLOSE_GRACE_MS 2000 /* a finished command: the server's close is on its way */
+#define FLUSH_MS 50         /* teardown: handing the last packets to the kernel */
+#define WRITE_MAX 32700     /* what libssh2 sends in one channel write at most */
 
 struct sess {
 	const struct args *a;
@@ -27,8 +31,10 @@ struct sess {
 	int fd;
 	LIBSSH2_SESSION *ssh;
 	LIBSSH2_CHANNEL *ch;
+	char *pass;        /* the identity's passphrase until auth is over, or NULL */
 	int64_t deadline;  /* overall, 0 = none */
 	int64_t last_rx;   /* when the peer last sent us anything */
+	int64_t dead_ms;   /* silence that means a dead peer (keepalive on) */
 	int out_closed[2]; /* our stdout/stderr went away */
 };
 
@@ -246,7 +252,8 @@ static int auth_file(struct sess *s, const char *path, const char *pass, int64_t
 	if (rc == LIBSSH2_ERROR_FILE) {
 		status_fail(s->st, STATUS_EIDENTITY, "cannot load private key %s: %s", path,
 		    pass ? "wrong passphrase or unsupported key format"
-			 : "unsupported key format, or it needs a passphrase (--passphrase-env)");
+			 : "unsupported key format, or it needs a passphrase (--passphrase-fd or "
+			   "--passphrase-env)");
 		return -1;
 	}
 	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
@@ -295,7 +302,7 @@ static int do_auth(struct sess *s, int64_t dl)
 {
 	static const char *const defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
 	const char *user = s->a->user;
-	char *methods, *pass = NULL, path[4096];
+	char *methods, *pass = s->pass, path[4096];
 	int rc = -1, r = 1, w = 0, tried = 0;
 	size_t i;
 
@@ -309,29 +316,16 @@ static int do_auth(struct sess *s, int64_t dl)
 		goto out;
 	}
 	if (!methods) {
-		if (libssh2_userauth_authenticated(s->ssh))
-			return 0; /* the server accepted "none" */
+		if (libssh2_userauth_authenticated(s->ssh)) {
+			rc = 0; /* the server accepted "none" */
+			goto out;
+		}
 		status_fail(s->st, STATUS_EAUTH, "authentication failed: %s", ssh_errmsg(s));
 		goto out;
 	}
 	if (!strstr(methods, "publickey")) {
 		status_fail(s->st, STATUS_EAUTH, "server offers no publickey authentication (%s)", methods);
 		goto out;
-	}
-	if (s->a->passphrase_env) {
-		char *env = getenv(s->a->passphrase_env);
-		if (!env) {
-			status_fail(s->st, STATUS_EIDENTITY, "passphrase variable %s is not set",
-			    s->a->passphrase_env);
-			goto out;
-		}
-		pass = strdup(env);
-		explicit_bzero(env, strlen(env));
-		unsetenv(s->a->passphrase_env);
-		if (!pass) {
-			status_fail(s->st, STATUS_EINTERNAL, "out of memory");
-			goto out;
-		}
 	}
 	if (s->a->agent) {
 		tried++;
@@ -362,10 +356,9 @@ done:
 			status_fail(s->st, STATUS_EIDENTITY, "no identity: give -i FILE or --agent");
 	}
 out:
-	if (pass) {
-		explicit_bzero(pass, strlen(pass));
-		free(pass);
-	}
+	/* Authentication is over: the passphrase has no further use. */
+	input_wipe(s->pass, 0);
+	s->pass = NULL;
 	return rc;
 }
 
@@ -419,12 +412,31 @@ static void relay(struct sess *s, int which, const char *buf, size_t n)
 	}
 }
 
-/* Relay both streams until the server closes the channel (the command has
- * ended and its exit status or signal has arrived). 0, or -1 with the status
- * set. */
-static int stream(struct sess *s)
+/* Read what the channel holds on both streams and relay it. 1 when
+ * something came, 0 when nothing did, -1 with the status set. */
+static int read_streams(struct sess *s)
 {
 	static char buf[32768];
+	int which, progressed = 0;
+
+	for (which = 0; which < 2; which++) {
+		ssize_t n = libssh2_channel_read_ex(s->ch, which ? SSH_EXTENDED_DATA_STDERR : 0,
+		    buf, sizeof buf);
+		if (n > 0) {
+			relay(s, which, buf, (size_t)n);
+			progressed = 1;
+		} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
+			status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
+			    ssh_errmsg(s));
+			return -1;
+		}
+	}
+	return progressed;
+}
+
+/* Keepalives from now on (when --keepalive is not 0). */
+static void keepalive_start(struct sess *s)
+{
 	const int ka = s->a->keepalive_s;
 	/* libssh2 turns a 1 s interval into 2 s and schedules keepalives on
 	 * whole seconds of time(), so a healthy peer's answers can be an
@@ -432,14 +444,97 @@ static int stream(struct sess *s)
 	 * peer is dead when keepalive-max keepalives went unanswered and the
 	 * interval after the last one passed as well. */
 	const int ka_eff = ka == 1 ? 2 : ka;
-	const int64_t dead_ms = (int64_t)ka_eff * (s->a->keepalive_max + 1) * 1000;
-	int which, w;
 
+	s->dead_ms = (int64_t)ka_eff * (s->a->keepalive_max + 1) * 1000;
 	if (ka)
 		libssh2_keepalive_config(s->ssh, 1, (unsigned)ka);
 	s->last_rx = status_now_ms();
+}
+
+/* Between waits: send a keepalive when one is due (only when CAN_SEND: no
+ * packet of ours is half-sent, which libssh2 must finish first), and call
+ * the peer dead after dead_ms of silence. 0, or -1 with the status set. */
+static int keepalive_tick(struct sess *s, int can_send)
+{
+	int secs_to_next;
+
+	if (!s->a->keepalive_s)
+		return 0;
+	if (can_send && libssh2_keepalive_send(s->ssh, &secs_to_next) != 0 &&
+	    libssh2_session_last_errno(s->ssh) != LIBSSH2_ERROR_EAGAIN) {
+		status_fail(s->st, STATUS_EIO, "connection lost: %s", ssh_errmsg(s));
+		return -1;
+	}
+	if (status_now_ms() - s->last_rx > s->dead_ms) {
+		status_fail(s->st, STATUS_EKEEPALIVE, "no answer from %s for %lld s (keepalive)",
+		    s->a->host, (long long)s->dead_ms / 1000);
+		return -1;
+	}
+	return 0;
+}
+
+/* --posix-sh: write SCRIPT on the channel's stdin under the run's deadline,
+ * the stop flag and the keepalive. 0 when all of it went, or when the
+ * remote side ended first (a login shell that refuses to run it, such as
+ * nologin: its output and status tell the rest); -1 with the status set.
+ * A remote side that ends without reading grants no more window, so while
+ * the write waits for window (no packet of ours half-sent) the output is
+ * relayed: that unmasks the EOF that libssh2 hides behind unread data. */
+static int send_script(struct sess *s, const char *script, size_t len)
+{
+	size_t off = 0;
+	int w, r, idle;
+
+	while (off < len) {
+		/* After EAGAIN libssh2 wants the very same arguments again: the
+		 * chunk depends on OFF only, which EAGAIN leaves alone. */
+		size_t n = len - off > WRITE_MAX ? WRITE_MAX : len - off;
+		ssize_t k;
+
+		if (*s->stop) {
+			status_fail(s->st, STATUS_ETERMINATED, "terminated by signal while sending the command");
+			return -1;
+		}
+		if (s->deadline && status_now_ms() >= s->deadline) {
+			status_fail(s->st, STATUS_ETIMEOUT, "run timed out while sending the command");
+			return -1;
+		}
+		k = libssh2_channel_write(s->ch, script + off, n);
+		if (k > 0) {
+			off += (size_t)k;
+			continue;
+		}
+		if (k < 0 && k != LIBSSH2_ERROR_EAGAIN) {
+			status_fail(s->st, STATUS_EIO, "connection lost while sending the command: %s",
+			    ssh_errmsg(s));
+			return -1;
+		}
+		idle = !(libssh2_session_block_directions(s->ssh) & LIBSSH2_SESSION_BLOCK_OUTBOUND);
+		if (idle && (r = read_streams(s)) != 0) {
+			if (r < 0)
+				return -1;
+			continue;
+		}
+		if (libssh2_channel_eof(s->ch))
+			return 0;
+		if (keepalive_tick(s, idle) != 0)
+			return -1;
+		if ((w = wait_io(s, s->deadline, 1000)) < 0 && w != -ETIMEDOUT && w != -EINTR) {
+			status_fail(s->st, STATUS_EIO, "poll: %s", strerror(-w));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Relay both streams until the server closes the channel (the command has
+ * ended and its exit status or signal has arrived). 0, or -1 with the status
+ * set. */
+static int stream(struct sess *s)
+{
+	int w, r;
+
 	for (;;) {
-		int progressed = 0, secs_to_next;
 
 		if (*s->stop) {
 			status_fail(s->st, STATUS_ETERMINATED, "terminated by signal while the command ran");
@@ -450,26 +545,16 @@ static int stream(struct sess *s)
 			    (long long)s->a->timeout_ms);
 			return -1;
 		}
-		for (which = 0; which < 2; which++) {
-			ssize_t n = libssh2_channel_read_ex(s->ch, which ? SSH_EXTENDED_DATA_STDERR : 0,
-			    buf, sizeof buf);
-			if (n > 0) {
-				relay(s, which, buf, (size_t)n);
-				progressed = 1;
-			} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
-				status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
-				    ssh_errmsg(s));
-				return -1;
-			}
-		}
-		if (progressed)
+		if ((r = read_streams(s)) < 0)
+			return -1;
+		if (r > 0)
 			continue;
 		/* EOF only means the command closed its outputs; it may run on.
 		 * Its exit status arrives just before the server closes the
 		 * channel, so wait for that close, under the same deadline,
 		 * stop flag and keepalive as the output. */
 		if (libssh2_channel_eof(s->ch)) {
-			int r = libssh2_channel_wait_closed(s->ch);
+			r = libssh2_channel_wait_closed(s->ch);
 			if (r == 0)
 				return 0;
 			if (r != LIBSSH2_ERROR_EAGAIN) {
@@ -478,19 +563,8 @@ static int stream(struct sess *s)
 				return -1;
 			}
 		}
-		if (ka) {
-			if (libssh2_keepalive_send(s->ssh, &secs_to_next) != 0 &&
-			    libssh2_session_last_errno(s->ssh) != LIBSSH2_ERROR_EAGAIN) {
-				status_fail(s->st, STATUS_EIO, "connection lost: %s", ssh_errmsg(s));
-				return -1;
-			}
-			if (status_now_ms() - s->last_rx > dead_ms) {
-				status_fail(s->st, STATUS_EKEEPALIVE,
-				    "no answer from %s for %lld s (keepalive)", s->a->host,
-				    (long long)dead_ms / 1000);
-				return -1;
-			}
-		}
+		if (keepalive_tick(s, 1) != 0)
+			return -1;
 		/* Wake at least once a second for the keepalive and deadline checks. */
 		if ((w = wait_io(s, s->deadline, 1000)) < 0 && w != -ETIMEDOUT && w != -EINTR) {
 			status_fail(s->st, STATUS_EIO, "poll: %s", strerror(-w));
@@ -501,11 +575,17 @@ static int stream(struct sess *s)
 
 static int do_exec(struct sess *s)
 {
-	int rc, w = 0;
-	char *sig = NULL;
-	size_t siglen = 0;
+	int rc, w = 0, ret = -1;
+	char *sig = NULL, *script = NULL;
+	size_t siglen = 0, slen = 0;
 
 	status_phase(s->st, PH_EXEC);
+	if (s->a->posix_sh &&
+	    (rc = psh_script(s->a->command, strlen(s->a->command), &script, &slen)) != 0) {
+		status_fail(s->st, STATUS_EINTERNAL, "cannot build the --posix-sh script: %s",
+		    strerror(-rc));
+		goto out;
+	}
 	while (!(s->ch = libssh2_channel_open_session(s->ssh)) &&
 	    libssh2_session_last_errno(s->ssh) == LIBSSH2_ERROR_EAGAIN)
 		if ((w = wait_io(s, s->deadline, 1000)) < 0)
@@ -515,25 +595,31 @@ static int do_exec(struct sess *s)
 			fail_wait(s, w, STATUS_ETIMEOUT, "channel open");
 		else
 			status_fail(s->st, STATUS_EEXEC, "cannot open a session channel: %s", ssh_errmsg(s));
-		return -1;
+		goto out;
 	}
-	while ((rc = libssh2_channel_exec(s->ch, s->a->command)) == LIBSSH2_ERROR_EAGAIN)
+	while ((rc = libssh2_channel_exec(s->ch, script ? PSH_EXEC_REQUEST : s->a->command)) ==
+	    LIBSSH2_ERROR_EAGAIN)
 		if ((w = wait_io(s, s->deadline, 1000)) < 0)
 			break;
 	if (w < 0) {
 		fail_wait(s, w, STATUS_ETIMEOUT, "exec");
-		return -1;
+		goto out;
 	}
 	if (rc != 0) {
 		status_fail(s->st, STATUS_EEXEC, "exec request refused: %s", ssh_errmsg(s));
-		return -1;
+		goto out;
 	}
-	/* The command reads an empty stdin, as with ssh -n. */
+	keepalive_start(s);
+	if (script && send_script(s, script, slen) != 0)
+		goto out;
+	/* The command reads an empty stdin, as with ssh -n (with --posix-sh,
+	 * the script's </dev/null already sees to it; the EOF ends the outer
+	 * /bin/sh's input all the same). */
 	while (libssh2_channel_send_eof(s->ch) == LIBSSH2_ERROR_EAGAIN)
 		if (wait_io(s, s->deadline, 1000) < 0)
 			break;
 	if (stream(s) != 0)
-		return -1;
+		goto out;
 	{
 		int64_t dl = min_deadline(status_now_ms() + CLOSE_GRACE_MS, s->deadline);
 		while ((rc = libssh2_channel_close(s->ch)) == LIBSSH2_ERROR_EAGAIN)
@@ -551,38 +637,51 @@ static int do_exec(struct sess *s)
 		s->st->exit_code = libssh2_channel_get_exit_status(s->ch);
 	}
 	status_phase(s->st, PH_DONE);
-	return 0;
+	ret = 0;
+out:
+	free(script);
+	return ret;
 }
 
-/* Close what is open, politely but within a bounded time. Only a finished
- * run waits for its channel to close: after a failure the command may still
- * run, and the server keeps the channel open until it ends. The socket is
- * then shut down, so that a libssh2 wait for the peer (a channel close still
- * pending) fails at once and the session is always freed. */
+/* Close what is open, politely but within FLUSH_MS. A finished run's
+ * channel is closed on both sides already. After a failure the command may
+ * still run, and the server answers a channel close only once it ends:
+ * our close and the disconnect are handed to the kernel (libssh2 no longer
+ * blocks on sending them), never waited for. The socket is then shut down,
+ * so that whatever libssh2 would still wait for fails at once and the
+ * session is always freed. Should the connection's end overtake those two
+ * packets (closing a socket with unread data resets it), sshd closes the
+ * command's streams all the same when it loses the connection. */
 static void teardown(struct sess *s)
 {
 	static volatile sig_atomic_t no_stop;
-	int64_t dl = status_now_ms() + CLOSE_GRACE_MS / 2;
+	int64_t dl = status_now_ms() + FLUSH_MS;
+	int rc;
 
 	s->stop = &no_stop; /* we are stopping already: the bounded waits below must run */
-
+	input_wipe(s->pass, 0); /* a run that failed before authentication */
+	s->pass = NULL;
 	if (s->ch && s->st->error != STATUS_OK) {
-		/* Timeout, signal, dead peer…: close the channel so sshd ends the
-		 * remote command (without a terminal it would otherwise run on
-		 * after we disconnect). libssh2 1.10 cannot send a signal. */
-		while (libssh2_channel_close(s->ch) == LIBSSH2_ERROR_EAGAIN)
-			if (wait_io(s, dl, 200) < 0)
+		/* Timeout, signal, dead peer…: the close makes sshd close the
+		 * command's stdin, stdout and stderr (a command that writes
+		 * then gets SIGPIPE, one that reads gets EOF). Without a
+		 * terminal it does not otherwise stop it, and libssh2 1.10
+		 * cannot send a signal. Sent once libssh2 waits only for the
+		 * answer. */
+		while ((rc = libssh2_channel_close(s->ch)) == LIBSSH2_ERROR_EAGAIN &&
+		    (libssh2_session_block_directions(s->ssh) & LIBSSH2_SESSION_BLOCK_OUTBOUND))
+			if (wait_io(s, dl, FLUSH_MS) < 0)
 				break;
-	}
-	if (s->ch) {
+	} else if (s->ch) {
 		while (libssh2_channel_free(s->ch) == LIBSSH2_ERROR_EAGAIN)
-			if (wait_io(s, dl, 200) < 0)
+			if (wait_io(s, dl, FLUSH_MS) < 0)
 				break;
 	}
 	s->ch = NULL; /* if still open, libssh2_session_free frees it */
 	if (s->ssh) {
+		/* Only sends (a half-sent close makes it fail at once). */
 		while (libssh2_session_disconnect(s->ssh, "done") == LIBSSH2_ERROR_EAGAIN)
-			if (wait_io(s, dl, 200) < 0)
+			if (wait_io(s, dl, FLUSH_MS) < 0)
 				break;
 		if (s->fd >= 0)
 			shutdown(s->fd, SHUT_RDWR);
@@ -594,9 +693,9 @@ static void teardown(struct sess *s)
 	s->fd = -1;
 }
 
-int sess_run(const struct args *a, struct status *st, volatile sig_atomic_t *stop)
+int sess_run(const struct args *a, char *passphrase, struct status *st, volatile sig_atomic_t *stop)
 {
-	struct sess s = { .a = a, .st = st, .stop = stop, .fd = -1 };
+	struct sess s = { .a = a, .st = st, .stop = stop, .fd = -1, .pass = passphrase };
 	struct kh_file *kh = NULL;
 	int64_t hs_dl;
 	int rc, kh_missing = 0;

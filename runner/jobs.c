@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,8 +21,16 @@
 #include "jobs.h"
 
 #define STATUS_MAX 4096
-#define KILL_GRACE_MS 2000
-#define DEADLINE_SLACK_MS 5000 /* the executor enforces --timeout itself first */
+/* The executor ends the run at --timeout itself and exits within a few
+ * milliseconds (it does not wait for the server); the runner's deadline is
+ * only a backstop for an executor that did not. SIGTERM makes it close and
+ * report at once, so SIGKILL follows soon. */
+#define DEADLINE_SLACK_MS 250
+#define KILL_GRACE_MS 500
+#define FD_STATUS 3
+#define FD_COMMAND 4
+#define FD_PASSPHRASE 5
+#define FD_SOURCE_MIN 10 /* sources of the dup2s sit above their targets */
 
 struct dest_count {
 	char *dest;
@@ -232,6 +241,67 @@ out:
 	cJSON_Delete(o);
 }
 
+/* Move *FD above FD_SOURCE_MIN (close-on-exec): the file actions then
+ * never overwrite a source that another dup2 still has to read. */
+static int lift_fd(int *fd)
+{
+	int n = fcntl(*fd, F_DUPFD_CLOEXEC, FD_SOURCE_MIN);
+
+	if (n < 0)
+		return -errno;
+	close(*fd);
+	*fd = n;
+	return 0;
+}
+
+/* A memfd holding DATA (LEN bytes), rewound, above FD_SOURCE_MIN; or -errno. */
+static int memfd_of(const char *name, const char *data, size_t len)
+{
+	size_t off = 0;
+	int fd = memfd_create(name, MFD_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t k = write(fd, data + off, len - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			rc = k < 0 ? -errno : -EIO;
+			goto fail;
+		}
+		off += (size_t)k;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if ((rc = lift_fd(&fd)) != 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return rc;
+}
+
+/* Zero and empty a passphrase memfd nobody read, and close it. */
+static void memfd_wipe_close(int fd, size_t len)
+{
+	static const char zeros[1024];
+	size_t off = 0;
+
+	while (off < len) {
+		size_t k = len - off < sizeof zeros ? len - off : sizeof zeros;
+		if (pwrite(fd, zeros, k, (off_t)off) != (ssize_t)k)
+			break;
+		off += k;
+	}
+	if (ftruncate(fd, 0) != 0) {
+		/* the zeros are what counts */
+	}
+	close(fd);
+}
+
 static void fmt_secs(char *buf, size_t len, int64_t ms)
 {
 	snprintf(buf, len, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
@@ -239,11 +309,11 @@ static void fmt_secs(char *buf, size_t len, int64_t ms)
 
 int jobs_run(const struct job_spec *s, struct job_result *r)
 {
-	int outp[2] = { -1, -1 }, stp[2] = { -1, -1 };
-	char t_conn[24], t_hs[24], t_run[24], maxout[24], *env_pass = NULL, *home = NULL;
+	int outp[2] = { -1, -1 }, stp[2] = { -1, -1 }, cmdfd = -1, passfd = -1;
+	char t_conn[24], t_hs[24], t_run[24], maxout[24], fdnum[3][8], *home = NULL;
 	char status[STATUS_MAX + 1];
 	size_t slen = 0;
-	const char *argv[24], *envp[4];
+	const char *argv[28], *envp[3];
 	int argc = 0, envc = 0, rc, open_fds = 2, ws = 0;
 	struct ring ring = { 0 };
 	posix_spawn_file_actions_t fa;
@@ -258,6 +328,17 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 		rc = -errno;
 		goto out;
 	}
+	if ((rc = lift_fd(&outp[1])) != 0 || (rc = lift_fd(&stp[1])) != 0)
+		goto out;
+	if ((cmdfd = memfd_of("webhook-runner-command", s->command, strlen(s->command))) < 0) {
+		rc = cmdfd;
+		goto out;
+	}
+	if (s->passphrase &&
+	    (passfd = memfd_of("webhook-runner-passphrase", s->passphrase, strlen(s->passphrase))) < 0) {
+		rc = passfd;
+		goto out;
+	}
 	ring.cap = s->tail_bytes;
 	if (ring.cap && !(ring.b = malloc(ring.cap))) {
 		rc = -ENOMEM;
@@ -267,13 +348,25 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 	fmt_secs(t_hs, sizeof t_hs, s->handshake_timeout_ms);
 	fmt_secs(t_run, sizeof t_run, s->timeout_ms);
 	snprintf(maxout, sizeof maxout, "%zu", s->max_output_bytes);
+	snprintf(fdnum[0], sizeof fdnum[0], "%d", FD_STATUS);
+	snprintf(fdnum[1], sizeof fdnum[1], "%d", FD_COMMAND);
+	snprintf(fdnum[2], sizeof fdnum[2], "%d", FD_PASSPHRASE);
 	argv[argc++] = s->executor;
 	argv[argc++] = "--status-fd";
-	argv[argc++] = "3";
+	argv[argc++] = fdnum[0];
 	/* If the daemon dies (kill -9, crash), the job stops with it rather than
 	 * running on unrecorded: its next delivery then runs it exactly once. The
 	 * death signal follows the spawning thread: ours live until shutdown. */
 	argv[argc++] = "--exit-with-parent";
+	/* Templates quote for POSIX sh: have /bin/sh parse the command, never
+	 * the account's login shell (fish and tcsh read quotes otherwise). */
+	argv[argc++] = "--posix-sh";
+	argv[argc++] = "--command-fd";
+	argv[argc++] = fdnum[1];
+	if (passfd >= 0) {
+		argv[argc++] = "--passphrase-fd";
+		argv[argc++] = fdnum[2];
+	}
 	argv[argc++] = "-i";
 	argv[argc++] = s->identity;
 	argv[argc++] = "-k";
@@ -288,19 +381,7 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 		argv[argc++] = "--max-output";
 		argv[argc++] = maxout;
 	}
-	if (s->passphrase) {
-		argv[argc++] = "--passphrase-env";
-		argv[argc++] = "WR_PASSPHRASE";
-		if (asprintf(&env_pass, "WR_PASSPHRASE=%s", s->passphrase) < 0) {
-			env_pass = NULL;
-			rc = -ENOMEM;
-			goto out;
-		}
-		envp[envc++] = env_pass;
-	}
 	argv[argc++] = s->destination;
-	argv[argc++] = "--";
-	argv[argc++] = s->command;
 	argv[argc] = NULL;
 	envp[envc++] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	if (getenv("HOME") && asprintf(&home, "HOME=%s", getenv("HOME")) >= 0)
@@ -311,8 +392,11 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, outp[1], 2);
-	posix_spawn_file_actions_adddup2(&fa, stp[1], 3);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+	posix_spawn_file_actions_adddup2(&fa, stp[1], FD_STATUS);
+	posix_spawn_file_actions_adddup2(&fa, cmdfd, FD_COMMAND);
+	if (passfd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, passfd, FD_PASSPHRASE);
+	posix_spawn_file_actions_addclosefrom_np(&fa, passfd >= 0 ? FD_PASSPHRASE + 1 : FD_COMMAND + 1);
 	posix_spawnattr_init(&at);
 	sigemptyset(&none);
 	sigfillset(&all);
@@ -332,14 +416,23 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 	close(outp[1]);
 	close(stp[1]);
 	outp[1] = stp[1] = -1;
+	/* The child has its own descriptors on both memfds now. The passphrase
+	 * one is the executor's to read and wipe: it may not have read it yet,
+	 * so ours is only closed. */
+	close(cmdfd);
+	cmdfd = -1;
+	if (passfd >= 0)
+		close(passfd);
+	passfd = -1;
 
-	deadline = mono_ms() + s->timeout_ms + s->connect_timeout_ms + DEADLINE_SLACK_MS;
+	/* --timeout bounds the executor's whole run, connect included. */
+	deadline = mono_ms() + s->timeout_ms + DEADLINE_SLACK_MS;
 	while (open_fds > 0) {
 		struct pollfd p[2] = { { .fd = outp[0], .events = POLLIN }, { .fd = stp[0], .events = POLLIN } };
-		int64_t now = mono_ms();
+		int64_t now = mono_ms(), next;
 		char buf[16384];
 		ssize_t n;
-		int i;
+		int i, ms = 200; /* the shutdown flag is looked at this often */
 
 		if (!kill_at && s->owner && __atomic_load_n(&s->owner->stopping, __ATOMIC_SEQ_CST)) {
 			kill(-pid, SIGTERM);
@@ -357,7 +450,11 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 			/* Something outside the group holds our pipes: stop waiting for it. */
 			break;
 		}
-		if (poll(p, 2, 200) < 0 && errno != EINTR)
+		/* Wake for the next step of the deadline, not a slice later. */
+		next = (!kill_at ? deadline : kill_at != INT64_MAX ? kill_at : give_up_at) - mono_ms();
+		if (next < ms)
+			ms = next > 0 ? (int)next : 0;
+		if (poll(p, 2, ms) < 0 && errno != EINTR)
 			break;
 		for (i = 0; i < 2; i++) {
 			int *fd = i ? &stp[0] : &outp[0];
@@ -402,10 +499,10 @@ out:
 		close(stp[0]);
 	if (stp[1] >= 0)
 		close(stp[1]);
-	if (env_pass) {
-		explicit_bzero(env_pass, strlen(env_pass));
-		free(env_pass);
-	}
+	if (cmdfd >= 0)
+		close(cmdfd);
+	if (passfd >= 0) /* not handed over: nobody read it */
+		memfd_wipe_close(passfd, strlen(s->passphrase));
 	free(home);
 	free(ring.b);
 	return rc;

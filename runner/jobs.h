@@ -2,14 +2,25 @@
  * jobs.c — running a hook's job through remote-executor, and the limits on
  * how many run at once. Owns: the concurrency caps (global and per
  * destination, try-acquire: a full cap is answered 429, never queued), the
- * spawn (posix_spawn with an argv, never a shell; its own process group; a
- * minimal environment; stdin /dev/null; only descriptors 0-3 passed), the
- * hard deadline (SIGTERM then SIGKILL to the whole group), capture of the
- * output tail, reading the executor's JSON status line, and what an outcome
- * means for HTTP (DESIGN.md's table).
+ * spawn (posix_spawn with an argv, never a shell; its own process group; an
+ * environment of PATH and HOME only; stdin /dev/null; only the descriptors
+ * below passed), the hard deadline (SIGTERM then SIGKILL to the whole
+ * group), capture of the output tail, reading the executor's JSON status
+ * line, and what an outcome means for HTTP (200/500/502/503/504).
  *
- * The runner never reads the SSH key: it passes the identity's path; a key
- * passphrase, when configured, goes to the executor in its environment.
+ * The executor gets: 0 /dev/null; 1 and 2 one pipe (the output tail); 3
+ * the status line's pipe; 4 a memfd holding the command (--command-fd 4);
+ * 5, only when a passphrase is configured, a memfd holding it
+ * (--passphrase-fd 5; the executor reads it, wipes it and closes it before
+ * connecting). Neither the command nor the passphrase is ever in its argv
+ * or environment, so /proc/PID/cmdline and environ show neither. It runs
+ * with --posix-sh: /bin/sh on the target parses the command, whatever the
+ * account's login shell. The runner never reads the SSH key: it passes the
+ * identity's path.
+ *
+ * Deadlines: the executor ends the run at the job's timeout itself (and
+ * exits within milliseconds); the runner's own deadline is a backstop a
+ * quarter second later (SIGTERM, then SIGKILL half a second after that).
  */
 #ifndef JOBS_H
 #define JOBS_H
@@ -35,8 +46,8 @@ struct job_spec {
 	const char *executor;      /* path of remote-executor */
 	const char *destination;   /* user@host:port */
 	const char *identity, *known_hosts;
-	const char *passphrase;    /* or NULL */
-	const char *command;       /* rendered, quoted */
+	const char *passphrase;    /* or NULL; handed over in a memfd, never copied */
+	const char *command;       /* rendered, quoted for POSIX sh */
 	int64_t timeout_ms, connect_timeout_ms, handshake_timeout_ms;
 	size_t max_output_bytes, tail_bytes;
 };
@@ -56,7 +67,7 @@ struct job_result {
 };
 
 /* Run SPEC to completion (blocking). 0 with RES filled, or -errno when the
- * executor could not be started at all. */
+ * executor could not be started at all (nor the memfds made for it). */
 int jobs_run(const struct job_spec *spec, struct job_result *res);
 void jobs_result_clear(struct job_result *res);
 

@@ -8,6 +8,13 @@
 # As root the login is the dedicated user $WR_TEST_USER (default wrtest, shell
 # /bin/sh, password field '*' so sshd without PAM does not treat it as locked);
 # otherwise the current user (sshd then runs unprivileged).
+#
+# Accounts with other login shells: set SSHD_SHELL_USERS="name:/shell ..."
+# (e.g. "wrsh-fish:/usr/bin/fish wrsh-tcsh:/usr/bin/tcsh") before sshd_start.
+# As root each is created if absent (useradd -m), given that shell, unlocked
+# like $WR_TEST_USER and allowed in; they share the authorized keys. Sets
+# SSHD_SHELL_READY (the names set up) and SSHD_SHELL_SKIP (why some or all
+# are not: not root, a shell that is not installed).
 WR_TEST_USER=${WR_TEST_USER:-wrtest}
 PASSPHRASE='correct horse battery staple'
 SSHD_BIN=${SSHD_BIN:-/usr/sbin/sshd}
@@ -26,6 +33,40 @@ sshd_user() {
 	echo "$WR_TEST_USER"
 }
 
+# sshd_account NAME SHELL : NAME exists, has login shell SHELL, is unlocked
+sshd_account() {
+	local u=$1 sh=$2
+	[ -x "$sh" ] || return 1
+	if ! getent passwd "$u" >/dev/null; then
+		useradd -m -s "$sh" "$u" >/dev/null 2>&1 || getent passwd "$u" >/dev/null || return 1
+	fi
+	if [ "$(getent passwd "$u" | cut -d: -f7)" != "$sh" ]; then
+		usermod -s "$sh" "$u" >/dev/null 2>&1 || return 1
+	fi
+	if [ "$(getent shadow "$u" | cut -d: -f2)" != "*" ]; then
+		usermod -p '*' "$u" >/dev/null 2>&1 || return 1
+	fi
+}
+
+# sshd_shell_users : set up SSHD_SHELL_USERS, filling SSHD_SHELL_READY/SKIP
+sshd_shell_users() {
+	local e u sh
+	SSHD_SHELL_READY="" SSHD_SHELL_SKIP=""
+	[ -n "${SSHD_SHELL_USERS:-}" ] || return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		SSHD_SHELL_SKIP="not root: cannot create accounts with other login shells"
+		return 0
+	fi
+	for e in $SSHD_SHELL_USERS; do
+		u=${e%%:*} sh=${e#*:}
+		if sshd_account "$u" "$sh"; then
+			SSHD_SHELL_READY+="$u "
+		else
+			SSHD_SHELL_SKIP+="$u: cannot set up with $sh (installed? sh tests/deps.sh); "
+		fi
+	done
+}
+
 sshd_keys() { # dir
 	local d=$1
 	mkdir -p "$d" && chmod 755 "$d"
@@ -42,6 +83,7 @@ sshd_keys() { # dir
 
 sshd_start() {
 	SSH_USER=$(sshd_user) || { echo "sshd_start: cannot set up test user" >&2; return 1; }
+	sshd_shell_users
 	SSHD_DIR=${SSHD_DIR:-$T_TMP/sshd}
 	[ -f "$SSHD_DIR/host_ed25519" ] || sshd_keys "$SSHD_DIR"
 	KEY_ED25519=$SSHD_DIR/id_ed25519 KEY_ECDSA=$SSHD_DIR/id_ecdsa KEY_RSA=$SSHD_DIR/id_rsa
@@ -65,7 +107,7 @@ sshd_start() {
 			echo "PubkeyAuthentication yes"
 			# libssh2 1.10 signs RSA user keys with SHA-1 only (see README).
 			echo "PubkeyAcceptedAlgorithms +ssh-rsa"
-			echo "AllowUsers $SSH_USER"
+			echo "AllowUsers $SSH_USER $SSHD_SHELL_READY"
 			echo "MaxStartups 200"
 			echo "MaxSessions 200"
 			echo "PrintMotd no"

@@ -12,167 +12,11 @@ EX=$BUILD/remote-executor
 PEER=$BUILD/tools/tcp_peer
 need_bins "$EX" "$PEER"
 sshd_start || { fail sshd_start "cannot start sshd (see stderr)"; exit 1; }
+. "$TOP/tests/executor.sh"
 
-STD=(-k "$KNOWN_HOSTS" -i "$KEY_ED25519" -p "$SSHD_PORT")
-DEST=$SSH_USER@127.0.0.1
-BG_PIDS=()
-
-# Remote processes that may outlive their session write "$$" into
-# $MARK_DIR/<tag>.pid and then exec "sleep N.0<TOKEN>", a command line
-# unique to this run; at exit they are killed by pid, and only if that pid
-# still runs exactly that command (pids are reused quickly on a busy host,
-# and other suites run commands as the same user). Background children are
-# killed only while they are still our children.
-TOKEN=$(printf '%05d%05d' "$$" "$RANDOM")
-child_of_us() { [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2)" = "$$" ]; }
-kill_remote_leftovers() {
-	local f p
-	for f in "$MARK_DIR"/*.pid; do
-		[ -f "$f" ] || continue
-		p=$(cat "$f")
-		[ -n "$p" ] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "^sleep [0-9]*\.0$TOKEN $" &&
-			kill -9 "$p"
-	done
-	for p in "${BG_PIDS[@]}"; do child_of_us "$p" && kill -9 "$p"; done
-}
-at_exit kill_remote_leftovers
-# a remote command that announces its pid, then sleeps
-long_cmd() { echo "echo \$\$ >$MARK_DIR/$1.pid; exec sleep $2.0$TOKEN"; }
-
-# ex TAG ARGS... : run the executor (status on fd 3) with stdin from
-# /dev/null; sets RC and ELAPSED (ms); output in $T_TMP/TAG.{out,err,st}.
-ex() {
-	local tag=$1 t0
-	shift
-	t0=$(now_ms)
-	timeout -k 5 20 "$EX" --status-fd 3 "$@" 3>"$T_TMP/$tag.st" >"$T_TMP/$tag.out" \
-		2>"$T_TMP/$tag.err" </dev/null
-	RC=$?
-	ELAPSED=$(($(now_ms) - t0))
-}
-# exbg TAG ARGS... : the same in the background; BG_PID is timeout(1)'s pid.
-exbg() {
-	local tag=$1
-	shift
-	BG_T0=$(now_ms)
-	timeout -k 5 40 "$EX" --status-fd 3 "$@" 3>"$T_TMP/$tag.st" >"$T_TMP/$tag.out" \
-		2>"$T_TMP/$tag.err" </dev/null &
-	BG_PID=$!
-	BG_PIDS+=("$BG_PID")
-}
-# bg_exec_pid : the executor under BG_PID (waits up to 5 s for it)
-bg_exec_pid() {
-	local i p
-	for i in $(seq 1 100); do
-		p=$(pgrep -P "$BG_PID" 2>/dev/null | head -n 1)
-		[ -n "$p" ] && { echo "$p"; return 0; }
-		sleep 0.05
-	done
-	return 1
-}
-# bg_fail NAME TAG : the background run did not get going; reap it and say why
-bg_fail() {
-	kill -TERM "$(pgrep -P "$BG_PID" | head -n 1)" 2>/dev/null
-	bg_wait
-	fail "$1" "the remote command did not start (rc $RC; stderr: $(head -c 300 "$T_TMP/$2.err" 2>/dev/null | tr '\n' '|'); status: $(head -c 300 "$T_TMP/$2.st" 2>/dev/null))"
-}
-bg_wait() {
-	wait "$BG_PID"
-	RC=$?
-	ELAPSED=$(($(now_ms) - BG_T0))
-}
-# wait_file FILE [SECONDS] : poll until FILE exists and is non-empty
-wait_file() {
-	local i n=$((${2:-10} * 20))
-	for ((i = 0; i < n; i++)); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# st TAG KEY : a field of the status line (dotted for nested: ms.total);
-# the line is parsed by python3, independently of our C code. Also
-# __lines (line count) and __json (1 when it is one valid JSON object).
-st() {
-	local f=$T_TMP/$1.st
-	[ -f "$f.kv" ] || "$PY" - "$f" >"$f.kv" <<'PY'
-import json, sys
-raw = open(sys.argv[1], 'rb').read()
-print("__lines=%d" % raw.count(b"\n"))
-try:
-    d = json.loads(raw)
-    ok = isinstance(d, dict) and raw.endswith(b"\n")
-except Exception:
-    d, ok = {}, False
-print("__json=%d" % ok)
-def walk(p, v):
-    if isinstance(v, dict):
-        for k, x in v.items():
-            walk(p + [k], x)
-    else:
-        s = "null" if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
-        print("%s=%s" % (".".join(p), s))
-walk([], d)
-PY
-	sed -n "s/^$2=//p" "$f.kv" | head -n 1
-}
-# fields NAME TAG KEY=VALUE... : one ok/FAIL for all of them; "rc" is the
-# exit status, everything else a status-line key. Also requires the status
-# to be exactly one valid JSON line.
-fields() {
-	local name=$1 tag=$2 kv k v got bad=""
-	shift 2
-	for kv in __lines=1 __json=1 "$@"; do
-		k=${kv%%=*}
-		v=${kv#*=}
-		if [ "$k" = rc ]; then got=$RC; else got=$(st "$tag" "$k"); fi
-		[ "$got" == "$v" ] || bad+="$k=$got (want $v); "
-	done
-	if [ -z "$bad" ]; then
-		ok "$name"
-	else
-		fail "$name" "$bad stderr: $(head -c 400 "$T_TMP/$tag.err" 2>/dev/null | tr '\n' '|') status: $(head -c 400 "$T_TMP/$tag.st")"
-	fi
-}
-# within NAME MS_LO MS_HI : ELAPSED in [LO, HI]
-within() {
-	if [ "$ELAPSED" -ge "$2" ] && [ "$ELAPSED" -le "$3" ]; then
-		ok "$1 (${ELAPSED} ms)"
-	else
-		fail "$1" "took ${ELAPSED} ms, want ${2}..${3} ms"
-	fi
-}
-# has_text NAME FILE TEXT : FILE contains TEXT literally
-has_text() {
-	if grep -qF -- "$3" "$2"; then ok "$1"; else fail "$1" "'$3' not in: $(head -c 300 "$2" | tr '\n' '|')"; fi
-}
-fp_of() { ssh-keygen -lf "$1" | awk '{print $2}'; }
-no_mark() { if [ -e "$MARK_DIR/$2" ]; then fail "$1" "the remote command ran ($2 exists)"; else ok "$1"; fi; }
-# kh_line PUBFILE [PATTERN] : a known_hosts line for the test sshd
-kh_line() { echo "${2:-[127.0.0.1]:$SSHD_PORT} $(cut -d' ' -f1,2 "$1")"; }
-closed_port() {
-	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# start_peer MODE : tcp_peer in the background, its stdin a fifo we hold
-# open; sets PEER_PID, PEER_PORT, PEER_ERR. stop_peer closes the fifo (the
-# peer exits) and reaps it.
-start_peer() {
-	local out=$T_TMP/peer.$1
-	mkfifo "$out.in"
-	"$PEER" "$1" <"$out.in" >"$out" 2>"$out.err" &
-	PEER_PID=$!
-	BG_PIDS+=("$PEER_PID")
-	exec {PEER_IN}>"$out.in"
-	PEER_ERR=$out.err
-	wait_file "$out" 5 || return 1
-	PEER_PORT=$(head -n 1 "$out")
-}
-stop_peer() {
-	exec {PEER_IN}>&-
-	kill "$PEER_PID" 2>/dev/null
-	wait "$PEER_PID" 2>/dev/null
-}
+# The executor is not dumpable: only root reads its /proc/PID/{environ,fd}.
+NOPROC=""
+[ "$(id -u)" -eq 0 ] || NOPROC="not root: the executor's /proc/PID/fd and environ are root's (not dumpable)"
 
 HOSTFP_ED=$(fp_of "$SSHD_DIR/host_ed25519.pub")
 HOSTFP_EC=$(fp_of "$SSHD_DIR/host_ecdsa.pub")
@@ -193,6 +37,11 @@ ex sep "${STD[@]}" "$DEST" -- "$CMD"
 ssh_ref "$CMD" >"$T_TMP/sep.ref.out" 2>"$T_TMP/sep.ref.err"
 check streams_separated_stdout cmp -s "$T_TMP/sep.out" "$T_TMP/sep.ref.out"
 check streams_separated_stderr cmp -s "$T_TMP/sep.err" "$T_TMP/sep.ref.err"
+# --posix-sh: the same bytes and status as ssh(1) (the login shell is /bin/sh here)
+ex sepp --posix-sh "${STD[@]}" "$DEST" -- "$CMD"
+check posix_sh_stdout_as_ssh cmp -s "$T_TMP/sepp.out" "$T_TMP/sep.ref.out"
+check posix_sh_stderr_as_ssh cmp -s "$T_TMP/sepp.err" "$T_TMP/sep.ref.err"
+fields posix_sh_status sepp rc=0 phase=done exit=0
 fields streams_separated_counts sep rc=0 bytes_out="$(wc -c <"$T_TMP/sep.ref.out")" \
 	bytes_err="$(wc -c <"$T_TMP/sep.ref.err")"
 
@@ -256,6 +105,7 @@ within closed_outputs_waits_for_exit 1900 10000
 ex closedto -t 1 "${STD[@]}" "$DEST" -- "exec >&- 2>&-; $(long_cmd closedto 30)"
 fields closed_outputs_timeout closedto rc=255 error=timeout exit=null
 within closed_outputs_timeout_in_time 900 3000
+within closed_outputs_timeout_at_deadline 1000 1300
 
 # ------------------------------------------------------------ remote signals
 ex sig "${STD[@]}" "$DEST" -- 'kill -9 $$'
@@ -500,7 +350,9 @@ if [ -n "$P" ] && wait_file "$MARK_DIR/passrun.pid" 10; then
 	else
 		ok passphrase_not_on_command_line
 	fi
-	if tr '\0' '\n' <"/proc/$P/environ" | grep -qF "$PASSPHRASE"; then
+	if [ -n "$NOPROC" ]; then
+		skip passphrase_wiped_from_environment "$NOPROC"
+	elif tr '\0' '\n' <"/proc/$P/environ" | grep -qF "$PASSPHRASE"; then
 		fail passphrase_wiped_from_environment "still in /proc/$P/environ after auth"
 	else
 		ok passphrase_wiped_from_environment
@@ -558,6 +410,7 @@ if start_peer blackhole; then
 		ex bh2 --connect-timeout 10 -t 1 -k "$KNOWN_HOSTS" -i "$KEY_ED25519" -p "$PEER_PORT" "$DEST" -- 'true'
 		fields overall_timeout_during_connect bh2 rc=255 phase=connect error=timeout
 		within overall_timeout_during_connect_in_time 900 2500
+		within overall_timeout_during_connect_at_deadline 1000 1300
 		exbg bhterm --connect-timeout 10 -k "$KNOWN_HOSTS" -i "$KEY_ED25519" -p "$PEER_PORT" "$DEST" -- 'true'
 		P=$(bg_exec_pid)
 		sleep 0.5
@@ -580,6 +433,7 @@ if start_peer silent; then
 	ex hs2 --handshake-timeout 10 -t 1.5 -k "$KNOWN_HOSTS" -i "$KEY_ED25519" -p "$PEER_PORT" "$DEST" -- 'true'
 	fields overall_timeout_during_handshake hs2 rc=255 phase=handshake error=timeout
 	within overall_timeout_during_handshake_in_time 1400 3000
+	within overall_timeout_during_handshake_at_deadline 1500 1800
 	exbg hsterm -k "$KNOWN_HOSTS" -i "$KEY_ED25519" -p "$PEER_PORT" "$DEST" -- 'true'
 	P=$(bg_exec_pid)
 	sleep 0.5
@@ -664,9 +518,21 @@ expect_match version "$("$EX" --version 2>&1)" '^remote-executor [0-9]+\.[0-9]+'
 ex to -t 1 "${STD[@]}" "$DEST" -- "$(long_cmd to 30)"
 fields run_timeout to rc=255 phase=exec error=timeout exit=null
 within run_timeout_in_time 900 3000
+within run_timeout_at_deadline 1000 1300
 ex tofrac -t 0.5 "${STD[@]}" "$DEST" -- "$(long_cmd tofrac 30)"
 fields run_timeout_fraction tofrac rc=255 error=timeout
 within run_timeout_fraction_in_time 400 2500
+within run_timeout_fraction_at_deadline 500 800
+# the channel close still does what it is for: sshd closes the command's
+# streams, so one that writes ends (SIGPIPE) soon after our deadline
+ex towr -t 1 "${STD[@]}" "$DEST" -- "echo \$\$ >$MARK_DIR/towr.pid; while :; do echo tick; sleep 0.1; done"
+fields run_timeout_writer towr rc=255 phase=exec error=timeout
+within run_timeout_writer_at_deadline 1000 1300
+WP=$(cat "$MARK_DIR/towr.pid" 2>/dev/null)
+if [ -n "$WP" ] && wait_until 3 pid_gone "$WP"; then ok run_timeout_writer_ended_on_target; else
+	fail run_timeout_writer_ended_on_target "remote writer ${WP:-(no pid)} still runs"
+	[ -n "$WP" ] && [ "$(ps -o user= -p "$WP" 2>/dev/null)" = "$SSH_USER" ] && kill -9 "$WP"
+fi
 ex tonot -t 10 "${STD[@]}" "$DEST" -- 'sleep 1; echo in-time'
 fields run_timeout_not_reached tonot rc=0 phase=done signal=null exit=0
 # a reader that stops reading our stdout does not hold us past --timeout
@@ -690,6 +556,7 @@ if [ -n "$P" ] && wait_file "$MARK_DIR/term.pid" 10; then
 	ELAPSED=$(($(now_ms) - T0))
 	fields sigterm_while_running term rc=255 phase=exec error=terminated
 	within sigterm_while_running_prompt 0 2500
+	within sigterm_while_running_at_once 0 300
 else
 	bg_fail sigterm_while_running term
 fi
@@ -735,7 +602,8 @@ BG_PID=$!
 BG_PIDS+=("$BG_PID")
 P=$(bg_exec_pid)
 if [ -n "$P" ] && wait_file "$MARK_DIR/stdclosed.pid" 10; then
-	expect_eq closed_std_fds_are_dev_null \
+	[ -z "$NOPROC" ] || skip closed_std_fds_are_dev_null "$NOPROC"
+	[ -n "$NOPROC" ] || expect_eq closed_std_fds_are_dev_null \
 		"$(readlink "/proc/$P/fd/0") $(readlink "/proc/$P/fd/1") $(readlink "/proc/$P/fd/2")" \
 		"/dev/null /dev/null /dev/null"
 	bg_wait
@@ -760,7 +628,9 @@ if [ -n "$P" ] && wait_file "$MARK_DIR/fds.pid" 10; then
 		n=$(basename "$f")
 		case $n in 0 | 1 | 2 | 7) ;; *) readlink "$f" | grep -v '^socket:' ;; esac
 	done | wc -l)
-	if [[ " $FDS " == *" 9 "* || " $FDS " == *" 5 "* || " $FDS " == *" 4 "* ]]; then
+	if [ -n "$NOPROC" ]; then
+		skip inherited_fds_closed "$NOPROC"
+	elif [[ " $FDS " == *" 9 "* || " $FDS " == *" 5 "* || " $FDS " == *" 4 "* ]]; then
 		fail inherited_fds_closed "still open: $DETAIL"
 	elif [[ " $FDS " != *" 7 "* ]]; then
 		fail inherited_fds_closed "status fd 7 was closed: $DETAIL"

@@ -279,6 +279,10 @@ ELAPSED=$(($(now_ms) - T0))
 answer "timeout_504 (${ELAPSED} ms)" slow1 code=504 status=timeout error=timeout runs:slow1=0 \
 	starts:slow1=1
 [ "$ELAPSED" -lt 8000 ] && ok timeout_504_in_time || fail timeout_504_in_time "${ELAPSED} ms (timeout_s 1)"
+# the deadline is the deadline: the executor ends the run at timeout_s and
+# exits at once (HTTP and signing add a little)
+if [ "$ELAPSED" -ge 1000 ] && [ "$ELAPSED" -le 1500 ]; then ok "timeout_504_at_deadline (${ELAPSED} ms)"; else
+	fail timeout_504_at_deadline "${ELAPSED} ms, want 1000..1500 (timeout_s 1)"; fi
 expect_eq timeout_504_store "$(db "select state, http_status from jobs where key='key-slow1'")" "timeout|504"
 if wait_until 3 no_executors; then ok timeout_no_executor_left; else
 	fail timeout_no_executor_left "executor(s) $(our_executors) still there"; fi

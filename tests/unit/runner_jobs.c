@@ -6,10 +6,12 @@
  *
  * jobs_run is driven with stand-in executors: small shell scripts written
  * into a mkdtemp directory that record what they were given (argv, the
- * initial environment from /proc/$$/environ, open descriptors, process
- * group) or behave in one way (long output, a status line, no status line,
- * ignoring SIGTERM). They are test doubles of the spawn contract only; the
- * real remote-executor is covered end to end elsewhere.
+ * initial environment from /proc/$$/environ, what descriptors 4 and 5
+ * hold, open descriptors, process group) or behave in one way (long
+ * output, a status line, no status line, ignoring SIGTERM, hanging, ending
+ * at their --timeout as the executor does). They are test doubles of the
+ * spawn contract only; the real remote-executor is covered end to end
+ * elsewhere (tests/e2e/runner_jobs.sh).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -383,15 +385,18 @@ static void test_run_argv(void)
 	char exe[PATH_MAX], p[PATH_MAX], cmd[256], *buf, *av[40];
 	struct job_spec s = spec_for("argv.sh", exe, sizeof exe);
 	struct job_result r;
-	size_t len = 0;
+	size_t len = 0, k;
 	int n, i;
-	const char *want[] = { "--status-fd", "3", "--exit-with-parent", "-i", "/keys/id_ed25519", "-k",
-		"/keys/known_hosts", "--connect-timeout", "0.100", "--handshake-timeout", "12.000",
-		"--timeout", "1.500", "--max-output", "777", "deploy@build.example:2222", "--", cmd };
+	const char *want[] = { "--status-fd", "3", "--exit-with-parent", "--posix-sh", "--command-fd",
+		"4", "-i", "/keys/id_ed25519", "-k", "/keys/known_hosts", "--connect-timeout", "0.100",
+		"--handshake-timeout", "12.000", "--timeout", "1.500", "--max-output", "777",
+		"deploy@build.example:2222" };
 	const int nwant = (int)(sizeof want / sizeof want[0]);
 
-	script("argv.sh", "printf '%s\\0' \"$0\" \"$@\" > @D/argv.out\n");
-	/* The command, with @D expanded like the script's, must arrive as one word. */
+	script("argv.sh", "printf '%s\\0' \"$0\" \"$@\" > @D/argv.out\n"
+			  "cat <&4 > @D/cmd.out\n");
+	/* The command, with @D expanded like the script's, must arrive byte
+	 * for byte on descriptor 4, and not in argv. */
 	snprintf(cmd, sizeof cmd, "%s", INJECT);
 	{
 		char *at = strstr(cmd, "@D");
@@ -413,7 +418,14 @@ static void test_run_argv(void)
 		T_STR(av[0], exe);
 		for (i = 0; i < nwant && i + 1 < n; i++)
 			T_STR(av[i + 1], want[i]);
+		for (k = 0; k < len; k++)
+			buf[k] = buf[k] ? buf[k] : ' ';
+		T_CHECK(strstr(buf, "pwned") == NULL);
 	}
+	free(buf);
+	buf = slurp("cmd.out", &len);
+	T_STR(buf, cmd);
+	T_EQ_INT(len, strlen(cmd));
 	free(buf);
 	T_CHECK(access(dpath(p, sizeof p, "pwned"), F_OK) != 0);
 	T_EQ_INT(r.has_status, 0);
@@ -432,14 +444,18 @@ static void test_run_argv(void)
 	buf = slurp("argv.out", &len);
 	T_CHECK(buf != NULL);
 	if (buf) {
-		const char *want2[] = { "--status-fd", "3", "--exit-with-parent", "-i", "/keys/id_ed25519", "-k",
-			"/keys/known_hosts", "--connect-timeout", "10.000", "--handshake-timeout",
-			"0.010", "--timeout", "300.000", "deploy@build.example:2222", "--", "uptime" };
+		const char *want2[] = { "--status-fd", "3", "--exit-with-parent", "--posix-sh",
+			"--command-fd", "4", "-i", "/keys/id_ed25519", "-k", "/keys/known_hosts",
+			"--connect-timeout", "10.000", "--handshake-timeout", "0.010", "--timeout",
+			"300.000", "deploy@build.example:2222" };
 		n = split0(buf, len, av, 40);
 		T_EQ_INT(n, (int)(sizeof want2 / sizeof want2[0]) + 1);
 		for (i = 0; i < (int)(sizeof want2 / sizeof want2[0]) && i + 1 < n; i++)
 			T_STR(av[i + 1], want2[i]);
 	}
+	free(buf);
+	buf = slurp("cmd.out", &len);
+	T_STR(buf, "uptime");
 	free(buf);
 }
 
@@ -449,10 +465,11 @@ static void test_run_environment(void)
 	struct job_spec s = spec_for("env.sh", exe, sizeof exe);
 	struct job_result r;
 	size_t len = 0;
-	int n, i, seen_path = 0, seen_home = 0, seen_pass = 0;
+	int n, i, seen_path = 0, seen_home = 0;
 
 	script("env.sh", "cat /proc/$$/environ > @D/env.out\n"
-			 "printf '%s\\0' \"$@\" > @D/env-argv.out\n");
+			 "printf '%s\\0' \"$@\" > @D/env-argv.out\n"
+			 ": > @D/pass.out; (cat <&5 >> @D/pass.out) 2>/dev/null\n");
 	setenv("HOME", "/home/runner-test", 1);
 	setenv("WR_TEST_LEAK", "must-not-reach-the-executor", 1);
 	setenv("SSH_AUTH_SOCK", "/tmp/agent.sock", 1);
@@ -462,23 +479,27 @@ static void test_run_environment(void)
 	buf = slurp("env.out", &len);
 	T_CHECK(buf != NULL);
 	if (buf) {
+		size_t k;
 		n = split0(buf, len, ev, 40);
 		for (i = 0; i < n; i++) {
 			if (!strcmp(ev[i], "PATH=/usr/local/bin:/usr/bin:/bin"))
 				seen_path++;
 			else if (!strcmp(ev[i], "HOME=/home/runner-test"))
 				seen_home++;
-			else if (!strcmp(ev[i], "WR_PASSPHRASE=correct horse battery"))
-				seen_pass++;
 			else
-				T_STR(ev[i], "(only PATH, HOME and WR_PASSPHRASE)");
+				T_STR(ev[i], "(only PATH and HOME)");
 		}
 		T_EQ_INT(seen_path, 1);
 		T_EQ_INT(seen_home, 1);
-		T_EQ_INT(seen_pass, 1);
+		for (k = 0; k < len; k++)
+			buf[k] = buf[k] ? buf[k] : ' ';
+		T_CHECK(strstr(buf, "correct horse") == NULL);
 	}
 	free(buf);
-	/* The passphrase travels in the environment, never in argv. */
+	/* The passphrase travels on descriptor 5, never in argv or envp. */
+	buf = slurp("pass.out", &len);
+	T_STR(buf, "correct horse battery");
+	free(buf);
 	buf = slurp("env-argv.out", &len);
 	T_CHECK(buf != NULL);
 	if (buf) {
@@ -486,17 +507,18 @@ static void test_run_environment(void)
 		int flag = 0;
 		n = split0(buf, len, ev, 40);
 		for (i = 0; i < n; i++)
-			if (!strcmp(ev[i], "--passphrase-env") && i + 1 < n && !strcmp(ev[i + 1], "WR_PASSPHRASE"))
+			if (!strcmp(ev[i], "--passphrase-fd") && i + 1 < n && !strcmp(ev[i + 1], "5"))
 				flag = 1;
 		T_CHECK(flag);
 		for (k = 0; k < len; k++)
 			buf[k] = buf[k] ? buf[k] : ' ';
 		T_CHECK(strstr(buf, "correct horse") == NULL);
-		T_CHECK(strstr(buf, "--passphrase-env WR_PASSPHRASE deploy@build.example:2222 -- echo hi") != NULL);
+		T_CHECK(strstr(buf, "--passphrase-env") == NULL);
+		T_CHECK(strstr(buf, "--command-fd 4 --passphrase-fd 5 -i /keys/id_ed25519") != NULL);
 	}
 	free(buf);
 
-	/* Without a passphrase: neither the variable nor the option. */
+	/* Without a passphrase: neither the descriptor nor the option. */
 	s.passphrase = NULL;
 	T_EQ_INT(jobs_run(&s, &r), 0);
 	jobs_result_clear(&r);
@@ -511,9 +533,14 @@ static void test_run_environment(void)
 	buf = slurp("env-argv.out", &len);
 	if (buf) {
 		n = split0(buf, len, ev, 40);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			T_CHECK(strcmp(ev[i], "--passphrase-env") != 0);
+			T_CHECK(strcmp(ev[i], "--passphrase-fd") != 0);
+		}
 	}
+	free(buf);
+	buf = slurp("pass.out", &len); /* cat <&5 failed: 5 is not open */
+	T_CHECK(buf && len == 0);
 	free(buf);
 
 	/* HOME unset in the runner: not invented for the child. */
@@ -535,20 +562,23 @@ static void test_run_environment(void)
 	free(old_home);
 }
 
-/* ls -l /proc/$$/fd: "lr-x------ 1 u g 64 Jan 1 00:00 10 -> /path" lines. */
-static void test_run_descriptors_stdin_pgid(void)
+/* ls -l /proc/$$/fd: "lr-x------ 1 u g 64 Jan 1 00:00 10 -> /path" lines.
+ * With PASS, descriptors 0-5 must be there (5 the passphrase memfd), else
+ * 0-4; nothing beyond. */
+static void descriptors_once(const char *pass)
 {
 	char exe[PATH_MAX], *buf, *line, *save = NULL;
 	struct job_spec s = spec_for("fds.sh", exe, sizeof exe);
 	struct job_result r;
-	char target[4][256] = { { 0 } };
-	int seen[4] = { 0 }, extra = 0, pid = -1, pgid = -2, fd;
+	char target[6][256] = { { 0 } };
+	int seen[6] = { 0 }, extra = 0, pid = -1, pgid = -2, fd, top = pass ? 5 : 4, k;
 
 	/* The listing goes to stdout (the tail): a redirection would make the
 	 * shell itself keep copies of its descriptors while ls looks. */
 	script("fds.sh", "ls -l /proc/$$/fd\n"
 			 "cut -d' ' -f1,5 /proc/$$/stat > @D/pgid.out\n"
 			 "cat > @D/stdin.out\n");
+	s.passphrase = pass;
 	/* Descriptors the runner has open must not leak into the child,
 	 * whether or not they are close-on-exec. */
 	fd = open("/dev/zero", O_RDONLY);
@@ -561,29 +591,32 @@ static void test_run_descriptors_stdin_pgid(void)
 	T_CHECK(buf != NULL);
 	for (line = buf ? strtok_r(buf, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
 		char *arrow = strstr(line, " -> "), *num;
-		int k;
 		if (!arrow)
 			continue; /* "total 0" */
 		*arrow = '\0';
 		num = strrchr(line, ' ');
 		k = num ? atoi(num + 1) : -1;
-		if (k >= 0 && k <= 3) {
+		if (k >= 0 && k <= top) {
 			seen[k]++;
 			snprintf(target[k], sizeof target[k], "%s", arrow + 4);
 		} else if (strcmp(arrow + 4, exe) != 0) {
 			/* Only the shell's own handle on its script may be extra. */
 			extra++;
-			T_STR(arrow + 4, "(no descriptor beyond 0-3)");
+			T_STR(arrow + 4, pass ? "(no descriptor beyond 0-5)" : "(no descriptor beyond 0-4)");
 		}
 	}
 	free(buf);
 	T_EQ_INT(extra, 0);
-	T_CHECK(seen[0] && seen[1] && seen[2] && seen[3]);
+	for (k = 0; k <= top; k++)
+		T_EQ_INT(seen[k], 1);
 	T_STR(target[0], "/dev/null");
 	T_CHECK(!strncmp(target[1], "pipe:", 5));
 	T_STR(target[2], target[1]); /* stdout and stderr: one pipe */
 	T_CHECK(!strncmp(target[3], "pipe:", 5));
 	T_CHECK(strcmp(target[3], target[1]) != 0);
+	T_CHECK(!strncmp(target[4], "/memfd:webhook-runner-command", 29));
+	if (pass)
+		T_CHECK(!strncmp(target[5], "/memfd:webhook-runner-passphrase", 32));
 
 	buf = slurp("stdin.out", NULL);
 	T_CHECK(buf && buf[0] == '\0');
@@ -595,6 +628,48 @@ static void test_run_descriptors_stdin_pgid(void)
 	T_CHECK(pid > 0);
 	T_EQ_INT(pgid, pid);
 	T_CHECK(pgid != getpgrp());
+}
+
+static void test_run_descriptors_stdin_pgid(void)
+{
+	descriptors_once(NULL);
+	descriptors_once("a passphrase");
+}
+
+/* The runner's own descriptors on 3-5 (a daemon has its sockets and its
+ * database there): the child still finds the status pipe on 3, the
+ * command on 4 and the passphrase on 5, and the runner's own descriptors
+ * are left as they were. */
+static void test_run_descriptors_low_numbers_taken(void)
+{
+	char exe[PATH_MAX], *buf;
+	struct job_spec s = spec_for("fdnums.sh", exe, sizeof exe);
+	struct job_result r;
+	int held[3], i;
+	size_t len = 0;
+
+	for (i = 0; i < 3; i++)
+		held[i] = open("/dev/null", O_RDONLY);
+	script("fdnums.sh", "cat <&4 > @D/fdnums.cmd\n"
+			    "cat <&5 > @D/fdnums.pass\n"
+			    "echo '{\"v\":1,\"phase\":\"done\",\"error\":null,\"exit\":0}' >&3\n");
+	s.command = "the command";
+	s.passphrase = "the passphrase";
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(r.has_status, 1);
+	T_EQ_INT(r.has_exit, 1);
+	jobs_result_clear(&r);
+	buf = slurp("fdnums.cmd", &len);
+	T_STR(buf, "the command");
+	free(buf);
+	buf = slurp("fdnums.pass", &len);
+	T_STR(buf, "the passphrase");
+	free(buf);
+	for (i = 0; i < 3; i++) {
+		T_CHECK(held[i] >= 3);
+		T_CHECK(fcntl(held[i], F_GETFD) >= 0);
+		close(held[i]);
+	}
 }
 
 /* The expected output of `seq 1 N`, malloc'ed. */
@@ -810,9 +885,10 @@ static void test_run_hard_deadline(void)
 	t0 = mono_ms();
 	T_EQ_INT(jobs_run(&s, &r), 0);
 	dt = mono_ms() - t0;
-	/* 200 + 100 + 5000 slack, SIGTERM ignored, SIGKILL 2000 later. */
-	T_CHECK(dt >= 7200);
-	T_CHECK(dt < 10000);
+	/* SIGTERM at 200 + 250 slack (the connect timeout no longer adds:
+	 * --timeout covers the whole run), ignored, SIGKILL 500 later. */
+	T_CHECK(dt >= 950);
+	T_CHECK(dt < 2500);
 	T_EQ_INT(r.killed, 1);
 	T_EQ_INT(r.has_status, 0);
 	T_CHECK(WIFSIGNALED(r.wait_status) && WTERMSIG(r.wait_status) == SIGKILL);
@@ -828,6 +904,53 @@ static void test_run_hard_deadline(void)
 	for (i = 0; child > 0 && i < 50 && !gone(child); i++)
 		usleep(20000);
 	T_CHECK(child > 0 && gone(child));
+}
+
+/* A stand-in that hangs but honours SIGTERM, and one that ends at its
+ * --timeout with the executor's "timeout" status line: with a 1 s job
+ * timeout the first is killed at the backstop (1.25 s), the second is
+ * answered at 1 s, both a 504. A 10 s connect timeout changes neither. */
+static void test_run_deadline_one_second(void)
+{
+	char exe[PATH_MAX];
+	struct job_spec s = spec_for("hang.sh", exe, sizeof exe);
+	struct job_result r;
+	int64_t t0, dt;
+	int http, ra;
+	const char *state;
+
+	script("hang.sh", "exec sleep 60\n");
+	s.timeout_ms = 1000;
+	s.connect_timeout_ms = 10000;
+	t0 = mono_ms();
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	dt = mono_ms() - t0;
+	T_CHECK(dt >= 1250);
+	T_CHECK(dt < 1700);
+	T_EQ_INT(r.killed, 1);
+	T_CHECK(WIFSIGNALED(r.wait_status) && WTERMSIG(r.wait_status) == SIGTERM);
+	jobs_outcome(&r, &http, &state, &ra);
+	T_EQ_INT(http, 504);
+	T_STR(state, "timeout");
+	jobs_result_clear(&r);
+
+	s = spec_for("owntimeout.sh", exe, sizeof exe);
+	script("owntimeout.sh", "sleep 1\n"
+				"echo '{\"v\":1,\"phase\":\"exec\",\"error\":\"timeout\",\"exit\":null}' >&3\n"
+				"exit 255\n");
+	s.timeout_ms = 1000;
+	s.connect_timeout_ms = 10000;
+	t0 = mono_ms();
+	T_EQ_INT(jobs_run(&s, &r), 0);
+	dt = mono_ms() - t0;
+	T_CHECK(dt >= 1000);
+	T_CHECK(dt < 1250);
+	T_EQ_INT(r.killed, 0);
+	T_STR(r.error, "timeout");
+	jobs_outcome(&r, &http, &state, &ra);
+	T_EQ_INT(http, 504);
+	T_STR(state, "timeout");
+	jobs_result_clear(&r);
 }
 
 int main(void)
@@ -847,10 +970,12 @@ int main(void)
 	T_RUN(test_run_argv);
 	T_RUN(test_run_environment);
 	T_RUN(test_run_descriptors_stdin_pgid);
+	T_RUN(test_run_descriptors_low_numbers_taken);
 	T_RUN(test_run_output_tail);
 	T_RUN(test_run_status_line);
 	T_RUN(test_run_no_status);
 	T_RUN(test_run_hard_deadline);
+	T_RUN(test_run_deadline_one_second);
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
 	if (system(cmd) != 0)
