@@ -327,7 +327,7 @@ static int step_cmd(struct lx *x, size_t *ip)
 	size_t i = *ip, j, k;
 	int c = ch(x, i), word = t->in_word, rc;
 
-	if (t->dup == 1 && !IS_BLANK(c))
+	if (t->dup == 1 && !IS_BLANK(c) && !(c == '\\' && ch(x, i + 1) == '\n'))
 		t->dup = 2;
 	if (c == HOLE) {
 		*ip = hole(x, i, t->dup ? SHLEX_DUPWORD : frame_ctx(t));
@@ -535,7 +535,7 @@ static int step_quoted(struct lx *x, size_t *ip)
 	int c = ch(x, i), d = ch(x, j), first = t->first;
 
 	*ip = j;
-	t->first = 0;
+	t->first = t->first && c == '\\' && d == '\n';
 	if (c == HOLE) {
 		*ip = hole(x, i, frame_ctx(t));
 		return 0;

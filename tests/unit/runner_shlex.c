@@ -77,6 +77,7 @@ static const struct lexcase {
 	{ "a[{{x}}]=1 a[1]={{y}} echo x[{{z}}]", SHLEX_HOLE, 2,
 	  { SHLEX_SUBSCRIPT, W, SHLEX_SUBSCRIPT } },
 	{ "e >&{{x}} <& {{y}} >&2 {{z}}", SHLEX_HOLE, 4, { SHLEX_DUPWORD, SHLEX_DUPWORD, W } },
+	{ "e >&\\\n {{x}} >&\\\n2 {{y}}", SHLEX_HOLE, 7, { SHLEX_DUPWORD, W } },
 	/* a comment starts only at the start of a word */
 	{ "echo a#b $# {{x}}", SHLEX_OK, 0, { W } },
 	{ "echo #'\n{{x}}", SHLEX_OK, 0, { W } },
@@ -129,6 +130,7 @@ static const struct lexcase {
 	{ "echo ${a:-\"b\"}", SHLEX_PARAM_QUOTE, 10, { W } },
 	{ "echo ${a#$'b'}", SHLEX_PARAM_QUOTE, 10, { W } },
 	{ "echo ${|e; }", SHLEX_FUNSUB, 7, { W } },
+	{ "echo ${\\\n e; }", SHLEX_FUNSUB, 9, { W } },
 	{ "echo $(('1'))", SHLEX_ARITH_QUOTE, 8, { W } },
 	{ "echo $((1\\+1))", SHLEX_ARITH_QUOTE, 9, { W } },
 	{ "echo $(((1)+1) )", SHLEX_ARITH_PAREN, 13, { W } },
