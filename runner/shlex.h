@@ -14,10 +14,11 @@
  * (or bash versions) read it differently or this lexer does not follow it:
  * see enum shlex_why. Soundness over reach: when unsure, refuse.
  *
- * Not covered, by nature: commands that read their arguments as code (eval,
- * sh -c, ssh, su -c, bash's let, declare -i variables, [[ -eq ]]); aliases
- * defined by files the command sources; a target shell in a legacy multibyte
- * locale other than the characters refused as SHLEX_MULTIBYTE.
+ * Not covered, by nature: commands and expansions that read a value as code
+ * (eval, sh -c, ssh, su -c, bash's let, [[ -eq ]], read/printf -v/test -v of
+ * a name, ${!x}, integer variables); aliases defined by files the command
+ * sources; a target shell in a legacy multibyte locale, beyond the
+ * characters refused as SHLEX_MULTIBYTE.
  */
 #ifndef SHLEX_H
 #define SHLEX_H
