@@ -51,7 +51,7 @@ cat >"$D/config.json" <<JSON
         "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT",
         "identity": "$D/id_ed25519",
         "known_hosts": "$D/known_hosts",
-        "command": "echo \"deploying {{ref}} of {{repo}} as \$(id -un) on \$(hostname)\"",
+        "command": "ref={{ref}} repo={{repo}}; echo \"deploying \$ref of \$repo as \$(id -un) on \$(hostname)\"",
         "params": {
           "ref": { "from": "payload", "path": "ref", "pattern": "refs/heads/[A-Za-z0-9._/-]{1,100}" },
           "repo": { "from": "payload", "path": "repository.full_name", "pattern": "[A-Za-z0-9._-]+/[A-Za-z0-9._-]+" }
@@ -67,7 +67,7 @@ cat >"$D/config.json" <<JSON
         "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT",
         "identity": "$D/id_ed25519",
         "known_hosts": "$D/known_hosts",
-        "command": "echo \"push to {{ref}} of {{repo}}, run as \$(id -un) on \$(hostname)\"",
+        "command": "ref={{ref}} repo={{repo}}; echo \"push to \$ref of \$repo, run as \$(id -un) on \$(hostname)\"",
         "params": {
           "ref": { "from": "payload", "path": "ref", "pattern": "refs/[A-Za-z0-9._/-]{1,100}" },
           "repo": { "from": "payload", "path": "repository.full_name", "pattern": "[A-Za-z0-9._-]+/[A-Za-z0-9._-]+" }

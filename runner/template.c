@@ -8,7 +8,11 @@
  * (JSON payload path, JWT claim, request header), validating it, and rendering
  * the command with every value in POSIX single quotes.
  *
- * Safety rules, in the order they are applied to an untrusted value:
+ * Safety rules. At compile time every placeholder must stand where a single-
+ * quoted word is literal to dash and bash alike: as a word, or part of one, in
+ * unquoted top-level text (shlex.h lists what is refused and why), and every
+ * pattern passes ere_vet (no stacked repetition, no backreference). At render
+ * time, in the order they are applied to an untrusted value:
  *  1. only strings, finite numbers (canonical JSON text) and booleans;
  *  2. length cap (max_len) before anything else looks at the bytes;
  *  3. no byte below 0x20 and no 0x7f, whatever the pattern says, and well-
@@ -18,8 +22,10 @@
  *  4. the operator's POSIX ERE must match the WHOLE value: pmatch[0] has to
  *     span [0, len) — an unanchored or badly anchored pattern cannot let a
  *     partial match through;
- *  5. the value is written as '...' with ' as '\'' (tmpl_shell_quote), so no
- *     byte of it is ever interpreted by the remote shell.
+ *  5. the value is written as '...' with ' as '\'' (tmpl_shell_quote): there
+ *     no byte of it is shell syntax. A command that reads its own arguments
+ *     as code (eval, sh -c, ssh, bash's let, [[ -eq ]]) still sees code in
+ *     it: there the pattern is the only guard.
  * The rendered command is capped at TMPL_MAX_CMD bytes. Render errors name the
  * parameter and the reason, never the value. Nothing here logs.
  */
@@ -33,7 +39,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ere.h"
+#include "shlex.h"
 #include "template.h"
+#include "utf8.h"
 
 #define TMPL_MAX_CMD      65536  /* bytes of template and of rendered command */
 #define TMPL_MAX_PARAMS   64
@@ -64,7 +73,7 @@ struct param {
 };
 
 struct part {
-	size_t off, len;               /* literal: bytes of t->text */
+	size_t off, len;               /* bytes of t->text (a placeholder: its {{name}}) */
 	int param;                     /* index into t->p, -1 for a literal */
 };
 
@@ -100,15 +109,8 @@ static const char *printable(const char *s, char *buf, size_t n)
 	return buf;
 }
 
-static int is_name_start(int c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-}
-
-static int is_name_char(int c)
-{
-	return is_name_start(c) || (c >= '0' && c <= '9');
-}
+#define is_name_start(c) (((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z') || (c) == '_')
+#define is_name_char(c) (is_name_start(c) || ((c) >= '0' && (c) <= '9'))
 
 static int valid_name(const char *s)
 {
@@ -143,89 +145,6 @@ static int has_ctl(const char *s)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
 			return 1;
 	return 0;
-}
-
-/* 1 when the ERE S has a repetition operator directly after another (a++,
- * a*{2}, a{2}?): POSIX leaves it undefined, and glibc's regcomp takes memory
- * exponential in the run (".*" then 70 "+" exhausted 2 GB under the fuzzer).
- * Bracket expressions and escaped characters are skipped. */
-static int stacked_repetition(const char *s)
-{
-	int after_rep = 0;
-
-	while (*s) {
-		if (*s == '\\') {
-			s += s[1] ? 2 : 1;
-			after_rep = 0;
-		} else if (*s == '[') {
-			s++; /* "[]...]" and "[^]...]": a leading ] is a member */
-			if (*s == '^')
-				s++;
-			if (*s == ']')
-				s++;
-			while (*s && *s != ']') {
-				if (*s == '[' && (s[1] == ':' || s[1] == '.' || s[1] == '=')) {
-					char close = s[1];
-					s += 2;
-					while (*s && !(s[0] == close && s[1] == ']'))
-						s++;
-					if (*s)
-						s += 2;
-				} else {
-					s++;
-				}
-			}
-			if (*s)
-				s++;
-			after_rep = 0;
-		} else if (*s == '*' || *s == '+' || *s == '?' || *s == '{') {
-			if (after_rep)
-				return 1;
-			if (*s == '{')
-				while (*s && *s != '}')
-					s++;
-			if (*s)
-				s++;
-			after_rep = 1;
-		} else {
-			s++;
-			after_rep = 0;
-		}
-	}
-	return 0;
-}
-
-/* 1 when S is well-formed UTF-8 (RFC 3629), else 0. */
-static int utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned int cp, min;
-	int n, i;
-
-	while (*p) {
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		if ((*p & 0xe0) == 0xc0) {
-			n = 1, cp = *p & 0x1f, min = 0x80;
-		} else if ((*p & 0xf0) == 0xe0) {
-			n = 2, cp = *p & 0x0f, min = 0x800;
-		} else if ((*p & 0xf8) == 0xf0) {
-			n = 3, cp = *p & 0x07, min = 0x10000;
-		} else {
-			return 0; /* a continuation byte first, or 0xf8..0xff */
-		}
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80) /* the NUL ends the loop here too */
-				return 0;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
 }
 
 /* "0" or [1-9][0-9]{0,5} → the index; anything else → -1. */
@@ -423,6 +342,7 @@ static int parse_param(struct param *p, const cJSON *decl, char *err, size_t err
 	const cJSON *c, *from, *pattern, *maxlen, *def;
 	char buf[80], why[64];
 	const char *bad, *dv;
+	enum ere_why ew;
 	int seen = 0, rc, need, notallowed;
 	size_t i;
 
@@ -515,10 +435,14 @@ static int parse_param(struct param *p, const cJSON *decl, char *err, size_t err
 		    "regex the whole value must match", N);
 		return -EINVAL;
 	}
-	if (stacked_repetition(pattern->valuestring)) {
-		seterr(err, errlen, "params.%s.pattern: a repetition (*, +, ? or {n,m}) directly "
-		    "after another: undefined in POSIX, and costly to compile; group it instead, "
-		    "as in (a+)*", N);
+	if (ere_vet(pattern->valuestring, &ew) < 0) {
+		if (ew == ERE_STACKED)
+			seterr(err, errlen, "params.%s.pattern: a repetition (*, +, ? or {n,m}) "
+			    "directly after another: undefined in POSIX, and costly to compile; "
+			    "group it instead, as in (a+)*", N);
+		else
+			seterr(err, errlen, "params.%s.pattern: backreferences are not allowed: "
+			    "matching them can take exponential time", N);
 		return -EINVAL;
 	}
 	rc = regcomp(&p->re, pattern->valuestring, REG_EXTENDED);
@@ -619,7 +543,7 @@ static int parse_template(struct tmpl *t, char *err, size_t errlen)
 		t->p[found].used = 1;
 		if (i > lit && (rc = add_part(t, &cap, lit, i - lit, -1)) < 0)
 			return rc;
-		if ((rc = add_part(t, &cap, 0, 0, found)) < 0)
+		if ((rc = add_part(t, &cap, i, j + 2 - i, found)) < 0)
 			return rc;
 		i = j + 2;
 		lit = i;
@@ -627,6 +551,62 @@ static int parse_template(struct tmpl *t, char *err, size_t errlen)
 	if (i > lit && (rc = add_part(t, &cap, lit, i - lit, -1)) < 0)
 		return rc;
 	return 0;
+}
+
+/* The error for the placeholder N refused as F says, with what to do. */
+static void hole_error(char *err, size_t errlen, const char *N, const struct shlex_fault *f)
+{
+	enum shlex_ctx c = f->ctx;
+	char buf[3 * TMPL_MAX_NAME + 48];
+	const char *adv = c == SHLEX_BACKSLASH ? "remove the backslash: the value is quoted" :
+	    c == SHLEX_COMMENT ? "take it out of the comment" :
+	    c == SHLEX_HEREDOC_WORD ? "a here-document delimiter must be fixed text" :
+	    c == SHLEX_DUPWORD ? "bash expands it there twice, even from a variable: "
+	    "redirect to a file with > or <" :
+	    c == SHLEX_ARITH || c == SHLEX_ARITHCMD || c == SHLEX_DBRACKET || c == SHLEX_SUBSCRIPT ?
+	    "bash evaluates it there as code, even from a variable: compare numbers with [ ]" :
+	    NULL;
+
+	if (c == SHLEX_DOLLAR)
+		snprintf(buf, sizeof buf, "quote a literal $ before it: '$'{{%s}}", N);
+	else if (!adv)
+		snprintf(buf, sizeof buf, "assign it first: %s={{%s}}; then use \"$%s\"", N, N, N);
+	seterr(err, errlen, "command: placeholder {{%s}} at byte %zu is %s; a value may only "
+	    "stand as a word in unquoted text (%s)", N, f->off, shlex_ctx_str(f->ctx),
+	    adv ? adv : buf);
+}
+
+/* Every placeholder must stand as a word in unquoted text, read as dash and
+ * bash read the command (shlex.h). */
+static int check_shell(const struct tmpl *t, char *err, size_t errlen)
+{
+	struct shlex_hole *h = NULL;
+	struct shlex_fault f;
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < t->nparts; i++)
+		n += t->parts[i].param >= 0;
+	if (n && !(h = calloc(n, sizeof *h)))
+		return -ENOMEM;
+	for (i = 0, n = 0; i < t->nparts; i++)
+		if (t->parts[i].param >= 0) {
+			h[n].off = t->parts[i].off;
+			h[n++].len = t->parts[i].len;
+		}
+	rc = shlex_check(t->text, strlen(t->text), h, n, &f);
+	if (rc == -EINVAL && f.why == SHLEX_HOLE) {
+		for (i = 0; t->parts[i].param < 0 || t->parts[i].off != f.off; i++)
+			;
+		hole_error(err, errlen, t->p[t->parts[i].param].name, &f);
+	} else if (rc == -EINVAL && f.why == SHLEX_UNTERMINATED) {
+		seterr(err, errlen, "command: the text ends %s, opened at byte %zu",
+		    shlex_ctx_str(f.ctx), f.off);
+	} else if (rc == -EINVAL) {
+		seterr(err, errlen, "command: at byte %zu, %s", f.off, shlex_why_str(f.why));
+	}
+	free(h);
+	return rc;
 }
 
 int tmpl_compile(const char *template, const cJSON *params, struct tmpl **out,
@@ -699,6 +679,8 @@ int tmpl_compile(const char *template, const cJSON *params, struct tmpl **out,
 			    t->p[i].name);
 			goto out;
 		}
+	if ((rc = check_shell(t, err, errlen)) < 0)
+		goto out;
 
 	*out = t;
 	t = NULL;

@@ -7,16 +7,23 @@
  * Template syntax: literal text with {{name}} placeholders (name: [A-Za-z_]
  * [A-Za-z0-9_]*, optional spaces inside the braces). The literal text is the
  * operator's and is used as written; every placeholder is replaced by the
- * value in POSIX single quotes ('…', with ' written as '\''), so untrusted
- * bytes never reach the remote shell unquoted. A literal "{{" not forming a
- * placeholder is a compile error.
+ * value in POSIX single quotes ('…', with ' written as '\''). That word is
+ * literal only where the shell reads plain unquoted word text, so a
+ * placeholder anywhere else is a compile error naming its byte offset and
+ * context: inside '…', "…", `…`, $(…), ${…}, $((…)), $'…', [[…]], ((…)), a
+ * comment or here-document, after \ or $, and more (shlex.h); so is text
+ * that dash and bash read differently. The command reaches a POSIX sh -c on
+ * the target (dash or bash). A value meant inside double quotes goes through
+ * a variable: ref={{ref}}; echo "deploying $ref". A literal "{{" not forming
+ * a placeholder is a compile error.
  *
  * Parameter declaration (config object "params": { "<name>": {...} }):
  *   "from":    "payload" | "jwt" | "header"              (required)
  *   "path":    payload: dot path, array indexes as numbers ("commits.0.id")
  *   "claim":   jwt: claim name
  *   "name":    header: header name
- *   "pattern": POSIX extended regex the WHOLE value must match (required)
+ *   "pattern": POSIX extended regex the WHOLE value must match (required;
+ *              no repetition directly after another, no backreference)
  *   "max_len": maximum bytes, default 256, at most 4096
  *   "default": value used when the source lacks it (still validated);
  *              without a default a missing value is an error.

@@ -580,6 +580,9 @@ static void test_template_errors(void)
 	    TMPLHOOK, "run {{h}}", "{'h': {'from': 'header', 'name': 'Authorization', 'pattern': '.*'}}");
 	T_REFUSEDF("hooks[0].job.params: must be an object", TMPLHOOK, "run", "[]");
 	T_REFUSEDF("hooks[0].job.command: \"{{\" at byte 4", TMPLHOOK, "run {{ x", "{}");
+	T_REFUSEDF("hooks[0].job.command: placeholder {{ref}} at byte 5 is inside double quotes",
+	    TMPLHOOK, "run \\u0022{{ref}}\\u0022", "{'ref': {'from': 'payload', 'path': 'ref', "
+	    "'pattern': '.*'}}");
 }
 
 static void test_server_errors(void)
