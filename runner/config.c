@@ -487,10 +487,16 @@ static int parse_hook(struct ctx *c, const cJSON *o, size_t i, struct config *cf
 		return rc;
 	if ((rc = parse_idem(c, cJSON_GetObjectItemCaseSensitive(o, "idempotency"), hp, h)))
 		return rc;
+	if ((rc = parse_job(c, cJSON_GetObjectItemCaseSensitive(o, "job"), hp, h)))
+		return rc;
+	if (h->scheme != VHMAC_STANDARD && tmpl_header_param(h->tmpl))
+		warn(c, hp, "the command reads header %s, which the %s signature does not cover: "
+		    "whoever captured a delivery can send it again with another value there",
+		    tmpl_header_param(h->tmpl), vhmac_scheme_name(h->scheme));
 	if (h->scheme != VHMAC_STANDARD && !h->dedupe_body && !(h->has_jwt && h->jwt.single_use))
 		warn(c, hp, "idempotency.dedupe_body is off and jwt.single_use is not on: a captured "
 		    "delivery runs again under any new idempotency key");
-	return parse_job(c, cJSON_GetObjectItemCaseSensitive(o, "job"), hp, h);
+	return 0;
 }
 
 static int share_secret(const struct cfg_hook *a, const struct cfg_hook *b)

@@ -43,6 +43,7 @@
 #include "shlex.h"
 #include "template.h"
 #include "utf8.h"
+#include "verify_hmac.h"
 
 #define TMPL_MAX_CMD      65536  /* bytes of template and of rendered command */
 #define TMPL_MAX_PARAMS   64
@@ -84,6 +85,7 @@ struct tmpl {
 	struct part *parts;
 	size_t nparts;
 	int needs_payload;
+	const char *header_param;      /* the first header a parameter reads, or NULL */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -293,6 +295,11 @@ int tmpl_needs_payload(const struct tmpl *t)
 	return t ? t->needs_payload : 0;
 }
 
+const char *tmpl_header_param(const struct tmpl *t)
+{
+	return t ? t->header_param : NULL;
+}
+
 static int parse_path(struct param *p, const char *path, char *err, size_t errlen)
 {
 	char *s, *dot;
@@ -416,12 +423,13 @@ static int parse_param(struct param *p, const cJSON *decl, char *err, size_t err
 			seterr(err, errlen, "params.%s.name: not a valid header name", N);
 			return -EINVAL;
 		}
-		/* Credentials have no business on a remote command line. */
+		/* Credentials and signatures have no business on a remote command
+		 * line (and signatures are never stored, for async jobs). */
 		if (!strcasecmp(c->valuestring, "authorization") ||
 		    !strcasecmp(c->valuestring, "proxy-authorization") ||
-		    !strcasecmp(c->valuestring, "cookie")) {
+		    !strcasecmp(c->valuestring, "cookie") || vhmac_is_signature_header(c->valuestring)) {
 			seterr(err, errlen, "params.%s.name: header \"%s\" carries credentials "
-			    "and cannot be used", N, c->valuestring);
+			    "or a signature and cannot be used", N, c->valuestring);
 			return -EINVAL;
 		}
 	}
@@ -668,6 +676,8 @@ int tmpl_compile(const char *template, const cJSON *params, struct tmpl **out,
 			goto out;
 		if (p->from == SRC_PAYLOAD)
 			t->needs_payload = 1;
+		if (p->from == SRC_HEADER && !t->header_param)
+			t->header_param = p->key;
 	}
 
 	if ((rc = parse_template(t, err, errlen)) < 0)

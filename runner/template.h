@@ -57,6 +57,10 @@ void tmpl_free(struct tmpl *t);
 /* 1 when some parameter reads the JSON payload (the body must parse). */
 int tmpl_needs_payload(const struct tmpl *t);
 
+/* The header the first header-sourced parameter reads, or NULL when none
+ * does (the config warns: a header is not covered by a body signature). */
+const char *tmpl_header_param(const struct tmpl *t);
+
 /* Render the command. On a missing or invalid value returns -EINVAL and
  * writes `parameter "ref": does not match pattern` (never the value itself)
  * into ERR. *out is malloc'ed. */

@@ -578,6 +578,10 @@ static void test_template_errors(void)
 	    "{'ref': {'from': 'body', 'path': 'ref', 'pattern': '.*'}}");
 	T_REFUSEDF("hooks[0].job.params.h.name: header \"Authorization\" carries credentials",
 	    TMPLHOOK, "run {{h}}", "{'h': {'from': 'header', 'name': 'Authorization', 'pattern': '.*'}}");
+	T_REFUSEDF("hooks[0].job.params.h.name: header \"X-Hub-Signature-256\" carries credentials or a signature",
+	    TMPLHOOK, "run {{h}}", "{'h': {'from': 'header', 'name': 'X-Hub-Signature-256', 'pattern': '.*'}}");
+	T_REFUSEDF("hooks[0].job.params.h.name: header \"x-hookdeck-signature-2\" carries",
+	    TMPLHOOK, "run {{h}}", "{'h': {'from': 'header', 'name': 'x-hookdeck-signature-2', 'pattern': '.*'}}");
 	T_REFUSEDF("hooks[0].job.params: must be an object", TMPLHOOK, "run", "[]");
 	T_REFUSEDF("hooks[0].job.command: \"{{\" at byte 4", TMPLHOOK, "run {{ x", "{}");
 	T_REFUSEDF("hooks[0].job.command: placeholder {{ref}} at byte 5 is inside double quotes",
@@ -963,6 +967,30 @@ static void test_repeat_fields(void)
 	    "'key': 'file:@D/s1', 'single_use': 'yes'}, " JOB "}]}");
 }
 
+/* A header parameter under a body-only signature is the sender's word: a
+ * warning names the hook and the header; standard-webhooks is not warned. */
+static void test_header_param_warning(void)
+{
+	struct config *c = NULL;
+	char err[512], *j;
+	const char *job = "'job': {'destination': 'deploy@host', 'identity': 'id_ed25519', "
+	    "'known_hosts': 'known_hosts', 'command': 'run {{e}}', 'params': {'e': {'from': "
+	    "'header', 'name': 'X-GitHub-Event', 'pattern': 'push'}}}";
+
+	j = q("{" EXE ", 'hooks': [{'id': 'h', " SIG ", %s}]}", job);
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_CHECK(has_warning(c, "hooks[0]: the command reads header X-GitHub-Event, which the hookdeck "
+	    "signature does not cover"));
+	config_free(c);
+	j = q("{" EXE ", 'hooks': [{'id': 'h', 'signature': {'scheme': 'standard-webhooks', "
+	    "'secrets': ['file:@D/whsec']}, %s}]}", job);
+	T_EQ_INT(load(j, &c, err, sizeof err), 0);
+	free(j);
+	T_EQ_INT(c ? (int)c->nwarnings : -1, 0);
+	config_free(c);
+}
+
 static void test_metrics_token(void)
 {
 	struct config *c = NULL;
@@ -1147,6 +1175,7 @@ int main(int argc, char **argv)
 	T_RUN(test_config_hook);
 	T_RUN(test_secret_resolve);
 	T_RUN(test_repeat_fields);
+	T_RUN(test_header_param_warning);
 	T_RUN(test_metrics_token);
 	T_RUN(test_shared_secret_warning);
 	T_RUN(test_loose_mode_warnings);

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# tests/e2e/runner_quoting.sh — a parameter value reaches the command as one
+# literal word, whatever it holds and whatever the target account's login
+# shell is: a real daemon, real executor, real sshd, and accounts whose login
+# shells are bash, dash, zsh, fish and tcsh (tests/sshd.sh SSHD_SHELL_USERS;
+# as root). For every account, with and without the remote timeout(1)
+# wrapper, hostile values are sent through the allowed template forms (a
+# bare word, part of a word, a variable used in double quotes); the target
+# must write back exactly the value, and no marker file may appear there.
+# Templates that put a placeholder where a single-quoted word is not literal
+# (double or single quotes, $'...', after a backslash or $, in a comment,
+# in a here-document, in $(...)) are refused by check-config, naming the
+# field.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+SHELLS="bash:/bin/bash dash:/bin/dash zsh:/usr/bin/zsh fish:/usr/bin/fish tcsh:/usr/bin/tcsh"
+if [ "$(id -u)" -eq 0 ]; then
+	SSHD_SHELL_USERS=""
+	for s in $SHELLS; do SSHD_SHELL_USERS+="wrsh-${s%%:*}:${s#*:} "; done
+	export SSHD_SHELL_USERS
+fi
+. "$TOP/tests/sshd.sh"
+. "$TOP/tests/runner.sh"
+
+need_bins "$RUNNER_BIN" "$BUILD/remote-executor"
+need_tools openssl curl
+sshd_start || { fail sshd_start "cannot start sshd (see stderr)"; exit 1; }
+ACCOUNTS=""
+if [ "$(id -u)" -eq 0 ]; then
+	for s in $SHELLS; do ACCOUNTS+="wrsh-${s%%:*} "; done
+else
+	skip login_shells "needs root to create accounts with other login shells; only $SSH_USER"
+	ACCOUNTS=$SSH_USER
+fi
+
+R=$T_TMP/r P=$T_TMP/p
+mkdir -p "$R" "$P"
+(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_TMP/hd")
+HD=$(cat "$T_TMP/hd")
+CFG=$T_TMP/config.json
+export T_TMP MARK_DIR SSHD_PORT KEY_ED25519 KNOWN_HOSTS BUILD ACCOUNTS
+"$PY" - "$CFG" <<'PY' || { fail setup "cannot write config"; exit 1; }
+import json, os, sys
+E = os.environ
+M = E["MARK_DIR"]
+V = {"v": {"from": "payload", "path": "v", "pattern": ".*", "max_len": 4096}}
+# the allowed forms: a bare word, part of a word, a variable in double quotes
+FORMS = {
+    "word": "printf '%s\\n' {{v}} >> " + M + "/{out}",
+    "part": "printf '%s\\n' x{{v}}y >> " + M + "/{out}",
+    "var": "v={{v}}; printf '%s\\n' \"$v\" >> " + M + "/{out}",
+}
+hooks = []
+for acct in E["ACCOUNTS"].split():
+    for wrap in (True, False):
+        for form, cmd in FORMS.items():
+            hid = f"{acct}-{form}-{'t' if wrap else 'n'}"
+            hooks.append({"id": hid,
+                          "signature": {"scheme": "hookdeck", "secrets": ["file:" + E["T_TMP"] + "/hd"]},
+                          "idempotency": {"dedupe_body": False},
+                          "job": {"destination": f"{acct}@127.0.0.1:{E['SSHD_PORT']}",
+                                  "identity": E["KEY_ED25519"], "known_hosts": E["KNOWN_HOSTS"],
+                                  "command": cmd.replace("{out}", hid), "params": V,
+                                  "remote_timeout": wrap, "timeout_s": 20}})
+json.dump({"store": {"path": E["T_TMP"] + "/runner.db"},
+           "executor": {"path": E["BUILD"] + "/remote-executor", "max_jobs": 4},
+           "server": {"threads": 16}, "hooks": hooks}, open(sys.argv[1], "w"), indent=1)
+PY
+RUNNER_LOG=$T_TMP/runner.log
+runner_start "$CFG" || { fail runner_start "webhook-runner did not start (see stderr)"; exit 1; }
+
+# Hostile values (each a JSON string): quotes of every kind, substitutions,
+# the fish and tcsh escapes, globs, history, newline-free but long. Each one
+# that breaks out would run "touch $MARK_DIR/pwned".
+M=$MARK_DIR
+VALUES=(
+	"\$(touch $M/pwned)" "\`touch $M/pwned\`" "';touch $M/pwned;#" "\\';touch $M/pwned;#"
+	"\\\\';touch $M/pwned;#" "\";touch $M/pwned;#\"" "\\" "'" "\"" "\$" "\${IFS}" "!" "!!" "*" "~" "a b"
+	"-n" "%s" "\$HOME" "{a,b}" "\$'\\x27';touch $M/pwned" "é ü ∑ 🐚" "; touch $M/pwned" "| touch $M/pwned"
+	"& touch $M/pwned &" "\$((1+1))" "a\\\\tb"
+)
+# send_one N HOOK : post body N to HOOK, its answer in $R/N.{body,code}
+send_one() {
+	local sig
+	sig=$(openssl dgst -sha256 -hmac "$HD" -binary "$P/b$1.json" | openssl base64 -A)
+	curl -s -o "$R/$1.body" -w '%{http_code}' --max-time 30 -H "x-hookdeck-signature: $sig" \
+		-H "Idempotency-Key: q-$1" --data-binary @"$P/b$1.json" "$(runner_url "$2")" >"$R/$1.code"
+}
+n=0
+for acct in $ACCOUNTS; do
+	for w in t n; do
+		for form in word part var; do
+			hook=$acct-$form-$w
+			: >"$P/want.$hook"
+			first=$((n + 1))
+			pids=()
+			for v in "${VALUES[@]}"; do
+				n=$((n + 1))
+				"$PY" -c 'import json,sys; sys.stdout.write(json.dumps({"v": sys.argv[1], "n": sys.argv[2]}))' \
+					"$v" "$n" >"$P/b$n.json"
+				if [ "$form" = part ]; then printf 'x%sy\n' "$v"; else printf '%s\n' "$v"; fi >>"$P/want.$hook"
+				# four at a time (the per-destination cap); lines land in any order
+				if [ ${#pids[@]} -ge 4 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+				send_one "$n" "$hook" &
+				pids+=($!)
+			done
+			wait "${pids[@]}"
+			bad=""
+			for ((i = first; i <= n; i++)); do
+				[ "$(cat "$R/$i.code")" = 200 ] || bad+="request $i answered $(cat "$R/$i.code") $(head -c 120 "$R/$i.body"); "
+			done
+			if [ -z "$bad" ] && cmp -s <(sort "$P/want.$hook") <(sort "$MARK_DIR/$hook" 2>/dev/null); then
+				ok "values_literal_$hook"
+			else
+				fail "values_literal_$hook" "${bad}target wrote: $(diff <(sort "$P/want.$hook") <(sort "$MARK_DIR/$hook" 2>&1) 2>&1 | head -c 400)"
+			fi
+		done
+	done
+done
+check no_injection_ran test ! -e "$MARK_DIR/pwned"
