@@ -117,3 +117,37 @@ for acct in $ACCOUNTS; do
 	done
 done
 check no_injection_ran test ! -e "$MARK_DIR/pwned"
+
+# ---- where a placeholder may not stand: check-config refuses, naming it -------
+# refused_at NAME COMMAND CONTEXT : a one-hook config with COMMAND fails
+# check-config (exit 1) with hooks[0].job.command and CONTEXT in its message
+refused_at() {
+	local n=$1
+	"$PY" - "$T_TMP/bad-$n.json" "$2" <<'PY'
+import json, os, sys
+E = os.environ
+json.dump({"store": {"path": E["T_TMP"] + "/bad.db"},
+           "executor": {"path": E["BUILD"] + "/remote-executor"},
+           "hooks": [{"id": "bad", "signature": {"scheme": "hookdeck", "secrets": ["file:" + E["T_TMP"] + "/hd"]},
+                      "job": {"destination": "u@127.0.0.1", "identity": E["KEY_ED25519"],
+                              "known_hosts": E["KNOWN_HOSTS"], "command": sys.argv[2],
+                              "params": {"v": {"from": "payload", "path": "v", "pattern": ".*"}}}}]},
+          open(sys.argv[1], "w"))
+PY
+	"$RUNNER_BIN" check-config "$T_TMP/bad-$n.json" >"$R/bad-$n.out" 2>"$R/bad-$n.err"
+	local rc=$?
+	if [ "$rc" = 1 ] && grep -q "hooks\[0\]\.job\.command: placeholder {{v}} at byte [0-9]* is $3" "$R/bad-$n.err"; then
+		ok "refused_$n"
+	else
+		fail "refused_$n" "exit $rc: $(head -c 300 "$R/bad-$n.err")"
+	fi
+}
+refused_at double_quotes 'echo "deploying {{v}} now"' 'inside double quotes'
+refused_at single_quotes "echo '{{v}}'" 'inside single quotes'
+refused_at ansi_c "echo \$'{{v}}'" "inside"
+refused_at after_dollar 'echo ${{v}}' 'directly after'
+refused_at after_backslash 'echo \{{v}}' 'directly after'
+refused_at comment 'true # {{v}}' 'in a comment'
+refused_at heredoc "$(printf 'cat <<EOF\n{{v}}\nEOF')" 'in a here-document'
+refused_at command_substitution 'echo $(echo {{v}})' 'inside'
+refused_at backticks 'echo `echo {{v}}`' 'inside'
