@@ -15,6 +15,10 @@
 
 extern char **environ;
 
+/* secret_scrub_environ's copy of the environment, and the array it gave
+ * environ (setenv may later leave it for one of its own): kept for good. */
+static char **volatile scrubbed, **volatile scrubbed_env;
+
 int secret_read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	char *buf = NULL, *nbuf;
@@ -185,20 +189,24 @@ static int environ_block(unsigned long *start, unsigned long *end)
 int secret_scrub_environ(void)
 {
 	unsigned long lo = 0, hi = ~0UL;
-	char **copy;
+	char **copy, **env;
 	size_t n = 0, i;
 
 	while (environ && environ[n])
 		n++;
-	if (!(copy = calloc(n + 1, sizeof *copy)))
+	if (!(copy = calloc(n + 1, sizeof *copy)) || !(env = calloc(n + 1, sizeof *env))) {
+		free(copy);
 		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
 		if (!(copy[i] = strdup(environ[i]))) {
 			while (i--)
 				free(copy[i]);
 			free(copy);
+			free(env);
 			return -ENOMEM;
 		}
+		env[i] = copy[i];
 	}
 	/* The kernel's copy of the environment is one block at the top of the
 	 * stack, and /proc/self/environ reads it there whatever environ points
@@ -209,6 +217,10 @@ int secret_scrub_environ(void)
 	for (i = 0; i < n; i++)
 		if ((unsigned long)environ[i] >= lo && (unsigned long)environ[i] < hi)
 			explicit_bzero(environ[i], strlen(environ[i]));
-	environ = copy; /* the copies and their array live as long as the process */
+	/* The copies live as long as the process. environ gets an array of its
+	 * own (unsetenv and setenv change it); the copies stay listed here. */
+	scrubbed = copy;
+	scrubbed_env = env;
+	environ = env;
 	return 0;
 }
