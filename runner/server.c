@@ -313,6 +313,17 @@ static void count_claim(const struct cfg_hook *h, enum store_claim_kind k)
 		metrics_idempotency(h->id, claim_metric(k));
 }
 
+/* When a token that expires at EXP (unix s) stops being accepted at all,
+ * in ms: exp + leeway + 1 s, held within int64 (a token may say any exp). */
+static int64_t until_ms(double exp, int leeway_s)
+{
+	double until = exp + leeway_s + 1;
+
+	if (!(until > 0))
+		return 0;
+	return until >= 9e15 ? INT64_MAX : (int64_t)(until * 1000);
+}
+
 /* The claim a verified delivery makes: its key, body, the headers kept for
  * replay, and what the hook says about repeats. 0 or -ENOMEM (RQ's strings
  * point into the request and *META, which the caller frees). */
@@ -341,8 +352,7 @@ static int claim_request(struct req *r, const struct cfg_hook *h, const char *ke
 		 * would be refused as expired anyway. */
 		rq->jti = vjwt_jti(claims);
 		exp = cJSON_GetObjectItemCaseSensitive(claims, "exp");
-		rq->jti_until_ms = ((int64_t)(cJSON_IsNumber(exp) ? exp->valuedouble : 0) +
-		    h->jwt.leeway_s + 1) * 1000;
+		rq->jti_until_ms = until_ms(cJSON_IsNumber(exp) ? exp->valuedouble : 0, h->jwt.leeway_s);
 	}
 	return 0;
 }
