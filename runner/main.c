@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfggen.h"
 #include "cli.h"
 #include "config.h"
 #include "healthcheck.h"
@@ -228,6 +229,7 @@ static int serve(int argc, char **argv)
 	struct store *st = NULL;
 	struct jobs *jobs = NULL;
 	struct server *srv = NULL;
+	struct cfggen *gens = NULL;
 	char err[512], *end, portbuf[16], status[160];
 	long port = 0;
 	int c, n_int = 0, rc, nrc;
@@ -312,10 +314,12 @@ static int serve(int argc, char **argv)
 	    "config", cfg->path, "store", cfg->store_path, "version", RUNNER_VERSION, NULL);
 	snprintf(status, sizeof status, "serving %zu hook%s on %s:%d", cfg->nhooks,
 	    cfg->nhooks == 1 ? "" : "s", cfg->listen_host, cfg->port);
-	if ((rc = server_start(cfg, st, jobs, &srv, err, sizeof err)) != 0)
+	if (cfggen_new(cfg, &gens) != 0)
+		fatal("out of memory");
+	cfg = NULL; /* the generations own it now */
+	if ((rc = server_start(gens, st, jobs, &srv, err, sizeof err)) != 0)
 		fatal("%s", err);
-	cfg = NULL; /* the server owns it now */
-	if ((rc = workers_start(srv, st, jobs, workers_n, &workers)) != 0)
+	if ((rc = workers_start(gens, st, jobs, workers_n, &workers)) != 0)
 		fatal("cannot start the async workers: %s", strerror(-rc));
 	server_attach_workers(srv, workers);
 	notify_ready(status); /* the listener is up: /healthz answers from here on */
@@ -345,7 +349,7 @@ static int serve(int argc, char **argv)
 				drain_s = next->drain_timeout_s;
 				log_setup(next->log_level, next->log_format);
 				log_warnings(next);
-				server_reload(srv, next);
+				cfggen_swap(gens, next);
 				next = NULL;
 				log_event(LOG_INFO, "reload", "result", "ok", NULL);
 				notify_ready("configuration reloaded");
@@ -366,6 +370,7 @@ static int serve(int argc, char **argv)
 	}
 	workers_stop(workers);
 	server_stop(srv);
+	cfggen_free(gens);
 	store_close(st);
 	jobs_free(jobs);
 	log_event(LOG_INFO, "stopped", NULL);

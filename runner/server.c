@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "cfggen.h"
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
@@ -28,18 +29,9 @@
 #define IDEM_KEY_MAX 200
 #define OPS_THREADS 4 /* /healthz and /metrics on server.ops_listen */
 
-/* A config generation: requests hold a reference for their whole life, so a
- * reload never frees a config under a running job. */
-struct cfg_gen {
-	struct config *cfg;
-	int refs;
-};
-
 struct server {
-	pthread_mutex_t mu;
-	struct cfg_gen *gen;    /* current; holds one reference */
-	struct cfg_gen *first;  /* the one started with; holds one reference */
-	struct tls_files tls_files; /* the certificate and key as read at start */
+	struct cfggen *gens;    /* the config in force, one reference per request */
+	const struct config *start_cfg; /* the config at start: listeners, TLS */
 	time_t tls_not_after;   /* the served certificate's expiry; 0 without TLS */
 	int draining;           /* atomic: SIGTERM received */
 	struct workers *workers;
@@ -613,44 +605,21 @@ static void req_init(struct req *r, struct mg_connection *conn)
 		snprintf(r->id + 2 * i, 3, "%02x", rnd[i]);
 }
 
-static struct cfg_gen *gen_get(struct server *s)
-{
-	struct cfg_gen *g;
-
-	pthread_mutex_lock(&s->mu);
-	g = s->gen;
-	g->refs++;
-	pthread_mutex_unlock(&s->mu);
-	return g;
-}
-
-static void gen_put(struct server *s, struct cfg_gen *g)
-{
-	int left;
-
-	pthread_mutex_lock(&s->mu);
-	left = --g->refs;
-	pthread_mutex_unlock(&s->mu);
-	if (left == 0) {
-		config_free(g->cfg);
-		free(g);
-	}
-}
-
 static int on_hooks(struct mg_connection *conn, void *cbdata)
 {
 	struct server *srv = cbdata;
-	struct cfg_gen *g = gen_get(srv);
+	void *ref;
+	const struct config *cfg = cfggen_get(srv->gens, &ref);
 	const struct cfg_hook *h;
 	struct req r;
 	const char *id;
 	int rc;
 
 	req_init(&r, conn);
-	r.cfg = g->cfg;
+	r.cfg = cfg;
 	id = r.ri->local_uri + strlen("/hooks/");
 	h = strncmp(r.ri->local_uri, "/hooks/", 7) == 0 && *id && !strchr(id, '/') ?
-	    config_hook(g->cfg, id) : NULL;
+	    config_hook(cfg, id) : NULL;
 	if (!h) {
 		rc = fail(&r, 404, NULL, "unknown hook");
 	} else if (__atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST)) {
@@ -661,7 +630,7 @@ static int on_hooks(struct mg_connection *conn, void *cbdata)
 		r.hook = h->id;
 		rc = hook_request(srv, &r, h);
 	}
-	gen_put(srv, g);
+	cfggen_put(srv->gens, ref);
 	return rc;
 }
 
@@ -723,7 +692,8 @@ static int jobs_authorized(const struct config *cfg, const struct cfg_hook *h, c
 static int on_jobs(struct mg_connection *conn, void *cbdata)
 {
 	struct server *srv = cbdata;
-	struct cfg_gen *g = gen_get(srv);
+	void *ref;
+	const struct config *cfg = cfggen_get(srv->gens, &ref);
 	const struct cfg_hook *h;
 	struct store_job job;
 	struct req r;
@@ -735,7 +705,7 @@ static int on_jobs(struct mg_connection *conn, void *cbdata)
 
 	memset(&job, 0, sizeof job);
 	req_init(&r, conn);
-	r.cfg = g->cfg;
+	r.cfg = cfg;
 	r.hook = "-";
 	r.verify = "-";
 	r.uncounted_hook = 1;
@@ -748,14 +718,14 @@ static int on_jobs(struct mg_connection *conn, void *cbdata)
 	}
 	if (p == id || *p || store_job_get(srv->store, jid, &job) != 0) {
 		/* Unknown and unauthorized look the same unless the read token is right. */
-		auth = jobs_authorized(g->cfg, NULL, mg_get_header(conn, "Authorization"));
+		auth = jobs_authorized(cfg, NULL, mg_get_header(conn, "Authorization"));
 		rc = auth == 0 ? fail(&r, 404, NULL, "no such job") :
 		    fail(&r, auth == -1 ? 401 : 403, "WWW-Authenticate: Bearer\r\n", "not authorized");
 		goto out;
 	}
-	h = config_hook(g->cfg, job.hook);
+	h = config_hook(cfg, job.hook);
 	r.hook = h ? h->id : NULL;
-	auth = jobs_authorized(g->cfg, h, mg_get_header(conn, "Authorization"));
+	auth = jobs_authorized(cfg, h, mg_get_header(conn, "Authorization"));
 	if (auth != 0) {
 		r.verify = auth == -1 ? "jwt:missing" : "jwt:rejected";
 		rc = fail(&r, auth == -1 ? 401 : 403, "WWW-Authenticate: Bearer\r\n", "not authorized");
@@ -789,14 +759,15 @@ out:
 	free(text);
 	cJSON_Delete(o);
 	store_job_clear(&job);
-	gen_put(srv, g);
+	cfggen_put(srv->gens, ref);
 	return rc;
 }
 
 static int on_metrics(struct mg_connection *conn, void *cbdata)
 {
 	struct server *srv = cbdata;
-	struct cfg_gen *g;
+	const struct config *cfg;
+	void *ref;
 	struct req r;
 	char *text = NULL;
 	size_t len = 0;
@@ -807,17 +778,17 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
 	r.verify = "-";
 	if (strcmp(r.ri->request_method, "GET") != 0)
 		return fail(&r, 405, "Allow: GET\r\n", "method not allowed");
-	g = gen_get(srv);
-	if (g->cfg->metrics_token) {
+	cfg = cfggen_get(srv->gens, &ref);
+	if (cfg->metrics_token) {
 		const char *tok = bearer(mg_get_header(conn, "Authorization"));
-		int ok = tok && token_is(tok, g->cfg->metrics_token);
-		gen_put(srv, g);
+		int ok = tok && token_is(tok, cfg->metrics_token);
+		cfggen_put(srv->gens, ref);
 		if (!ok) {
 			r.verify = tok ? "token:rejected" : "token:missing";
 			return fail(&r, tok ? 403 : 401, "WWW-Authenticate: Bearer\r\n", "not authorized");
 		}
 	} else {
-		gen_put(srv, g);
+		cfggen_put(srv->gens, ref);
 	}
 	/* A store that cannot answer shows an empty queue; /healthz reports it. */
 	if (store_count_queued(srv->store, &queued) != 0)
@@ -855,9 +826,8 @@ static int on_log(const struct mg_connection *conn, const char *msg)
 static int on_tls_init(void *ssl_ctx, void *user)
 {
 	struct server *s = user;
-	const struct config *cfg = s->gen->cfg;
+	const struct config *cfg = s->start_cfg;
 
-	tls_files_note(cfg->tls_cert, cfg->tls_key, &s->tls_files);
 	return tls_setup(ssl_ctx, cfg->tls_cert, cfg->tls_key, &s->tls_not_after, s->tls_err,
 	    sizeof s->tls_err) ? -1 : 1;
 }
@@ -872,7 +842,7 @@ static void fmt_addr(char *buf, size_t len, const char *host, int port)
  * config's certificate when TLS. NULL when it cannot listen. */
 static struct mg_context *listen_on(struct server *s, const char *addr, int threads, int tls)
 {
-	const struct config *cfg = s->gen->cfg;
+	const struct config *cfg = s->start_cfg;
 	struct mg_callbacks cb = { 0 };
 	char ports[304], nthreads[16], timeout[16], keepalive[16], rate[16];
 	const char *opts[24];
@@ -916,24 +886,18 @@ static struct mg_context *listen_on(struct server *s, const char *addr, int thre
 	return mg_start(&cb, s, opts);
 }
 
-int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
+int server_start(struct cfggen *gens, struct store *st, struct jobs *jobs,
     struct server **out, char *err, size_t errlen)
 {
+	const struct config *cfg = cfggen_first(gens);
 	struct server *s = calloc(1, sizeof *s);
-	struct cfg_gen *g = calloc(1, sizeof *g);
 	char addr[300], ops[300];
 	int rc;
 
-	if (!s || !g) {
-		free(s);
-		free(g);
+	if (!s)
 		return -ENOMEM;
-	}
-	pthread_mutex_init(&s->mu, NULL);
-	g->cfg = cfg;
-	g->refs = 2; /* current, and first */
-	s->gen = g;
-	s->first = g;
+	s->gens = gens;
+	s->start_cfg = cfg;
 	s->store = st;
 	s->jobs = jobs;
 	s->started_ms = mono_ms();
@@ -969,82 +933,13 @@ int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
 	return 0;
 fail:
 	rc = s->tls_err[0] ? -EINVAL : -EADDRINUSE;
-	free(g);
-	pthread_mutex_destroy(&s->mu);
 	free(s);
 	return rc;
-}
-
-/* Settings read once at start; a reload whose config differs from the one
- * the daemon started with (not merely from the last reload) is told, once
- * per field, that it takes a restart. */
-static void needs_restart(const char *field)
-{
-	log_event(LOG_WARN, "reload", "note", "this setting changes only at restart", "field", field, NULL);
-}
-
-static void restart_only(struct server *s, const struct config *b)
-{
-	const struct config *a = s->first->cfg;
-
-	if (strcmp(a->listen_host, b->listen_host) || a->port != b->port)
-		needs_restart("server.listen");
-	if (!a->ops_host != !b->ops_host ||
-	    (a->ops_host && (strcmp(a->ops_host, b->ops_host) || a->ops_port != b->ops_port)))
-		needs_restart("server.ops_listen");
-	if (a->threads != b->threads)
-		needs_restart("server.threads");
-	if (a->request_timeout_ms != b->request_timeout_ms)
-		needs_restart("server.request_timeout_ms");
-	if (a->keepalive_timeout_ms != b->keepalive_timeout_ms)
-		needs_restart("server.keepalive_timeout_ms");
-	if (a->min_request_rate != b->min_request_rate)
-		needs_restart("server.min_request_rate");
-	if (!a->tls_cert != !b->tls_cert ||
-	    (a->tls_cert && (strcmp(a->tls_cert, b->tls_cert) || strcmp(a->tls_key, b->tls_key) ||
-	    tls_files_changed(a->tls_cert, a->tls_key, &s->tls_files))))
-		needs_restart("server.tls_cert/tls_key");
-	if (strcmp(a->store_path, b->store_path))
-		needs_restart("store.path");
-	if (a->max_jobs != b->max_jobs || a->max_per_destination != b->max_per_destination)
-		needs_restart("executor.max_jobs/max_per_destination");
 }
 
 void server_attach_workers(struct server *s, struct workers *w)
 {
 	s->workers = w;
-}
-
-const struct config *server_config_get(struct server *s, void **ref)
-{
-	struct cfg_gen *g = gen_get(s);
-
-	*ref = g;
-	return g->cfg;
-}
-
-void server_config_put(struct server *s, void *ref)
-{
-	gen_put(s, ref);
-}
-
-void server_reload(struct server *s, struct config *cfg)
-{
-	struct cfg_gen *g = calloc(1, sizeof *g), *old;
-
-	if (!g) {
-		log_event(LOG_ERROR, "reload", "result", "failed", "error", "out of memory", NULL);
-		config_free(cfg);
-		return;
-	}
-	g->cfg = cfg;
-	g->refs = 1;
-	pthread_mutex_lock(&s->mu);
-	old = s->gen;
-	restart_only(s, cfg);
-	s->gen = g;
-	pthread_mutex_unlock(&s->mu);
-	gen_put(s, old);
 }
 
 int server_drain(struct server *s, int timeout_s)
@@ -1072,8 +967,5 @@ void server_stop(struct server *s)
 	if (s->ops)
 		mg_stop(s->ops);
 	mg_stop(s->mg);
-	gen_put(s, s->gen);
-	gen_put(s, s->first);
-	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

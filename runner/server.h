@@ -10,22 +10,19 @@
  */
 #ifndef SERVER_H
 #define SERVER_H
+#include "cfggen.h"
 #include "config.h"
 #include "jobs.h"
 #include "store.h"
 
 struct server;
 
-/* Start listening with CFG (ownership passes to the server, also on
- * failure the caller keeps it: on error CFG is untouched). On failure ERR
- * says why (port in use…). */
-int server_start(struct config *cfg, struct store *st, struct jobs *jobs,
+/* Start listening as the config GENS started with says (GENS stays the
+ * caller's and must outlive the server); each request runs under the
+ * generation current when it arrived. On failure ERR says why (port in
+ * use…). */
+int server_start(struct cfggen *gens, struct store *st, struct jobs *jobs,
     struct server **out, char *err, size_t errlen);
-/* Swap in CFG (ownership passes) for new requests; requests in progress keep
- * the config they started with, freed when the last of them ends. Settings
- * read only at start (listen, threads, timeouts, store, caps) are logged as
- * needing a restart. */
-void server_reload(struct server *s, struct config *cfg);
 /* SIGTERM: answer new deliveries 503, let running jobs finish for up to
  * TIMEOUT_S, then interrupt the rest (recorded "interrupted": the next
  * delivery runs them again). Returns how many had to be interrupted. */
@@ -33,10 +30,6 @@ int server_drain(struct server *s, int timeout_s);
 struct workers;
 /* The async worker pool to wake when a job is queued (may stay unset). */
 void server_attach_workers(struct server *s, struct workers *w);
-/* The current config, kept alive until server_config_put (for workers). */
-const struct config *server_config_get(struct server *s, void **ref);
-void server_config_put(struct server *s, void *ref);
-
-/* Stop listening, wait for requests in progress, free the config. */
+/* Stop listening, wait for requests in progress. */
 void server_stop(struct server *s);
 #endif

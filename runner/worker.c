@@ -17,7 +17,7 @@
 #define POLL_MS 1000
 
 struct workers {
-	struct server *srv;
+	struct cfggen *gens;
 	struct store *st;
 	struct jobs *jobs;
 	pthread_mutex_t mu;
@@ -94,7 +94,7 @@ static void run_one(struct workers *w, struct store_job *job, char *body, size_t
 	int have_slot = 0;
 
 	snprintf(rid, sizeof rid, "job-%" PRId64, job->id);
-	cfg = server_config_get(w->srv, &ref);
+	cfg = cfggen_get(w->gens, &ref);
 	if (!(h = config_hook(cfg, job->hook))) {
 		log_event(LOG_ERROR, "job_finished", "request_id", rid, "hook", job->hook,
 		    "outcome", "failed", "error", "the hook is no longer in the configuration", NULL);
@@ -132,7 +132,7 @@ out:
 		jobs_release(w->jobs, h->dest_key);
 	free(cmd);
 	dispatch_meta_clear(&dm);
-	server_config_put(w->srv, ref);
+	cfggen_put(w->gens, ref);
 }
 
 static void *worker_main(void *arg)
@@ -175,7 +175,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int workers_start(struct server *srv, struct store *st, struct jobs *jobs, int n, struct workers **out)
+int workers_start(struct cfggen *gens, struct store *st, struct jobs *jobs, int n, struct workers **out)
 {
 	struct workers *w = calloc(1, sizeof *w);
 	int i;
@@ -184,7 +184,7 @@ int workers_start(struct server *srv, struct store *st, struct jobs *jobs, int n
 		free(w);
 		return -ENOMEM;
 	}
-	w->srv = srv;
+	w->gens = gens;
 	w->st = st;
 	w->jobs = jobs;
 	pthread_mutex_init(&w->mu, NULL);
