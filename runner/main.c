@@ -26,7 +26,7 @@
 #include "log.h"
 #include "notify.h"
 #include "secret.h"
-#include "server.h"
+#include "http.h"
 #include "sign.h"
 #include "store.h"
 #include "tls.h"
@@ -228,7 +228,7 @@ static int serve(int argc, char **argv)
 	struct workers *workers = NULL;
 	struct store *st = NULL;
 	struct jobs *jobs = NULL;
-	struct server *srv = NULL;
+	struct http *srv = NULL;
 	struct cfggen *gens = NULL;
 	char err[512], *end, portbuf[16], status[160];
 	long port = 0;
@@ -317,11 +317,11 @@ static int serve(int argc, char **argv)
 	if (cfggen_new(cfg, &gens) != 0)
 		fatal("out of memory");
 	cfg = NULL; /* the generations own it now */
-	if ((rc = server_start(gens, st, jobs, &srv, err, sizeof err)) != 0)
+	if ((rc = http_start(gens, st, jobs, &srv, err, sizeof err)) != 0)
 		fatal("%s", err);
 	if ((rc = workers_start(gens, st, jobs, workers_n, &workers)) != 0)
 		fatal("cannot start the async workers: %s", strerror(-rc));
-	server_attach_workers(srv, workers);
+	http_attach_workers(srv, workers);
 	notify_ready(status); /* the listener is up: /healthz answers from here on */
 
 	for (;;) {
@@ -362,14 +362,14 @@ static int serve(int argc, char **argv)
 	notify_stopping(status, drain_s + 30); /* the stop timeout covers any drain */
 	log_event(LOG_INFO, "stopping", "running_jobs", err, "drain_timeout_s", portbuf, NULL);
 	workers_quiesce(workers); /* queued jobs stay queued for the next start */
-	rc = server_drain(srv, drain_s);
+	rc = http_drain(srv, drain_s);
 	if (rc > 0) {
 		snprintf(err, sizeof err, "%d", rc);
 		log_event(LOG_WARN, "drain", "interrupted_jobs", err,
 		    "note", "recorded as interrupted; their next delivery runs them again", NULL);
 	}
 	workers_stop(workers);
-	server_stop(srv);
+	http_stop(srv);
 	cfggen_free(gens);
 	store_close(st);
 	jobs_free(jobs);
