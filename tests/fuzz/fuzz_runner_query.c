@@ -1,11 +1,14 @@
 /*
  * fuzz_runner_query.c — libFuzzer harness for the query-string token path
- * (jwt.token.query): the server takes the request's query string (a C
- * string), decodes the configured parameter with CivetWeb's mg_get_var into
- * a buffer of VJWT_MAX_TOKEN + 1 bytes, exactly as server.c find_token does,
- * and verifies the result as a bearer token.
+ * (jwt.token.query): the intake takes the request's query string (a C
+ * string), decodes the configured parameter with runner/query.c's
+ * query_param into a buffer of VJWT_MAX_TOKEN + 1 bytes, and verifies the
+ * result as a bearer token.
  *
- * The decoding is CivetWeb's, but what we get out of it is ours to pin down:
+ * query_param behaves as CivetWeb's mg_get_var: the two are run side by
+ * side (a differential) on the same input, with that buffer and with a
+ * small one, and must agree on found / not found / too long and on every
+ * decoded byte. What comes out is also ours to pin down:
  * an independent decoder of the first "name=value" pair (name compared
  * case-insensitively, as CivetWeb does; '+' is a space; %XX a byte) must
  * agree on found / not found / too long (-2: more than VJWT_MAX_TOKEN bytes,
@@ -15,6 +18,7 @@
  * a live exp.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,7 @@
 
 #include <civetweb.h>
 
+#include "../../runner/query.h"
 #include "../../runner/verify_jwt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -73,9 +78,29 @@ static long decode_first(const char *q, char *out, size_t cap)
 	return (long)n;
 }
 
+/* query_param must say what mg_get_var says, with a DSTLEN-byte buffer. */
+static void differential(const char *q, size_t dstlen)
+{
+	static char a[VJWT_MAX_TOKEN + 1], b[VJWT_MAX_TOKEN + 1];
+	size_t len = 0;
+	int n = mg_get_var(q, strlen(q), NAME, a, dstlen);
+	int rc = query_param(q, strlen(q), NAME, b, dstlen, &len);
+
+	if (n == -1) {
+		if (rc != -ENOENT || b[0] != '\0')
+			abort();
+	} else if (n == -2) {
+		if (rc != -ERANGE)
+			abort();
+	} else if (rc != 0 || len != (size_t)n || memcmp(a, b, len + 1) != 0) {
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char buf[VJWT_MAX_TOKEN + 1], want[VJWT_MAX_TOKEN + 1];
+	size_t got = 0;
 	char *q;
 	long w;
 	int n;
@@ -85,7 +110,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(q, data, size);
 	q[size] = '\0'; /* CivetWeb's query_string: a C string */
 
-	n = mg_get_var(q, strlen(q), NAME, buf, sizeof buf);
+	differential(q, sizeof buf);
+	differential(q, 1 + size % 17);
+	n = query_param(q, strlen(q), NAME, buf, sizeof buf, &got);
+	n = n == 0 ? (int)got : n == -ENOENT ? -1 : -2;
 	w = decode_first(q, want, sizeof want);
 	if (w < 0) {
 		if (n != -1)
