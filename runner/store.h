@@ -159,7 +159,7 @@ void store_job_clear(struct store_job *j);
 int store_prune(struct store *s, int64_t cutoff_ms, int *n);
 
 
-/* ---- issue 4: async queue, history, replay ----
+/* ---- async queue, history, replay ----
  *
  * Queued jobs are the durable queue of async hooks: store_open's marking
  * turns only "running" jobs into "interrupted"; "queued" ones stay queued and

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/e2e/runner_adversarial.sh — bad input and faults the other scripts do
-# not cover (issue 6), against a real daemon, executor and sshd:
+# not cover, against a real daemon, executor and sshd:
 #   utf8     parameter values that are not well-formed UTF-8 (raw Latin-1,
 #            overlong, surrogates, past U+10FFFF) → 422; well-formed → 200
 #   headers  one huge header, too many headers, a huge request line

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/runner_jobs.sh — webhook-runner's EXECUTION path end to end: a
 # real daemon, the real remote-executor and a real OpenSSH sshd on loopback.
-# Covers DESIGN.md's table of answers (200/500/502/503/504), the idempotency
+# Covers the job answers (200/500/502/503/504), the idempotency
 # rules (replay, 409, 422, retry as a new attempt, keys per hook, event id as
 # key), a storm of identical deliveries, the concurrency caps (429, nothing
 # recorded), a client that goes away, a crash of the daemon (and of the whole

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/e2e/runner_ops.sh — webhook-runner's OPERABILITY features end to end
-# (issue 4): a real daemon, the real remote-executor and a real OpenSSH sshd.
+# tests/e2e/runner_ops.sh — webhook-runner's OPERABILITY features end to end:
+# a real daemon, the real remote-executor and a real OpenSSH sshd.
 #   metrics  /metrics after a known mix of answers: promtool-clean, exact
 #            counter values, jobs_running while a job runs, bounded labels
 #   logs     --log-format json (every line an object, stable keys, request

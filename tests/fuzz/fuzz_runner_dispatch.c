@@ -126,7 +126,7 @@ static void check_shape(const char *cmd, const char *const *lits, size_t nlits)
 	CHECK(*p == '\0');
 }
 
-/* The metadata the server stores with a delivery (server.c delivery_meta:
+/* The metadata the server stores with a delivery (intake.c delivery_meta:
  * the same header filter, the claims through dispatch_meta_claims). */
 static char *meta_of(const struct hdrs *h, const cJSON *claims)
 {
