@@ -156,9 +156,9 @@ int tls_check(const char *cert, const char *key, time_t *not_after, char *err, s
 
 void tls_files_note(const char *cert, const char *key, struct tls_files *out)
 {
-	if (stat(cert, &out->cert) != 0)
+	if (!cert || stat(cert, &out->cert) != 0)
 		memset(&out->cert, 0, sizeof out->cert);
-	if (stat(key, &out->key) != 0)
+	if (!key || stat(key, &out->key) != 0)
 		memset(&out->key, 0, sizeof out->key);
 }
 

@@ -27,7 +27,8 @@ int tls_setup(void *ctx, const char *cert, const char *key, time_t *not_after,
  * anything else is opened (start-up, check-config). */
 int tls_check(const char *cert, const char *key, time_t *not_after, char *err, size_t errlen);
 
-/* What the files were when they were read: compared at each reload. */
+/* What the files were when they were read: compared at each reload. A
+ * NULL path (no TLS) or a file that cannot be looked at is noted as zeros. */
 struct tls_files {
 	struct stat cert, key;
 };
