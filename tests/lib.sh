@@ -28,7 +28,12 @@ check() { local n=$1; shift; if "$@"; then ok "$n"; else fail "$n" "command fail
 expect_eq() { if [ "$2" == "$3" ]; then ok "$1"; else fail "$1" "got '$2', want '$3'"; fi; }
 # expect_match NAME STRING REGEX
 expect_match() { if [[ "$2" =~ $3 ]]; then ok "$1"; else fail "$1" "'${2:0:300}' !~ /$3/"; fi; }
+# info TEXT : a line run.sh does not count (measured times, sizes, counts:
+# a test's name stays the same on every run, its numbers go here)
+info() { echo "# info $*"; }
 now_ms() { date +%s%3N; }
+# rand_hex BYTES : that many random bytes as lowercase hex
+rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # Debian's python3 (python3-jwt, python3-cryptography), not a pyenv shim.
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
