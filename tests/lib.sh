@@ -55,6 +55,10 @@ wait_until() {
 		sleep 0.1
 	done
 }
+# closed_port : a loopback TCP port nothing listens on (bound, then released)
+closed_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 # lines FILE : its line count, 0 when it does not exist
 lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
 # pid_gone PID : not running (absent, or a zombie nobody reaped)

@@ -8,6 +8,7 @@
 #   RUNNER_SCHEME=https, RUNNER_CURL=(--cacert CA): the same over TLS
 #   db SQL                          query the store at $DB (sqlite3 CLI)
 #   rsign CONFIG HOOK PAYLOAD [sign options...] > headers   (our own signer)
+#   fetch OUT_PREFIX CURL-ARGS...  one bounded request -> the HTTP status
 #   post HOOK HEADERS_FILE PAYLOAD_FILE OUT_PREFIX [curl args...]
 #        -> prints the HTTP status; body in OUT_PREFIX.body, headers in OUT_PREFIX.hdr
 # Reading answers kept as $R/TAG.body, $R/TAG.hdr and $R/TAG.code:
@@ -16,6 +17,9 @@
 #                     or null; python3 parses it, once per answer)
 #   jhas TAG FIELD    the field is present at all
 #   answer NAME TAG K=V...   one ok/FAIL for all of them (below)
+# Configs, deliveries and executions (sections below): mkcfg, cfg_store,
+# start_daemon, send/send_signed, pl, counts, dbn, runs/starts/started,
+# ran_with, remote_left/no_remote_left, kill_leftovers (BG_PIDS, EXEC_PIDS).
 RUNNER_BIN=${RUNNER_BIN:-$BUILD/webhook-runner}
 RUNNER_SCHEME=${RUNNER_SCHEME:-http}
 [ -n "${RUNNER_CURL+x}" ] || RUNNER_CURL=()
@@ -70,26 +74,21 @@ rsign() {
 	"$RUNNER_BIN" sign --config "$cfg" --hook "$hook" "$@" "$payload"
 }
 
+# fetch OUT_PREFIX CURL-ARGS... : one request (curl -s, at most 60 s unless
+# the args say --max-time); prints the HTTP status, keeps the body in
+# OUT_PREFIX.body and the headers in OUT_PREFIX.hdr
+fetch() {
+	local out=$1; shift
+	curl -s --max-time 60 -o "$out.body" -D "$out.hdr" -w '%{http_code}' "$@"
+}
 post() {
 	local hook=$1 hdrs=$2 payload=$3 out=$4; shift 4
-	curl -s --max-time 60 -o "$out.body" -D "$out.hdr" -w '%{http_code}' \
-		-H @"$hdrs" --data-binary @"$payload" "${RUNNER_CURL[@]}" "$@" "$(runner_url "$hook")"
+	fetch "$out" -H @"$hdrs" --data-binary @"$payload" "${RUNNER_CURL[@]}" "$@" "$(runner_url "$hook")"
 }
 
 header() { sed -n "s/^$2: *//Ip" "$R/$1.hdr" 2>/dev/null | tr -d '\r' | tail -n 1; }
 jkv() {
-	[ -f "$R/$1.kv" ] || "$PY" - "$R/$1.body" >"$R/$1.kv" 2>/dev/null <<'PY'
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except Exception:
-    d = {}
-if not isinstance(d, dict):
-    d = {}
-for k, v in d.items():
-    s = "null" if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
-    print("%s=%s" % (k, s.replace("\n", "\\n")))
-PY
+	[ -f "$R/$1.kv" ] || "$PY" "$TOP/tests/tools/json_kv.py" "$R/$1.body" >"$R/$1.kv" 2>/dev/null
 }
 jf() {
 	local v
@@ -273,3 +272,5 @@ kill_leftovers() {
 		done <"$f"
 	done
 }
+# dbn TABLE : the number of rows in TABLE of the store at $DB
+dbn() { db "select count(*) from $1"; }
