@@ -3,7 +3,9 @@
 
 usage: slow_config.py CONFIG OPS_PORT
 Writes CONFIG from the environment (T_TMP MARK_DIR SSH_USER SSHD_PORT
-KEY_ED25519 KNOWN_HOSTS BUILD), with /healthz and /metrics on OPS_PORT.
+KEY_ED25519 KNOWN_HOSTS BUILD): request and keep-alive timeouts, a minimum
+request rate and a body cap on the hook listener, and /healthz and /metrics
+on 127.0.0.1:OPS_PORT.
 """
 import json, os, sys
 E = os.environ

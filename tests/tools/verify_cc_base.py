@@ -2,9 +2,9 @@
 """verify_cc_base.py — the base config of runner_verify.sh's check-config cases.
 
 usage: verify_cc_base.py
-Writes $CC/base.json from the environment (CC S MARK_DIR SSH_USER SSHD_PORT
-KEY_ED25519 KNOWN_HOSTS BUILD): one valid hook that every check-config case
-changes in one place.
+Writes $CC/base.json from the environment (CC S KEY_ED25519 KNOWN_HOSTS
+BUILD): one valid hook, "a", that every check-config case changes in one
+place.
 """
 import json, os
 E = os.environ
