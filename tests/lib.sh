@@ -1,6 +1,10 @@
 # tests/lib.sh — shell helpers for end-to-end tests: results in the runner's
 # protocol, a per-script temp dir removed at exit, and small assertions.
 # Sourced by every tests/e2e/*.sh. BUILD and TOP come from tests/run.sh.
+# Results: ok NAME / FAIL NAME: why / skip NAME: why (tests/run.sh counts
+# exactly these); NAME is the same on every run, and what was measured goes
+# into the FAIL message or an "# info" line (info), which run.sh ignores.
+# Python programs the scripts need live in tests/tools/, one file each.
 set -u
 : "${BUILD:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../build/release" && pwd)}"
 : "${TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"

@@ -908,7 +908,7 @@ static void test_processes_one_file(void)
 	T_EQ_INT(q1(path, "SELECT count(*) FROM jobs"), 1);
 }
 
-/* ---- issue 4: async queue, history, replay ---------------------------- */
+/* ---- async queue, history, replay ------------------------------------- */
 
 static int claim_q(struct store *s, const char *hook, const char *key, int64_t now,
     struct store_claim_res *r)
