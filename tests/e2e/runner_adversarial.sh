@@ -57,9 +57,7 @@ deliver() {
 	local tag=$1 pl=$2
 	shift 2
 	N=$((N + 1))
-	rsign "$CFG" adv "$pl" --idempotency-key "adv-$N-$tag" >"$R/$tag.hdrs" 2>"$R/$tag.signerr" ||
-		{ CODE=sign-failed; return; }
-	CODE=$(post adv "$R/$tag.hdrs" "$pl" "$R/$tag" --max-time 30 "$@")
+	send "$tag" adv "$pl" "adv-$N-$tag" "$@"
 }
 # refused NAME WANT_CODE TAG : the last delivery got WANT_CODE, ran nothing
 # and recorded nothing (BEFORE holds the counts taken before it)
