@@ -146,17 +146,22 @@ static int fail(struct req *r, int status, const char *extra, const char *msg)
 }
 
 /* "signature:<reason>" or "jwt:<reason>" for the log, as constants. */
-static const char *verify_tag(int rc, int jwt)
+static const char *verify_tag(unsigned why, int jwt)
 {
-	static const char *const sig[] = { "signature:ok", "signature:missing", "signature:malformed",
-		"signature:mismatch", "signature:stale" };
-	static const char *const tok[] = { "jwt:ok", "jwt:malformed", "jwt:alg", "jwt:signature",
-		"jwt:expired", "jwt:no_exp", "jwt:not_yet_valid", "jwt:iss", "jwt:aud", "jwt:sub",
-		"jwt:claim", "jwt:no_jti" };
+	static const char *const sig[VHMAC_NREASONS] = { [VHMAC_OK] = "signature:ok",
+		[VHMAC_MISSING] = "signature:missing", [VHMAC_MALFORMED] = "signature:malformed",
+		[VHMAC_MISMATCH] = "signature:mismatch", [VHMAC_STALE] = "signature:stale",
+		[VHMAC_ERROR] = "signature:error" };
+	static const char *const tok[VJWT_NREASONS] = { [VJWT_OK] = "jwt:ok",
+		[VJWT_MALFORMED] = "jwt:malformed", [VJWT_ALG] = "jwt:alg",
+		[VJWT_SIGNATURE] = "jwt:signature", [VJWT_EXPIRED] = "jwt:expired",
+		[VJWT_NO_EXP] = "jwt:no_exp", [VJWT_NOT_YET] = "jwt:not_yet_valid",
+		[VJWT_ISS] = "jwt:iss", [VJWT_AUD] = "jwt:aud", [VJWT_SUB] = "jwt:sub",
+		[VJWT_CLAIM] = "jwt:claim", [VJWT_NO_JTI] = "jwt:no_jti", [VJWT_ERROR] = "jwt:error" };
 
 	if (jwt)
-		return -rc >= 0 && -rc < (int)(sizeof tok / sizeof tok[0]) ? tok[-rc] : "jwt:error";
-	return -rc >= 0 && -rc < (int)(sizeof sig / sizeof sig[0]) ? sig[-rc] : "signature:error";
+		return why < VJWT_NREASONS ? tok[why] : "jwt:error";
+	return why < VHMAC_NREASONS ? sig[why] : "signature:error";
 }
 
 static const char *conn_header(void *ctx, const char *name)
@@ -444,6 +449,8 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 	const char *tok = NULL, *key = NULL, *sig_headers[2] = { vhmac_header_name(h->scheme), NULL };
 	char *body = NULL, *command = NULL, *meta = NULL, qbuf[VJWT_MAX_TOKEN + 1], err[300], sha[65];
 	cJSON *claims = NULL;
+	enum vhmac_reason hwhy;
+	enum vjwt_reason jwhy;
 	size_t len = 0, i;
 	int rc, dup;
 
@@ -485,11 +492,11 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 			goto out;
 		}
 	rc = vhmac_verify(h->scheme, h->secrets, h->nsecrets, (const unsigned char *)body, len, &hs,
-	    (int64_t)time(NULL), h->tolerance_s);
+	    (int64_t)time(NULL), h->tolerance_s, &hwhy);
 	if (rc != 0) {
-		r->verify = verify_tag(rc, 0);
+		r->verify = verify_tag(hwhy, 0);
 		metrics_verify_failure(h->id, r->verify);
-		snprintf(err, sizeof err, "signature verification failed: %s", vhmac_reason(rc));
+		snprintf(err, sizeof err, "signature verification failed: %s", vhmac_reason_name(hwhy));
 		rc = fail(r, 401, NULL, err);
 		goto out;
 	}
@@ -504,11 +511,11 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 			    dup ? "token header repeated" : "missing bearer token");
 			goto out;
 		}
-		rc = vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), &claims);
+		rc = vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), &claims, &jwhy);
 		if (rc != 0) {
-			r->verify = verify_tag(rc, 1);
+			r->verify = verify_tag(jwhy, 1);
 			metrics_verify_failure(h->id, r->verify);
-			snprintf(err, sizeof err, "token rejected: %s", vjwt_reason(rc));
+			snprintf(err, sizeof err, "token rejected: %s", vjwt_reason_name(jwhy));
 			rc = fail(r, 403, NULL, err);
 			goto out;
 		}
@@ -684,7 +691,7 @@ static int jobs_authorized(const struct config *cfg, const struct cfg_hook *h, c
 	n = strlen(tok);
 	if (token_is(tok, cfg->read_token))
 		return 0;
-	if (h && h->has_jwt && n <= VJWT_MAX_TOKEN && vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), NULL) == 0)
+	if (h && h->has_jwt && n <= VJWT_MAX_TOKEN && vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), NULL, NULL) == 0)
 		return 0;
 	return -2;
 }
