@@ -201,18 +201,20 @@ static void hc_tls_why(struct hc_conn *c)
 	ERR_clear_error();
 }
 
-/* What SSL_connect/_read/_write returning R means: 0 (go on), -EAGAIN with
- * *EV the event to wait for, 1 (peer closed), or -errno / -EPROTO. The
- * caller cleared errno and the error queue before the call. */
-static int hc_tls_result(struct hc_conn *c, int r, short *ev)
+/* What SSL_connect/_read/_write returning R means: 0 (go on; *CLOSED set
+ * when the peer closed the TLS session), -EAGAIN with *EV the event to wait
+ * for, or -errno / -EPROTO. The caller cleared errno and the error queue
+ * before the call. */
+static int hc_tls_result(struct hc_conn *c, int r, short *ev, int *closed)
 {
 	int e = errno;
 
+	*closed = 0;
 	switch (SSL_get_error(c->ssl, r)) {
 	case SSL_ERROR_NONE: return 0;
 	case SSL_ERROR_WANT_READ: *ev = POLLIN; return -EAGAIN;
 	case SSL_ERROR_WANT_WRITE: *ev = POLLOUT; return -EAGAIN;
-	case SSL_ERROR_ZERO_RETURN: return 1;
+	case SSL_ERROR_ZERO_RETURN: *closed = 1; return 0;
 	case SSL_ERROR_SYSCALL:
 		if (e && e != EAGAIN && e != EWOULDBLOCK) {
 			ERR_clear_error();
@@ -230,7 +232,7 @@ static int hc_tls_result(struct hc_conn *c, int r, short *ev)
 static int hc_tls_start(struct hc_conn *c, int64_t deadline)
 {
 	short ev = 0;
-	int rc;
+	int rc, closed;
 
 	ERR_clear_error();
 	if (!(c->ctx = SSL_CTX_new(TLS_client_method())) ||
@@ -249,7 +251,7 @@ static int hc_tls_start(struct hc_conn *c, int64_t deadline)
 		r = SSL_connect(c->ssl);
 		if (r == 1)
 			return 0;
-		if ((rc = hc_tls_result(c, r, &ev)) == 1)
+		if ((rc = hc_tls_result(c, r, &ev, &closed)) == 0 && closed)
 			rc = -ECONNRESET;
 		if (rc != -EAGAIN)
 			return rc;
@@ -264,7 +266,7 @@ static ssize_t hc_io(struct hc_conn *c, int out, void *buf, size_t len, short *e
 {
 	size_t done = 0;
 	ssize_t n;
-	int r, rc;
+	int r, closed;
 
 	if (!c->ssl) {
 		n = out ? send(c->fd, buf, len, MSG_NOSIGNAL) : recv(c->fd, buf, len, 0);
@@ -281,8 +283,7 @@ static ssize_t hc_io(struct hc_conn *c, int out, void *buf, size_t len, short *e
 	r = out ? SSL_write_ex(c->ssl, buf, len, &done) : SSL_read_ex(c->ssl, buf, len, &done);
 	if (r == 1)
 		return (ssize_t)done;
-	rc = hc_tls_result(c, r, ev);
-	return rc == 1 ? 0 : rc;
+	return hc_tls_result(c, r, ev, &closed); /* 0 as well when the peer closed */
 }
 
 int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen)

@@ -163,26 +163,30 @@ int secret_mode_loose(const char *path)
 }
 
 /* The bounds of the block /proc/self/environ shows (fields 50 and 51 of
- * /proc/self/stat). 0, or -1 when they cannot be read. */
+ * /proc/self/stat). 0, -errno when the file cannot be read, or -EPROTO when
+ * it does not hold them. */
 static int environ_block(unsigned long *start, unsigned long *end)
 {
 	char buf[1024], *p;
 	ssize_t n;
-	int fd, field;
+	int fd, field, e;
 
 	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
+		return -errno;
 	n = read(fd, buf, sizeof buf - 1);
+	e = errno;
 	close(fd);
-	if (n <= 0)
-		return -1;
+	if (n < 0)
+		return -e;
+	if (n == 0)
+		return -EPROTO;
 	buf[n] = 0;
 	if (!(p = strrchr(buf, ')'))) /* the command name may hold spaces and parens */
-		return -1;
+		return -EPROTO;
 	for (field = 2; p && field < 50; field++)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p + 1, "%lu %lu", start, end) != 2 || *start >= *end)
-		return -1;
+		return -EPROTO;
 	return 0;
 }
 

@@ -149,20 +149,23 @@ static int has_ctl(const char *s)
 	return 0;
 }
 
-/* "0" or [1-9][0-9]{0,5} → the index; anything else → -1. */
-static int parse_index(const char *s)
+/* "0" or [1-9][0-9]{0,5}: 0 with the index in *OUT; anything else is
+ * -EINVAL with *OUT = -1 (the segment names an object member). */
+static int parse_index(const char *s, int *out)
 {
 	size_t i, n = strlen(s);
 	int v = 0;
 
+	*out = -1;
 	if (n == 0 || n > TMPL_MAX_INDEX_DIGITS || (n > 1 && s[0] == '0'))
-		return -1;
+		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return -1;
+			return -EINVAL;
 		v = v * 10 + (s[i] - '0');
 	}
-	return v;
+	*out = v;
+	return 0;
 }
 
 /*
@@ -326,7 +329,7 @@ static int parse_path(struct param *p, const char *path, char *err, size_t errle
 			return -EINVAL;
 		}
 		p->seg[n] = s;
-		p->idx[n] = parse_index(s);
+		(void)parse_index(s, &p->idx[n]);
 		n++;
 		if (!dot)
 			break;
