@@ -40,14 +40,14 @@ static const char *const known_types[] = {
 	"ssh-rsa", "ssh-dss",
 };
 
-/* Standard base64 (with or without padding) into OUT; -1 when invalid. */
+/* Standard base64 (with or without padding) into OUT; 0 or -EINVAL. */
 static int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap, size_t *outlen)
 {
 	size_t pad = 0, n;
 	int k;
 
 	if (inlen == 0 || inlen % 4 != 0 || (inlen / 4) * 3 > outcap)
-		return -1;
+		return -EINVAL;
 	if (in[inlen - 1] == '=')
 		pad++;
 	if (inlen > 1 && in[inlen - 2] == '=')
@@ -56,11 +56,11 @@ static int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t o
 		char c = in[n];
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '+' || c == '/'))
-			return -1;
+			return -EINVAL;
 	}
 	k = EVP_DecodeBlock(out, (const unsigned char *)in, (int)inlen);
 	if (k < 0)
-		return -1;
+		return -EINVAL;
 	*outlen = (size_t)k - pad;
 	return 0;
 }
@@ -122,6 +122,7 @@ static int field(const char **p, const char *end, const char **f, size_t *flen)
 	return 1;
 }
 
+/* A hashed host field "|1|<b64 salt>|<b64 hash>" into E. 0 or -EINVAL. */
 static int parse_hashed(struct kh_entry *e, const char *f, size_t flen)
 {
 	const char *sep;
@@ -129,82 +130,89 @@ static int parse_hashed(struct kh_entry *e, const char *f, size_t flen)
 
 	/* |1|<b64 salt>|<b64 hash> */
 	if (flen < 4 || memcmp(f, "|1|", 3) != 0)
-		return -1;
+		return -EINVAL;
 	f += 3;
 	flen -= 3;
 	sep = memchr(f, '|', flen);
 	if (!sep)
-		return -1;
+		return -EINVAL;
 	if (b64_decode(f, (size_t)(sep - f), e->salt, sizeof e->salt, &e->saltlen) != 0 ||
 	    e->saltlen != 20)
-		return -1;
+		return -EINVAL;
 	{
 		unsigned char tmp[24];
 		if (b64_decode(sep + 1, flen - (size_t)(sep + 1 - f), tmp, sizeof tmp, &hl) != 0 ||
 		    hl != 20)
-			return -1;
+			return -EINVAL;
 		memcpy(e->hash, tmp, 20);
 	}
 	e->hashed = 1;
 	return 0;
 }
 
-static int parse_line(struct kh_entry *e, const char *p, const char *end)
+/* One line into E: 0 with *FOUND = 1 when E now holds an entry (its strings
+ * are the caller's), 0 with *FOUND = 0 for a line without one (blank, a
+ * comment, a marker that is not ours), -EINVAL when malformed, -ENOMEM. */
+static int parse_line(struct kh_entry *e, const char *p, const char *end, int *found)
 {
 	const char *f;
 	size_t flen;
 	char type[32];
 	unsigned char *blob = NULL;
 	size_t bloblen, cap;
+	int rc = -EINVAL;
 
 	memset(e, 0, sizeof *e);
+	*found = 0;
 	if (!field(&p, end, &f, &flen))
-		return 1; /* blank */
+		return 0; /* blank */
 	if (*f == '#')
-		return 1;
+		return 0;
 	if (*f == '@') {
 		if (flen == 8 && !memcmp(f, "@revoked", 8))
 			e->marker = MARK_REVOKED;
 		else
-			return 1; /* @cert-authority and unknown markers: not ours */
+			return 0; /* @cert-authority and unknown markers: not ours */
 		if (!field(&p, end, &f, &flen))
-			return -1;
+			return -EINVAL;
 	}
 	if (*f == '|') {
 		if (parse_hashed(e, f, flen) != 0)
-			return -1;
+			return -EINVAL;
 	} else {
 		if (!(e->patterns = strndup(f, flen)))
-			return -2;
+			return -ENOMEM;
 	}
 	if (!field(&p, end, &f, &flen) || flen >= sizeof type)
-		goto bad;
+		goto out;
 	memcpy(type, f, flen);
 	type[flen] = '\0';
 	if (!known_type(type))
-		goto bad;
+		goto out;
 	if (!field(&p, end, &f, &flen))
-		goto bad;
+		goto out;
 	cap = flen / 4 * 3 + 3;
-	if (!(blob = malloc(cap)))
-		goto nomem;
+	if (!(blob = malloc(cap))) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	if (b64_decode(f, flen, blob, cap, &bloblen) != 0)
-		goto bad;
+		goto out;
 	kh_blob_type(blob, bloblen, e->type, sizeof e->type);
 	if (strcmp(e->type, type) != 0)
-		goto bad;
+		goto out;
 	e->blob = blob;
 	e->bloblen = bloblen;
-	return 0;
-bad:
+	blob = NULL;
+	*found = 1;
+	rc = 0;
+out:
 	free(blob);
-	free(e->patterns);
-	e->patterns = NULL;
-	return -1;
-nomem:
-	free(e->patterns);
-	e->patterns = NULL;
-	return -2;
+	if (rc) {
+		free(e->patterns);
+		e->patterns = NULL;
+	}
+	return rc;
 }
 
 void kh_free(struct kh_file *f)
@@ -233,17 +241,17 @@ int kh_parse(const char *buf, size_t len, struct kh_file **out, int *bad_lines)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
 		struct kh_entry e;
-		int r;
+		int r, found = 0;
 
 		if (le > p && le[-1] == '\r')
 			le--;
 		if ((size_t)(le - p) > KH_MAX_LINE || memchr(p, '\0', (size_t)(le - p))) {
 			bad++;
-		} else if ((r = parse_line(&e, p, le)) == -2) {
+		} else if ((r = parse_line(&e, p, le, &found)) == -ENOMEM) {
 			goto out;
 		} else if (r < 0) {
 			bad++;
-		} else if (r == 0) {
+		} else if (found) {
 			if (f->n == f->cap) {
 				size_t nc = f->cap ? f->cap * 2 : 16;
 				struct kh_entry *ne = realloc(f->e, nc * sizeof *ne);

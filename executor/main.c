@@ -152,8 +152,10 @@ int main(int argc, char **argv)
 	if (open_std_fds() != 0)
 		return 255;
 	rc = args_parse(argc, argv, &a, err, sizeof err);
-	if (rc == 1)
+	if (rc == 0 && a.info_only) {
+		args_clear(&a);
 		return 0;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "remote-executor: %s\n", rc == -ENOMEM ? "out of memory" : err);
 		args_clear(&a);

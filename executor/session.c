@@ -1,5 +1,8 @@
 /*
- * session.c — one SSH run over libssh2 (contract in session.h).
+ * session.c — one SSH run over libssh2 (contract in session.h). Every step
+ * returns 0 or a negative errno, and records why it failed in the status
+ * (status_fail) before it returns: the errno is for the control flow, the
+ * status for the caller of the run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,7 +139,7 @@ static int do_connect(struct sess *s)
 	else
 		status_fail(s->st, STATUS_ECONNECT, "connect to %s port %d: %s", s->a->host,
 		    s->a->port, strerror(-fd));
-	return -1;
+	return fd;
 }
 
 static int do_handshake(struct sess *s, const struct kh_file *kh, int64_t dl)
@@ -147,7 +150,7 @@ static int do_handshake(struct sess *s, const struct kh_file *kh, int64_t dl)
 	status_phase(s->st, PH_HANDSHAKE);
 	if (!(s->ssh = libssh2_session_init_ex(NULL, NULL, NULL, s))) {
 		status_fail(s->st, STATUS_EINTERNAL, "libssh2_session_init failed");
-		return -1;
+		return -ENOMEM;
 	}
 	libssh2_session_set_blocking(s->ssh, 0);
 	libssh2_session_callback_set(s->ssh, LIBSSH2_CALLBACK_RECV, (void *)rx_cb);
@@ -162,14 +165,14 @@ static int do_handshake(struct sess *s, const struct kh_file *kh, int64_t dl)
 			break;
 	if (w < 0) {
 		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "SSH handshake");
-		return -1;
+		return w;
 	}
 	if (rc != 0) {
 		if (rc == LIBSSH2_ERROR_TIMEOUT)
 			status_fail(s->st, STATUS_EHANDSHAKETIMEOUT, "SSH handshake timed out");
 		else
 			status_fail(s->st, STATUS_EHANDSHAKE, "SSH handshake failed: %s", ssh_errmsg(s));
-		return -1;
+		return rc == LIBSSH2_ERROR_TIMEOUT ? -ETIMEDOUT : -EPROTO;
 	}
 	return 0;
 }
@@ -186,7 +189,7 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 	blob = (const unsigned char *)libssh2_session_hostkey(s->ssh, &len, &type);
 	if (!blob || !len) {
 		status_fail(s->st, STATUS_EHANDSHAKE, "server sent no host key");
-		return -1;
+		return -EPROTO;
 	}
 	kh_blob_type(blob, len, s->st->hostkey_type, sizeof s->st->hostkey_type);
 	kh_fingerprint(blob, len, s->st->hostkey, sizeof s->st->hostkey);
@@ -203,7 +206,7 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 		    "The %s key fingerprint is %s.\nHost key verification failed.\n",
 		    label, name, s->a->known_hosts, label, s->st->hostkey);
 		status_fail(s->st, STATUS_EHOSTREVOKED, "%s host key for %s is revoked", label, name);
-		return -1;
+		return -EACCES;
 	case KH_CHANGED:
 		fprintf(stderr,
 		    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
@@ -214,7 +217,7 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 		    "Host key verification failed.\n",
 		    label, s->st->hostkey, name, s->a->known_hosts);
 		status_fail(s->st, STATUS_EHOSTCHANGED, "%s host key for %s has changed", label, name);
-		return -1;
+		return -EACCES;
 	case KH_UNKNOWN:
 	default:
 		fprintf(stderr, "remote-executor: no %s host key is known for %s in %s%s.\n"
@@ -222,21 +225,23 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 		    label, name, s->a->known_hosts, kh_missing ? " (no such file)" : "",
 		    label, s->st->hostkey);
 		status_fail(s->st, STATUS_EHOSTUNKNOWN, "no %s host key known for %s", label, name);
-		return -1;
+		return -EACCES;
 	}
 }
 
-/* Try one private key file. 0 authenticated, 1 refused by the server, -1
- * failed (status set). */
-static int auth_file(struct sess *s, const char *path, const char *pass, int64_t dl)
+/* Try one private key file. 0 when the server answered (*ACCEPTED says
+ * whether it took the key), or a negative errno with the status set. */
+static int auth_file(struct sess *s, const char *path, const char *pass, int64_t dl, int *accepted)
 {
 	const char *user = s->a->user;
 	int rc, w = 0, fd;
 
+	*accepted = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		status_fail(s->st, STATUS_EIDENTITY, "cannot read identity %s: %s", path, strerror(errno));
-		return -1;
+		rc = -errno;
+		status_fail(s->st, STATUS_EIDENTITY, "cannot read identity %s: %s", path, strerror(-rc));
+		return rc;
 	}
 	close(fd);
 	while ((rc = libssh2_userauth_publickey_fromfile_ex(s->ssh, user, (unsigned)strlen(user),
@@ -245,33 +250,37 @@ static int auth_file(struct sess *s, const char *path, const char *pass, int64_t
 			break;
 	if (w < 0) {
 		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
-		return -1;
+		return w;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		*accepted = 1;
 		return 0;
+	}
 	if (rc == LIBSSH2_ERROR_FILE) {
 		status_fail(s->st, STATUS_EIDENTITY, "cannot load private key %s: %s", path,
 		    pass ? "wrong passphrase or unsupported key format"
 			 : "unsupported key format, or it needs a passphrase (--passphrase-fd or "
 			   "--passphrase-env)");
-		return -1;
+		return -EINVAL;
 	}
 	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
-		return 1;
+		return 0;
 	status_fail(s->st, STATUS_EAUTH, "authentication with %s failed: %s", path, ssh_errmsg(s));
-	return -1;
+	return -EPROTO;
 }
 
-/* Try every identity ssh-agent holds. 0, 1 (none accepted) or -1. */
-static int auth_agent(struct sess *s, int64_t dl)
+/* Try every identity ssh-agent holds. 0 (*ACCEPTED says whether the server
+ * took one), or a negative errno with the status set. */
+static int auth_agent(struct sess *s, int64_t dl, int *accepted)
 {
 	LIBSSH2_AGENT *ag = libssh2_agent_init(s->ssh);
 	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
-	int rc = 1, r, w;
+	int rc = 0, r, w;
 
+	*accepted = 0;
 	if (!ag || libssh2_agent_connect(ag) != 0 || libssh2_agent_list_identities(ag) != 0) {
 		status_fail(s->st, STATUS_EIDENTITY, "cannot use ssh-agent (is SSH_AUTH_SOCK set?)");
-		rc = -1;
+		rc = -ENOENT;
 		goto out;
 	}
 	while (libssh2_agent_get_identity(ag, &id, prev) == 0) {
@@ -281,11 +290,11 @@ static int auth_agent(struct sess *s, int64_t dl)
 				break;
 		if (w < 0) {
 			fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
-			rc = -1;
+			rc = w;
 			goto out;
 		}
 		if (r == 0) {
-			rc = 0;
+			*accepted = 1;
 			goto out;
 		}
 		prev = id;
@@ -303,7 +312,7 @@ static int do_auth(struct sess *s, int64_t dl)
 	static const char *const defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
 	const char *user = s->a->user;
 	char *methods, *pass = s->pass, path[4096];
-	int rc = -1, r = 1, w = 0, tried = 0;
+	int rc = -EACCES, r = 0, w = 0, tried = 0, accepted = 0;
 	size_t i;
 
 	status_phase(s->st, PH_AUTH);
@@ -313,6 +322,7 @@ static int do_auth(struct sess *s, int64_t dl)
 			break;
 	if (w < 0) {
 		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
+		rc = w;
 		goto out;
 	}
 	if (!methods) {
@@ -329,26 +339,28 @@ static int do_auth(struct sess *s, int64_t dl)
 	}
 	if (s->a->agent) {
 		tried++;
-		if ((r = auth_agent(s, dl)) <= 0)
+		if ((r = auth_agent(s, dl, &accepted)) != 0 || accepted)
 			goto done;
 	}
 	if (s->a->identity) {
 		tried++;
-		r = auth_file(s, s->a->identity, pass, dl);
+		r = auth_file(s, s->a->identity, pass, dl, &accepted);
 	} else if (!s->a->agent) {
 		const char *home = getenv("HOME");
-		for (i = 0; i < sizeof defaults / sizeof defaults[0] && r == 1; i++) {
+		for (i = 0; i < sizeof defaults / sizeof defaults[0] && r == 0 && !accepted; i++) {
 			snprintf(path, sizeof path, "%s/.ssh/%s", home ? home : "", defaults[i]);
 			if (access(path, R_OK) != 0)
 				continue;
 			tried++;
-			r = auth_file(s, path, pass, dl);
+			r = auth_file(s, path, pass, dl, &accepted);
 		}
 	}
 done:
-	if (r == 0) {
+	if (r != 0) {
+		rc = r;
+	} else if (accepted) {
 		rc = 0;
-	} else if (r == 1) {
+	} else {
 		if (tried)
 			status_fail(s->st, STATUS_EAUTH, "server refused every key for %s@%s",
 			    user, s->a->host);
@@ -412,26 +424,27 @@ static void relay(struct sess *s, int which, const char *buf, size_t n)
 	}
 }
 
-/* Read what the channel holds on both streams and relay it. 1 when
- * something came, 0 when nothing did, -1 with the status set. */
-static int read_streams(struct sess *s)
+/* Read what the channel holds on both streams and relay it. 0, with
+ * *PROGRESSED telling whether something came, or -EIO with the status set. */
+static int read_streams(struct sess *s, int *progressed)
 {
 	static char buf[32768];
-	int which, progressed = 0;
+	int which;
 
+	*progressed = 0;
 	for (which = 0; which < 2; which++) {
 		ssize_t n = libssh2_channel_read_ex(s->ch, which ? SSH_EXTENDED_DATA_STDERR : 0,
 		    buf, sizeof buf);
 		if (n > 0) {
 			relay(s, which, buf, (size_t)n);
-			progressed = 1;
+			*progressed = 1;
 		} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
 			status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
 			    ssh_errmsg(s));
-			return -1;
+			return -EIO;
 		}
 	}
-	return progressed;
+	return 0;
 }
 
 /* Keepalives from now on (when --keepalive is not 0). */
@@ -453,7 +466,8 @@ static void keepalive_start(struct sess *s)
 
 /* Between waits: send a keepalive when one is due (only when CAN_SEND: no
  * packet of ours is half-sent, which libssh2 must finish first), and call
- * the peer dead after dead_ms of silence. 0, or -1 with the status set. */
+ * the peer dead after dead_ms of silence. 0, or -EIO (connection lost) or
+ * -ETIMEDOUT (dead peer) with the status set. */
 static int keepalive_tick(struct sess *s, int can_send)
 {
 	int secs_to_next;
@@ -463,12 +477,12 @@ static int keepalive_tick(struct sess *s, int can_send)
 	if (can_send && libssh2_keepalive_send(s->ssh, &secs_to_next) != 0 &&
 	    libssh2_session_last_errno(s->ssh) != LIBSSH2_ERROR_EAGAIN) {
 		status_fail(s->st, STATUS_EIO, "connection lost: %s", ssh_errmsg(s));
-		return -1;
+		return -EIO;
 	}
 	if (status_now_ms() - s->last_rx > s->dead_ms) {
 		status_fail(s->st, STATUS_EKEEPALIVE, "no answer from %s for %lld s (keepalive)",
 		    s->a->host, (long long)s->dead_ms / 1000);
-		return -1;
+		return -ETIMEDOUT;
 	}
 	return 0;
 }
@@ -476,14 +490,15 @@ static int keepalive_tick(struct sess *s, int can_send)
 /* --posix-sh: write SCRIPT on the channel's stdin under the run's deadline,
  * the stop flag and the keepalive. 0 when all of it went, or when the
  * remote side ended first (a login shell that refuses to run it, such as
- * nologin: its output and status tell the rest); -1 with the status set.
+ * nologin: its output and status tell the rest); a negative errno with the
+ * status set.
  * A remote side that ends without reading grants no more window, so while
  * the write waits for window (no packet of ours half-sent) the output is
  * relayed: that unmasks the EOF that libssh2 hides behind unread data. */
 static int send_script(struct sess *s, const char *script, size_t len)
 {
 	size_t off = 0;
-	int w, r, idle;
+	int w, r, idle, got;
 
 	while (off < len) {
 		/* After EAGAIN libssh2 wants the very same arguments again: the
@@ -493,11 +508,11 @@ static int send_script(struct sess *s, const char *script, size_t len)
 
 		if (*s->stop) {
 			status_fail(s->st, STATUS_ETERMINATED, "terminated by signal while sending the command");
-			return -1;
+			return -EINTR;
 		}
 		if (s->deadline && status_now_ms() >= s->deadline) {
 			status_fail(s->st, STATUS_ETIMEOUT, "run timed out while sending the command");
-			return -1;
+			return -ETIMEDOUT;
 		}
 		k = libssh2_channel_write(s->ch, script + off, n);
 		if (k > 0) {
@@ -507,47 +522,48 @@ static int send_script(struct sess *s, const char *script, size_t len)
 		if (k < 0 && k != LIBSSH2_ERROR_EAGAIN) {
 			status_fail(s->st, STATUS_EIO, "connection lost while sending the command: %s",
 			    ssh_errmsg(s));
-			return -1;
+			return -EIO;
 		}
 		idle = !(libssh2_session_block_directions(s->ssh) & LIBSSH2_SESSION_BLOCK_OUTBOUND);
-		if (idle && (r = read_streams(s)) != 0) {
-			if (r < 0)
-				return -1;
-			continue;
+		if (idle) {
+			if ((r = read_streams(s, &got)) != 0)
+				return r;
+			if (got)
+				continue;
 		}
 		if (libssh2_channel_eof(s->ch))
 			return 0;
-		if (keepalive_tick(s, idle) != 0)
-			return -1;
+		if ((r = keepalive_tick(s, idle)) != 0)
+			return r;
 		if ((w = wait_io(s, s->deadline, 1000)) < 0 && w != -ETIMEDOUT && w != -EINTR) {
 			status_fail(s->st, STATUS_EIO, "poll: %s", strerror(-w));
-			return -1;
+			return w;
 		}
 	}
 	return 0;
 }
 
 /* Relay both streams until the server closes the channel (the command has
- * ended and its exit status or signal has arrived). 0, or -1 with the status
- * set. */
+ * ended and its exit status or signal has arrived). 0, or a negative errno
+ * with the status set. */
 static int stream(struct sess *s)
 {
-	int w, r;
+	int w, r, got;
 
 	for (;;) {
 
 		if (*s->stop) {
 			status_fail(s->st, STATUS_ETERMINATED, "terminated by signal while the command ran");
-			return -1;
+			return -EINTR;
 		}
 		if (s->deadline && status_now_ms() >= s->deadline) {
 			status_fail(s->st, STATUS_ETIMEOUT, "command timed out after %lld ms",
 			    (long long)s->a->timeout_ms);
-			return -1;
+			return -ETIMEDOUT;
 		}
-		if ((r = read_streams(s)) < 0)
-			return -1;
-		if (r > 0)
+		if ((r = read_streams(s, &got)) != 0)
+			return r;
+		if (got)
 			continue;
 		/* EOF only means the command closed its outputs; it may run on.
 		 * Its exit status arrives just before the server closes the
@@ -560,22 +576,22 @@ static int stream(struct sess *s)
 			if (r != LIBSSH2_ERROR_EAGAIN) {
 				status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
 				    ssh_errmsg(s));
-				return -1;
+				return -EIO;
 			}
 		}
-		if (keepalive_tick(s, 1) != 0)
-			return -1;
+		if ((r = keepalive_tick(s, 1)) != 0)
+			return r;
 		/* Wake at least once a second for the keepalive and deadline checks. */
 		if ((w = wait_io(s, s->deadline, 1000)) < 0 && w != -ETIMEDOUT && w != -EINTR) {
 			status_fail(s->st, STATUS_EIO, "poll: %s", strerror(-w));
-			return -1;
+			return w;
 		}
 	}
 }
 
 static int do_exec(struct sess *s)
 {
-	int rc, w = 0, ret = -1;
+	int rc, w = 0, ret;
 	char *sig = NULL, *script = NULL;
 	size_t siglen = 0, slen = 0;
 
@@ -584,6 +600,7 @@ static int do_exec(struct sess *s)
 	    (rc = psh_script(s->a->command, strlen(s->a->command), &script, &slen)) != 0) {
 		status_fail(s->st, STATUS_EINTERNAL, "cannot build the --posix-sh script: %s",
 		    strerror(-rc));
+		ret = rc;
 		goto out;
 	}
 	while (!(s->ch = libssh2_channel_open_session(s->ssh)) &&
@@ -595,6 +612,7 @@ static int do_exec(struct sess *s)
 			fail_wait(s, w, STATUS_ETIMEOUT, "channel open");
 		else
 			status_fail(s->st, STATUS_EEXEC, "cannot open a session channel: %s", ssh_errmsg(s));
+		ret = w < 0 ? w : -EPROTO;
 		goto out;
 	}
 	while ((rc = libssh2_channel_exec(s->ch, script ? PSH_EXEC_REQUEST : s->a->command)) ==
@@ -603,14 +621,16 @@ static int do_exec(struct sess *s)
 			break;
 	if (w < 0) {
 		fail_wait(s, w, STATUS_ETIMEOUT, "exec");
+		ret = w;
 		goto out;
 	}
 	if (rc != 0) {
 		status_fail(s->st, STATUS_EEXEC, "exec request refused: %s", ssh_errmsg(s));
+		ret = -EPROTO;
 		goto out;
 	}
 	keepalive_start(s);
-	if (script && send_script(s, script, slen) != 0)
+	if (script && (ret = send_script(s, script, slen)) != 0)
 		goto out;
 	/* The command reads an empty stdin, as with ssh -n (with --posix-sh,
 	 * the script's </dev/null already sees to it; the EOF ends the outer
@@ -618,7 +638,7 @@ static int do_exec(struct sess *s)
 	while (libssh2_channel_send_eof(s->ch) == LIBSSH2_ERROR_EAGAIN)
 		if (wait_io(s, s->deadline, 1000) < 0)
 			break;
-	if (stream(s) != 0)
+	if ((ret = stream(s)) != 0)
 		goto out;
 	{
 		int64_t dl = min_deadline(status_now_ms() + CLOSE_GRACE_MS, s->deadline);

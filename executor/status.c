@@ -144,13 +144,15 @@ static void w_str(struct w *w, const char *s)
 	w_raw(w, "\"", 1);
 }
 
-static int64_t phase_ms(const struct status *st, enum status_phase ph)
+/* How long phase PH took (or has taken so far) into *MS. 0, or -ENOENT when
+ * the run never entered it. */
+static int phase_ms(const struct status *st, enum status_phase ph, int64_t *ms)
 {
 	int64_t start = st->t_phase[ph], end = 0;
 	int next;
 
 	if (!start)
-		return -1;
+		return -ENOENT;
 	for (next = ph + 1; next <= PH_DONE; next++)
 		if (st->t_phase[next]) {
 			end = st->t_phase[next];
@@ -158,7 +160,8 @@ static int64_t phase_ms(const struct status *st, enum status_phase ph)
 		}
 	if (!end)
 		end = st->t_end ? st->t_end : status_now_ms();
-	return end - start;
+	*ms = end - start;
+	return 0;
 }
 
 int status_format(const struct status *st, char *buf, size_t len)
@@ -192,8 +195,8 @@ int status_format(const struct status *st, char *buf, size_t len)
 	w_str(&w, st->hostkey);
 	w_raw(&w, ",\"ms\":{", 7);
 	for (i = 0; i < sizeof timed / sizeof timed[0]; i++) {
-		int64_t ms = phase_ms(st, timed[i]);
-		if (ms >= 0)
+		int64_t ms = -1;
+		if (phase_ms(st, timed[i], &ms) == 0 && ms >= 0)
 			w_fmt(&w, "\"%s\":%lld,", phase_names[timed[i]], (long long)ms);
 	}
 	w_fmt(&w, "\"total\":%lld}}\n",
