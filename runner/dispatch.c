@@ -36,19 +36,21 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* 1 when some object under IT names a member twice (after unescaping, so
- * "a" and "\u0061" are the same name), 0 when none does, -ENOMEM. Parsers
+/* *REPEATED = 1 when some object under IT names a member twice (after
+ * unescaping, so "a" and "\u0061" are the same name), 0 when none does;
+ * returns 0 or -ENOMEM. Parsers
  * disagree on which one wins (cJSON keeps the first, Python, JavaScript and
  * Go the last), so the runner and whatever checked the payload upstream
  * could read different values: such a payload is refused. Each object's
  * names are sorted, so a million keys cost n log n, not n squared. */
-static int repeated_name(const cJSON *it)
+static int repeated_name(const cJSON *it, int *repeated)
 {
 	const cJSON *c;
 	const char **names = NULL;
 	size_t n = 0, i;
 	int rc = 0;
 
+	*repeated = 0;
 	if (!cJSON_IsObject(it) && !cJSON_IsArray(it))
 		return 0;
 	for (c = it->child; c; c = c->next)
@@ -59,12 +61,12 @@ static int repeated_name(const cJSON *it)
 		for (i = 0, c = it->child; c; c = c->next)
 			names[i++] = c->string ? c->string : "";
 		qsort(names, n, sizeof *names, cmp_names);
-		for (i = 1; i < n && !rc; i++)
-			rc = strcmp(names[i - 1], names[i]) == 0;
+		for (i = 1; i < n && !*repeated; i++)
+			*repeated = strcmp(names[i - 1], names[i]) == 0;
 		free(names);
 	}
-	for (c = it->child; c && !rc; c = c->next)
-		rc = repeated_name(c);
+	for (c = it->child; c && !rc && !*repeated; c = c->next)
+		rc = repeated_name(c, repeated);
 	return rc;
 }
 
@@ -73,13 +75,13 @@ int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, con
 {
 	cJSON *payload = NULL;
 	struct tmpl_src ts;
-	int rc;
+	int rc, twice = 0;
 
 	if (tmpl_needs_payload(h->tmpl) && !(payload = parse_payload(body, len))) {
 		snprintf(err, errlen, "body is not valid JSON, and the command needs values from it");
 		return -EINVAL;
 	}
-	if (payload && (rc = repeated_name(payload)) != 0) {
+	if (payload && ((rc = repeated_name(payload, &twice)) != 0 || twice)) {
 		cJSON_Delete(payload);
 		if (rc < 0)
 			return rc;
