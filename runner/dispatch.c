@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "dispatch.h"
-#include "jobs.h"
+#include "exec.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -96,7 +96,7 @@ int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, con
 }
 
 static char *answer_body(const struct cfg_hook *h, int64_t job_id, int attempt,
-    const struct job_result *jr, const char *state, const char *request_id)
+    const struct exec_result *jr, const char *state, const char *request_id)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *s;
@@ -129,19 +129,19 @@ static char *answer_body(const struct cfg_hook *h, int64_t job_id, int attempt,
 	return s;
 }
 
-int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
+int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots,
     const struct cfg_hook *h, int64_t job_id, int attempt, const char *command, const char *request_id,
     struct dispatch_answer *ans)
 {
-	struct job_spec spec = {
+	struct exec_spec spec = {
 		.executor = cfg->executor_path, .destination = h->destination,
 		.identity = h->identity, .known_hosts = h->known_hosts, .passphrase = h->passphrase,
 		.command = command, .timeout_ms = h->timeout_ms,
 		.connect_timeout_ms = h->connect_timeout_ms, .handshake_timeout_ms = h->handshake_timeout_ms,
 		.max_output_bytes = h->max_output_bytes, .tail_bytes = h->output_tail_bytes,
-		.owner = jobs,
+		.owner = slots,
 	};
-	struct job_result jr;
+	struct exec_result jr;
 	struct store_outcome o = { 0 };
 	const char *state;
 	char jid[24], att[16], ex[16], dur[24], *wrapped = NULL;
@@ -166,12 +166,12 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 	snprintf(att, sizeof att, "%d", attempt);
 	log_event(LOG_INFO, "job_started", "request_id", request_id, "hook", h->id, "job", jid,
 	    "attempt", att, "destination", h->destination, NULL);
-	rc = jobs_run(&spec, &jr);
+	rc = exec_run(&spec, &jr);
 	if (rc != 0) {
 		memset(&jr, 0, sizeof jr);
 		snprintf(jr.message, sizeof jr.message, "cannot start remote-executor: %s", strerror(-rc));
 	}
-	jobs_outcome(&jr, &ans->http, &state, &ans->retry_after);
+	exec_outcome(&jr, &ans->http, &state, &ans->retry_after);
 	metrics_job(h->id, state, (double)(jr.finished_ms - jr.started_ms) / 1000.0);
 	ans->body = answer_body(h, job_id, attempt, &jr, state, request_id);
 	o.state = state;
@@ -193,7 +193,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 	    "hook", h->id, "job", jid, "attempt", att, "outcome", state,
 	    "exit", jr.has_exit ? ex : NULL, "signal", jr.signal[0] ? jr.signal : NULL,
 	    "error", o.error, "message", jr.message[0] ? jr.message : NULL, "duration_ms", dur, NULL);
-	jobs_result_clear(&jr);
+	exec_result_clear(&jr);
 	free(wrapped);
 	return ans->body ? 0 : -ENOMEM;
 }

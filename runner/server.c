@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
+#include "slots.h"
 #include "tls.h"
 #include "version.h"
 #include "worker.h"
@@ -33,10 +34,9 @@ struct server {
 	struct cfggen *gens;    /* the config in force, one reference per request */
 	const struct config *start_cfg; /* the config at start: listeners, TLS */
 	time_t tls_not_after;   /* the served certificate's expiry; 0 without TLS */
-	int draining;           /* atomic: SIGTERM received */
 	struct workers *workers;
 	struct store *store;
-	struct jobs *jobs;
+	struct slots *slots;
 	struct mg_context *mg;
 	struct mg_context *ops;  /* server.ops_listen, or NULL */
 	int64_t started_ms;
@@ -424,8 +424,8 @@ static int run_job(struct server *srv, struct req *r, const struct cfg_hook *h,
 	char extra[64] = "";
 	int rc;
 
-	rc = dispatch_run(r->cfg, srv->store, srv->jobs, h, cl->job_id, cl->attempt, command, r->id, &ans);
-	jobs_release(srv->jobs, h->dest_key);
+	rc = dispatch_run(r->cfg, srv->store, srv->slots, h, cl->job_id, cl->attempt, command, r->id, &ans);
+	slots_release(srv->slots, h->dest_key);
 	if (rc != 0)
 		return fail(r, 500, NULL, "out of memory");
 	if (ans.retry_after)
@@ -567,7 +567,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 		count_claim(h, cl.kind);
 		goto out;
 	}
-	if (jobs_acquire(srv->jobs, h->dest_key) != 0) {
+	if (slots_acquire(srv->slots, h->dest_key) != 0) {
 		/* As if it had never come: the next delivery claims it afresh. */
 		if ((rc = store_unclaim(srv->store, cl.job_id)) != 0)
 			log_event(LOG_ERROR, "store_error", "request_id", r->id, "error", strerror(-rc),
@@ -622,7 +622,7 @@ static int on_hooks(struct mg_connection *conn, void *cbdata)
 	    config_hook(cfg, id) : NULL;
 	if (!h) {
 		rc = fail(&r, 404, NULL, "unknown hook");
-	} else if (__atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST)) {
+	} else if (slots_draining(srv->slots)) {
 		r.hook = h->id;
 		r.close = 1;
 		rc = fail(&r, 503, "Retry-After: 10\r\n", "shutting down; retry later");
@@ -646,11 +646,11 @@ static int on_health(struct mg_connection *conn, void *cbdata)
 	if (strcmp(r.ri->request_method, "GET") != 0 && strcmp(r.ri->request_method, "HEAD") != 0)
 		return fail(&r, 405, "Allow: GET, HEAD\r\n", "method not allowed");
 	ok = store_health(srv->store) == 0;
-	draining = __atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST);
+	draining = slots_draining(srv->slots);
 	snprintf(body, sizeof body, "{\"status\":\"%s\",\"uptime_s\":%" PRId64 ",\"running_jobs\":%d,"
 				    "\"store\":\"%s\"}",
 	    draining ? "draining" : ok ? "ok" : "unavailable", (mono_ms() - srv->started_ms) / 1000,
-	    jobs_running(srv->jobs), ok ? "ok" : "error");
+	    slots_running(srv->slots), ok ? "ok" : "error");
 	r.verify = "-";
 	return answer(&r, ok && !draining ? 200 : 503, NULL, body);
 }
@@ -793,7 +793,7 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
 	/* A store that cannot answer shows an empty queue; /healthz reports it. */
 	if (store_count_queued(srv->store, &queued) != 0)
 		queued = 0;
-	if (metrics_render(jobs_running(srv->jobs), queued, (long long)srv->tls_not_after, RUNNER_VERSION,
+	if (metrics_render(slots_running(srv->slots), queued, (long long)srv->tls_not_after, RUNNER_VERSION,
 	    &text, &len) != 0)
 		return fail(&r, 500, NULL, "out of memory");
 	metrics_request("-", 200);
@@ -886,7 +886,7 @@ static struct mg_context *listen_on(struct server *s, const char *addr, int thre
 	return mg_start(&cb, s, opts);
 }
 
-int server_start(struct cfggen *gens, struct store *st, struct jobs *jobs,
+int server_start(struct cfggen *gens, struct store *st, struct slots *slots,
     struct server **out, char *err, size_t errlen)
 {
 	const struct config *cfg = cfggen_first(gens);
@@ -899,7 +899,7 @@ int server_start(struct cfggen *gens, struct store *st, struct jobs *jobs,
 	s->gens = gens;
 	s->start_cfg = cfg;
 	s->store = st;
-	s->jobs = jobs;
+	s->slots = slots;
 	s->started_ms = mono_ms();
 	fmt_addr(addr, sizeof addr, cfg->listen_host, cfg->port);
 	if (!(s->mg = listen_on(s, addr, cfg->threads, cfg->tls_cert != NULL))) {
@@ -940,24 +940,6 @@ fail:
 void server_attach_workers(struct server *s, struct workers *w)
 {
 	s->workers = w;
-}
-
-int server_drain(struct server *s, int timeout_s)
-{
-	int64_t until = mono_ms() + (int64_t)timeout_s * 1000;
-	int n;
-
-	__atomic_store_n(&s->draining, 1, __ATOMIC_SEQ_CST);
-	while ((n = jobs_running(s->jobs)) > 0 && mono_ms() < until)
-		usleep(100 * 1000);
-	if (n == 0)
-		return 0;
-	jobs_interrupt_all(s->jobs);
-	/* The executors get SIGTERM, then SIGKILL after the grace: bounded. */
-	until = mono_ms() + 15000;
-	while (jobs_running(s->jobs) > 0 && mono_ms() < until)
-		usleep(100 * 1000);
-	return n;
 }
 
 void server_stop(struct server *s)

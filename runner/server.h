@@ -1,9 +1,8 @@
 /*
  * server.c — the HTTP face of the daemon (CivetWeb). Owns the routes
  * (/hooks/<id>, /healthz, everything else 404), the request pipeline in
- * DESIGN.md's order — caps, signature, JWT, idempotency key, template,
- * concurrency slot, claim, run, record, answer — and the per-request log
- * line. Every step rejects early: nothing untrusted reaches a later step
+ * this order — caps, signature, JWT, idempotency key, template, claim,
+ * concurrency slot, run, record, answer — and the per-request log line. Every step rejects early: nothing untrusted reaches a later step
  * unverified, and nothing is recorded for a request that fails verification.
  * Sync hooks hold their worker thread for the job; the job runs to the end
  * even when the client goes away (the outcome is stored for the replay).
@@ -12,8 +11,9 @@
 #define SERVER_H
 #include "cfggen.h"
 #include "config.h"
-#include "jobs.h"
 #include "store.h"
+
+struct slots;
 
 struct server;
 
@@ -21,12 +21,8 @@ struct server;
  * caller's and must outlive the server); each request runs under the
  * generation current when it arrived. On failure ERR says why (port in
  * use…). */
-int server_start(struct cfggen *gens, struct store *st, struct jobs *jobs,
+int server_start(struct cfggen *gens, struct store *st, struct slots *slots,
     struct server **out, char *err, size_t errlen);
-/* SIGTERM: answer new deliveries 503, let running jobs finish for up to
- * TIMEOUT_S, then interrupt the rest (recorded "interrupted": the next
- * delivery runs them again). Returns how many had to be interrupted. */
-int server_drain(struct server *s, int timeout_s);
 struct workers;
 /* The async worker pool to wake when a job is queued (may stay unset). */
 void server_attach_workers(struct server *s, struct workers *w);

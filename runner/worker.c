@@ -19,7 +19,7 @@
 struct workers {
 	struct cfggen *gens;
 	struct store *st;
-	struct jobs *jobs;
+	struct slots *slots;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stopping, pending;
@@ -110,7 +110,7 @@ static void run_one(struct workers *w, struct store_job *job, char *body, size_t
 	}
 	/* The global cap is at most the number of workers plus sync requests; the
 	 * per-destination cap may make us wait for a sibling job. */
-	while (!(have_slot = jobs_acquire(w->jobs, h->dest_key) == 0)) {
+	while (!(have_slot = slots_acquire(w->slots, h->dest_key) == 0)) {
 		if (stopping(w)) {
 			back_to_queue(w, job, rid);
 			goto out;
@@ -124,12 +124,12 @@ static void run_one(struct workers *w, struct store_job *job, char *body, size_t
 		back_to_queue(w, job, rid);
 		goto out;
 	}
-	if (dispatch_run(cfg, w->st, w->jobs, h, job->id, job->attempt, cmd, rid, &ans) != 0)
+	if (dispatch_run(cfg, w->st, w->slots, h, job->id, job->attempt, cmd, rid, &ans) != 0)
 		log_event(LOG_ERROR, "job_finished", "request_id", rid, "error", "out of memory", NULL);
 	free(ans.body);
 out:
 	if (have_slot)
-		jobs_release(w->jobs, h->dest_key);
+		slots_release(w->slots, h->dest_key);
 	free(cmd);
 	dispatch_meta_clear(&dm);
 	cfggen_put(w->gens, ref);
@@ -175,7 +175,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int workers_start(struct cfggen *gens, struct store *st, struct jobs *jobs, int n, struct workers **out)
+int workers_start(struct cfggen *gens, struct store *st, struct slots *slots, int n, struct workers **out)
 {
 	struct workers *w = calloc(1, sizeof *w);
 	int i;
@@ -186,7 +186,7 @@ int workers_start(struct cfggen *gens, struct store *st, struct jobs *jobs, int 
 	}
 	w->gens = gens;
 	w->st = st;
-	w->jobs = jobs;
+	w->slots = slots;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	w->pending = n; /* look at the queue once at start: jobs from before a restart */

@@ -8,15 +8,15 @@
  */
 #ifndef WORKER_H
 #define WORKER_H
-#include "jobs.h"
 #include "cfggen.h"
+#include "slots.h"
 #include "store.h"
 
 struct workers;
 
 /* Start N threads that run queued jobs under the config current in GENS
- * when each job starts (GENS, ST and JOBS must outlive the pool). */
-int workers_start(struct cfggen *gens, struct store *st, struct jobs *jobs, int n, struct workers **out);
+ * when each job starts (GENS, ST and SLOTS must outlive the pool). */
+int workers_start(struct cfggen *gens, struct store *st, struct slots *slots, int n, struct workers **out);
 /* A job was queued: wake a worker now rather than at its next poll. */
 void workers_wake(struct workers *w);
 /* Stop taking new jobs (running ones go on). */
