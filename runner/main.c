@@ -24,6 +24,7 @@
 #include "healthcheck.h"
 #include "log.h"
 #include "notify.h"
+#include "queue.h"
 #include "secret.h"
 #include "server.h"
 #include "slots.h"
@@ -31,7 +32,7 @@
 #include "store.h"
 #include "tls.h"
 #include "version.h"
-#include "worker.h"
+#include "workers.h"
 
 
 #define PRUNE_EVERY_S 3600
@@ -228,6 +229,7 @@ static int serve(int argc, char **argv)
 	struct workers *workers = NULL;
 	struct store *st = NULL;
 	struct slots *slots = NULL;
+	struct queue *queue = NULL;
 	struct server *srv = NULL;
 	struct cfggen *gens = NULL;
 	char err[512], *end, portbuf[16], status[160];
@@ -317,11 +319,13 @@ static int serve(int argc, char **argv)
 	if (cfggen_new(cfg, &gens) != 0)
 		fatal("out of memory");
 	cfg = NULL; /* the generations own it now */
-	if ((rc = server_start(gens, st, slots, &srv, err, sizeof err)) != 0)
+	/* The queue first: the server puts into it, the workers take from it. */
+	if (queue_new(st, workers_n, &queue) != 0)
+		fatal("out of memory");
+	if ((rc = server_start(gens, st, slots, queue, &srv, err, sizeof err)) != 0)
 		fatal("%s", err);
-	if ((rc = workers_start(gens, st, slots, workers_n, &workers)) != 0)
+	if ((rc = workers_start(gens, st, queue, slots, workers_n, &workers)) != 0)
 		fatal("cannot start the async workers: %s", strerror(-rc));
-	server_attach_workers(srv, workers);
 	notify_ready(status); /* the listener is up: /healthz answers from here on */
 
 	for (;;) {
@@ -370,6 +374,7 @@ static int serve(int argc, char **argv)
 	}
 	workers_stop(workers);
 	server_stop(srv);
+	queue_free(queue);
 	cfggen_free(gens);
 	store_close(st);
 	slots_free(slots);

@@ -21,11 +21,11 @@
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
+#include "queue.h"
 #include "server.h"
 #include "slots.h"
 #include "tls.h"
 #include "version.h"
-#include "worker.h"
 
 #define IDEM_KEY_MAX 200
 #define OPS_THREADS 4 /* /healthz and /metrics on server.ops_listen */
@@ -34,8 +34,8 @@ struct server {
 	struct cfggen *gens;    /* the config in force, one reference per request */
 	const struct config *start_cfg; /* the config at start: listeners, TLS */
 	time_t tls_not_after;   /* the served certificate's expiry; 0 without TLS */
-	struct workers *workers;
 	struct store *store;
+	struct queue *queue;
 	struct slots *slots;
 	struct mg_context *mg;
 	struct mg_context *ops;  /* server.ops_listen, or NULL */
@@ -338,7 +338,6 @@ static int claim_request(struct req *r, const struct cfg_hook *h, const char *ke
 	rq->now_ms = (int64_t)time(NULL) * 1000;
 	rq->initial_state = state;
 	rq->by_body = h->dedupe_body;
-	rq->max_queued = h->async ? r->cfg->max_queued : 0;
 	if (h->has_jwt && h->jwt.single_use) {
 		/* vjwt_verify made sure of both; a token is remembered until it
 		 * would be refused as expired anyway. */
@@ -386,12 +385,12 @@ static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h
 {
 	struct store_claim_req rq;
 	struct store_claim_res cl = { 0 };
-	char sha[65], *meta = NULL, loc[96], resp[256], jid[24];
+	char sha[65], *meta = NULL, loc[96], resp[256];
 	int rc;
 
 	if (claim_request(r, h, key, body, len, claims, "queued", sha, &meta, &rq) != 0)
 		return fail(r, 500, NULL, "out of memory");
-	rc = store_claim_req(srv->store, &rq, &cl);
+	rc = queue_put(srv->queue, &rq, r->cfg->max_queued, r->id, &cl);
 	free(meta);
 	if (rc != 0) {
 		log_event(LOG_ERROR, "store_error", "request_id", r->id, "error", strerror(-rc), NULL);
@@ -407,9 +406,6 @@ static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h
 					    "\"status\":\"queued\",\"location\":\"/jobs/%" PRId64 "\","
 					    "\"request_id\":\"%s\"}",
 		    cl.job_id, h->id, cl.attempt, cl.job_id, r->id);
-		snprintf(jid, sizeof jid, "%" PRId64, cl.job_id);
-		log_event(LOG_INFO, "job_queued", "request_id", r->id, "hook", h->id, "job", jid, NULL);
-		workers_wake(srv->workers);
 		rc = answer(r, 202, loc, resp);
 	}
 	store_claim_res_clear(&cl);
@@ -791,7 +787,7 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
 		cfggen_put(srv->gens, ref);
 	}
 	/* A store that cannot answer shows an empty queue; /healthz reports it. */
-	if (store_count_queued(srv->store, &queued) != 0)
+	if (queue_count(srv->queue, &queued) != 0)
 		queued = 0;
 	if (metrics_render(slots_running(srv->slots), queued, (long long)srv->tls_not_after, RUNNER_VERSION,
 	    &text, &len) != 0)
@@ -886,7 +882,7 @@ static struct mg_context *listen_on(struct server *s, const char *addr, int thre
 	return mg_start(&cb, s, opts);
 }
 
-int server_start(struct cfggen *gens, struct store *st, struct slots *slots,
+int server_start(struct cfggen *gens, struct store *st, struct slots *slots, struct queue *queue,
     struct server **out, char *err, size_t errlen)
 {
 	const struct config *cfg = cfggen_first(gens);
@@ -899,6 +895,7 @@ int server_start(struct cfggen *gens, struct store *st, struct slots *slots,
 	s->gens = gens;
 	s->start_cfg = cfg;
 	s->store = st;
+	s->queue = queue;
 	s->slots = slots;
 	s->started_ms = mono_ms();
 	fmt_addr(addr, sizeof addr, cfg->listen_host, cfg->port);
@@ -935,11 +932,6 @@ fail:
 	rc = s->tls_err[0] ? -EINVAL : -EADDRINUSE;
 	free(s);
 	return rc;
-}
-
-void server_attach_workers(struct server *s, struct workers *w)
-{
-	s->workers = w;
 }
 
 void server_stop(struct server *s)

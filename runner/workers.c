@@ -1,5 +1,5 @@
 /*
- * worker.c — the async worker pool (contract in worker.h).
+ * workers.c — the async worker pool (contract in workers.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,17 +12,14 @@
 
 #include "dispatch.h"
 #include "log.h"
-#include "worker.h"
-
-#define POLL_MS 1000
+#include "workers.h"
 
 struct workers {
 	struct cfggen *gens;
 	struct store *st;
+	struct queue *q;
 	struct slots *slots;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int stopping, pending;
+	int stopping; /* atomic: workers_quiesce */
 	int n;
 	pthread_t *th;
 };
@@ -37,12 +34,7 @@ static int64_t wall_ms(void)
 
 static int stopping(struct workers *w)
 {
-	int s;
-
-	pthread_mutex_lock(&w->mu);
-	s = w->stopping;
-	pthread_mutex_unlock(&w->mu);
-	return s;
+	return __atomic_load_n(&w->stopping, __ATOMIC_SEQ_CST);
 }
 
 /* A job that cannot run at all is finished with an answer saying why. */
@@ -73,7 +65,7 @@ static void finish_unrunnable(struct workers *w, const struct store_job *job, co
  * next start. Only if the store refuses is it recorded interrupted. */
 static void back_to_queue(struct workers *w, const struct store_job *job, const char *rid)
 {
-	if (store_requeue(w->st, job->id) == 0) {
+	if (queue_return(w->q, job->id) == 0) {
 		log_event(LOG_INFO, "job_requeued", "request_id", rid, "hook", job->hook,
 		    "note", "shutdown before it started; it runs after the next start", NULL);
 		return;
@@ -145,26 +137,13 @@ static void *worker_main(void *arg)
 		size_t len = 0;
 		int rc;
 
-		pthread_mutex_lock(&w->mu);
-		if (!w->stopping && !w->pending) {
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += POLL_MS / 1000;
-			pthread_cond_timedwait(&w->cv, &w->mu, &until);
-		}
-		if (w->pending)
-			w->pending--;
-		if (w->stopping) {
-			pthread_mutex_unlock(&w->mu);
-			break;
-		}
-		pthread_mutex_unlock(&w->mu);
-
 		memset(&job, 0, sizeof job);
-		rc = store_take_queued(w->st, wall_ms(), &job, &body, &len, &meta);
+		rc = queue_take(w->q, &job, &body, &len, &meta);
+		if (rc == -ECANCELED)
+			break;
 		if (rc == 0) {
 			run_one(w, &job, body, len, meta);
-			workers_wake(w); /* there may be more */
+			queue_wake(w->q); /* there may be more */
 		} else if (rc != -ENOENT) {
 			log_event(LOG_ERROR, "store_error", "error", strerror(-rc), "note", "async queue", NULL);
 		}
@@ -175,7 +154,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int workers_start(struct cfggen *gens, struct store *st, struct slots *slots, int n, struct workers **out)
+int workers_start(struct cfggen *gens, struct store *st, struct queue *q, struct slots *slots, int n,
+    struct workers **out)
 {
 	struct workers *w = calloc(1, sizeof *w);
 	int i;
@@ -186,10 +166,8 @@ int workers_start(struct cfggen *gens, struct store *st, struct slots *slots, in
 	}
 	w->gens = gens;
 	w->st = st;
+	w->q = q;
 	w->slots = slots;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	w->pending = n; /* look at the queue once at start: jobs from before a restart */
 	for (i = 0; i < n; i++) {
 		if (pthread_create(&w->th[i], NULL, worker_main, w) != 0)
 			break;
@@ -203,25 +181,12 @@ int workers_start(struct cfggen *gens, struct store *st, struct slots *slots, in
 	return 0;
 }
 
-void workers_wake(struct workers *w)
-{
-	if (!w)
-		return;
-	pthread_mutex_lock(&w->mu);
-	if (w->pending < w->n)
-		w->pending++;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
 void workers_quiesce(struct workers *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stopping = 1;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	__atomic_store_n(&w->stopping, 1, __ATOMIC_SEQ_CST);
+	queue_shut(w->q);
 }
 
 void workers_stop(struct workers *w)
@@ -233,8 +198,6 @@ void workers_stop(struct workers *w)
 	workers_quiesce(w);
 	for (i = 0; i < w->n; i++)
 		pthread_join(w->th[i], NULL);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
 	free(w->th);
 	free(w);
 }
