@@ -19,6 +19,7 @@
 
 #include "cfggen.h"
 #include "dispatch.h"
+#include "jobjson.h"
 #include "log.h"
 #include "metrics.h"
 #include "queue.h"
@@ -694,7 +695,6 @@ static int on_jobs(struct mg_connection *conn, void *cbdata)
 	struct store_job job;
 	struct req r;
 	const char *id, *p;
-	cJSON *o = NULL;
 	char *text = NULL;
 	int64_t jid = 0;
 	int rc, auth;
@@ -729,31 +729,10 @@ static int on_jobs(struct mg_connection *conn, void *cbdata)
 	}
 	r.verify = "ok";
 	r.job_id = job.id;
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "job_id", (double)job.id);
-	cJSON_AddStringToObject(o, "hook", job.hook);
-	cJSON_AddNumberToObject(o, "attempt", job.attempt);
-	cJSON_AddStringToObject(o, "status", job.state);
-	if (job.finished_ms && job.exit_code >= 0)
-		cJSON_AddNumberToObject(o, "exit_code", job.exit_code);
-	if (job.signal[0])
-		cJSON_AddStringToObject(o, "signal", job.signal);
-	if (job.error[0])
-		cJSON_AddStringToObject(o, "error", job.error);
-	if (job.http_status)
-		cJSON_AddNumberToObject(o, "http_status", job.http_status);
-	cJSON_AddNumberToObject(o, "created_ms", (double)job.created_ms);
-	if (job.started_ms)
-		cJSON_AddNumberToObject(o, "started_ms", (double)job.started_ms);
-	if (job.finished_ms)
-		cJSON_AddNumberToObject(o, "finished_ms", (double)job.finished_ms);
-	if (h && h->response_output && job.output_tail)
-		cJSON_AddStringToObject(o, "output_tail", job.output_tail);
-	text = cJSON_PrintUnformatted(o);
-	rc = text ? answer(&r, 200, NULL, text) : fail(&r, 500, NULL, "out of memory");
+	rc = jobjson_print(&job, JOBJSON_RECORD | (h && h->response_output ? JOBJSON_TAIL : 0), NULL, &text);
+	rc = rc == 0 ? answer(&r, 200, NULL, text) : fail(&r, 500, NULL, "out of memory");
 out:
 	free(text);
-	cJSON_Delete(o);
 	store_job_clear(&job);
 	cfggen_put(srv->gens, ref);
 	return rc;

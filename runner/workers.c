@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dispatch.h"
+#include "jobjson.h"
 #include "log.h"
 #include "workers.h"
 
@@ -42,21 +43,29 @@ static void finish_unrunnable(struct workers *w, const struct store_job *job, co
     int http, const char *why)
 {
 	struct store_outcome o = { 0 };
-	char body[512];
+	struct store_job j;
+	char *body = NULL;
 	int64_t now = wall_ms();
 
-	snprintf(body, sizeof body, "{\"job_id\":%" PRId64 ",\"hook\":\"%s\",\"attempt\":%d,"
-				    "\"status\":\"%s\",\"error\":\"%s\"}",
-	    job->id, job->hook, job->attempt, state, why);
+	memset(&j, 0, sizeof j);
+	j.id = job->id;
+	j.attempt = job->attempt;
+	j.exit_code = -1;
+	snprintf(j.hook, sizeof j.hook, "%s", job->hook);
+	snprintf(j.state, sizeof j.state, "%s", state);
+	snprintf(j.error, sizeof j.error, "%s", why);
 	o.state = state;
 	o.started_ms = now;
 	o.finished_ms = now;
 	o.exit_code = -1;
 	o.error = why;
 	o.http_status = http;
-	o.response = body;
+	if (jobjson_print(&j, 0, NULL, &body) != 0)
+		body = NULL;
+	o.response = body ? body : "{}"; /* out of memory: recorded all the same */
 	if (store_finish(w->st, job->id, &o) != 0)
 		log_event(LOG_ERROR, "store_error", "job", job->hook, "error", "cannot record outcome", NULL);
+	free(body);
 }
 
 /* A job taken from the queue that did not start because the daemon is
