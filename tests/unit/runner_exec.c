@@ -1,7 +1,7 @@
 /*
- * runner_exec.c — unit tests of runner/exec.c: the outcome table for every
- * executor error kind of executor/status.h, exec_run's spawn contract, and
- * a job stopped by its slots' interrupt. (The caps: runner_slots.c.)
+ * runner_exec.c — unit tests of runner/exec.c: exec_run's spawn contract,
+ * and a job stopped by its slots' interrupt. (The outcome table:
+ * runner_exec_outcome.c; the caps: runner_slots.c.)
  *
  * exec_run is driven with stand-in executors: small shell scripts written
  * into a mkdtemp directory that record what they were given (argv, the
@@ -120,92 +120,6 @@ static struct exec_spec spec_for(const char *name, char *exe, size_t cap)
 		.tail_bytes = 4096,
 	};
 	return s;
-}
-
-/* ---- outcome table ---- */
-
-static void outcome(const struct exec_result *r, int want_http, const char *want_state, int retry)
-{
-	int http = -1, ra = -1;
-	const char *state = NULL;
-
-	exec_outcome(r, &http, &state, &ra);
-	T_EQ_INT(http, want_http);
-	T_STR(state, want_state);
-	if (retry)
-		T_CHECK(ra > 0);
-	else
-		T_EQ_INT(ra, 0);
-}
-
-static struct exec_result with_error(const char *e)
-{
-	struct exec_result r;
-
-	memset(&r, 0, sizeof r);
-	r.has_status = 1;
-	snprintf(r.error, sizeof r.error, "%s", e);
-	snprintf(r.phase, sizeof r.phase, "connect");
-	return r;
-}
-
-static void test_outcome_table(void)
-{
-	/* Every error name of executor/status.h. */
-	static const char *const transient[] = { "resolve", "connect_refused", "connect_timeout",
-		"connect", "handshake", "handshake_timeout", "keepalive", "io" };
-	static const char *const config[] = { "hostkey_unknown", "hostkey_changed",
-		"hostkey_revoked", "known_hosts", "identity", "auth", "exec" };
-	struct exec_result r;
-	size_t i;
-
-	for (i = 0; i < sizeof transient / sizeof transient[0]; i++) {
-		r = with_error(transient[i]);
-		outcome(&r, 503, "failed", 1);
-	}
-	for (i = 0; i < sizeof config / sizeof config[0]; i++) {
-		r = with_error(config[i]);
-		outcome(&r, 502, "failed", 0);
-	}
-	r = with_error("timeout");
-	outcome(&r, 504, "timeout", 0);
-	/* The executor failing for its own reasons: a plain failure. */
-	r = with_error("internal");
-	outcome(&r, 500, "failed", 0);
-	r = with_error("terminated");
-	outcome(&r, 500, "failed", 0);
-
-	/* Killed by the runner's deadline, with or without a status line. */
-	memset(&r, 0, sizeof r);
-	r.killed = 1;
-	outcome(&r, 504, "timeout", 0);
-	r = with_error("io");
-	r.killed = 1;
-	outcome(&r, 504, "timeout", 0);
-
-	/* The remote command's own result. */
-	memset(&r, 0, sizeof r);
-	r.has_status = 1;
-	r.has_exit = 1;
-	r.exit_code = 0;
-	outcome(&r, 200, "succeeded", 0);
-	r.exit_code = 1;
-	outcome(&r, 500, "failed", 0);
-	r.exit_code = 255;
-	outcome(&r, 500, "failed", 0);
-	r.has_exit = 0;
-	snprintf(r.signal, sizeof r.signal, "KILL");
-	outcome(&r, 500, "failed", 0);
-	/* Status line without an exit and without an error: not a success. */
-	memset(&r, 0, sizeof r);
-	r.has_status = 1;
-	outcome(&r, 500, "failed", 0);
-	/* No status line at all: whatever the exit status, 500. */
-	memset(&r, 0, sizeof r);
-	r.wait_status = 0;
-	outcome(&r, 500, "failed", 0);
-	r.has_exit = 1; /* stale fields without has_status do not count */
-	outcome(&r, 500, "failed", 0);
 }
 
 /* ---- exec_run with stand-in executors ---- */
@@ -844,7 +758,6 @@ int main(void)
 		printf("FAIL mkdtemp: %s\n", strerror(errno));
 		return 1;
 	}
-	T_RUN(test_outcome_table);
 	T_RUN(test_run_argv);
 	T_RUN(test_run_environment);
 	T_RUN(test_run_descriptors_stdin_pgid);
