@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "config.h"
 #include "dispatch.h"
+#include "jobjson.h"
 #include "log.h"
 #include "store.h"
 
@@ -275,14 +276,6 @@ static void print_table(const struct store_job *v, size_t n, int64_t mark)
 	}
 }
 
-static void add_opt_str(cJSON *o, const char *name, const char *v)
-{
-	if (v && *v)
-		cJSON_AddStringToObject(o, name, v);
-	else
-		cJSON_AddNullToObject(o, name);
-}
-
 static void add_opt_num(cJSON *o, const char *name, int64_t v, int present)
 {
 	if (present)
@@ -291,39 +284,16 @@ static void add_opt_num(cJSON *o, const char *name, int64_t v, int present)
 		cJSON_AddNullToObject(o, name);
 }
 
-/* One job as JSON; FULL adds the stored answer and output tail. */
+/* One job as JSON, every column there (null without a value); FULL adds the
+ * stored answer and output tail. NULL when out of memory. */
 static cJSON *job_json(const struct store_job *j, int full)
 {
-	cJSON *o = cJSON_CreateObject(), *resp;
-	int64_t d = duration_ms(j);
+	cJSON *o = NULL;
+	unsigned flags = JOBJSON_KEY | JOBJSON_RECORD | JOBJSON_DURATION | JOBJSON_NULLS;
 
-	if (!o)
-		return NULL;
-	cJSON_AddNumberToObject(o, "id", (double)j->id);
-	cJSON_AddStringToObject(o, "hook", j->hook);
-	cJSON_AddStringToObject(o, "key", j->key);
-	cJSON_AddNumberToObject(o, "attempt", j->attempt);
-	cJSON_AddStringToObject(o, "state", j->state);
-	add_opt_num(o, "exit_code", j->exit_code, j->exit_code >= 0);
-	add_opt_str(o, "signal", j->signal);
-	add_opt_str(o, "error", j->error);
-	add_opt_num(o, "http_status", j->http_status, j->http_status > 0);
-	cJSON_AddNumberToObject(o, "created_ms", (double)j->created_ms);
-	add_opt_num(o, "started_ms", j->started_ms, j->started_ms > 0);
-	add_opt_num(o, "finished_ms", j->finished_ms, j->finished_ms > 0);
-	add_opt_num(o, "duration_ms", d, d >= 0);
-	if (full) {
-		/* the answer as the sender got it: JSON when it is JSON */
-		if (j->response && (resp = cJSON_Parse(j->response)))
-			cJSON_AddItemToObject(o, "response", resp);
-		else
-			add_opt_str(o, "response", j->response);
-		if (j->output_tail)
-			cJSON_AddStringToObject(o, "output_tail", j->output_tail);
-		else
-			cJSON_AddNullToObject(o, "output_tail");
-	}
-	return o;
+	if (full)
+		flags |= JOBJSON_RESPONSE | JOBJSON_TAIL;
+	return jobjson_build(j, flags, NULL, &o) == 0 ? o : NULL;
 }
 
 static int print_json(cJSON *o)

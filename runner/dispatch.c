@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "dispatch.h"
-#include "jobs.h"
+#include "exec.h"
+#include "jobjson.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -97,53 +98,52 @@ int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, con
 	return rc;
 }
 
+/* The JSON answer of an attempt just run: its recorded outcome O, with
+ * what only the run itself knows (why it failed in words, how long it ran)
+ * and the request it answers. NULL when out of memory. */
 static char *answer_body(const struct cfg_hook *h, int64_t job_id, int attempt,
-    const struct job_result *jr, const char *state, const char *request_id)
+    const struct store_outcome *o, const struct exec_result *jr, const char *request_id)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *s;
+	struct store_job j;
+	struct jobjson_outcome oc = { 0 };
+	char *s = NULL;
 
-	cJSON_AddNumberToObject(o, "job_id", (double)job_id);
-	cJSON_AddStringToObject(o, "hook", h->id);
-	cJSON_AddNumberToObject(o, "attempt", attempt);
-	cJSON_AddStringToObject(o, "status", state);
-	if (jr->has_exit)
-		cJSON_AddNumberToObject(o, "exit_code", jr->exit_code);
-	else
-		cJSON_AddNullToObject(o, "exit_code");
-	if (jr->signal[0])
-		cJSON_AddStringToObject(o, "signal", jr->signal);
-	if (jr->interrupted) {
-		cJSON_AddStringToObject(o, "error", "shutdown");
-		cJSON_AddStringToObject(o, "message", "the daemon stopped before the job finished; "
-						      "the next delivery runs it again");
-	} else if (jr->error[0] || jr->killed || !jr->has_status) {
-		cJSON_AddStringToObject(o, "error", jr->error[0] ? jr->error : jr->killed ? "timeout" : "executor");
-		cJSON_AddStringToObject(o, "message", jr->message[0] ? jr->message :
-		    "remote-executor ended without a status");
-	}
-	cJSON_AddNumberToObject(o, "duration_ms", (double)(jr->finished_ms - jr->started_ms));
-	if (h->response_output && jr->tail)
-		cJSON_AddStringToObject(o, "output_tail", jr->tail);
-	cJSON_AddStringToObject(o, "request_id", request_id);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	memset(&j, 0, sizeof j);
+	j.id = job_id;
+	j.attempt = attempt;
+	snprintf(j.hook, sizeof j.hook, "%s", h->id);
+	snprintf(j.state, sizeof j.state, "%s", o->state);
+	j.exit_code = o->exit_code;
+	snprintf(j.signal, sizeof j.signal, "%s", o->signal ? o->signal : "");
+	snprintf(j.error, sizeof j.error, "%s", o->error ? o->error : "");
+	j.started_ms = o->started_ms;
+	j.finished_ms = o->finished_ms;
+	j.output_tail = jr->tail;
+	if (jr->interrupted)
+		oc.message = "the daemon stopped before the job finished; the next delivery runs it again";
+	else if (o->error)
+		oc.message = jr->message[0] ? jr->message : "remote-executor ended without a status";
+	oc.has_duration = 1;
+	oc.duration_ms = jr->finished_ms - jr->started_ms;
+	oc.request_id = request_id;
+	if (jobjson_print(&j, JOBJSON_EXIT | (h->response_output ? JOBJSON_TAIL : 0), &oc, &s) != 0)
+		return NULL;
 	return s;
 }
 
-int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
+int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots,
     const struct cfg_hook *h, int64_t job_id, int attempt, const char *command, const char *request_id,
     struct dispatch_answer *ans)
 {
-	struct job_spec spec = {
+	struct exec_spec spec = {
 		.executor = cfg->executor_path, .destination = h->destination,
 		.identity = h->identity, .known_hosts = h->known_hosts, .passphrase = h->passphrase,
 		.command = command, .timeout_ms = h->timeout_ms,
 		.connect_timeout_ms = h->connect_timeout_ms, .handshake_timeout_ms = h->handshake_timeout_ms,
 		.max_output_bytes = h->max_output_bytes, .tail_bytes = h->output_tail_bytes,
-		.owner = jobs,
+		.owner = slots,
 	};
-	struct job_result jr;
+	struct exec_result jr;
 	struct store_outcome o = { 0 };
 	const char *state;
 	char jid[24], att[16], ex[16], dur[24], *wrapped = NULL;
@@ -168,14 +168,13 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 	snprintf(att, sizeof att, "%d", attempt);
 	log_event(LOG_INFO, "job_started", "request_id", request_id, "hook", h->id, "job", jid,
 	    "attempt", att, "destination", h->destination, NULL);
-	rc = jobs_run(&spec, &jr);
+	rc = exec_run(&spec, &jr);
 	if (rc != 0) {
 		memset(&jr, 0, sizeof jr);
 		snprintf(jr.message, sizeof jr.message, "cannot start remote-executor: %s", strerror(-rc));
 	}
-	jobs_outcome(&jr, &ans->http, &state, &ans->retry_after);
+	exec_outcome(&jr, &ans->http, &state, &ans->retry_after);
 	metrics_job(h->id, state, (double)(jr.finished_ms - jr.started_ms) / 1000.0);
-	ans->body = answer_body(h, job_id, attempt, &jr, state, request_id);
 	o.state = state;
 	o.started_ms = jr.started_ms;
 	o.finished_ms = jr.finished_ms;
@@ -184,6 +183,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 	o.error = jr.interrupted ? "shutdown" : jr.error[0] ? jr.error : jr.killed ? "timeout" :
 	    jr.has_status ? NULL : "executor";
 	o.http_status = ans->http;
+	ans->body = answer_body(h, job_id, attempt, &o, &jr, request_id);
 	o.response = ans->body ? ans->body : "{}";
 	o.output_tail = jr.tail;
 	if ((rc = store_finish(st, job_id, &o)) != 0)
@@ -195,7 +195,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 	    "hook", h->id, "job", jid, "attempt", att, "outcome", state,
 	    "exit", jr.has_exit ? ex : NULL, "signal", jr.signal[0] ? jr.signal : NULL,
 	    "error", o.error, "message", jr.message[0] ? jr.message : NULL, "duration_ms", dur, NULL);
-	jobs_result_clear(&jr);
+	exec_result_clear(&jr);
 	free(wrapped);
 	return ans->body ? 0 : -ENOMEM;
 }

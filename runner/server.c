@@ -19,12 +19,14 @@
 
 #include "cfggen.h"
 #include "dispatch.h"
+#include "jobjson.h"
 #include "log.h"
 #include "metrics.h"
+#include "queue.h"
 #include "server.h"
+#include "slots.h"
 #include "tls.h"
 #include "version.h"
-#include "worker.h"
 
 #define IDEM_KEY_MAX 200
 #define OPS_THREADS 4 /* /healthz and /metrics on server.ops_listen */
@@ -33,10 +35,9 @@ struct server {
 	struct cfggen *gens;    /* the config in force, one reference per request */
 	const struct config *start_cfg; /* the config at start: listeners, TLS */
 	time_t tls_not_after;   /* the served certificate's expiry; 0 without TLS */
-	int draining;           /* atomic: SIGTERM received */
-	struct workers *workers;
 	struct store *store;
-	struct jobs *jobs;
+	struct queue *queue;
+	struct slots *slots;
 	struct mg_context *mg;
 	struct mg_context *ops;  /* server.ops_listen, or NULL */
 	int64_t started_ms;
@@ -343,7 +344,6 @@ static int claim_request(struct req *r, const struct cfg_hook *h, const char *ke
 	rq->now_ms = (int64_t)time(NULL) * 1000;
 	rq->initial_state = state;
 	rq->by_body = h->dedupe_body;
-	rq->max_queued = h->async ? r->cfg->max_queued : 0;
 	if (h->has_jwt && h->jwt.single_use) {
 		/* vjwt_verify made sure of both; a token is remembered until it
 		 * would be refused as expired anyway. */
@@ -391,12 +391,12 @@ static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h
 {
 	struct store_claim_req rq;
 	struct store_claim_res cl = { 0 };
-	char sha[65], *meta = NULL, loc[96], resp[256], jid[24];
+	char sha[65], *meta = NULL, loc[96], resp[256];
 	int rc;
 
 	if (claim_request(r, h, key, body, len, claims, "queued", sha, &meta, &rq) != 0)
 		return fail(r, 500, NULL, "out of memory");
-	rc = store_claim_req(srv->store, &rq, &cl);
+	rc = queue_put(srv->queue, &rq, r->cfg->max_queued, r->id, &cl);
 	free(meta);
 	if (rc != 0) {
 		log_event(LOG_ERROR, "store_error", "request_id", r->id, "error", strerror(-rc), NULL);
@@ -412,9 +412,6 @@ static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h
 					    "\"status\":\"queued\",\"location\":\"/jobs/%" PRId64 "\","
 					    "\"request_id\":\"%s\"}",
 		    cl.job_id, h->id, cl.attempt, cl.job_id, r->id);
-		snprintf(jid, sizeof jid, "%" PRId64, cl.job_id);
-		log_event(LOG_INFO, "job_queued", "request_id", r->id, "hook", h->id, "job", jid, NULL);
-		workers_wake(srv->workers);
 		rc = answer(r, 202, loc, resp);
 	}
 	store_claim_res_clear(&cl);
@@ -429,8 +426,8 @@ static int run_job(struct server *srv, struct req *r, const struct cfg_hook *h,
 	char extra[64] = "";
 	int rc;
 
-	rc = dispatch_run(r->cfg, srv->store, srv->jobs, h, cl->job_id, cl->attempt, command, r->id, &ans);
-	jobs_release(srv->jobs, h->dest_key);
+	rc = dispatch_run(r->cfg, srv->store, srv->slots, h, cl->job_id, cl->attempt, command, r->id, &ans);
+	slots_release(srv->slots, h->dest_key);
 	if (rc != 0)
 		return fail(r, 500, NULL, "out of memory");
 	if (ans.retry_after)
@@ -574,7 +571,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 		count_claim(h, cl.kind);
 		goto out;
 	}
-	if (jobs_acquire(srv->jobs, h->dest_key) != 0) {
+	if (slots_acquire(srv->slots, h->dest_key) != 0) {
 		/* As if it had never come: the next delivery claims it afresh. */
 		if ((rc = store_unclaim(srv->store, cl.job_id)) != 0)
 			log_event(LOG_ERROR, "store_error", "request_id", r->id, "error", strerror(-rc),
@@ -629,7 +626,7 @@ static int on_hooks(struct mg_connection *conn, void *cbdata)
 	    config_hook(cfg, id) : NULL;
 	if (!h) {
 		rc = fail(&r, 404, NULL, "unknown hook");
-	} else if (__atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST)) {
+	} else if (slots_draining(srv->slots)) {
 		r.hook = h->id;
 		r.close = 1;
 		rc = fail(&r, 503, "Retry-After: 10\r\n", "shutting down; retry later");
@@ -653,11 +650,11 @@ static int on_health(struct mg_connection *conn, void *cbdata)
 	if (strcmp(r.ri->request_method, "GET") != 0 && strcmp(r.ri->request_method, "HEAD") != 0)
 		return fail(&r, 405, "Allow: GET, HEAD\r\n", "method not allowed");
 	ok = store_health(srv->store) == 0;
-	draining = __atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST);
+	draining = slots_draining(srv->slots);
 	snprintf(body, sizeof body, "{\"status\":\"%s\",\"uptime_s\":%" PRId64 ",\"running_jobs\":%d,"
 				    "\"store\":\"%s\"}",
 	    draining ? "draining" : ok ? "ok" : "unavailable", (mono_ms() - srv->started_ms) / 1000,
-	    jobs_running(srv->jobs), ok ? "ok" : "error");
+	    slots_running(srv->slots), ok ? "ok" : "error");
 	r.verify = "-";
 	return answer(&r, ok && !draining ? 200 : 503, NULL, body);
 }
@@ -705,7 +702,6 @@ static int on_jobs(struct mg_connection *conn, void *cbdata)
 	struct store_job job;
 	struct req r;
 	const char *id, *p;
-	cJSON *o = NULL;
 	char *text = NULL;
 	int64_t jid = 0;
 	int rc, auth;
@@ -740,31 +736,10 @@ static int on_jobs(struct mg_connection *conn, void *cbdata)
 	}
 	r.verify = "ok";
 	r.job_id = job.id;
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "job_id", (double)job.id);
-	cJSON_AddStringToObject(o, "hook", job.hook);
-	cJSON_AddNumberToObject(o, "attempt", job.attempt);
-	cJSON_AddStringToObject(o, "status", job.state);
-	if (job.finished_ms && job.exit_code >= 0)
-		cJSON_AddNumberToObject(o, "exit_code", job.exit_code);
-	if (job.signal[0])
-		cJSON_AddStringToObject(o, "signal", job.signal);
-	if (job.error[0])
-		cJSON_AddStringToObject(o, "error", job.error);
-	if (job.http_status)
-		cJSON_AddNumberToObject(o, "http_status", job.http_status);
-	cJSON_AddNumberToObject(o, "created_ms", (double)job.created_ms);
-	if (job.started_ms)
-		cJSON_AddNumberToObject(o, "started_ms", (double)job.started_ms);
-	if (job.finished_ms)
-		cJSON_AddNumberToObject(o, "finished_ms", (double)job.finished_ms);
-	if (h && h->response_output && job.output_tail)
-		cJSON_AddStringToObject(o, "output_tail", job.output_tail);
-	text = cJSON_PrintUnformatted(o);
-	rc = text ? answer(&r, 200, NULL, text) : fail(&r, 500, NULL, "out of memory");
+	rc = jobjson_print(&job, JOBJSON_RECORD | (h && h->response_output ? JOBJSON_TAIL : 0), NULL, &text);
+	rc = rc == 0 ? answer(&r, 200, NULL, text) : fail(&r, 500, NULL, "out of memory");
 out:
 	free(text);
-	cJSON_Delete(o);
 	store_job_clear(&job);
 	cfggen_put(srv->gens, ref);
 	return rc;
@@ -798,9 +773,9 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
 		cfggen_put(srv->gens, ref);
 	}
 	/* A store that cannot answer shows an empty queue; /healthz reports it. */
-	if (store_count_queued(srv->store, &queued) != 0)
+	if (queue_count(srv->queue, &queued) != 0)
 		queued = 0;
-	if (metrics_render(jobs_running(srv->jobs), queued, (long long)srv->tls_not_after, RUNNER_VERSION,
+	if (metrics_render(slots_running(srv->slots), queued, (long long)srv->tls_not_after, RUNNER_VERSION,
 	    &text, &len) != 0)
 		return fail(&r, 500, NULL, "out of memory");
 	metrics_request("-", 200);
@@ -893,7 +868,7 @@ static struct mg_context *listen_on(struct server *s, const char *addr, int thre
 	return mg_start(&cb, s, opts);
 }
 
-int server_start(struct cfggen *gens, struct store *st, struct jobs *jobs,
+int server_start(struct cfggen *gens, struct store *st, struct slots *slots, struct queue *queue,
     struct server **out, char *err, size_t errlen)
 {
 	const struct config *cfg = cfggen_first(gens);
@@ -906,7 +881,8 @@ int server_start(struct cfggen *gens, struct store *st, struct jobs *jobs,
 	s->gens = gens;
 	s->start_cfg = cfg;
 	s->store = st;
-	s->jobs = jobs;
+	s->queue = queue;
+	s->slots = slots;
 	s->started_ms = mono_ms();
 	fmt_addr(addr, sizeof addr, cfg->listen_host, cfg->port);
 	if (!(s->mg = listen_on(s, addr, cfg->threads, cfg->tls_cert != NULL))) {
@@ -942,29 +918,6 @@ fail:
 	rc = s->tls_err[0] ? -EINVAL : -EADDRINUSE;
 	free(s);
 	return rc;
-}
-
-void server_attach_workers(struct server *s, struct workers *w)
-{
-	s->workers = w;
-}
-
-int server_drain(struct server *s, int timeout_s)
-{
-	int64_t until = mono_ms() + (int64_t)timeout_s * 1000;
-	int n;
-
-	__atomic_store_n(&s->draining, 1, __ATOMIC_SEQ_CST);
-	while ((n = jobs_running(s->jobs)) > 0 && mono_ms() < until)
-		usleep(100 * 1000);
-	if (n == 0)
-		return 0;
-	jobs_interrupt_all(s->jobs);
-	/* The executors get SIGTERM, then SIGKILL after the grace: bounded. */
-	until = mono_ms() + 15000;
-	while (jobs_running(s->jobs) > 0 && mono_ms() < until)
-		usleep(100 * 1000);
-	return n;
 }
 
 void server_stop(struct server *s)

@@ -1,11 +1,9 @@
 /*
- * jobs.c — concurrency caps, and one job run through remote-executor
- * (contract in jobs.h).
+ * exec.c — one job run through remote-executor (contract in exec.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -18,7 +16,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "jobs.h"
+#include "exec.h"
+#include "slots.h"
 
 #define STATUS_MAX 4096
 /* The executor ends the run at --timeout itself and exits within a few
@@ -31,112 +30,6 @@
 #define FD_COMMAND 4
 #define FD_PASSPHRASE 5
 #define FD_SOURCE_MIN 10 /* sources of the dup2s sit above their targets */
-
-struct dest_count {
-	char *dest;
-	int n;
-};
-
-struct jobs {
-	pthread_mutex_t mu;
-	volatile int stopping;
-	int max, per_dest, running;
-	struct dest_count *d;
-	size_t nd;
-};
-
-int jobs_new(int max_jobs, int max_per_destination, struct jobs **out)
-{
-	struct jobs *j = calloc(1, sizeof *j);
-
-	if (!j)
-		return -ENOMEM;
-	if (!(j->d = calloc((size_t)max_jobs, sizeof *j->d))) {
-		free(j);
-		return -ENOMEM;
-	}
-	pthread_mutex_init(&j->mu, NULL);
-	j->max = max_jobs;
-	j->per_dest = max_per_destination;
-	*out = j;
-	return 0;
-}
-
-void jobs_free(struct jobs *j)
-{
-	size_t i;
-
-	if (!j)
-		return;
-	for (i = 0; i < j->nd; i++)
-		free(j->d[i].dest);
-	free(j->d);
-	pthread_mutex_destroy(&j->mu);
-	free(j);
-}
-
-int jobs_acquire(struct jobs *j, const char *dest)
-{
-	size_t i;
-	int rc = -EBUSY;
-
-	pthread_mutex_lock(&j->mu);
-	if (j->running >= j->max)
-		goto out;
-	for (i = 0; i < j->nd; i++)
-		if (!strcmp(j->d[i].dest, dest))
-			break;
-	if (i < j->nd && j->d[i].n >= j->per_dest)
-		goto out;
-	if (i == j->nd) {
-		/* nd <= running < max: there is room in the array. */
-		if (!(j->d[i].dest = strdup(dest))) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		j->d[i].n = 0;
-		j->nd++;
-	}
-	j->d[i].n++;
-	j->running++;
-	rc = 0;
-out:
-	pthread_mutex_unlock(&j->mu);
-	return rc;
-}
-
-void jobs_release(struct jobs *j, const char *dest)
-{
-	size_t i;
-
-	pthread_mutex_lock(&j->mu);
-	for (i = 0; i < j->nd; i++)
-		if (!strcmp(j->d[i].dest, dest))
-			break;
-	if (i < j->nd) {
-		j->running--;
-		if (--j->d[i].n == 0) {
-			free(j->d[i].dest);
-			j->d[i] = j->d[--j->nd];
-		}
-	}
-	pthread_mutex_unlock(&j->mu);
-}
-
-void jobs_interrupt_all(struct jobs *j)
-{
-	__atomic_store_n(&j->stopping, 1, __ATOMIC_SEQ_CST);
-}
-
-int jobs_running(struct jobs *j)
-{
-	int n;
-
-	pthread_mutex_lock(&j->mu);
-	n = j->running;
-	pthread_mutex_unlock(&j->mu);
-	return n;
-}
 
 static int64_t mono_ms(void)
 {
@@ -214,7 +107,7 @@ static uint64_t count_of(const cJSON *v)
 	return (uint64_t)v->valuedouble;
 }
 
-static void parse_status(const char *line, struct job_result *r)
+static void parse_status(const char *line, struct exec_result *r)
 {
 	cJSON *o = cJSON_Parse(line);
 	const cJSON *v;
@@ -307,7 +200,7 @@ static void fmt_secs(char *buf, size_t len, int64_t ms)
 	snprintf(buf, len, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
-int jobs_run(const struct job_spec *s, struct job_result *r)
+int exec_run(const struct exec_spec *s, struct exec_result *r)
 {
 	int outp[2] = { -1, -1 }, stp[2] = { -1, -1 }, cmdfd = -1, passfd = -1;
 	char t_conn[24], t_hs[24], t_run[24], maxout[24], fdnum[3][8], *home = NULL;
@@ -434,7 +327,7 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 		ssize_t n;
 		int i, ms = 200; /* the shutdown flag is looked at this often */
 
-		if (!kill_at && s->owner && __atomic_load_n(&s->owner->stopping, __ATOMIC_SEQ_CST)) {
+		if (!kill_at && s->owner && slots_interrupted(s->owner)) {
 			kill(-pid, SIGTERM);
 			r->interrupted = 1;
 			kill_at = now + KILL_GRACE_MS;
@@ -508,13 +401,13 @@ out:
 	return rc;
 }
 
-void jobs_result_clear(struct job_result *r)
+void exec_result_clear(struct exec_result *r)
 {
 	free(r->tail);
 	memset(r, 0, sizeof *r);
 }
 
-void jobs_outcome(const struct job_result *r, int *http, const char **state, int *retry_after)
+void exec_outcome(const struct exec_result *r, int *http, const char **state, int *retry_after)
 {
 	static const char *const transient[] = { "resolve", "connect_refused", "connect_timeout",
 		"connect", "handshake", "handshake_timeout", "keepalive", "io", NULL };
