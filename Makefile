@@ -43,10 +43,16 @@ endif
 CW_SRC   := $(BUILD)/third_party/civetweb-src
 CPPFLAGS += -I$(CW_SRC)/include
 
+# common/*.c: code both programs share (clocks, bounded file reads, base64,
+# random ids, shell quoting, the executor status vocabulary), compiled once
+# into $(BUILD)/common/ and linked into both programs, every unit test and
+# every fuzz harness. Sources include its headers as "../common/x.h".
+COM_SRC  := $(wildcard common/*.c)
+COM_OBJ  := $(COM_SRC:%.c=$(BUILD)/%.o)
 EX_SRC   := $(wildcard executor/*.c)
 RN_SRC   := $(wildcard runner/*.c)
-EX_OBJ   := $(EX_SRC:%.c=$(BUILD)/%.o)
-RN_OBJ   := $(RN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/third_party/civetweb.o
+EX_OBJ   := $(EX_SRC:%.c=$(BUILD)/%.o) $(COM_OBJ)
+RN_OBJ   := $(RN_SRC:%.c=$(BUILD)/%.o) $(COM_OBJ) $(BUILD)/third_party/civetweb.o
 EX_LIB   := $(filter-out $(BUILD)/executor/main.o,$(EX_OBJ))
 RN_LIB   := $(filter-out $(BUILD)/runner/main.o,$(RN_OBJ))
 
@@ -153,6 +159,7 @@ FUZZ_CW_SRC  := $(FUZZ_BUILD)/third_party/civetweb-src
 FUZZ_CPPFLAGS := -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(FUZZ_CW_SRC)/include
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
+FUZZ_COM_OBJ := $(COM_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -165,11 +172,12 @@ $(FUZZ_BUILD)/obj/third_party/civetweb.o: $(FUZZ_CW_SRC)/.patched Makefile
 $(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(patsubst %,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(filter fuzz_runner_%,$(FUZZ_NAMES))): | $(FUZZ_CW_SRC)/.patched
 
 $(FUZZ_BUILD)/fuzz_executor_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_executor_%.o \
-    $(filter-out %/main.o,$(EX_SRC:%.c=$(FUZZ_BUILD)/obj/%.o))
+    $(filter-out %/main.o,$(EX_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)) $(FUZZ_COM_OBJ)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 $(FUZZ_BUILD)/fuzz_runner_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_runner_%.o \
-    $(filter-out %/main.o,$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)) $(FUZZ_BUILD)/obj/third_party/civetweb.o
+    $(filter-out %/main.o,$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)) $(FUZZ_COM_OBJ) \
+    $(FUZZ_BUILD)/obj/third_party/civetweb.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
