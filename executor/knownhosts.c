@@ -16,6 +16,8 @@
 #include <openssl/sha.h>
 
 #include "knownhosts.h"
+#include "../common/b64.h"
+#include "../common/readfile.h"
 
 enum { MARK_NONE, MARK_REVOKED };
 
@@ -39,31 +41,6 @@ static const char *const known_types[] = {
 	"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
 	"ssh-rsa", "ssh-dss",
 };
-
-/* Standard base64 (with or without padding) into OUT; -1 when invalid. */
-static int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap, size_t *outlen)
-{
-	size_t pad = 0, n;
-	int k;
-
-	if (inlen == 0 || inlen % 4 != 0 || (inlen / 4) * 3 > outcap)
-		return -1;
-	if (in[inlen - 1] == '=')
-		pad++;
-	if (inlen > 1 && in[inlen - 2] == '=')
-		pad++;
-	for (n = 0; n < inlen - pad; n++) {
-		char c = in[n];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '+' || c == '/'))
-			return -1;
-	}
-	k = EVP_DecodeBlock(out, (const unsigned char *)in, (int)inlen);
-	if (k < 0)
-		return -1;
-	*outlen = (size_t)k - pad;
-	return 0;
-}
 
 /* Read the SSH string at the start of BLOB (the key type) into OUT. */
 void kh_blob_type(const unsigned char *blob, size_t bloblen, char *out, size_t len)
@@ -135,12 +112,12 @@ static int parse_hashed(struct kh_entry *e, const char *f, size_t flen)
 	sep = memchr(f, '|', flen);
 	if (!sep)
 		return -1;
-	if (b64_decode(f, (size_t)(sep - f), e->salt, sizeof e->salt, &e->saltlen) != 0 ||
+	if (b64_decode(f, (size_t)(sep - f), 0, e->salt, sizeof e->salt, &e->saltlen) != 0 ||
 	    e->saltlen != 20)
 		return -1;
 	{
 		unsigned char tmp[24];
-		if (b64_decode(sep + 1, flen - (size_t)(sep + 1 - f), tmp, sizeof tmp, &hl) != 0 ||
+		if (b64_decode(sep + 1, flen - (size_t)(sep + 1 - f), 0, tmp, sizeof tmp, &hl) != 0 ||
 		    hl != 20)
 			return -1;
 		memcpy(e->hash, tmp, 20);
@@ -188,7 +165,7 @@ static int parse_line(struct kh_entry *e, const char *p, const char *end)
 	cap = flen / 4 * 3 + 3;
 	if (!(blob = malloc(cap)))
 		goto nomem;
-	if (b64_decode(f, flen, blob, cap, &bloblen) != 0)
+	if (b64_decode(f, flen, 0, blob, cap, &bloblen) != 0)
 		goto bad;
 	kh_blob_type(blob, bloblen, e->type, sizeof e->type);
 	if (strcmp(e->type, type) != 0)
@@ -271,55 +248,14 @@ out:
 
 int kh_load(const char *path, struct kh_file **out, int *bad_lines)
 {
-	struct stat st;
-	char *buf = NULL, *nb;
-	size_t off = 0, cap = 0;
-	int fd, rc;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		rc = -EISDIR;
-		goto out;
-	}
-	for (;;) {
-		ssize_t k;
-		if (off == cap) {
-			if (cap > KH_MAX_FILE) {
-				rc = -EFBIG;
-				goto out;
-			}
-			cap = cap ? cap * 2 : 65536;
-			if (!(nb = realloc(buf, cap + 1))) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		k = read(fd, buf + off, cap - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (k == 0)
-			break;
-		off += (size_t)k;
-	}
-	if (off > KH_MAX_FILE) {
-		rc = -EFBIG;
-		goto out;
-	}
-	rc = kh_parse(buf ? buf : "", off, out, bad_lines);
-out:
+	if ((rc = readfile_read(path, KH_MAX_FILE, &buf, &len)) != 0)
+		return rc;
+	rc = kh_parse(buf, len, out, bad_lines);
 	free(buf);
-	close(fd);
 	return rc;
 }
 
@@ -448,7 +384,8 @@ enum kh_result kh_check(const struct kh_file *f, const char *host, int port,
 	return r;
 }
 
-void kh_known_algs(const struct kh_file *f, const char *host, int port, char *out, size_t len)
+void kh_known_algs(const struct kh_file *f, const char *host, int port,
+    char *out, size_t len)
 {
 	char name[1100];
 	size_t i, t, off = 0;
@@ -482,12 +419,8 @@ void kh_fingerprint(const unsigned char *blob, size_t bloblen, char *out, size_t
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	char b64[64];
-	int n;
 
 	SHA256(blob, bloblen, md);
-	n = EVP_EncodeBlock((unsigned char *)b64, md, sizeof md);
-	while (n > 0 && b64[n - 1] == '=')
-		n--;
-	b64[n] = '\0';
+	b64_encode(md, sizeof md, B64_NOPAD, b64, sizeof b64, NULL); /* 43 bytes: fits */
 	snprintf(out, len, "SHA256:%s", b64);
 }

@@ -22,7 +22,12 @@
 
 struct kh_file;
 
-enum kh_result { KH_MATCH = 0, KH_UNKNOWN, KH_CHANGED, KH_REVOKED };
+enum kh_result {
+	KH_MATCH = 0,
+	KH_UNKNOWN,
+	KH_CHANGED,
+	KH_REVOKED,
+};
 
 /* Parse BUF (LEN bytes, need not be NUL-terminated). Never fails on content,
  * only -ENOMEM; *bad_lines (may be NULL) gets the malformed lines skipped. */
@@ -40,7 +45,8 @@ enum kh_result kh_check(const struct kh_file *f, const char *host, int port,
  * whatever the file order, without repeats, for
  * libssh2_session_method_pref(HOSTKEY). Only whole names that fit LEN.
  * Empty string when none. */
-void kh_known_algs(const struct kh_file *f, const char *host, int port, char *out, size_t len);
+void kh_known_algs(const struct kh_file *f, const char *host, int port,
+    char *out, size_t len);
 
 /* "SHA256:<base64 without padding>" of BLOB, as ssh-keygen -l prints it. */
 void kh_fingerprint(const unsigned char *blob, size_t bloblen, char *out, size_t len);

@@ -1,7 +1,7 @@
 /*
  * posixsh.c — what --posix-sh sends: the exec request and the one-line
- * script written on the channel's stdin. Owns their text and the POSIX
- * single-quoting of the command.
+ * script written on the channel's stdin. Owns their text; the command is
+ * single-quoted with common/shquote.h.
  *
  * The exec request is PSH_EXEC_REQUEST, two plain words that bash, dash,
  * zsh, fish and tcsh (any POSIX or csh-like shell) parse alike: the

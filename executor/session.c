@@ -18,6 +18,7 @@
 #include "net.h"
 #include "posixsh.h"
 #include "session.h"
+#include "../common/clock.h"
 
 #define EXIT_LOCAL 255
 #define CLOSE_GRACE_MS 2000 /* a finished command: the server's close is on its way */
@@ -56,7 +57,7 @@ static LIBSSH2_RECV_FUNC(rx_cb)
 	if (n < 0)
 		return -errno;
 	if (n > 0)
-		s->last_rx = status_now_ms();
+		s->last_rx = clock_mono_ms();
 	return n;
 }
 
@@ -71,7 +72,7 @@ static int wait_io(struct sess *s, int64_t deadline, int cap_ms)
 	if (*s->stop)
 		return -EINTR;
 	if (deadline) {
-		int64_t left = deadline - status_now_ms();
+		int64_t left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (left < ms)
@@ -98,43 +99,43 @@ static const char *ssh_errmsg(struct sess *s)
 
 /* A failed wait during phase work: the stop signal, the overall timeout, or
  * the phase's own timeout (reported as PHASE_TIMEOUT). */
-static void fail_wait(struct sess *s, int w, enum status_error phase_timeout, const char *what)
+static void fail_wait(struct sess *s, int w, enum exstatus_error phase_timeout, const char *what)
 {
 	if (w == -EINTR)
-		status_fail(s->st, STATUS_ETERMINATED, "terminated by signal during %s", what);
-	else if (w == -ETIMEDOUT && s->deadline && status_now_ms() >= s->deadline)
-		status_fail(s->st, STATUS_ETIMEOUT, "run timed out during %s", what);
+		status_fail(s->st, EXSTATUS_ETERMINATED, "terminated by signal during %s", what);
+	else if (w == -ETIMEDOUT && s->deadline && clock_mono_ms() >= s->deadline)
+		status_fail(s->st, EXSTATUS_ETIMEOUT, "run timed out during %s", what);
 	else if (w == -ETIMEDOUT)
 		status_fail(s->st, phase_timeout, "%s timed out", what);
 	else
-		status_fail(s->st, STATUS_EIO, "%s: %s", what, strerror(-w));
+		status_fail(s->st, EXSTATUS_EIO, "%s: %s", what, strerror(-w));
 }
 
 static int do_connect(struct sess *s)
 {
-	int64_t dl = min_deadline(status_now_ms() + s->a->connect_timeout_ms, s->deadline);
+	int64_t dl = min_deadline(clock_mono_ms() + s->a->connect_timeout_ms, s->deadline);
 	int fd;
 
-	status_phase(s->st, PH_CONNECT);
+	status_phase(s->st, EXSTATUS_PH_CONNECT);
 	fd = net_connect(s->a->host, s->a->port, dl);
 	if (fd >= 0) {
 		s->fd = fd;
 		return 0;
 	}
 	if (fd == -ENOENT)
-		status_fail(s->st, STATUS_ERESOLVE, "cannot resolve %s", s->a->host);
+		status_fail(s->st, EXSTATUS_ERESOLVE, "cannot resolve %s", s->a->host);
 	else if (fd == -ECONNREFUSED)
-		status_fail(s->st, STATUS_ECONNREFUSED, "connection to %s port %d refused",
+		status_fail(s->st, EXSTATUS_ECONNREFUSED, "connection to %s port %d refused",
 		    s->a->host, s->a->port);
 	else if (fd == -EINTR && *s->stop)
-		status_fail(s->st, STATUS_ETERMINATED, "terminated by signal during connect");
-	else if (fd == -ETIMEDOUT && s->deadline && status_now_ms() >= s->deadline)
-		status_fail(s->st, STATUS_ETIMEOUT, "run timed out during connect");
+		status_fail(s->st, EXSTATUS_ETERMINATED, "terminated by signal during connect");
+	else if (fd == -ETIMEDOUT && s->deadline && clock_mono_ms() >= s->deadline)
+		status_fail(s->st, EXSTATUS_ETIMEOUT, "run timed out during connect");
 	else if (fd == -ETIMEDOUT)
-		status_fail(s->st, STATUS_ECONNTIMEOUT, "connect to %s port %d timed out",
+		status_fail(s->st, EXSTATUS_ECONNTIMEOUT, "connect to %s port %d timed out",
 		    s->a->host, s->a->port);
 	else
-		status_fail(s->st, STATUS_ECONNECT, "connect to %s port %d: %s", s->a->host,
+		status_fail(s->st, EXSTATUS_ECONNECT, "connect to %s port %d: %s", s->a->host,
 		    s->a->port, strerror(-fd));
 	return -1;
 }
@@ -144,9 +145,9 @@ static int do_handshake(struct sess *s, const struct kh_file *kh, int64_t dl)
 	char algs[256];
 	int rc, w = 0;
 
-	status_phase(s->st, PH_HANDSHAKE);
+	status_phase(s->st, EXSTATUS_PH_HANDSHAKE);
 	if (!(s->ssh = libssh2_session_init_ex(NULL, NULL, NULL, s))) {
-		status_fail(s->st, STATUS_EINTERNAL, "libssh2_session_init failed");
+		status_fail(s->st, EXSTATUS_EINTERNAL, "libssh2_session_init failed");
 		return -1;
 	}
 	libssh2_session_set_blocking(s->ssh, 0);
@@ -161,14 +162,14 @@ static int do_handshake(struct sess *s, const struct kh_file *kh, int64_t dl)
 		if ((w = wait_io(s, dl, 1000)) < 0)
 			break;
 	if (w < 0) {
-		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "SSH handshake");
+		fail_wait(s, w, EXSTATUS_EHANDSHAKETIMEOUT, "SSH handshake");
 		return -1;
 	}
 	if (rc != 0) {
 		if (rc == LIBSSH2_ERROR_TIMEOUT)
-			status_fail(s->st, STATUS_EHANDSHAKETIMEOUT, "SSH handshake timed out");
+			status_fail(s->st, EXSTATUS_EHANDSHAKETIMEOUT, "SSH handshake timed out");
 		else
-			status_fail(s->st, STATUS_EHANDSHAKE, "SSH handshake failed: %s", ssh_errmsg(s));
+			status_fail(s->st, EXSTATUS_EHANDSHAKE, "SSH handshake failed: %s", ssh_errmsg(s));
 		return -1;
 	}
 	return 0;
@@ -182,10 +183,10 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 	char name[300];
 	const char *label;
 
-	status_phase(s->st, PH_HOSTKEY);
+	status_phase(s->st, EXSTATUS_PH_HOSTKEY);
 	blob = (const unsigned char *)libssh2_session_hostkey(s->ssh, &len, &type);
 	if (!blob || !len) {
-		status_fail(s->st, STATUS_EHANDSHAKE, "server sent no host key");
+		status_fail(s->st, EXSTATUS_EHANDSHAKE, "server sent no host key");
 		return -1;
 	}
 	kh_blob_type(blob, len, s->st->hostkey_type, sizeof s->st->hostkey_type);
@@ -202,7 +203,7 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 		fprintf(stderr, "remote-executor: %s key for %s is marked as revoked in %s.\n"
 		    "The %s key fingerprint is %s.\nHost key verification failed.\n",
 		    label, name, s->a->known_hosts, label, s->st->hostkey);
-		status_fail(s->st, STATUS_EHOSTREVOKED, "%s host key for %s is revoked", label, name);
+		status_fail(s->st, EXSTATUS_EHOSTREVOKED, "%s host key for %s is revoked", label, name);
 		return -1;
 	case KH_CHANGED:
 		fprintf(stderr,
@@ -213,7 +214,7 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 		    "The known key for %s in %s differs. Nothing was run.\n"
 		    "Host key verification failed.\n",
 		    label, s->st->hostkey, name, s->a->known_hosts);
-		status_fail(s->st, STATUS_EHOSTCHANGED, "%s host key for %s has changed", label, name);
+		status_fail(s->st, EXSTATUS_EHOSTCHANGED, "%s host key for %s has changed", label, name);
 		return -1;
 	case KH_UNKNOWN:
 	default:
@@ -221,7 +222,7 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 		    "%s key fingerprint is %s.\nHost key verification failed.\n",
 		    label, name, s->a->known_hosts, kh_missing ? " (no such file)" : "",
 		    label, s->st->hostkey);
-		status_fail(s->st, STATUS_EHOSTUNKNOWN, "no %s host key known for %s", label, name);
+		status_fail(s->st, EXSTATUS_EHOSTUNKNOWN, "no %s host key known for %s", label, name);
 		return -1;
 	}
 }
@@ -235,7 +236,8 @@ static int auth_file(struct sess *s, const char *path, const char *pass, int64_t
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		status_fail(s->st, STATUS_EIDENTITY, "cannot read identity %s: %s", path, strerror(errno));
+		status_fail(s->st, EXSTATUS_EIDENTITY, "cannot read identity %s: %s", path,
+		    strerror(errno));
 		return -1;
 	}
 	close(fd);
@@ -244,13 +246,13 @@ static int auth_file(struct sess *s, const char *path, const char *pass, int64_t
 		if ((w = wait_io(s, dl, 1000)) < 0)
 			break;
 	if (w < 0) {
-		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
+		fail_wait(s, w, EXSTATUS_EHANDSHAKETIMEOUT, "authentication");
 		return -1;
 	}
 	if (rc == 0)
 		return 0;
 	if (rc == LIBSSH2_ERROR_FILE) {
-		status_fail(s->st, STATUS_EIDENTITY, "cannot load private key %s: %s", path,
+		status_fail(s->st, EXSTATUS_EIDENTITY, "cannot load private key %s: %s", path,
 		    pass ? "wrong passphrase or unsupported key format"
 			 : "unsupported key format, or it needs a passphrase (--passphrase-fd or "
 			   "--passphrase-env)");
@@ -258,7 +260,7 @@ static int auth_file(struct sess *s, const char *path, const char *pass, int64_t
 	}
 	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
 		return 1;
-	status_fail(s->st, STATUS_EAUTH, "authentication with %s failed: %s", path, ssh_errmsg(s));
+	status_fail(s->st, EXSTATUS_EAUTH, "authentication with %s failed: %s", path, ssh_errmsg(s));
 	return -1;
 }
 
@@ -270,7 +272,7 @@ static int auth_agent(struct sess *s, int64_t dl)
 	int rc = 1, r, w;
 
 	if (!ag || libssh2_agent_connect(ag) != 0 || libssh2_agent_list_identities(ag) != 0) {
-		status_fail(s->st, STATUS_EIDENTITY, "cannot use ssh-agent (is SSH_AUTH_SOCK set?)");
+		status_fail(s->st, EXSTATUS_EIDENTITY, "cannot use ssh-agent (is SSH_AUTH_SOCK set?)");
 		rc = -1;
 		goto out;
 	}
@@ -280,7 +282,7 @@ static int auth_agent(struct sess *s, int64_t dl)
 			if ((w = wait_io(s, dl, 1000)) < 0)
 				break;
 		if (w < 0) {
-			fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
+			fail_wait(s, w, EXSTATUS_EHANDSHAKETIMEOUT, "authentication");
 			rc = -1;
 			goto out;
 		}
@@ -306,13 +308,13 @@ static int do_auth(struct sess *s, int64_t dl)
 	int rc = -1, r = 1, w = 0, tried = 0;
 	size_t i;
 
-	status_phase(s->st, PH_AUTH);
+	status_phase(s->st, EXSTATUS_PH_AUTH);
 	while (!(methods = libssh2_userauth_list(s->ssh, user, (unsigned)strlen(user))) &&
 	    libssh2_session_last_errno(s->ssh) == LIBSSH2_ERROR_EAGAIN)
 		if ((w = wait_io(s, dl, 1000)) < 0)
 			break;
 	if (w < 0) {
-		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
+		fail_wait(s, w, EXSTATUS_EHANDSHAKETIMEOUT, "authentication");
 		goto out;
 	}
 	if (!methods) {
@@ -320,11 +322,12 @@ static int do_auth(struct sess *s, int64_t dl)
 			rc = 0; /* the server accepted "none" */
 			goto out;
 		}
-		status_fail(s->st, STATUS_EAUTH, "authentication failed: %s", ssh_errmsg(s));
+		status_fail(s->st, EXSTATUS_EAUTH, "authentication failed: %s", ssh_errmsg(s));
 		goto out;
 	}
 	if (!strstr(methods, "publickey")) {
-		status_fail(s->st, STATUS_EAUTH, "server offers no publickey authentication (%s)", methods);
+		status_fail(s->st, EXSTATUS_EAUTH, "server offers no publickey authentication (%s)",
+		    methods);
 		goto out;
 	}
 	if (s->a->agent) {
@@ -350,10 +353,10 @@ done:
 		rc = 0;
 	} else if (r == 1) {
 		if (tried)
-			status_fail(s->st, STATUS_EAUTH, "server refused every key for %s@%s",
+			status_fail(s->st, EXSTATUS_EAUTH, "server refused every key for %s@%s",
 			    user, s->a->host);
 		else
-			status_fail(s->st, STATUS_EIDENTITY, "no identity: give -i FILE or --agent");
+			status_fail(s->st, EXSTATUS_EIDENTITY, "no identity: give -i FILE or --agent");
 	}
 out:
 	/* Authentication is over: the passphrase has no further use. */
@@ -394,7 +397,7 @@ static void relay(struct sess *s, int which, const char *buf, size_t n)
 		if (*s->stop)
 			return;
 		if (s->deadline) {
-			int64_t left = s->deadline - status_now_ms();
+			int64_t left = s->deadline - clock_mono_ms();
 			if (left <= 0)
 				return;
 			if (left < ms)
@@ -426,7 +429,7 @@ static int read_streams(struct sess *s)
 			relay(s, which, buf, (size_t)n);
 			progressed = 1;
 		} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
-			status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
+			status_fail(s->st, EXSTATUS_EIO, "connection lost while the command ran: %s",
 			    ssh_errmsg(s));
 			return -1;
 		}
@@ -448,7 +451,7 @@ static void keepalive_start(struct sess *s)
 	s->dead_ms = (int64_t)ka_eff * (s->a->keepalive_max + 1) * 1000;
 	if (ka)
 		libssh2_keepalive_config(s->ssh, 1, (unsigned)ka);
-	s->last_rx = status_now_ms();
+	s->last_rx = clock_mono_ms();
 }
 
 /* Between waits: send a keepalive when one is due (only when CAN_SEND: no
@@ -462,11 +465,11 @@ static int keepalive_tick(struct sess *s, int can_send)
 		return 0;
 	if (can_send && libssh2_keepalive_send(s->ssh, &secs_to_next) != 0 &&
 	    libssh2_session_last_errno(s->ssh) != LIBSSH2_ERROR_EAGAIN) {
-		status_fail(s->st, STATUS_EIO, "connection lost: %s", ssh_errmsg(s));
+		status_fail(s->st, EXSTATUS_EIO, "connection lost: %s", ssh_errmsg(s));
 		return -1;
 	}
-	if (status_now_ms() - s->last_rx > s->dead_ms) {
-		status_fail(s->st, STATUS_EKEEPALIVE, "no answer from %s for %lld s (keepalive)",
+	if (clock_mono_ms() - s->last_rx > s->dead_ms) {
+		status_fail(s->st, EXSTATUS_EKEEPALIVE, "no answer from %s for %lld s (keepalive)",
 		    s->a->host, (long long)s->dead_ms / 1000);
 		return -1;
 	}
@@ -492,11 +495,12 @@ static int send_script(struct sess *s, const char *script, size_t len)
 		ssize_t k;
 
 		if (*s->stop) {
-			status_fail(s->st, STATUS_ETERMINATED, "terminated by signal while sending the command");
+			status_fail(s->st, EXSTATUS_ETERMINATED,
+			    "terminated by signal while sending the command");
 			return -1;
 		}
-		if (s->deadline && status_now_ms() >= s->deadline) {
-			status_fail(s->st, STATUS_ETIMEOUT, "run timed out while sending the command");
+		if (s->deadline && clock_mono_ms() >= s->deadline) {
+			status_fail(s->st, EXSTATUS_ETIMEOUT, "run timed out while sending the command");
 			return -1;
 		}
 		k = libssh2_channel_write(s->ch, script + off, n);
@@ -505,7 +509,7 @@ static int send_script(struct sess *s, const char *script, size_t len)
 			continue;
 		}
 		if (k < 0 && k != LIBSSH2_ERROR_EAGAIN) {
-			status_fail(s->st, STATUS_EIO, "connection lost while sending the command: %s",
+			status_fail(s->st, EXSTATUS_EIO, "connection lost while sending the command: %s",
 			    ssh_errmsg(s));
 			return -1;
 		}
@@ -520,7 +524,7 @@ static int send_script(struct sess *s, const char *script, size_t len)
 		if (keepalive_tick(s, idle) != 0)
 			return -1;
 		if ((w = wait_io(s, s->deadline, 1000)) < 0 && w != -ETIMEDOUT && w != -EINTR) {
-			status_fail(s->st, STATUS_EIO, "poll: %s", strerror(-w));
+			status_fail(s->st, EXSTATUS_EIO, "poll: %s", strerror(-w));
 			return -1;
 		}
 	}
@@ -537,11 +541,12 @@ static int stream(struct sess *s)
 	for (;;) {
 
 		if (*s->stop) {
-			status_fail(s->st, STATUS_ETERMINATED, "terminated by signal while the command ran");
+			status_fail(s->st, EXSTATUS_ETERMINATED,
+			    "terminated by signal while the command ran");
 			return -1;
 		}
-		if (s->deadline && status_now_ms() >= s->deadline) {
-			status_fail(s->st, STATUS_ETIMEOUT, "command timed out after %lld ms",
+		if (s->deadline && clock_mono_ms() >= s->deadline) {
+			status_fail(s->st, EXSTATUS_ETIMEOUT, "command timed out after %lld ms",
 			    (long long)s->a->timeout_ms);
 			return -1;
 		}
@@ -558,7 +563,7 @@ static int stream(struct sess *s)
 			if (r == 0)
 				return 0;
 			if (r != LIBSSH2_ERROR_EAGAIN) {
-				status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
+				status_fail(s->st, EXSTATUS_EIO, "connection lost while the command ran: %s",
 				    ssh_errmsg(s));
 				return -1;
 			}
@@ -567,7 +572,7 @@ static int stream(struct sess *s)
 			return -1;
 		/* Wake at least once a second for the keepalive and deadline checks. */
 		if ((w = wait_io(s, s->deadline, 1000)) < 0 && w != -ETIMEDOUT && w != -EINTR) {
-			status_fail(s->st, STATUS_EIO, "poll: %s", strerror(-w));
+			status_fail(s->st, EXSTATUS_EIO, "poll: %s", strerror(-w));
 			return -1;
 		}
 	}
@@ -579,10 +584,10 @@ static int do_exec(struct sess *s)
 	char *sig = NULL, *script = NULL;
 	size_t siglen = 0, slen = 0;
 
-	status_phase(s->st, PH_EXEC);
+	status_phase(s->st, EXSTATUS_PH_EXEC);
 	if (s->a->posix_sh &&
 	    (rc = psh_script(s->a->command, strlen(s->a->command), &script, &slen)) != 0) {
-		status_fail(s->st, STATUS_EINTERNAL, "cannot build the --posix-sh script: %s",
+		status_fail(s->st, EXSTATUS_EINTERNAL, "cannot build the --posix-sh script: %s",
 		    strerror(-rc));
 		goto out;
 	}
@@ -592,9 +597,10 @@ static int do_exec(struct sess *s)
 			break;
 	if (!s->ch) {
 		if (w < 0)
-			fail_wait(s, w, STATUS_ETIMEOUT, "channel open");
+			fail_wait(s, w, EXSTATUS_ETIMEOUT, "channel open");
 		else
-			status_fail(s->st, STATUS_EEXEC, "cannot open a session channel: %s", ssh_errmsg(s));
+			status_fail(s->st, EXSTATUS_EEXEC, "cannot open a session channel: %s",
+			    ssh_errmsg(s));
 		goto out;
 	}
 	while ((rc = libssh2_channel_exec(s->ch, script ? PSH_EXEC_REQUEST : s->a->command)) ==
@@ -602,11 +608,11 @@ static int do_exec(struct sess *s)
 		if ((w = wait_io(s, s->deadline, 1000)) < 0)
 			break;
 	if (w < 0) {
-		fail_wait(s, w, STATUS_ETIMEOUT, "exec");
+		fail_wait(s, w, EXSTATUS_ETIMEOUT, "exec");
 		goto out;
 	}
 	if (rc != 0) {
-		status_fail(s->st, STATUS_EEXEC, "exec request refused: %s", ssh_errmsg(s));
+		status_fail(s->st, EXSTATUS_EEXEC, "exec request refused: %s", ssh_errmsg(s));
 		goto out;
 	}
 	keepalive_start(s);
@@ -621,7 +627,7 @@ static int do_exec(struct sess *s)
 	if (stream(s) != 0)
 		goto out;
 	{
-		int64_t dl = min_deadline(status_now_ms() + CLOSE_GRACE_MS, s->deadline);
+		int64_t dl = min_deadline(clock_mono_ms() + CLOSE_GRACE_MS, s->deadline);
 		while ((rc = libssh2_channel_close(s->ch)) == LIBSSH2_ERROR_EAGAIN)
 			if ((w = wait_io(s, dl, 1000)) < 0)
 				break;
@@ -636,7 +642,7 @@ static int do_exec(struct sess *s)
 		s->st->has_exit = 1;
 		s->st->exit_code = libssh2_channel_get_exit_status(s->ch);
 	}
-	status_phase(s->st, PH_DONE);
+	status_phase(s->st, EXSTATUS_PH_DONE);
 	ret = 0;
 out:
 	free(script);
@@ -655,13 +661,13 @@ out:
 static void teardown(struct sess *s)
 {
 	static volatile sig_atomic_t no_stop;
-	int64_t dl = status_now_ms() + FLUSH_MS;
+	int64_t dl = clock_mono_ms() + FLUSH_MS;
 	int rc;
 
 	s->stop = &no_stop; /* we are stopping already: the bounded waits below must run */
 	input_wipe(s->pass, 0); /* a run that failed before authentication */
 	s->pass = NULL;
-	if (s->ch && s->st->error != STATUS_OK) {
+	if (s->ch && s->st->error != EXSTATUS_OK) {
 		/* Timeout, signal, dead peer…: the close makes sshd close the
 		 * command's stdin, stdout and stderr (a command that writes
 		 * then gets SIGPIPE, one that reads gets EOF). Without a
@@ -693,7 +699,8 @@ static void teardown(struct sess *s)
 	s->fd = -1;
 }
 
-int sess_run(const struct args *a, char *passphrase, struct status *st, volatile sig_atomic_t *stop)
+int sess_run(const struct args *a, char *passphrase, struct status *st,
+    volatile sig_atomic_t *stop)
 {
 	struct sess s = { .a = a, .st = st, .stop = stop, .fd = -1, .pass = passphrase };
 	struct kh_file *kh = NULL;
@@ -706,21 +713,21 @@ int sess_run(const struct args *a, char *passphrase, struct status *st, volatile
 	if (rc == -ENOENT) {
 		kh_missing = 1;
 	} else if (rc < 0) {
-		status_fail(st, STATUS_EKNOWNHOSTS, "cannot read known_hosts %s: %s", a->known_hosts,
+		status_fail(st, EXSTATUS_EKNOWNHOSTS, "cannot read known_hosts %s: %s", a->known_hosts,
 		    rc == -EFBIG ? "file too large" : strerror(-rc));
 		goto out;
 	}
 	if (do_connect(&s) != 0)
 		goto out;
-	hs_dl = min_deadline(status_now_ms() + a->handshake_timeout_ms, s.deadline);
+	hs_dl = min_deadline(clock_mono_ms() + a->handshake_timeout_ms, s.deadline);
 	if (do_handshake(&s, kh, hs_dl) != 0 || do_hostkey(&s, kh, kh_missing) != 0 ||
 	    do_auth(&s, hs_dl) != 0 || do_exec(&s) != 0)
 		goto out;
 out:
 	teardown(&s);
 	kh_free(kh);
-	st->t_end = status_now_ms();
-	if (st->error != STATUS_OK || !st->has_exit)
+	st->t_end = clock_mono_ms();
+	if (st->error != EXSTATUS_OK || !st->has_exit)
 		return EXIT_LOCAL;
 	return st->exit_code;
 }

@@ -12,6 +12,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
+#include "../common/shquote.h"
 
 /* cJSON stops a string at NUL (raw or \u0000), which would hand a template
  * a shortened value; and trailing bytes would be ignored. Refuse both. */
@@ -153,7 +154,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 		 * closes, and libssh2 1.10 cannot send a signal: timeout(1) on the
 		 * target ends it (its whole process group) one second after our own
 		 * deadline has answered 504. */
-		char *q = tmpl_shell_quote(command);
+		char *q = shquote_dup(command);
 		if (!q || asprintf(&wrapped, "exec timeout %lld sh -c %s",
 			      (long long)(h->timeout_ms + 999) / 1000 + 1, q) < 0) {
 			free(q);

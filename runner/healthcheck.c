@@ -17,6 +17,7 @@
 
 #include "healthcheck.h"
 #include "version.h"
+#include "../common/clock.h"
 
 static const char hc_usage[] =
 "usage: webhook-runner healthcheck [--url URL | --port PORT]\n"
@@ -25,14 +26,6 @@ static const char hc_usage[] =
 "  --url URL    http[s]://HOST[:PORT][/PATH]; HOST an IP address or localhost\n"
 "               (https: the certificate is not verified; the probe sends no secret)\n"
 "  --port PORT  http://127.0.0.1:PORT/healthz\n";
-
-static int64_t hc_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int hc_parse_port(const char *s, size_t n, int *port)
 {
@@ -168,7 +161,7 @@ static int hc_wait(int fd, short events, int64_t deadline)
 	int n;
 
 	for (;;) {
-		if ((left = deadline - hc_mono_ms()) <= 0)
+		if ((left = deadline - clock_mono_ms()) <= 0)
 			return -ETIMEDOUT;
 		n = poll(&pfd, 1, (int)left);
 		if (n > 0)
@@ -287,7 +280,7 @@ static ssize_t hc_io(struct hc_conn *c, int out, void *buf, size_t len, short *e
 
 int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen)
 {
-	int64_t deadline = hc_mono_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 	struct hc_conn c = { .fd = -1 };

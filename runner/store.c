@@ -31,6 +31,7 @@
  *    processes) serialise on the write lock and never get the same job.
  */
 #include "store.h"
+#include "../common/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -376,14 +377,6 @@ static int wal_mode(struct store *s)
 	}
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Create the file 0600 ourselves: SQLite would use 0644 & ~umask, and gives
  * the -wal and -shm files the database's mode. Refuses non-regular files
  * (O_NONBLOCK: a FIFO must not hang us). An existing file keeps its mode. */
@@ -456,7 +449,7 @@ static int mark_interrupted(struct store *s, int *n)
 	sqlite3_stmt *st = q(s, Q_MARK_INTERRUPTED);
 	int rc;
 
-	sqlite3_bind_int64(st, 1, wall_ms());
+	sqlite3_bind_int64(st, 1, clock_wall_ms());
 	rc = run(s, st); /* one statement: atomic on its own */
 	if (!rc && n)
 		*n = sqlite3_changes(s->db);
@@ -1512,7 +1505,7 @@ int store_prune(struct store *s, int64_t cutoff_ms, int *n)
 	 * a token is refused as expired anyway. One statement, atomic. */
 	pthread_mutex_lock(&s->mu);
 	st = q(s, Q_PRUNE_JTI);
-	sqlite3_bind_int64(st, 1, wall_ms());
+	sqlite3_bind_int64(st, 1, clock_wall_ms());
 	rc = run(s, st);
 	q_done(st);
 	pthread_mutex_unlock(&s->mu);

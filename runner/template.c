@@ -22,7 +22,7 @@
  *  4. the operator's POSIX ERE must match the WHOLE value: pmatch[0] has to
  *     span [0, len) — an unanchored or badly anchored pattern cannot let a
  *     partial match through;
- *  5. the value is written as '...' with ' as '\'' (tmpl_shell_quote): there
+ *  5. the value is written as '...' with ' as '\'' (shquote_dup): there
  *     no byte of it is shell syntax. A command that reads its own arguments
  *     as code (eval, sh -c, ssh, bash's let, [[ -eq ]]) still sees code in
  *     it: there the pattern is the only guard.
@@ -44,6 +44,7 @@
 #include "template.h"
 #include "utf8.h"
 #include "verify_hmac.h"
+#include "../common/shquote.h"
 
 #define TMPL_MAX_CMD      65536  /* bytes of template and of rendered command */
 #define TMPL_MAX_PARAMS   64
@@ -231,38 +232,6 @@ static const char *check_value(const struct param *p, const char *v, char *why, 
 	    (size_t)m[0].rm_eo != len)
 		return "does not match pattern";
 	return NULL;
-}
-
-char *tmpl_shell_quote(const char *s)
-{
-	size_t len, nq = 0, i, o = 0;
-	char *q;
-
-	if (!s) {
-		errno = EINVAL;
-		return NULL;
-	}
-	len = strlen(s);
-	for (i = 0; i < len; i++)
-		nq += s[i] == '\'';
-	if (len > (SIZE_MAX - 3) / 4) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (!(q = malloc(len + 3 * nq + 3)))
-		return NULL;
-	q[o++] = '\'';
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\'') {
-			memcpy(q + o, "'\\''", 4);
-			o += 4;
-		} else {
-			q[o++] = s[i];
-		}
-	}
-	q[o++] = '\'';
-	q[o] = 0;
-	return q;
 }
 
 static void param_clear(struct param *p)
@@ -769,7 +738,7 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_src *src, char **out,
 			seterr(err, errlen, "parameter \"%s\": %s", p->name, bad);
 			goto out;
 		}
-		if (!(q[i] = tmpl_shell_quote(v))) {
+		if (!(q[i] = shquote_dup(v))) {
 			rc = -ENOMEM;
 			goto out;
 		}

@@ -13,6 +13,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "worker.h"
+#include "../common/clock.h"
 
 #define POLL_MS 1000
 
@@ -26,14 +27,6 @@ struct workers {
 	int n;
 	pthread_t *th;
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int stopping(struct workers *w)
 {
@@ -51,7 +44,7 @@ static void finish_unrunnable(struct workers *w, const struct store_job *job, co
 {
 	struct store_outcome o = { 0 };
 	char body[512];
-	int64_t now = wall_ms();
+	int64_t now = clock_wall_ms();
 
 	snprintf(body, sizeof body, "{\"job_id\":%" PRId64 ",\"hook\":\"%s\",\"attempt\":%d,"
 				    "\"status\":\"%s\",\"error\":\"%s\"}",
@@ -161,7 +154,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 
 		memset(&job, 0, sizeof job);
-		rc = store_take_queued(w->st, wall_ms(), &job, &body, &len, &meta);
+		rc = store_take_queued(w->st, clock_wall_ms(), &job, &body, &len, &meta);
 		if (rc == 0) {
 			run_one(w, &job, body, len, meta);
 			workers_wake(w); /* there may be more */

@@ -81,7 +81,8 @@ static int type_index(const char *t, size_t n)
 /* kh_known_algs into every buffer size up to 128 (and a big one): always a
  * NUL-terminated list of distinct known names, strictly in preference
  * order, never written past LEN. Returns the big buffer's answer. */
-static void algs_checked(const struct kh_file *f, const char *host, int port, char *full, size_t fulllen)
+static void algs_checked(const struct kh_file *f, const char *host, int port,
+    char *full, size_t fulllen)
 {
 	char buf[160];
 	size_t len;
@@ -138,7 +139,8 @@ static void check_host(const struct kh_file *f, const char *host, int port, int 
 		kh_known_algs(f, host, port, algs, sizeof algs);
 	for (i = 0; i < n; i++) {
 		r = kh_check(f, host, port, blobs[i], lens[i]);
-		CHECK(r == KH_MATCH || r == KH_UNKNOWN || r == KH_CHANGED || r == KH_REVOKED);
+		CHECK(r == KH_MATCH || r == KH_UNKNOWN || r == KH_CHANGED ||
+		    r == KH_REVOKED);
 		kh_blob_type(blobs[i], lens[i], type, sizeof type);
 		CHECK(strlen(type) < sizeof type);
 		if (r == KH_MATCH || r == KH_CHANGED)

@@ -145,7 +145,8 @@ static char *line(char *buf, size_t len, const char *pat, const struct key *k)
 	return buf;
 }
 
-static enum kh_result check(const struct kh_file *f, const char *host, int port, const struct key *k)
+static enum kh_result check(const struct kh_file *f, const char *host, int port,
+    const struct key *k)
 {
 	return kh_check(f, host, port, k->blob, k->bloblen);
 }
