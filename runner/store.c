@@ -19,7 +19,7 @@
  *    backwards: O(log n).
  *  - Migrations: migrations[v] takes the schema from version v to v+1 and
  *    ends by setting user_version; store_open applies the missing ones in
- *    one transaction. Version 2 (issue 4) replaced the one partial index of
+ *    one transaction. Version 2 replaced the one partial index of
  *    unfinished jobs by one per state, because SQLite uses a partial index
  *    only when the query repeats its WHERE term: "state = 'queued'" cannot
  *    use an index "WHERE state IN ('queued', 'running')". It also added the
@@ -85,7 +85,7 @@ static const char *const migrations[] = {
 	/* start-up: find the few unfinished rows without a scan */
 	"CREATE INDEX jobs_active ON jobs (state) WHERE state IN ('queued', 'running');"
 	"PRAGMA user_version = 1;",
-	/* 1 -> 2: the async queue and the history listing (issue 4) */
+	/* 1 -> 2: the async queue and the history listing */
 	"DROP INDEX jobs_active;"
 	/* store_take_queued / store_count_queued: (state, rowid), oldest first */
 	"CREATE INDEX jobs_queued ON jobs (state) WHERE state = 'queued';"
@@ -1059,7 +1059,7 @@ void store_job_clear(struct store_job *j)
 	j->response = j->output_tail = NULL;
 }
 
-/* ---- queue, replay, history (issue 4) -------------------------------- */
+/* ---- queue, replay, history ------------------------------------------ */
 
 /* The delivery of (HOOK, KEY), under s->mu: its body (NUL-terminated) and
  * headers when BODY/META are non-NULL, its body hash when SHA is. -ENOENT
