@@ -21,7 +21,7 @@
 
 enum { MARK_NONE, MARK_REVOKED };
 
-struct kh_entry {
+struct knownhosts_entry {
 	int marker;
 	int hashed;
 	char *patterns;              /* plain: comma list as written */
@@ -32,8 +32,8 @@ struct kh_entry {
 	size_t bloblen;
 };
 
-struct kh_file {
-	struct kh_entry *e;
+struct knownhosts_file {
+	struct knownhosts_entry *e;
 	size_t n, cap;
 };
 
@@ -43,7 +43,7 @@ static const char *const known_types[] = {
 };
 
 /* Read the SSH string at the start of BLOB (the key type) into OUT. */
-void kh_blob_type(const unsigned char *blob, size_t bloblen, char *out, size_t len)
+void knownhosts_blob_type(const unsigned char *blob, size_t bloblen, char *out, size_t len)
 {
 	uint32_t n;
 
@@ -59,7 +59,7 @@ void kh_blob_type(const unsigned char *blob, size_t bloblen, char *out, size_t l
 		out[0] = '\0';
 }
 
-const char *kh_type_label(const char *type)
+const char *knownhosts_type_label(const char *type)
 {
 	if (!strcmp(type, "ssh-ed25519"))
 		return "ED25519";
@@ -99,7 +99,7 @@ static int field(const char **p, const char *end, const char **f, size_t *flen)
 	return 1;
 }
 
-static int parse_hashed(struct kh_entry *e, const char *f, size_t flen)
+static int parse_hashed(struct knownhosts_entry *e, const char *f, size_t flen)
 {
 	const char *sep;
 	size_t hl;
@@ -126,7 +126,7 @@ static int parse_hashed(struct kh_entry *e, const char *f, size_t flen)
 	return 0;
 }
 
-static int parse_line(struct kh_entry *e, const char *p, const char *end)
+static int parse_line(struct knownhosts_entry *e, const char *p, const char *end)
 {
 	const char *f;
 	size_t flen;
@@ -167,7 +167,7 @@ static int parse_line(struct kh_entry *e, const char *p, const char *end)
 		goto nomem;
 	if (b64_decode(f, flen, 0, blob, cap, &bloblen) != 0)
 		goto bad;
-	kh_blob_type(blob, bloblen, e->type, sizeof e->type);
+	knownhosts_blob_type(blob, bloblen, e->type, sizeof e->type);
 	if (strcmp(e->type, type) != 0)
 		goto bad;
 	e->blob = blob;
@@ -184,7 +184,7 @@ nomem:
 	return -2;
 }
 
-void kh_free(struct kh_file *f)
+void knownhosts_free(struct knownhosts_file *f)
 {
 	size_t i;
 
@@ -198,9 +198,9 @@ void kh_free(struct kh_file *f)
 	free(f);
 }
 
-int kh_parse(const char *buf, size_t len, struct kh_file **out, int *bad_lines)
+int knownhosts_parse(const char *buf, size_t len, struct knownhosts_file **out, int *bad_lines)
 {
-	struct kh_file *f = calloc(1, sizeof *f);
+	struct knownhosts_file *f = calloc(1, sizeof *f);
 	const char *p = buf, *end = buf + len;
 	int bad = 0, rc = -ENOMEM;
 
@@ -209,12 +209,12 @@ int kh_parse(const char *buf, size_t len, struct kh_file **out, int *bad_lines)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
-		struct kh_entry e;
+		struct knownhosts_entry e;
 		int r;
 
 		if (le > p && le[-1] == '\r')
 			le--;
-		if ((size_t)(le - p) > KH_MAX_LINE || memchr(p, '\0', (size_t)(le - p))) {
+		if ((size_t)(le - p) > KNOWNHOSTS_MAX_LINE || memchr(p, '\0', (size_t)(le - p))) {
 			bad++;
 		} else if ((r = parse_line(&e, p, le)) == -2) {
 			goto out;
@@ -223,7 +223,7 @@ int kh_parse(const char *buf, size_t len, struct kh_file **out, int *bad_lines)
 		} else if (r == 0) {
 			if (f->n == f->cap) {
 				size_t nc = f->cap ? f->cap * 2 : 16;
-				struct kh_entry *ne = realloc(f->e, nc * sizeof *ne);
+				struct knownhosts_entry *ne = realloc(f->e, nc * sizeof *ne);
 				if (!ne) {
 					free(e.patterns);
 					free(e.blob);
@@ -242,19 +242,19 @@ int kh_parse(const char *buf, size_t len, struct kh_file **out, int *bad_lines)
 	f = NULL;
 	rc = 0;
 out:
-	kh_free(f);
+	knownhosts_free(f);
 	return rc;
 }
 
-int kh_load(const char *path, struct kh_file **out, int *bad_lines)
+int knownhosts_load(const char *path, struct knownhosts_file **out, int *bad_lines)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	int rc;
 
-	if ((rc = readfile_read(path, KH_MAX_FILE, &buf, &len)) != 0)
+	if ((rc = readfile_read(path, KNOWNHOSTS_MAX_FILE, &buf, &len)) != 0)
 		return rc;
-	rc = kh_parse(buf, len, out, bad_lines);
+	rc = knownhosts_parse(buf, len, out, bad_lines);
 	free(buf);
 	return rc;
 }
@@ -340,7 +340,7 @@ static int pattern_match(const char *list, const char *name)
 	return matched;
 }
 
-static int entry_matches_host(const struct kh_entry *e, const char *name)
+static int entry_matches_host(const struct knownhosts_entry *e, const char *name)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
@@ -355,36 +355,36 @@ static int entry_matches_host(const struct kh_entry *e, const char *name)
 	return ok;
 }
 
-enum kh_result kh_check(const struct kh_file *f, const char *host, int port,
+enum knownhosts_result knownhosts_check(const struct knownhosts_file *f, const char *host, int port,
     const unsigned char *blob, size_t bloblen)
 {
 	char name[1100], type[32];
-	enum kh_result r = KH_UNKNOWN;
+	enum knownhosts_result r = KNOWNHOSTS_UNKNOWN;
 	size_t i;
 
 	lookup_name(host, port, name, sizeof name);
-	kh_blob_type(blob, bloblen, type, sizeof type);
+	knownhosts_blob_type(blob, bloblen, type, sizeof type);
 	if (!f || !type[0])
-		return KH_UNKNOWN;
+		return KNOWNHOSTS_UNKNOWN;
 	/* Revocation is checked first and wins regardless of order. */
 	for (i = 0; i < f->n; i++) {
-		const struct kh_entry *e = &f->e[i];
+		const struct knownhosts_entry *e = &f->e[i];
 		if (e->marker == MARK_REVOKED && e->bloblen == bloblen &&
 		    !memcmp(e->blob, blob, bloblen) && entry_matches_host(e, name))
-			return KH_REVOKED;
+			return KNOWNHOSTS_REVOKED;
 	}
 	for (i = 0; i < f->n; i++) {
-		const struct kh_entry *e = &f->e[i];
+		const struct knownhosts_entry *e = &f->e[i];
 		if (e->marker != MARK_NONE || strcmp(e->type, type) != 0 || !entry_matches_host(e, name))
 			continue;
 		if (e->bloblen == bloblen && !memcmp(e->blob, blob, bloblen))
-			return KH_MATCH;
-		r = KH_CHANGED;
+			return KNOWNHOSTS_MATCH;
+		r = KNOWNHOSTS_CHANGED;
 	}
 	return r;
 }
 
-void kh_known_algs(const struct kh_file *f, const char *host, int port,
+void knownhosts_known_algs(const struct knownhosts_file *f, const char *host, int port,
     char *out, size_t len)
 {
 	char name[1100];
@@ -396,7 +396,7 @@ void kh_known_algs(const struct kh_file *f, const char *host, int port,
 		return;
 	lookup_name(host, port, name, sizeof name);
 	for (i = 0; i < f->n; i++) {
-		const struct kh_entry *e = &f->e[i];
+		const struct knownhosts_entry *e = &f->e[i];
 		if (e->marker != MARK_NONE || !entry_matches_host(e, name))
 			continue;
 		for (t = 0; t < sizeof known_types / sizeof known_types[0]; t++)
@@ -415,7 +415,7 @@ void kh_known_algs(const struct kh_file *f, const char *host, int port,
 	}
 }
 
-void kh_fingerprint(const unsigned char *blob, size_t bloblen, char *out, size_t len)
+void knownhosts_fingerprint(const unsigned char *blob, size_t bloblen, char *out, size_t len)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	char b64[64];

@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 		args_clear(&a);
 		return 255;
 	}
-	rc = sess_run(&a, pass, &st, &stop_flag); /* takes PASS */
+	rc = session_run(&a, pass, &st, &stop_flag); /* takes PASS */
 	if (st.error != EXSTATUS_OK && st.error != EXSTATUS_EHOSTUNKNOWN &&
 	    st.error != EXSTATUS_EHOSTCHANGED && st.error != EXSTATUS_EHOSTREVOKED)
 		fprintf(stderr, "remote-executor: %s\n", st.message);

@@ -12,7 +12,7 @@
 static const char head[] = "{ exec /bin/sh -c ";
 static const char tail[] = " </dev/null; }\n";
 
-int psh_script(const char *command, size_t len, char **out, size_t *outlen)
+int posixsh_script(const char *command, size_t len, char **out, size_t *outlen)
 {
 	size_t q, n;
 	char *s, *p;

@@ -25,7 +25,7 @@
 #define FLUSH_MS 50         /* teardown: handing the last packets to the kernel */
 #define WRITE_MAX 32700     /* what libssh2 sends in one channel write at most */
 
-struct sess {
+struct session {
 	const struct args *a;
 	struct status *st;
 	volatile sig_atomic_t *stop;
@@ -51,7 +51,7 @@ static int64_t min_deadline(int64_t a, int64_t b)
 /* Counts the time of every byte from the peer, for dead-peer detection. */
 static LIBSSH2_RECV_FUNC(rx_cb)
 {
-	struct sess *s = *abstract;
+	struct session *s = *abstract;
 	ssize_t n = recv(socket, buffer, length, flags);
 
 	if (n < 0)
@@ -64,7 +64,7 @@ static LIBSSH2_RECV_FUNC(rx_cb)
 /* Wait until libssh2's socket is ready in the direction it blocked on, at
  * most until DEADLINE (0: none) and at most CAP_MS. 0 when it may be retried,
  * -ETIMEDOUT at the deadline, -EINTR when asked to stop. */
-static int wait_io(struct sess *s, int64_t deadline, int cap_ms)
+static int wait_io(struct session *s, int64_t deadline, int cap_ms)
 {
 	struct pollfd p = { .fd = s->fd };
 	int dir = libssh2_session_block_directions(s->ssh), ms = cap_ms;
@@ -89,7 +89,7 @@ static int wait_io(struct sess *s, int64_t deadline, int cap_ms)
 	return *s->stop ? -EINTR : 0;
 }
 
-static const char *ssh_errmsg(struct sess *s)
+static const char *ssh_errmsg(struct session *s)
 {
 	char *msg = NULL;
 
@@ -99,7 +99,7 @@ static const char *ssh_errmsg(struct sess *s)
 
 /* A failed wait during phase work: the stop signal, the overall timeout, or
  * the phase's own timeout (reported as PHASE_TIMEOUT). */
-static void fail_wait(struct sess *s, int w, enum exstatus_error phase_timeout, const char *what)
+static void fail_wait(struct session *s, int w, enum exstatus_error phase_timeout, const char *what)
 {
 	if (w == -EINTR)
 		status_fail(s->st, EXSTATUS_ETERMINATED, "terminated by signal during %s", what);
@@ -111,7 +111,7 @@ static void fail_wait(struct sess *s, int w, enum exstatus_error phase_timeout, 
 		status_fail(s->st, EXSTATUS_EIO, "%s: %s", what, strerror(-w));
 }
 
-static int do_connect(struct sess *s)
+static int do_connect(struct session *s)
 {
 	int64_t dl = min_deadline(clock_mono_ms() + s->a->connect_timeout_ms, s->deadline);
 	int fd;
@@ -140,7 +140,7 @@ static int do_connect(struct sess *s)
 	return -1;
 }
 
-static int do_handshake(struct sess *s, const struct kh_file *kh, int64_t dl)
+static int do_handshake(struct session *s, const struct knownhosts_file *kh, int64_t dl)
 {
 	char algs[256];
 	int rc, w = 0;
@@ -155,7 +155,7 @@ static int do_handshake(struct sess *s, const struct kh_file *kh, int64_t dl)
 	/* Ask for a host key type we can check, as OpenSSH does. Should
 	 * libssh2 support none of them, its default list stays in place (the
 	 * key offered is then unknown and refused); it takes no NULL list. */
-	kh_known_algs(kh, s->a->host, s->a->port, algs, sizeof algs);
+	knownhosts_known_algs(kh, s->a->host, s->a->port, algs, sizeof algs);
 	if (algs[0])
 		(void)libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY, algs);
 	while ((rc = libssh2_session_handshake(s->ssh, s->fd)) == LIBSSH2_ERROR_EAGAIN)
@@ -175,7 +175,7 @@ static int do_handshake(struct sess *s, const struct kh_file *kh, int64_t dl)
 	return 0;
 }
 
-static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
+static int do_hostkey(struct session *s, const struct knownhosts_file *kh, int kh_missing)
 {
 	const unsigned char *blob;
 	size_t len = 0;
@@ -189,23 +189,23 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 		status_fail(s->st, EXSTATUS_EHANDSHAKE, "server sent no host key");
 		return -1;
 	}
-	kh_blob_type(blob, len, s->st->hostkey_type, sizeof s->st->hostkey_type);
-	kh_fingerprint(blob, len, s->st->hostkey, sizeof s->st->hostkey);
-	label = kh_type_label(s->st->hostkey_type);
+	knownhosts_blob_type(blob, len, s->st->hostkey_type, sizeof s->st->hostkey_type);
+	knownhosts_fingerprint(blob, len, s->st->hostkey, sizeof s->st->hostkey);
+	label = knownhosts_type_label(s->st->hostkey_type);
 	if (s->a->port == 22)
 		snprintf(name, sizeof name, "%s", s->a->host);
 	else
 		snprintf(name, sizeof name, "[%s]:%d", s->a->host, s->a->port);
-	switch (kh_check(kh, s->a->host, s->a->port, blob, len)) {
-	case KH_MATCH:
+	switch (knownhosts_check(kh, s->a->host, s->a->port, blob, len)) {
+	case KNOWNHOSTS_MATCH:
 		return 0;
-	case KH_REVOKED:
+	case KNOWNHOSTS_REVOKED:
 		fprintf(stderr, "remote-executor: %s key for %s is marked as revoked in %s.\n"
 		    "The %s key fingerprint is %s.\nHost key verification failed.\n",
 		    label, name, s->a->known_hosts, label, s->st->hostkey);
 		status_fail(s->st, EXSTATUS_EHOSTREVOKED, "%s host key for %s is revoked", label, name);
 		return -1;
-	case KH_CHANGED:
+	case KNOWNHOSTS_CHANGED:
 		fprintf(stderr,
 		    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
 		    "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n"
@@ -216,7 +216,7 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 		    label, s->st->hostkey, name, s->a->known_hosts);
 		status_fail(s->st, EXSTATUS_EHOSTCHANGED, "%s host key for %s has changed", label, name);
 		return -1;
-	case KH_UNKNOWN:
+	case KNOWNHOSTS_UNKNOWN:
 	default:
 		fprintf(stderr, "remote-executor: no %s host key is known for %s in %s%s.\n"
 		    "%s key fingerprint is %s.\nHost key verification failed.\n",
@@ -229,7 +229,7 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 
 /* Try one private key file. 0 authenticated, 1 refused by the server, -1
  * failed (status set). */
-static int auth_file(struct sess *s, const char *path, const char *pass, int64_t dl)
+static int auth_file(struct session *s, const char *path, const char *pass, int64_t dl)
 {
 	const char *user = s->a->user;
 	int rc, w = 0, fd;
@@ -265,7 +265,7 @@ static int auth_file(struct sess *s, const char *path, const char *pass, int64_t
 }
 
 /* Try every identity ssh-agent holds. 0, 1 (none accepted) or -1. */
-static int auth_agent(struct sess *s, int64_t dl)
+static int auth_agent(struct session *s, int64_t dl)
 {
 	LIBSSH2_AGENT *ag = libssh2_agent_init(s->ssh);
 	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
@@ -300,7 +300,7 @@ out:
 	return rc;
 }
 
-static int do_auth(struct sess *s, int64_t dl)
+static int do_auth(struct session *s, int64_t dl)
 {
 	static const char *const defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
 	const char *user = s->a->user;
@@ -371,7 +371,7 @@ out:
  * room with poll, then write at most PIPE_BUF bytes, which a pipe that polls
  * writable takes without blocking. At the deadline or on a stop the rest is
  * dropped and the caller ends the run. */
-static void relay(struct sess *s, int which, const char *buf, size_t n)
+static void relay(struct session *s, int which, const char *buf, size_t n)
 {
 	int fd = which ? STDERR_FILENO : STDOUT_FILENO;
 	uint64_t *count = which ? &s->st->bytes_err : &s->st->bytes_out;
@@ -417,7 +417,7 @@ static void relay(struct sess *s, int which, const char *buf, size_t n)
 
 /* Read what the channel holds on both streams and relay it. 1 when
  * something came, 0 when nothing did, -1 with the status set. */
-static int read_streams(struct sess *s)
+static int read_streams(struct session *s)
 {
 	static char buf[32768];
 	int which, progressed = 0;
@@ -438,7 +438,7 @@ static int read_streams(struct sess *s)
 }
 
 /* Keepalives from now on (when --keepalive is not 0). */
-static void keepalive_start(struct sess *s)
+static void keepalive_start(struct session *s)
 {
 	const int ka = s->a->keepalive_s;
 	/* libssh2 turns a 1 s interval into 2 s and schedules keepalives on
@@ -457,7 +457,7 @@ static void keepalive_start(struct sess *s)
 /* Between waits: send a keepalive when one is due (only when CAN_SEND: no
  * packet of ours is half-sent, which libssh2 must finish first), and call
  * the peer dead after dead_ms of silence. 0, or -1 with the status set. */
-static int keepalive_tick(struct sess *s, int can_send)
+static int keepalive_tick(struct session *s, int can_send)
 {
 	int secs_to_next;
 
@@ -483,7 +483,7 @@ static int keepalive_tick(struct sess *s, int can_send)
  * A remote side that ends without reading grants no more window, so while
  * the write waits for window (no packet of ours half-sent) the output is
  * relayed: that unmasks the EOF that libssh2 hides behind unread data. */
-static int send_script(struct sess *s, const char *script, size_t len)
+static int send_script(struct session *s, const char *script, size_t len)
 {
 	size_t off = 0;
 	int w, r, idle;
@@ -534,7 +534,7 @@ static int send_script(struct sess *s, const char *script, size_t len)
 /* Relay both streams until the server closes the channel (the command has
  * ended and its exit status or signal has arrived). 0, or -1 with the status
  * set. */
-static int stream(struct sess *s)
+static int stream(struct session *s)
 {
 	int w, r;
 
@@ -578,7 +578,7 @@ static int stream(struct sess *s)
 	}
 }
 
-static int do_exec(struct sess *s)
+static int do_exec(struct session *s)
 {
 	int rc, w = 0, ret = -1;
 	char *sig = NULL, *script = NULL;
@@ -586,7 +586,7 @@ static int do_exec(struct sess *s)
 
 	status_phase(s->st, EXSTATUS_PH_EXEC);
 	if (s->a->posix_sh &&
-	    (rc = psh_script(s->a->command, strlen(s->a->command), &script, &slen)) != 0) {
+	    (rc = posixsh_script(s->a->command, strlen(s->a->command), &script, &slen)) != 0) {
 		status_fail(s->st, EXSTATUS_EINTERNAL, "cannot build the --posix-sh script: %s",
 		    strerror(-rc));
 		goto out;
@@ -603,7 +603,7 @@ static int do_exec(struct sess *s)
 			    ssh_errmsg(s));
 		goto out;
 	}
-	while ((rc = libssh2_channel_exec(s->ch, script ? PSH_EXEC_REQUEST : s->a->command)) ==
+	while ((rc = libssh2_channel_exec(s->ch, script ? POSIXSH_EXEC_REQUEST : s->a->command)) ==
 	    LIBSSH2_ERROR_EAGAIN)
 		if ((w = wait_io(s, s->deadline, 1000)) < 0)
 			break;
@@ -658,7 +658,7 @@ out:
  * session is always freed. Should the connection's end overtake those two
  * packets (closing a socket with unread data resets it), sshd closes the
  * command's streams all the same when it loses the connection. */
-static void teardown(struct sess *s)
+static void teardown(struct session *s)
 {
 	static volatile sig_atomic_t no_stop;
 	int64_t dl = clock_mono_ms() + FLUSH_MS;
@@ -699,17 +699,17 @@ static void teardown(struct sess *s)
 	s->fd = -1;
 }
 
-int sess_run(const struct args *a, char *passphrase, struct status *st,
+int session_run(const struct args *a, char *passphrase, struct status *st,
     volatile sig_atomic_t *stop)
 {
-	struct sess s = { .a = a, .st = st, .stop = stop, .fd = -1, .pass = passphrase };
-	struct kh_file *kh = NULL;
+	struct session s = { .a = a, .st = st, .stop = stop, .fd = -1, .pass = passphrase };
+	struct knownhosts_file *kh = NULL;
 	int64_t hs_dl;
 	int rc, kh_missing = 0;
 
 	if (a->timeout_ms)
 		s.deadline = st->t_start + a->timeout_ms;
-	rc = kh_load(a->known_hosts, &kh, NULL);
+	rc = knownhosts_load(a->known_hosts, &kh, NULL);
 	if (rc == -ENOENT) {
 		kh_missing = 1;
 	} else if (rc < 0) {
@@ -725,7 +725,7 @@ int sess_run(const struct args *a, char *passphrase, struct status *st,
 		goto out;
 out:
 	teardown(&s);
-	kh_free(kh);
+	knownhosts_free(kh);
 	st->t_end = clock_mono_ms();
 	if (st->error != EXSTATUS_OK || !st->has_exit)
 		return EXIT_LOCAL;
