@@ -57,9 +57,12 @@ EX_LIB   := $(filter-out $(BUILD)/executor/main.o,$(EX_OBJ))
 RN_LIB   := $(filter-out $(BUILD)/runner/main.o,$(RN_OBJ))
 
 # Unit tests: tests/unit/executor_*.c link the executor modules,
-# tests/unit/runner_*.c the runner modules; each is its own program.
+# tests/unit/runner_*.c the runner modules (both with common/); each is its
+# own program.
 UT_EX    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/executor_*.c))
 UT_RN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/runner_*.c))
+# tests/unit/common_*.c link common/ alone: it depends on neither program.
+UT_CM    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/common_*.c))
 TOOLS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 # Fuzz harnesses, built as plain programs that replay their seed corpus.
 FZ_EX    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_executor_*.c))
@@ -129,6 +132,10 @@ $(BUILD)/tests/executor_%: $(BUILD)/tests/unit/executor_%.o $(EX_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/runner_%: $(BUILD)/tests/unit/runner_%.o $(RN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/common_%: $(BUILD)/tests/unit/common_%.o $(COM_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -214,7 +221,7 @@ test:
 	@$(MAKE) --no-print-directory test-build
 	@bash tests/run.sh $(BUILD)
 
-test-build: $(BINS) $(UT_EX) $(UT_RN) $(TOOLS) $(FZ_EX) $(FZ_RN)
+test-build: $(BINS) $(UT_EX) $(UT_RN) $(UT_CM) $(TOOLS) $(FZ_EX) $(FZ_RN)
 
 # Installs what it needs first, so it is the one command on a fresh machine.
 run:

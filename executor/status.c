@@ -124,7 +124,8 @@ int status_format(const struct status *st, char *buf, size_t len)
 
 	if (len)
 		buf[0] = '\0';
-	w_fmt(&w, "{\"v\":1,\"phase\":\"%s\",\"error\":", exstatus_phase_name(st->phase));
+	w_fmt(&w, "{\"v\":%d,\"phase\":\"%s\",\"error\":", EXSTATUS_VERSION,
+	    exstatus_phase_name(st->phase));
 	w_str(&w, exstatus_error_name(st->error));
 	w_raw(&w, ",\"message\":", 11);
 	w_str(&w, st->message);
