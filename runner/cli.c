@@ -26,6 +26,8 @@
 #include "jobjson.h"
 #include "log.h"
 #include "store.h"
+#include "../common/clock.h"
+#include "../common/randid.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 10000
@@ -469,14 +471,6 @@ int cli_jobs_main(int argc, char **argv)
 
 /* ---- replay ---------------------------------------------------------- */
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int cli_replay_main(int argc, char **argv)
 {
 	static const char cmd[] = "replay";
@@ -491,10 +485,9 @@ int cli_replay_main(int argc, char **argv)
 	struct opts o;
 	char *body = NULL, *meta = NULL, *command = NULL, err[300], rid[32], idbuf[24], newid[24];
 	char att[16];
-	unsigned char rnd[8];
 	size_t len = 0;
 	sigset_t hold;
-	int rc, i;
+	int rc;
 
 	memset(&j, 0, sizeof j);
 	memset(&m, 0, sizeof m);
@@ -550,7 +543,7 @@ int cli_replay_main(int argc, char **argv)
 	sigaddset(&hold, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &hold, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = store_claim_again(st, o.id, "running", wall_ms(), &cl);
+	rc = store_claim_again(st, o.id, "running", clock_wall_ms(), &cl);
 	if (rc) {
 		rc = rc == -ENOENT ? say(1, cmd, "job %" PRId64 " is gone (pruned meanwhile); nothing ran",
 		    o.id) : say(1, cmd, "%s", store_errmsg(st));
@@ -561,11 +554,8 @@ int cli_replay_main(int argc, char **argv)
 		    "nothing ran, try again when it is done", cl.attempt, cl.job_id);
 		goto out;
 	}
-	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
-		memset(rnd, 0, sizeof rnd);
 	snprintf(rid, sizeof rid, "replay-");
-	for (i = 0; i < 8; i++)
-		snprintf(rid + 7 + 2 * i, 3, "%02x", rnd[i]);
+	randid_hex(rid + 7, 8, 0);
 	snprintf(idbuf, sizeof idbuf, "%" PRId64, o.id);
 	snprintf(newid, sizeof newid, "%" PRId64, cl.job_id);
 	snprintf(att, sizeof att, "%d", cl.attempt);

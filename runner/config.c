@@ -18,6 +18,7 @@
 #include "config.h"
 #include "hookcfg.h"
 #include "secret.h"
+#include "../common/readfile.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
 
@@ -281,7 +282,7 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 	if (!cfg)
 		return -ENOMEM;
 	cfg->log_level = LOG_INFO;
-	if ((rc = secret_read_file(path, CONFIG_MAX_BYTES, &text, &len)) != 0) {
+	if ((rc = readfile_read(path, CONFIG_MAX_BYTES, &text, &len)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
 		goto out;
 	}

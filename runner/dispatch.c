@@ -13,6 +13,7 @@
 #include "jobjson.h"
 #include "log.h"
 #include "metrics.h"
+#include "../common/shquote.h"
 
 /* cJSON stops a string at NUL (raw or \u0000), which would hand a template
  * a shortened value; and trailing bytes would be ignored. Refuse both. */
@@ -155,7 +156,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots
 		 * closes, and libssh2 1.10 cannot send a signal: timeout(1) on the
 		 * target ends it (its whole process group) one second after our own
 		 * deadline has answered 504. */
-		char *q = tmpl_shell_quote(command);
+		char *q = shquote_dup(command);
 		if (!q || asprintf(&wrapped, "exec timeout %lld sh -c %s",
 			      (long long)(h->timeout_ms + 999) / 1000 + 1, q) < 0) {
 			free(q);

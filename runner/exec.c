@@ -16,6 +16,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "../common/clock.h"
+#include "../common/exstatus.h"
 #include "exec.h"
 #include "slots.h"
 
@@ -30,22 +32,6 @@
 #define FD_COMMAND 4
 #define FD_PASSPHRASE 5
 #define FD_SOURCE_MIN 10 /* sources of the dup2s sit above their targets */
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Keeps the last CAP bytes written. */
 struct ring {
@@ -216,7 +202,7 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 	int64_t deadline, kill_at = 0, give_up_at = 0;
 
 	memset(r, 0, sizeof *r);
-	r->started_ms = wall_ms();
+	r->started_ms = clock_wall_ms();
 	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(stp, O_CLOEXEC) != 0) {
 		rc = -errno;
 		goto out;
@@ -319,10 +305,10 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 	passfd = -1;
 
 	/* --timeout bounds the executor's whole run, connect included. */
-	deadline = mono_ms() + s->timeout_ms + DEADLINE_SLACK_MS;
+	deadline = clock_mono_ms() + s->timeout_ms + DEADLINE_SLACK_MS;
 	while (open_fds > 0) {
 		struct pollfd p[2] = { { .fd = outp[0], .events = POLLIN }, { .fd = stp[0], .events = POLLIN } };
-		int64_t now = mono_ms(), next;
+		int64_t now = clock_mono_ms(), next;
 		char buf[16384];
 		ssize_t n;
 		int i, ms = 200; /* the shutdown flag is looked at this often */
@@ -344,7 +330,7 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 			break;
 		}
 		/* Wake for the next step of the deadline, not a slice later. */
-		next = (!kill_at ? deadline : kill_at != INT64_MAX ? kill_at : give_up_at) - mono_ms();
+		next = (!kill_at ? deadline : kill_at != INT64_MAX ? kill_at : give_up_at) - clock_mono_ms();
 		if (next < ms)
 			ms = next > 0 ? (int)next : 0;
 		if (poll(p, 2, ms) < 0 && errno != EINTR)
@@ -383,7 +369,7 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 	}
 	rc = 0;
 out:
-	r->finished_ms = wall_ms();
+	r->finished_ms = clock_wall_ms();
 	if (outp[0] >= 0)
 		close(outp[0]);
 	if (outp[1] >= 0)
@@ -409,11 +395,7 @@ void exec_result_clear(struct exec_result *r)
 
 void exec_outcome(const struct exec_result *r, int *http, const char **state, int *retry_after)
 {
-	static const char *const transient[] = { "resolve", "connect_refused", "connect_timeout",
-		"connect", "handshake", "handshake_timeout", "keepalive", "io", NULL };
-	static const char *const config[] = { "hostkey_unknown", "hostkey_changed", "hostkey_revoked",
-		"known_hosts", "identity", "auth", "exec", NULL };
-	const char *const *e;
+	enum exstatus_error e;
 
 	*retry_after = 0;
 	*state = "failed";
@@ -424,7 +406,7 @@ void exec_outcome(const struct exec_result *r, int *http, const char **state, in
 		*retry_after = 10;
 		return;
 	}
-	if (r->killed || !strcmp(r->error, "timeout")) {
+	if (r->killed || !strcmp(r->error, exstatus_error_name(EXSTATUS_ETIMEOUT))) {
 		*http = 504;
 		*state = "timeout";
 		return;
@@ -438,15 +420,12 @@ void exec_outcome(const struct exec_result *r, int *http, const char **state, in
 		}
 		return; /* non-zero exit or remote signal: 500 */
 	}
-	for (e = transient; *e; e++)
-		if (!strcmp(r->error, *e)) {
-			*http = 503;
-			*retry_after = 30;
-			return;
-		}
-	for (e = config; *e; e++)
-		if (!strcmp(r->error, *e)) {
-			*http = 502;
-			return;
-		}
+	if (exstatus_error_parse(r->error, &e) != 0)
+		return; /* a name the executor does not write: 500 */
+	if (exstatus_error_class(e) == EXSTATUS_CLASS_TRANSIENT) {
+		*http = 503;
+		*retry_after = 30;
+	} else if (exstatus_error_class(e) == EXSTATUS_CLASS_SETUP) {
+		*http = 502;
+	}
 }

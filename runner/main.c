@@ -402,6 +402,6 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "replay"))
 		return cli_replay_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "healthcheck"))
-		return hc_main(argc - 1, argv + 1);
+		return healthcheck_main(argc - 1, argv + 1);
 	return serve(argc, argv);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../common/clock.h"
 #include "log.h"
 #include "queue.h"
 
@@ -21,14 +22,6 @@ struct queue {
 	int pending; /* wake-ups owed, at most takers */
 	int takers;
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int queue_new(struct store *st, int takers, struct queue **out)
 {
@@ -88,7 +81,7 @@ int queue_take(struct queue *q, struct store_job *job, char **body, size_t *len,
 		return -ECANCELED;
 	}
 	pthread_mutex_unlock(&q->mu);
-	return store_take_queued(q->st, wall_ms(), job, body, len, meta);
+	return store_take_queued(q->st, clock_wall_ms(), job, body, len, meta);
 }
 
 int queue_return(struct queue *q, int64_t job_id)

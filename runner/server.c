@@ -17,6 +17,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "../common/clock.h"
+#include "../common/randid.h"
 #include "cfggen.h"
 #include "dispatch.h"
 #include "jobjson.h"
@@ -61,14 +63,6 @@ struct req {
 	int64_t job_id;
 	int64_t t0;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *reason_phrase(int status)
 {
@@ -120,7 +114,7 @@ static int answer(struct req *r, int status, const char *extra, const char *body
 	 * exists and which hook owns it. */
 	metrics_request(r->uncounted_hook ? "-" : r->hook ? r->hook : METRICS_UNKNOWN_HOOK, status);
 	snprintf(st, sizeof st, "%d", status);
-	snprintf(ms, sizeof ms, "%" PRId64, mono_ms() - r->t0);
+	snprintf(ms, sizeof ms, "%" PRId64, clock_mono_ms() - r->t0);
 	snprintf(jid, sizeof jid, "%" PRId64, r->job_id);
 	log_event(status >= 500 ? LOG_WARN : LOG_INFO, "request", "request_id", r->id,
 	    "method", r->ri->request_method, "hook", r->hook, "verify", r->verify,
@@ -596,17 +590,11 @@ out:
 
 static void req_init(struct req *r, struct mg_connection *conn)
 {
-	unsigned char rnd[8];
-	int i;
-
 	memset(r, 0, sizeof *r);
 	r->conn = conn;
 	r->ri = mg_get_request_info(conn);
-	r->t0 = mono_ms();
-	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
-		memset(rnd, 0, sizeof rnd);
-	for (i = 0; i < 8; i++)
-		snprintf(r->id + 2 * i, 3, "%02x", rnd[i]);
+	r->t0 = clock_mono_ms();
+	randid_hex(r->id, 8, 0);
 }
 
 static int on_hooks(struct mg_connection *conn, void *cbdata)
@@ -653,7 +641,7 @@ static int on_health(struct mg_connection *conn, void *cbdata)
 	draining = slots_draining(srv->slots);
 	snprintf(body, sizeof body, "{\"status\":\"%s\",\"uptime_s\":%" PRId64 ",\"running_jobs\":%d,"
 				    "\"store\":\"%s\"}",
-	    draining ? "draining" : ok ? "ok" : "unavailable", (mono_ms() - srv->started_ms) / 1000,
+	    draining ? "draining" : ok ? "ok" : "unavailable", (clock_mono_ms() - srv->started_ms) / 1000,
 	    slots_running(srv->slots), ok ? "ok" : "error");
 	r.verify = "-";
 	return answer(&r, ok && !draining ? 200 : 503, NULL, body);
@@ -883,7 +871,7 @@ int server_start(struct cfggen *gens, struct store *st, struct slots *slots, str
 	s->store = st;
 	s->queue = queue;
 	s->slots = slots;
-	s->started_ms = mono_ms();
+	s->started_ms = clock_mono_ms();
 	fmt_addr(addr, sizeof addr, cfg->listen_host, cfg->port);
 	if (!(s->mg = listen_on(s, addr, cfg->threads, cfg->tls_cert != NULL))) {
 		if (s->tls_err[0])

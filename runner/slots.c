@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "slots.h"
 
 /* The executors get SIGTERM, then SIGKILL after their grace: the wait for
@@ -28,14 +29,6 @@ struct slots {
 	struct dest_count *d;
 	size_t nd;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int slots_new(int max_jobs, int max_per_destination, struct slots **out)
 {
@@ -137,17 +130,17 @@ int slots_interrupted(struct slots *s)
 
 int slots_drain(struct slots *s, int timeout_s)
 {
-	int64_t until = mono_ms() + (int64_t)timeout_s * 1000;
+	int64_t until = clock_mono_ms() + (int64_t)timeout_s * 1000;
 	int n;
 
 	__atomic_store_n(&s->draining, 1, __ATOMIC_SEQ_CST);
-	while ((n = slots_running(s)) > 0 && mono_ms() < until)
+	while ((n = slots_running(s)) > 0 && clock_mono_ms() < until)
 		usleep(100 * 1000);
 	if (n == 0)
 		return 0;
 	slots_interrupt_all(s);
-	until = mono_ms() + INTERRUPT_WAIT_MS;
-	while (slots_running(s) > 0 && mono_ms() < until)
+	until = clock_mono_ms() + INTERRUPT_WAIT_MS;
+	while (slots_running(s) > 0 && clock_mono_ms() < until)
 		usleep(100 * 1000);
 	return n;
 }

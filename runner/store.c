@@ -19,7 +19,7 @@
  *    backwards: O(log n).
  *  - Migrations: migrations[v] takes the schema from version v to v+1 and
  *    ends by setting user_version; store_open applies the missing ones in
- *    one transaction. Version 2 (issue 4) replaced the one partial index of
+ *    one transaction. Version 2 replaced the one partial index of
  *    unfinished jobs by one per state, because SQLite uses a partial index
  *    only when the query repeats its WHERE term: "state = 'queued'" cannot
  *    use an index "WHERE state IN ('queued', 'running')". It also added the
@@ -31,6 +31,7 @@
  *    processes) serialise on the write lock and never get the same job.
  */
 #include "store.h"
+#include "../common/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,7 +85,7 @@ static const char *const migrations[] = {
 	/* start-up: find the few unfinished rows without a scan */
 	"CREATE INDEX jobs_active ON jobs (state) WHERE state IN ('queued', 'running');"
 	"PRAGMA user_version = 1;",
-	/* 1 -> 2: the async queue and the history listing (issue 4) */
+	/* 1 -> 2: the async queue and the history listing */
 	"DROP INDEX jobs_active;"
 	/* store_take_queued / store_count_queued: (state, rowid), oldest first */
 	"CREATE INDEX jobs_queued ON jobs (state) WHERE state = 'queued';"
@@ -376,14 +377,6 @@ static int wal_mode(struct store *s)
 	}
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Create the file 0600 ourselves: SQLite would use 0644 & ~umask, and gives
  * the -wal and -shm files the database's mode. Refuses non-regular files
  * (O_NONBLOCK: a FIFO must not hang us). An existing file keeps its mode. */
@@ -456,7 +449,7 @@ static int mark_interrupted(struct store *s, int *n)
 	sqlite3_stmt *st = q(s, Q_MARK_INTERRUPTED);
 	int rc;
 
-	sqlite3_bind_int64(st, 1, wall_ms());
+	sqlite3_bind_int64(st, 1, clock_wall_ms());
 	rc = run(s, st); /* one statement: atomic on its own */
 	if (!rc && n)
 		*n = sqlite3_changes(s->db);
@@ -1066,7 +1059,7 @@ void store_job_clear(struct store_job *j)
 	j->response = j->output_tail = NULL;
 }
 
-/* ---- queue, replay, history (issue 4) -------------------------------- */
+/* ---- queue, replay, history ------------------------------------------ */
 
 /* The delivery of (HOOK, KEY), under s->mu: its body (NUL-terminated) and
  * headers when BODY/META are non-NULL, its body hash when SHA is. -ENOENT
@@ -1512,7 +1505,7 @@ int store_prune(struct store *s, int64_t cutoff_ms, int *n)
 	 * a token is refused as expired anyway. One statement, atomic. */
 	pthread_mutex_lock(&s->mu);
 	st = q(s, Q_PRUNE_JTI);
-	sqlite3_bind_int64(st, 1, wall_ms());
+	sqlite3_bind_int64(st, 1, clock_wall_ms());
 	rc = run(s, st);
 	q_done(st);
 	pthread_mutex_unlock(&s->mu);

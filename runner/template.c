@@ -12,7 +12,7 @@
  * unquoted top-level text (shlex.h lists what is refused and why). At render
  * time each value first passes the checks tmplparam.c lists (scalar type,
  * length, control bytes and UTF-8, a whole-value pattern match); then it is
- * written as '...' with ' as '\'' (tmpl_shell_quote): there no byte of it is
+ * written as '...' with ' as '\'' (shquote_dup): there no byte of it is
  * shell syntax. A command that reads its own arguments as code (eval, sh -c,
  * ssh, bash's let, [[ -eq ]]) still sees code in it: there the pattern is the
  * only guard.
@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/shquote.h"
 #include "shlex.h"
 #include "template.h"
 #include "tmplparam.h"
@@ -85,38 +86,6 @@ static int valid_name(const char *s)
 		if (!is_name_char((unsigned char)s[i]) || i >= TMPL_MAX_NAME)
 			return 0;
 	return 1;
-}
-
-char *tmpl_shell_quote(const char *s)
-{
-	size_t len, nq = 0, i, o = 0;
-	char *q;
-
-	if (!s) {
-		errno = EINVAL;
-		return NULL;
-	}
-	len = strlen(s);
-	for (i = 0; i < len; i++)
-		nq += s[i] == '\'';
-	if (len > (SIZE_MAX - 3) / 4) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (!(q = malloc(len + 3 * nq + 3)))
-		return NULL;
-	q[o++] = '\'';
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\'') {
-			memcpy(q + o, "'\\''", 4);
-			o += 4;
-		} else {
-			q[o++] = s[i];
-		}
-	}
-	q[o++] = '\'';
-	q[o] = 0;
-	return q;
 }
 
 void tmpl_free(struct tmpl *t)
@@ -378,7 +347,7 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_src *src, char **out,
 			seterr(err, errlen, "parameter \"%s\": %s", p->name, bad);
 			goto out;
 		}
-		if (!(q[i] = tmpl_shell_quote(v))) {
+		if (!(q[i] = shquote_dup(v))) {
 			rc = -ENOMEM;
 			goto out;
 		}

@@ -45,6 +45,7 @@
 #include <openssl/params.h>
 
 #include "verify_hmac.h"
+#include "../common/b64.h"
 
 #define MAC_LEN 32             /* HMAC-SHA256 */
 #define B64_MAC_LEN 44         /* base64 of 32 bytes, padded */
@@ -103,36 +104,6 @@ out:
 	return rc;
 }
 
-static int b64_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	    c == '+' || c == '/';
-}
-
-/* Strict base64 (standard alphabet, padded, no whitespace) of S[0..N) into OUT
- * (capacity CAP, at least N/4*3). *OUTLEN gets the true decoded length
- * (EVP_DecodeBlock counts padding as zero bytes). 0 or -EINVAL. */
-static int b64_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen)
-{
-	size_t i, pad = 0;
-	int got;
-
-	if (n == 0 || n % 4 != 0 || n > HDR_MAX || n / 4 * 3 > cap)
-		return -EINVAL;
-	if (s[n - 1] == '=')
-		pad = s[n - 2] == '=' ? 2 : 1;
-	for (i = 0; i < n - pad; i++)
-		if (!b64_char((unsigned char)s[i]))
-			return -EINVAL;
-	got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	if (got < 0 || (size_t)got != n / 4 * 3) {
-		explicit_bzero(out, n / 4 * 3);
-		return -EINVAL;
-	}
-	*outlen = (size_t)got - pad;
-	return 0;
-}
-
 /* A base64 signature of exactly MAC_LEN bytes. 0 or -EINVAL. */
 static int parse_b64_mac(const char *s, size_t n, unsigned char mac[MAC_LEN])
 {
@@ -140,7 +111,7 @@ static int parse_b64_mac(const char *s, size_t n, unsigned char mac[MAC_LEN])
 	size_t len = 0;
 	int rc = -EINVAL;
 
-	if (n != B64_MAC_LEN || b64_decode(s, n, buf, sizeof buf, &len) != 0 || len != MAC_LEN)
+	if (n != B64_MAC_LEN || b64_decode(s, n, 0, buf, sizeof buf, &len) != 0 || len != MAC_LEN)
 		goto out;
 	memcpy(mac, buf, MAC_LEN);
 	rc = 0;
@@ -330,7 +301,7 @@ int vhmac_secret_from_string(enum vhmac_scheme s, const char *str, struct vhmac_
 			rc = -ENOMEM;
 			goto out;
 		}
-		if (b64_decode(str + plen, n - plen, key, cap, &len) != 0 || len == 0)
+		if (b64_decode(str + plen, n - plen, 0, key, cap, &len) != 0 || len == 0)
 			goto out;
 	} else {
 		cap = n;
@@ -462,7 +433,7 @@ int vhmac_sign(enum vhmac_scheme s, const struct vhmac_secret *secret,
 	unsigned char mac[MAC_LEN];
 	char tsbuf[24], sig[B64_MAC_LEN + 1];
 	struct part parts[5];
-	size_t nparts = 0, need, i;
+	size_t nparts = 0, need, i, siglen = 0;
 	int rc = -EINVAL;
 
 	memset(mac, 0, sizeof mac);
@@ -497,7 +468,7 @@ int vhmac_sign(enum vhmac_scheme s, const struct vhmac_secret *secret,
 		}
 		out[need - 1] = '\0';
 	} else {
-		if (EVP_EncodeBlock((unsigned char *)sig, mac, MAC_LEN) != B64_MAC_LEN) {
+		if (b64_encode(mac, MAC_LEN, 0, sig, sizeof sig, &siglen) != 0 || siglen != B64_MAC_LEN) {
 			rc = -EINVAL;
 			goto out;
 		}

@@ -33,6 +33,7 @@
  * Nothing here logs.
  */
 #include "verify_jwt.h"
+#include "../common/b64.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -118,67 +119,8 @@ const char *vjwt_reason_name(enum vjwt_reason why)
 	return names[why];
 }
 
-/* ---- base64url (RFC 4648 §5, unpadded, canonical) ---- */
-
-static int b64url_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/* Alphabet, a possible length, and zero unused bits in the last character.
- * 0 or -EINVAL. */
-static int b64url_check(const char *s, size_t n)
-{
-	size_t i;
-	int v = 0;
-
-	if (n % 4 == 1)
-		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if ((v = b64url_val((unsigned char)s[i])) < 0)
-			return -EINVAL;
-	if (n % 4 == 2 && (v & 0x0f))
-		return -EINVAL;
-	if (n % 4 == 3 && (v & 0x03))
-		return -EINVAL;
-	return 0;
-}
-
-/* Decode a checked part; *out is NUL-terminated (not counted in *outlen).
- * 0 or -ENOMEM. */
-static int b64url_decode(const char *s, size_t n, unsigned char **out, size_t *outlen)
-{
-	unsigned char *buf;
-	size_t i, o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-
-	if (!(buf = malloc(n / 4 * 3 + 3)))
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		acc = (acc << 6) | (unsigned)b64url_val((unsigned char)s[i]);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	buf[o] = 0;
-	*out = buf;
-	*outlen = o;
-	return 0;
-}
+/* A JWT's parts: base64url (RFC 4648 §5), unpadded, canonical. */
+#define B64URL_JWT (B64_URL | B64_NOPAD | B64_CANONICAL)
 
 /* ---- JSON parts ---- */
 
@@ -206,9 +148,9 @@ static int parse_part(const char *s, size_t n, cJSON **out)
 	cJSON *obj = NULL;
 	int rc = -EINVAL;
 
-	if (n == 0 || b64url_check(s, n) != 0)
+	if (n == 0 || b64_check(s, n, B64URL_JWT) != 0)
 		goto out;
-	if ((rc = b64url_decode(s, n, &raw, &len)) != 0)
+	if ((rc = b64_decode_alloc(s, n, B64URL_JWT, &raw, &len)) != 0)
 		goto out;
 	rc = -EINVAL;
 	if (memchr(raw, 0, len) || memmem(raw, len, "\\u0000", 6))
@@ -406,7 +348,7 @@ int vjwt_verify(const struct vjwt_policy *p, const char *token, int64_t now, cJS
 		goto out;
 	if (split3(token, len, &hlen, &plen, &slen) != 0)
 		goto out;
-	if (b64url_check(token + hlen + 1 + plen + 1, slen) != 0)
+	if (b64_check(token + hlen + 1 + plen + 1, slen, B64URL_JWT) != 0)
 		goto out;
 	if ((rc = parse_part(token, hlen, &hdr)) != 0 ||
 	    (rc = parse_part(token + hlen + 1, plen, &pl)) != 0) {

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "dispatch.h"
 #include "jobjson.h"
 #include "log.h"
@@ -25,14 +26,6 @@ struct workers {
 	pthread_t *th;
 };
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int stopping(struct workers *w)
 {
 	return __atomic_load_n(&w->stopping, __ATOMIC_SEQ_CST);
@@ -45,7 +38,7 @@ static void finish_unrunnable(struct workers *w, const struct store_job *job, co
 	struct store_outcome o = { 0 };
 	struct store_job j;
 	char *body = NULL;
-	int64_t now = wall_ms();
+	int64_t now = clock_wall_ms();
 
 	memset(&j, 0, sizeof j);
 	j.id = job->id;

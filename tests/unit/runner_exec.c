@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/clock.h"
 #include "../../runner/exec.h"
 #include "../../runner/slots.h"
 #include "t.h"
@@ -40,14 +41,6 @@ static void t_str(int line, const char *expr, const char *got, const char *want)
 	t_failed_ = 1;
 }
 #define T_STR(got, want) t_str(__LINE__, #got, (got), (want))
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* DIR/NAME into BUF. */
 static const char *dpath(char *buf, size_t cap, const char *name)
@@ -641,9 +634,9 @@ static void test_run_hard_deadline(void)
 			   "wait\n");
 	s.timeout_ms = 200;
 	s.connect_timeout_ms = 100;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	T_EQ_INT(exec_run(&s, &r), 0);
-	dt = mono_ms() - t0;
+	dt = clock_mono_ms() - t0;
 	/* SIGTERM at 200 + 250 slack (the connect timeout no longer adds:
 	 * --timeout covers the whole run), ignored, SIGKILL 500 later. */
 	T_CHECK(dt >= 950);
@@ -681,9 +674,9 @@ static void test_run_deadline_one_second(void)
 	script("hang.sh", "exec sleep 60\n");
 	s.timeout_ms = 1000;
 	s.connect_timeout_ms = 10000;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	T_EQ_INT(exec_run(&s, &r), 0);
-	dt = mono_ms() - t0;
+	dt = clock_mono_ms() - t0;
 	T_CHECK(dt >= 1250);
 	T_CHECK(dt < 1700);
 	T_EQ_INT(r.killed, 1);
@@ -699,9 +692,9 @@ static void test_run_deadline_one_second(void)
 				"exit 255\n");
 	s.timeout_ms = 1000;
 	s.connect_timeout_ms = 10000;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	T_EQ_INT(exec_run(&s, &r), 0);
-	dt = mono_ms() - t0;
+	dt = clock_mono_ms() - t0;
 	T_CHECK(dt >= 1000);
 	T_CHECK(dt < 1250);
 	T_EQ_INT(r.killed, 0);
@@ -733,9 +726,9 @@ static void test_run_interrupted_by_slots(void)
 	slots_interrupt_all(sl);
 	T_EQ_INT(slots_interrupted(sl), 1);
 	s.owner = sl;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	T_EQ_INT(exec_run(&s, &r), 0);
-	dt = mono_ms() - t0;
+	dt = clock_mono_ms() - t0;
 	T_CHECK(dt < 1000);
 	T_EQ_INT(r.interrupted, 1);
 	T_EQ_INT(r.killed, 0);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../common/exstatus.h"
 #include "../../runner/exec.h"
 #include "t.h"
 
@@ -49,13 +50,26 @@ static struct exec_result with_error(const char *e)
 
 static void test_outcome_table(void)
 {
-	/* Every error name of executor/status.h. */
+	/* Every error name of common/exstatus.h, spelled out: the names are the
+	 * executor's wire format, so the test pins them. */
 	static const char *const transient[] = { "resolve", "connect_refused", "connect_timeout",
 		"connect", "handshake", "handshake_timeout", "keepalive", "io" };
 	static const char *const config[] = { "hostkey_unknown", "hostkey_changed",
 		"hostkey_revoked", "known_hosts", "identity", "auth", "exec" };
+	static const char *const others[] = { "timeout", "internal", "terminated" };
+	enum exstatus_error e;
 	struct exec_result r;
 	size_t i;
+
+	/* The lists above are the whole vocabulary: a new error kind gets a row. */
+	T_EQ_INT(EXSTATUS_NERRORS - 1, sizeof transient / sizeof transient[0] +
+	    sizeof config / sizeof config[0] + sizeof others / sizeof others[0]);
+	for (i = 0; i < sizeof transient / sizeof transient[0]; i++)
+		T_EQ_INT(exstatus_error_parse(transient[i], &e), 0);
+	for (i = 0; i < sizeof config / sizeof config[0]; i++)
+		T_EQ_INT(exstatus_error_parse(config[i], &e), 0);
+	for (i = 0; i < sizeof others / sizeof others[0]; i++)
+		T_EQ_INT(exstatus_error_parse(others[i], &e), 0);
 
 	for (i = 0; i < sizeof transient / sizeof transient[0]; i++) {
 		r = with_error(transient[i]);

@@ -15,16 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/clock.h"
 #include "../../runner/slots.h"
 #include "t.h"
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- caps ---- */
 
@@ -189,9 +182,9 @@ static void test_drain_nothing_running(void)
 	if (!s)
 		return;
 	T_EQ_INT(slots_draining(s), 0);
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	T_EQ_INT(slots_drain(s, 30), 0);
-	T_CHECK(mono_ms() - t0 < 1000);
+	T_CHECK(clock_mono_ms() - t0 < 1000);
 	T_EQ_INT(slots_draining(s), 1);
 	T_EQ_INT(slots_interrupted(s), 0); /* nothing had to be stopped */
 	slots_free(s);
@@ -207,11 +200,11 @@ struct releaser {
 static void *release_later(void *arg)
 {
 	struct releaser *r = arg;
-	int64_t until = mono_ms() + 10000;
+	int64_t until = clock_mono_ms() + 10000;
 
 	usleep((useconds_t)r->after_ms * 1000);
 	atomic_store(&r->saw_draining, slots_draining(r->s));
-	while (r->wait_interrupt && !slots_interrupted(r->s) && mono_ms() < until)
+	while (r->wait_interrupt && !slots_interrupted(r->s) && clock_mono_ms() < until)
 		usleep(10 * 1000);
 	slots_release(r->s, "a:22");
 	return NULL;
@@ -232,9 +225,9 @@ static void test_drain_job_ends_in_time(void)
 	r.s = s;
 	r.after_ms = 300;
 	T_EQ_INT(pthread_create(&th, NULL, release_later, &r), 0);
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	T_EQ_INT(slots_drain(s, 10), 0);
-	dt = mono_ms() - t0;
+	dt = clock_mono_ms() - t0;
 	pthread_join(th, NULL);
 	T_CHECK(dt >= 250 && dt < 2000);
 	T_EQ_INT(atomic_load(&r.saw_draining), 1);
@@ -259,9 +252,9 @@ static void test_drain_timeout_interrupts(void)
 	r.s = s;
 	r.wait_interrupt = 1;
 	T_EQ_INT(pthread_create(&th, NULL, release_later, &r), 0);
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	T_EQ_INT(slots_drain(s, 1), 1);
-	dt = mono_ms() - t0;
+	dt = clock_mono_ms() - t0;
 	pthread_join(th, NULL);
 	T_CHECK(dt >= 1000 && dt < 3000);
 	T_EQ_INT(slots_interrupted(s), 1);
