@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -155,7 +154,8 @@ static int open_store(const char *cmd, const struct opts *o, int need_config, st
 {
 	char err[512];
 	const char *path;
-	struct stat sb;
+	struct store_config sc = { 0 };
+	enum store_why why;
 	int rc;
 
 	*cfg = NULL;
@@ -167,12 +167,13 @@ static int open_store(const char *cmd, const struct opts *o, int need_config, st
 		return need_config ? say(1, cmd, "%s", err) :
 		    say(1, cmd, "%s (or name the store with --store PATH)", err);
 	path = *cfg ? (*cfg)->store_path : o->store;
-	if (stat(path, &sb) != 0)
-		return say(1, cmd, "store %s: %s", path, errno == ENOENT ? "no such file (nothing "
-		    "recorded yet, or another path?)" : strerror(errno));
-	if (!S_ISREG(sb.st_mode))
+	sc.sqlite_path = path;
+	sc.must_exist = 1;
+	rc = store_open(&sc, st, 0, NULL, &why); /* never marks: the daemon may be running */
+	if (why == STORE_WHY_ABSENT)
+		return say(1, cmd, "store %s: no such file (nothing recorded yet, or another path?)", path);
+	if (why == STORE_WHY_NOT_A_STORE)
 		return say(1, cmd, "store %s: not a regular file", path);
-	rc = store_open(path, 0, NULL, st); /* never marks: the daemon may be running */
 	if (rc == -EPROTO)
 		return say(1, cmd, "store %s: written by a newer webhook-runner", path);
 	if (rc != 0)

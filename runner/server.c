@@ -645,7 +645,7 @@ static int on_health(struct mg_connection *conn, void *cbdata)
 	r.hook = "-";
 	if (strcmp(r.ri->request_method, "GET") != 0 && strcmp(r.ri->request_method, "HEAD") != 0)
 		return fail(&r, 405, "Allow: GET, HEAD\r\n", "method not allowed");
-	ok = store_health(srv->store) == 0;
+	ok = store_health(srv->store, NULL) == 0;
 	draining = __atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST);
 	snprintf(body, sizeof body, "{\"status\":\"%s\",\"uptime_s\":%" PRId64 ",\"running_jobs\":%d,"
 				    "\"store\":\"%s\"}",

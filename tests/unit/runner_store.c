@@ -20,6 +20,14 @@
 #include "../../runner/store.h"
 #include "t.h"
 
+/* store_open on the SQLite file PATH. */
+static int sopen(const char *path, int mark_interrupted, int *n_interrupted, struct store **out)
+{
+	struct store_config sc = { .sqlite_path = path };
+
+	return store_open(&sc, out, mark_interrupted, n_interrupted, NULL);
+}
+
 #define H1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define H2 "2222222222222222222222222222222222222222222222222222222222222222"
 #define HX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -103,7 +111,7 @@ static void test_open_creates_schema(void)
 	int n = -1;
 
 	newpath(path, sizeof path, "schema");
-	T_EQ_INT(store_open(path, 1, &n, &s), 0);
+	T_EQ_INT(sopen(path, 1, &n, &s), 0);
 	umask(old);
 	T_CHECK(s != NULL);
 	if (!s)
@@ -133,11 +141,11 @@ static void test_open_creates_schema(void)
 	s = NULL;
 
 	/* reopen: same version, same rows, nothing re-created */
-	T_EQ_INT(store_open(path, 0, &n, &s), 0);
+	T_EQ_INT(sopen(path, 0, &n, &s), 0);
 	T_CHECK(s != NULL);
 	store_close(s);
 	s = NULL;
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(claim(s, "h", "k", H1, 2, &r), 0);
 	T_EQ_INT(r.kind, STORE_BUSY);
 	store_close(s);
@@ -152,11 +160,11 @@ static void test_newer_schema_refused(void)
 	struct store *s = NULL;
 
 	newpath(path, sizeof path, "newer");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	store_close(s);
 	s = NULL;
 	T_EQ_INT(cli(path, "PRAGMA user_version = 99;", out, sizeof out), 0);
-	T_EQ_INT(store_open(path, 0, NULL, &s), -EPROTO);
+	T_EQ_INT(sopen(path, 0, NULL, &s), -EPROTO);
 	T_CHECK(s == NULL);
 	T_EQ_INT(q1(path, "PRAGMA user_version"), 99); /* left as it was */
 }
@@ -168,7 +176,7 @@ static void test_new_then_busy(void)
 	struct store_claim_res a, b;
 
 	newpath(path, sizeof path, "busy");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(claim(s, "deploy", "evt_1", H1, 1000, &a), 0);
 	T_EQ_INT(a.kind, STORE_NEW);
 	T_EQ_INT(a.attempt, 1);
@@ -191,7 +199,7 @@ static void test_succeeded_replays(void)
 	const char *resp = "{\"job\":1,\"status\":\"succeeded\",\"tail\":\"caf\xc3\xa9\\n\"}";
 
 	newpath(path, sizeof path, "replay");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(claim(s, "h", "k", H1, 1000, &a), 0);
 	T_EQ_INT(finish(s, a.job_id, "succeeded", 200, resp, 2000), 0);
 	for (int i = 0; i < 2; i++) { /* and again: still nothing runs */
@@ -224,7 +232,7 @@ static void test_failed_retries(void)
 	struct store_job j;
 
 	newpath(path, sizeof path, "retry");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(claim(s, "h", "k", H1, 1000, &a), 0);
 	T_EQ_INT(finish(s, a.job_id, "failed", 500, "{}", 1100), 0);
 	T_EQ_INT(claim(s, "h", "k", H1, 1200, &r), 0);
@@ -276,14 +284,14 @@ static void test_mismatch_in_every_state(void)
 	size_t i;
 
 	newpath(path, sizeof path, "mismatch");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	for (i = 0; i < sizeof states / sizeof states[0]; i++) {
 		snprintf(key, sizeof key, "k-%s", states[i]);
 		T_EQ_INT(claim(s, "h", key, H1, 1000, &a), 0);
 		if (!strcmp(states[i], "interrupted")) {
 			store_close(s);
 			s = NULL;
-			T_EQ_INT(store_open(path, 1, NULL, &s), 0);
+			T_EQ_INT(sopen(path, 1, NULL, &s), 0);
 			if (!s)
 				return;
 		} else if (strcmp(states[i], "running")) {
@@ -316,7 +324,7 @@ static void test_hooks_are_independent(void)
 	struct store_claim_res a, b, r;
 
 	newpath(path, sizeof path, "hooks");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(claim(s, "alpha", "same", H1, 1, &a), 0);
 	T_EQ_INT(a.kind, STORE_NEW);
 	T_EQ_INT(claim(s, "beta", "same", H2, 1, &b), 0); /* other hook: other body is fine */
@@ -344,7 +352,7 @@ static void test_mark_interrupted(void)
 	int n = -1;
 
 	newpath(path, sizeof path, "interrupted");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(claim(s, "h", "a", H1, 1, &a), 0);
 	T_EQ_INT(claim(s, "h", "b", H1, 1, &b), 0);
 	T_EQ_INT(claim(s, "h", "c", H1, 1, &c), 0);
@@ -352,7 +360,7 @@ static void test_mark_interrupted(void)
 	store_close(s); /* "the process died" with a and b running */
 	s = NULL;
 
-	T_EQ_INT(store_open(path, 0, &n, &s), 0); /* a CLI does not mark */
+	T_EQ_INT(sopen(path, 0, &n, &s), 0); /* a CLI does not mark */
 	T_EQ_INT(n, 0);
 	T_EQ_INT(claim(s, "h", "a", H1, 3, &r), 0);
 	T_EQ_INT(r.kind, STORE_BUSY);
@@ -360,7 +368,7 @@ static void test_mark_interrupted(void)
 	s = NULL;
 
 	n = -1;
-	T_EQ_INT(store_open(path, 1, &n, &s), 0);
+	T_EQ_INT(sopen(path, 1, &n, &s), 0);
 	T_EQ_INT(n, 2);
 	T_EQ_INT(q1(path, "SELECT count(*) FROM jobs WHERE state = 'interrupted' AND finished_ms > 0"),
 	    2);
@@ -377,7 +385,7 @@ static void test_mark_interrupted(void)
 	s = NULL;
 
 	n = -1;
-	T_EQ_INT(store_open(path, 1, &n, &s), 0); /* only the new running attempt of a */
+	T_EQ_INT(sopen(path, 1, &n, &s), 0); /* only the new running attempt of a */
 	T_EQ_INT(n, 1);
 	store_close(s);
 }
@@ -395,7 +403,7 @@ static void test_job_get_fields(void)
 	};
 
 	newpath(path, sizeof path, "get");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(claim(s, "deploy-web", "delivery-42", H1, 999999999999LL, &a), 0);
 	T_EQ_INT(store_job_get(s, a.job_id, &j), 0);
 	T_EQ_INT(j.id, a.job_id);
@@ -493,7 +501,7 @@ static void test_prune(void)
 	int n = -1;
 
 	newpath(path, sizeof path, "prune");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(claim(s, "h", "k1", H1, 100, &k1), 0);
 	T_EQ_INT(finish(s, k1.job_id, "succeeded", 200, "1", 1000), 0);
 	T_EQ_INT(claim(s, "h", "k2", H1, 100, &k2), 0);
@@ -547,7 +555,7 @@ static void test_ids_never_reused(void)
 	int n;
 
 	newpath(path, sizeof path, "ids");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(claim(s, "h", "a", H1, 1, &a), 0);
 	T_EQ_INT(finish(s, a.job_id, "succeeded", 200, "a", 2), 0);
 	T_EQ_INT(store_prune(s, 3, &n), 0);
@@ -566,7 +574,7 @@ static void test_body_and_headers_kept(void)
 	struct store_claim_res a;
 
 	newpath(path, sizeof path, "body");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(store_claim(s, "h", "k", HX, body, sizeof body, "{\"x-github-event\":\"push\"}", 7,
 	    &a), 0);
 	T_EQ_INT(a.kind, STORE_NEW);
@@ -589,12 +597,12 @@ static void test_bad_inputs(void)
 	struct store_outcome o = { .state = "running", .exit_code = -1 };
 	const unsigned char b[] = "x";
 
-	T_EQ_INT(store_open(NULL, 0, NULL, &s), -EINVAL);
-	T_EQ_INT(store_open("", 0, NULL, &s), -EINVAL);
+	T_EQ_INT(sopen(NULL, 0, NULL, &s), -EINVAL);
+	T_EQ_INT(sopen("", 0, NULL, &s), -EINVAL);
 	T_CHECK(s == NULL);
 	newpath(path, sizeof path, "bad");
-	T_EQ_INT(store_open(path, 0, NULL, NULL), -EINVAL);
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, NULL), -EINVAL);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	if (!s)
 		return;
 	memset(longkey, 'k', sizeof longkey);
@@ -627,7 +635,7 @@ static void test_bad_inputs(void)
 	T_EQ_INT(store_finish(NULL, r.job_id, &o), -EINVAL);
 	T_EQ_INT(q1(path, "SELECT count(*) FROM jobs WHERE state = 'running'"), 1);
 	T_EQ_INT(store_prune(NULL, 0, NULL), -EINVAL);
-	T_EQ_INT(store_health(NULL), -EINVAL);
+	T_EQ_INT(store_health(NULL, NULL), -EINVAL);
 	store_close(s);
 	store_close(NULL);
 }
@@ -638,12 +646,12 @@ static void test_open_fails_cleanly(void)
 	struct store *s = (struct store *)&s; /* must come back NULL */
 	int rc;
 
-	rc = store_open("/proc/webhook-runner-store-test.db", 0, NULL, &s);
+	rc = sopen("/proc/webhook-runner-store-test.db", 0, NULL, &s);
 	T_CHECK(rc < 0);
 	T_CHECK(s == NULL);
 	snprintf(path, sizeof path, "%s/no/such/dir/x.db", g_dir);
-	T_EQ_INT(store_open(path, 0, NULL, &s), -ENOENT);
-	T_EQ_INT(store_open(g_dir, 0, NULL, &s), -EISDIR);
+	T_EQ_INT(sopen(path, 0, NULL, &s), -ENOENT);
+	T_EQ_INT(sopen(g_dir, 0, NULL, &s), -EISDIR);
 	T_CHECK(s == NULL);
 }
 
@@ -668,17 +676,17 @@ static void test_health_readonly_file(void)
 	int rc;
 
 	newpath(path, sizeof path, "health-ro");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
-	T_EQ_INT(store_health(s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
+	T_EQ_INT(store_health(s, NULL), 0);
 	T_EQ_INT(make_readonly(path, 1), 0);
-	rc = store_health(s);
+	rc = store_health(s, NULL);
 	T_CHECK(rc == -EPERM || rc == -EACCES || rc == -EROFS);
 	T_CHECK(*store_errmsg(s) != 0);
-	rc = store_open(path, 0, NULL, &s2); /* a new open refuses too */
+	rc = sopen(path, 0, NULL, &s2); /* a new open refuses too */
 	T_CHECK(rc == -EPERM || rc == -EACCES || rc == -EROFS);
 	T_CHECK(s2 == NULL);
 	T_EQ_INT(make_readonly(path, 0), 0);
-	T_EQ_INT(store_health(s), 0);
+	T_EQ_INT(store_health(s, NULL), 0);
 	store_close(s);
 }
 
@@ -693,28 +701,28 @@ static void test_health(void)
 	snprintf(dir, sizeof dir, "%s/gone", g_dir);
 	T_EQ_INT(mkdir(dir, 0700), 0);
 	snprintf(path, sizeof path, "%s/store.db", dir);
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	if (!s)
 		return;
 	T_EQ_INT(claim(s, "h", "k", H1, 1, &r), 0);
-	T_EQ_INT(store_health(s), 0);
+	T_EQ_INT(store_health(s, NULL), 0);
 	snprintf(path, sizeof path, "rm -rf '%s'", dir);
 	T_EQ_INT(system(path), 0);
-	T_EQ_INT(store_health(s), -EROFS);
+	T_EQ_INT(store_health(s, NULL), -EROFS);
 	T_CHECK(strstr(store_errmsg(s), "moved") != NULL);
 	store_close(s);
 	s = NULL;
 
 	/* another connection holding the write lock past the busy timeout */
 	newpath(path, sizeof path, "health-busy");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(sqlite3_open(path, &other), SQLITE_OK);
 	T_EQ_INT(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-	T_EQ_INT(store_health(s), -EBUSY);
+	T_EQ_INT(store_health(s, NULL), -EBUSY);
 	T_EQ_INT(claim(s, "h", "k", H1, 1, &r), -EBUSY);
 	T_EQ_INT(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(other);
-	T_EQ_INT(store_health(s), 0);
+	T_EQ_INT(store_health(s, NULL), 0);
 	T_EQ_INT(q1(path, "SELECT count(*) FROM jobs"), 0); /* the failed claim left nothing */
 	T_EQ_INT(claim(s, "h", "k", H1, 1, &r), 0);
 	T_EQ_INT(r.kind, STORE_NEW);
@@ -728,7 +736,7 @@ static void test_claim_lookup_uses_index(void)
 	struct store *s = NULL;
 
 	newpath(path, sizeof path, "plan");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	store_close(s);
 	T_EQ_INT(cli(path, "EXPLAIN QUERY PLAN SELECT id, attempt, state, body_sha256, http_status, "
 	    "response FROM jobs WHERE hook = 'h' AND key = 'k' ORDER BY attempt DESC LIMIT 1;", out,
@@ -762,7 +770,7 @@ static void test_queue_and_list_use_indexes(void)
 	size_t i;
 
 	newpath(path, sizeof path, "plan2");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	store_close(s);
 	for (i = 0; i < sizeof plans / sizeof plans[0]; i++) {
 		snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s;", plans[i].sql);
@@ -831,7 +839,7 @@ static void test_threads_one_handle(void)
 	int news, busies;
 
 	newpath(path, sizeof path, "threads");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	if (!s)
 		return;
 	race_claims(&s, 1, 16, "same", &news, &busies);
@@ -848,8 +856,8 @@ static void test_two_handles_one_file(void)
 	int news, busies, round;
 
 	newpath(path, sizeof path, "handles");
-	T_EQ_INT(store_open(path, 0, NULL, &ss[0]), 0);
-	T_EQ_INT(store_open(path, 0, NULL, &ss[1]), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &ss[0]), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &ss[1]), 0);
 	if (!ss[0] || !ss[1])
 		goto out;
 	for (round = 0; round < 10; round++) {
@@ -881,7 +889,7 @@ static void test_processes_one_file(void)
 			struct store_claim_res r = { 0 };
 			char c;
 			close(pfd[1]);
-			if (store_open(path, 0, NULL, &s))
+			if (sopen(path, 0, NULL, &s))
 				_exit(100);
 			if (read(pfd[0], &c, 1) != 0)
 				_exit(101);
@@ -928,7 +936,7 @@ static void test_claim_state_queued(void)
 	int n = -1;
 
 	newpath(path, sizeof path, "async");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	if (!s)
 		return;
 	T_EQ_INT(claim_q(s, "h", "k", 1000, &a), 0);
@@ -1002,7 +1010,7 @@ static void test_take_queued_order(void)
 	int i, n;
 
 	newpath(path, sizeof path, "take");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	if (!s)
 		return;
 	T_EQ_INT(store_take_queued(s, 1, &j, &body, &len, &meta), -ENOENT); /* empty */
@@ -1118,8 +1126,8 @@ static void test_take_queued_concurrent(void)
 	int i, k, total = 0, dups = 0;
 
 	newpath(path, sizeof path, "take-race");
-	T_EQ_INT(store_open(path, 0, NULL, &ss[0]), 0);
-	T_EQ_INT(store_open(path, 0, NULL, &ss[1]), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &ss[0]), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &ss[1]), 0);
 	if (!ss[0] || !ss[1])
 		goto out;
 	for (i = 0; i < NJOBS; i++) {
@@ -1165,7 +1173,7 @@ static void test_requeue(void)
 	int n = -1;
 
 	newpath(path, sizeof path, "requeue");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	if (!s)
 		return;
 	T_EQ_INT(claim_q(s, "h", "rq", 1, &q), 0);
@@ -1189,7 +1197,7 @@ static void test_requeue(void)
 	/* and a restart does not count it as interrupted */
 	store_close(s);
 	s = NULL;
-	T_EQ_INT(store_open(path, 1, &n, &s), 0);
+	T_EQ_INT(sopen(path, 1, &n, &s), 0);
 	T_EQ_INT(n, 1); /* the other one, which was running */
 	T_EQ_INT(store_take_queued(s, 9, &j, &body, &len, &meta), 0);
 	T_EQ_INT(j.id, q.job_id);
@@ -1210,7 +1218,7 @@ static void test_queued_survives_reopen(void)
 	int n = -1;
 
 	newpath(path, sizeof path, "durable");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	T_EQ_INT(claim_q(s, "h", "queued", 1, &q), 0);
 	T_EQ_INT(claim(s, "h", "running", H1, 1, &r), 0);
 	T_EQ_INT(claim(s, "h", "done", H1, 1, &d), 0);
@@ -1218,7 +1226,7 @@ static void test_queued_survives_reopen(void)
 	store_close(s); /* the process dies */
 	s = NULL;
 
-	T_EQ_INT(store_open(path, 1, &n, &s), 0);
+	T_EQ_INT(sopen(path, 1, &n, &s), 0);
 	if (!s)
 		return;
 	T_EQ_INT(n, 1); /* only the running one */
@@ -1244,7 +1252,7 @@ static void test_queued_survives_reopen(void)
 	store_close(s);
 	s = NULL;
 	/* the taken one was running when it "died" again: interrupted now */
-	T_EQ_INT(store_open(path, 1, &n, &s), 0);
+	T_EQ_INT(sopen(path, 1, &n, &s), 0);
 	T_EQ_INT(n, 1);
 	store_close(s);
 	T_EQ_INT(q1(path, "SELECT count(*) FROM jobs WHERE state = 'queued'"), 0);
@@ -1260,7 +1268,7 @@ static void test_claim_again(void)
 	int n;
 
 	newpath(path, sizeof path, "again");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	if (!s)
 		return;
 	T_EQ_INT(claim(s, "h", "k", H1, 100, &a), 0);
@@ -1359,7 +1367,7 @@ static void test_delivery_get(void)
 	size_t len = 99;
 
 	newpath(path, sizeof path, "delivery");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	if (!s)
 		return;
 	T_EQ_INT(store_claim(s, "h", "bin", HX, bin, sizeof bin,
@@ -1426,7 +1434,7 @@ static void test_list(void)
 	int rc;
 
 	newpath(path, sizeof path, "list");
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	if (!s)
 		return;
 	list_keys(s, NULL, 0, 10, got, sizeof got, &rc);
@@ -1588,7 +1596,7 @@ static void test_migrate_from_v1(void)
 	sqlite3_close(db);
 	T_EQ_INT(q1(path, "PRAGMA user_version"), 1);
 
-	T_EQ_INT(store_open(path, 1, &n, &s), 0);
+	T_EQ_INT(sopen(path, 1, &n, &s), 0);
 	if (!s)
 		return;
 	T_EQ_INT(n, 1); /* 'run'; 'q' stays queued */
@@ -1627,7 +1635,7 @@ static void test_migrate_from_v1(void)
 	store_close(s);
 	s = NULL;
 	/* a second open has nothing left to migrate */
-	T_EQ_INT(store_open(path, 0, NULL, &s), 0);
+	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	store_close(s);
 	T_EQ_INT(q1(path, "PRAGMA user_version"), 3);
 }

@@ -17,6 +17,14 @@
 #include "../../runner/store.h"
 #include "t.h"
 
+/* store_open on the SQLite file PATH. */
+static int sopen(const char *path, int mark_interrupted, int *n_interrupted, struct store **out)
+{
+	struct store_config sc = { .sqlite_path = path };
+
+	return store_open(&sc, out, mark_interrupted, n_interrupted, NULL);
+}
+
 #define H1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define H2 "2222222222222222222222222222222222222222222222222222222222222222"
 
@@ -29,7 +37,7 @@ static struct store *fresh(const char *name)
 	struct store *s = NULL;
 
 	snprintf(g_path, sizeof g_path, "%s/%s-%d.db", g_dir, name, ++g_seq);
-	if (store_open(g_path, 0, NULL, &s) != 0)
+	if (sopen(g_path, 0, NULL, &s) != 0)
 		return NULL;
 	return s;
 }
