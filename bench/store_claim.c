@@ -15,7 +15,7 @@
  *
  * Built and run by bench/run.sh (`make bench`, section 5), or by hand:
  *   cc -O2 -D_GNU_SOURCE -Irunner bench/store_claim.c runner/store.c runner/store_sqlite*.c \
- *       -lsqlite3 -lpthread -o /tmp/b
+ *       runner/jobstate.c -lsqlite3 -lpthread -o /tmp/b
  *   /tmp/b [N...]          (files go to a mkdtemp dir under $TMPDIR or /tmp)
  *   STORE_CLAIM_PRAGMAS="PRAGMA mmap_size = 1073741824" /tmp/b   (tuning experiments)
  */
@@ -77,7 +77,7 @@ static int fill_api(struct store *s, uint64_t from, uint64_t to)
 {
 	char key[64];
 	struct store_claim_res r;
-	struct store_outcome o = { .state = "succeeded", .exit_code = 0, .http_status = 200,
+	struct store_outcome o = { .state = JOBSTATE_SUCCEEDED, .exit_code = 0, .http_status = 200,
 		.response = "{\"status\":\"succeeded\",\"exit_code\":0}" };
 	int rc;
 

@@ -272,7 +272,7 @@ static void print_table(const struct store_job *v, size_t n, int64_t mark)
 		fmt_duration(&v[i], dur, sizeof dur);
 		printf("%s%*" PRId64 "  %-*s  %-*s  %7d  %-11s  %-7s  %4s  %-19s  %s\n",
 		    mark > 0 ? (v[i].id == mark ? "* " : "  ") : "", wid, v[i].id, wh, hook, wk, key,
-		    v[i].attempt, v[i].state, ex, http, started, dur);
+		    v[i].attempt, jobstate_name(v[i].state), ex, http, started, dur);
 	}
 }
 
@@ -304,7 +304,7 @@ static cJSON *job_json(const struct store_job *j, int full)
 	cJSON_AddStringToObject(o, "hook", j->hook);
 	cJSON_AddStringToObject(o, "key", j->key);
 	cJSON_AddNumberToObject(o, "attempt", j->attempt);
-	cJSON_AddStringToObject(o, "state", j->state);
+	cJSON_AddStringToObject(o, "state", jobstate_name(j->state));
 	add_opt_num(o, "exit_code", j->exit_code, j->exit_code >= 0);
 	add_opt_str(o, "signal", j->signal);
 	add_opt_str(o, "error", j->error);
@@ -380,7 +380,7 @@ static void show_text(const struct store_job *j, const struct store_job *att, si
 	safe(j->key, buf, sizeof buf, 0);
 	printf("key       %s\n", buf);
 	printf("attempt   %d of %d\n", j->attempt, last);
-	printf("state     %s\n", j->state);
+	printf("state     %s\n", jobstate_name(j->state));
 	fmt_exit(j, buf, sizeof buf);
 	printf("exit      %s\n", buf);
 	if (j->error[0]) {
@@ -581,7 +581,7 @@ int cli_replay_main(int argc, char **argv)
 	sigaddset(&hold, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &hold, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = store_claim_again(st, o.id, "running", wall_ms(), &cl);
+	rc = store_claim_again(st, o.id, JOBSTATE_RUNNING, wall_ms(), &cl);
 	if (rc) {
 		rc = rc == -ENOENT ? say(1, cmd, "job %" PRId64 " is gone (pruned meanwhile); nothing ran",
 		    o.id) : say(1, cmd, "%s", store_errmsg(st));

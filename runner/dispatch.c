@@ -174,7 +174,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 	jobs_outcome(&jr, &ans->http, &state, &ans->retry_after);
 	metrics_job(h->id, state, (double)(jr.finished_ms - jr.started_ms) / 1000.0);
 	ans->body = answer_body(h, job_id, attempt, &jr, state, request_id);
-	o.state = state;
+	o.state = jobstate_from_name(state);
 	o.started_ms = jr.started_ms;
 	o.finished_ms = jr.finished_ms;
 	o.exit_code = jr.has_exit ? jr.exit_code : -1;

@@ -320,7 +320,7 @@ static int64_t until_ms(double exp, int leeway_s)
  * replay, and what the hook says about repeats. 0 or -ENOMEM (RQ's strings
  * point into the request and *META, which the caller frees). */
 static int claim_request(struct req *r, const struct cfg_hook *h, const char *key, const char *body,
-    size_t len, const cJSON *claims, const char *state, char sha[65], char **meta,
+    size_t len, const cJSON *claims, enum jobstate state, char sha[65], char **meta,
     struct store_claim_req *rq)
 {
 	const cJSON *exp;
@@ -389,7 +389,7 @@ static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h
 	char sha[65], *meta = NULL, loc[96], resp[256], jid[24];
 	int rc;
 
-	if (claim_request(r, h, key, body, len, claims, "queued", sha, &meta, &rq) != 0)
+	if (claim_request(r, h, key, body, len, claims, JOBSTATE_QUEUED, sha, &meta, &rq) != 0)
 		return fail(r, 500, NULL, "out of memory");
 	rc = store_claim_req(srv->store, &rq, &cl);
 	free(meta);
@@ -551,7 +551,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 	/* 5b. The claim, then a slot: a copy of a delivery that is running
 	 * gets its 409 (or its replay) without ever holding a slot, so 429
 	 * means the caps are really full. */
-	if (claim_request(r, h, key, body, len, claims, "running", sha, &meta, &rq) != 0) {
+	if (claim_request(r, h, key, body, len, claims, JOBSTATE_RUNNING, sha, &meta, &rq) != 0) {
 		rc = fail(r, 500, NULL, "out of memory");
 		goto out;
 	}
@@ -737,7 +737,7 @@ static int on_jobs(struct mg_connection *conn, void *cbdata)
 	cJSON_AddNumberToObject(o, "job_id", (double)job.id);
 	cJSON_AddStringToObject(o, "hook", job.hook);
 	cJSON_AddNumberToObject(o, "attempt", job.attempt);
-	cJSON_AddStringToObject(o, "status", job.state);
+	cJSON_AddStringToObject(o, "status", jobstate_name(job.state));
 	if (job.finished_ms && job.exit_code >= 0)
 		cJSON_AddNumberToObject(o, "exit_code", job.exit_code);
 	if (job.signal[0])

@@ -63,23 +63,18 @@ static int valid_name(const char *p, size_t cap)
 	return p && *p && strnlen(p, cap) < cap;
 }
 
-static int valid_initial_state(const char *state)
-{
-	return state && (!strcmp(state, "running") || !strcmp(state, "queued"));
-}
 
 static int valid_req(const struct store_claim_req *rq)
 {
 	return rq && valid_name(rq->hook, HOOK_CAP) && valid_name(rq->key, KEY_CAP) &&
 	    is_sha256_hex(rq->body_sha256) && (rq->body || !rq->len) &&
-	    valid_initial_state(rq->initial_state) && rq->max_queued >= 0 &&
+	    jobstate_is_initial(rq->initial_state) && rq->max_queued >= 0 &&
 	    (!rq->jti || valid_name(rq->jti, STORE_JTI_MAX + 1));
 }
 
 static int valid_outcome(const struct store_outcome *o)
 {
-	return o && o->state && (!strcmp(o->state, "succeeded") || !strcmp(o->state, "failed") ||
-	    !strcmp(o->state, "timeout") || !strcmp(o->state, "interrupted")) &&
+	return o && jobstate_is_final(o->state) &&
 	    (!o->signal || strlen(o->signal) < sizeof ((struct store_job *)0)->signal) &&
 	    (!o->error || strlen(o->error) < sizeof ((struct store_job *)0)->error);
 }
@@ -132,12 +127,12 @@ int store_claim(struct store *s, const char *hook, const char *key, const char *
     struct store_claim_res *out)
 {
 	return store_claim_state(s, hook, key, body_sha256_hex, body, len, headers_json, now_ms,
-	    "running", out);
+	    JOBSTATE_RUNNING, out);
 }
 
 int store_claim_state(struct store *s, const char *hook, const char *key, const char *body_sha256_hex,
     const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms,
-    const char *initial_state, struct store_claim_res *out)
+    enum jobstate initial_state, struct store_claim_res *out)
 {
 	struct store_claim_req rq = {
 		.hook = hook, .key = key, .body_sha256 = body_sha256_hex, .body = body, .len = len,
@@ -185,12 +180,12 @@ int store_finish(struct store *s, int64_t job_id, const struct store_outcome *o)
 	return s->ops->finish(s, job_id, o);
 }
 
-int store_claim_again(struct store *s, int64_t job_id, const char *initial_state, int64_t now_ms,
+int store_claim_again(struct store *s, int64_t job_id, enum jobstate initial_state, int64_t now_ms,
     struct store_claim_res *out)
 {
 	if (out)
 		memset(out, 0, sizeof *out);
-	if (!s || !out || !valid_initial_state(initial_state)) {
+	if (!s || !out || !jobstate_is_initial(initial_state)) {
 		if (s)
 			refuse(s, "store_claim_again: invalid argument");
 		return -EINVAL;

@@ -12,8 +12,8 @@
  *         never points at another job after a prune), with the attempt's
  *         state, timings, exit/signal/error, http status, response and
  *         output tail; every job has its delivery.
- * States: "queued", "running", "succeeded", "failed", "timeout",
- *         "interrupted".
+ * States: enum jobstate (jobstate.h): "queued", "running", "succeeded",
+ *         "failed", "timeout", "interrupted".
  *
  * The claim (store_claim) is one atomic step that looks at the latest
  * attempt for (hook, key):
@@ -43,6 +43,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jobstate.h"
+
 struct store;
 
 enum store_claim_kind {
@@ -61,7 +63,7 @@ struct store_claim_req {
 	size_t len;
 	const char *headers_json;    /* headers kept for replay, a JSON object; may be NULL */
 	int64_t now_ms;
-	const char *initial_state;   /* "running" (sync hooks) or "queued" (async hooks) */
+	enum jobstate initial_state; /* JOBSTATE_RUNNING (sync hooks) or JOBSTATE_QUEUED (async) */
 	int by_body;                 /* a key not seen before whose body HOOK already has is
 				      * that delivery (the claim goes on under its key) */
 	const char *jti;             /* single-use token id (1..STORE_JTI_MAX bytes), or NULL */
@@ -80,7 +82,7 @@ struct store_claim_res {
 };
 
 struct store_outcome {
-	const char *state;       /* "succeeded", "failed", "timeout" */
+	enum jobstate state;     /* a final state (jobstate_is_final) */
 	int64_t started_ms, finished_ms;
 	int exit_code;           /* -1 when none */
 	const char *signal;      /* NULL when none */
@@ -92,7 +94,8 @@ struct store_outcome {
 
 struct store_job {
 	int64_t id;
-	char hook[128], key[256], state[16], signal[32], error[48];
+	char hook[128], key[256], signal[32], error[48];
+	enum jobstate state;
 	int attempt, exit_code, http_status;
 	int64_t created_ms, started_ms, finished_ms;
 	char *response, *output_tail; /* malloc'ed or NULL; store_job_clear frees */
@@ -159,7 +162,7 @@ int store_claim_req(struct store *s, const struct store_claim_req *rq, struct st
 int store_unclaim(struct store *s, int64_t job_id);
 
 /* Record the outcome of attempt JOB_ID. -ENOENT when no such job; -EINVAL
- * for another state, or a signal/error longer than struct store_job holds.
+ * for a state that is not final (jobstate_is_final), or a signal/error longer than struct store_job holds.
  * exit_code < 0 is stored as none (NULL) and read back as -1. */
 int store_finish(struct store *s, int64_t job_id, const struct store_outcome *o);
 
@@ -183,10 +186,10 @@ int store_prune(struct store *s, int64_t cutoff_ms, int *n);
 
 /* store_claim, but a NEW or RETRY attempt starts in INITIAL_STATE, "running"
  * (sync hooks) or "queued" (async hooks). store_claim(...) is this with
- * "running". -EINVAL for any other state. */
+ * "running". -EINVAL for any other state (jobstate_is_initial). */
 int store_claim_state(struct store *s, const char *hook, const char *key, const char *body_sha256_hex,
     const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms,
-    const char *initial_state, struct store_claim_res *out);
+    enum jobstate initial_state, struct store_claim_res *out);
 
 /* Take the oldest "queued" job (lowest id) and mark it "running" with
  * started_ms = NOW_MS, atomically (two takers never get the same job). Fills
@@ -207,7 +210,7 @@ int store_count_queued(struct store *s, int *n);
  * latest attempt of its (hook, key) is queued or running (nothing written),
  * else a new attempt n+1 in INITIAL_STATE: STORE_RETRY. -ENOENT when no such
  * job or its delivery was pruned. */
-int store_claim_again(struct store *s, int64_t job_id, const char *initial_state, int64_t now_ms,
+int store_claim_again(struct store *s, int64_t job_id, enum jobstate initial_state, int64_t now_ms,
     struct store_claim_res *out);
 
 /* The stored delivery of (HOOK, KEY): body (NUL-terminated, *len bytes) and
@@ -226,9 +229,6 @@ int store_list(struct store *s, const char *hook, int failed_only, int limit,
  * store_list returns them; none is 0 with *n = 0. For `jobs show`. */
 int store_attempts(struct store *s, const char *hook, const char *key, struct store_job **out,
     size_t *n);
-
-/* store_finish also accepts the state "interrupted" (a job stopped by the
- * daemon's own shutdown after its drain timeout). */
 
 /* 0 when the store answers a read and would accept a write; else the
  * errno, *why (may be NULL) saying which check failed. Nothing is written,

@@ -48,7 +48,7 @@ struct store_ops {
 	    size_t *len, char **meta);
 	int (*requeue)(struct store *s, int64_t job_id);
 	int (*count_queued)(struct store *s, int *n);
-	int (*claim_again)(struct store *s, int64_t job_id, const char *initial_state,
+	int (*claim_again)(struct store *s, int64_t job_id, enum jobstate initial_state,
 	    int64_t now_ms, struct store_claim_res *out);
 	int (*delivery_get)(struct store *s, const char *hook, const char *key, char **body,
 	    size_t *len, char **meta);

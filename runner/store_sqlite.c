@@ -358,7 +358,7 @@ int store_sqlite_read_job(sqlite3_stmt *st, struct store_job *j)
 	store_sqlite_copy_column(st, 1, j->hook, sizeof j->hook);
 	store_sqlite_copy_column(st, 2, j->key, sizeof j->key);
 	j->attempt = sqlite3_column_int(st, 3);
-	store_sqlite_copy_column(st, 4, j->state, sizeof j->state);
+	j->state = jobstate_from_name((const char *)sqlite3_column_text(st, 4));
 	j->created_ms = sqlite3_column_int64(st, 5);
 	j->started_ms = sqlite3_column_int64(st, 6);  /* NULL reads as 0 */
 	j->finished_ms = sqlite3_column_int64(st, 7);

@@ -117,7 +117,7 @@ int store_sqlite_schema_migrate(struct store_sqlite *s);
 /* store_sqlite_claim.c */
 int store_sqlite_claim(struct store *b, const struct store_claim_req *rq, struct store_claim_res *out);
 int store_sqlite_claim_undo(struct store *b, int64_t job_id);
-int store_sqlite_claim_again(struct store *b, int64_t job_id, const char *initial_state,
+int store_sqlite_claim_again(struct store *b, int64_t job_id, enum jobstate initial_state,
     int64_t now_ms, struct store_claim_res *out);
 int store_sqlite_claim_finish(struct store *b, int64_t job_id, const struct store_outcome *o);
 /* store_sqlite_queue.c */

@@ -18,7 +18,7 @@
 
 /* Insert attempt ATTEMPT of (HOOK, KEY) in STATE ("running": started now). */
 static int put_job(struct store_sqlite *s, const char *hook, const char *key, const char *sha,
-    int64_t now_ms, int attempt, const char *state, int64_t *job_id)
+    int64_t now_ms, int attempt, enum jobstate state, int64_t *job_id)
 {
 	sqlite3_stmt *st = store_sqlite_stmt(s, Q_JOB_INSERT);
 	int rc;
@@ -28,7 +28,7 @@ static int put_job(struct store_sqlite *s, const char *hook, const char *key, co
 	sqlite3_bind_int(st, 3, attempt);
 	sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now_ms);
-	sqlite3_bind_text(st, 6, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, jobstate_name(state), -1, SQLITE_STATIC);
 	rc = store_sqlite_run(s, st);
 	store_sqlite_done(st);
 	if (!rc)
@@ -39,7 +39,7 @@ static int put_job(struct store_sqlite *s, const char *hook, const char *key, co
 /* Insert delivery (or refresh it for a retry) and the attempt. */
 static int put_attempt(struct store_sqlite *s, const char *hook, const char *key, const char *sha,
     const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms, int attempt,
-    const char *state, int64_t *job_id)
+    enum jobstate state, int64_t *job_id)
 {
 	sqlite3_stmt *st = store_sqlite_stmt(s, Q_DELIVERY_PUT);
 	int rc;
@@ -173,9 +173,9 @@ int store_sqlite_claim(struct store *b, const struct store_claim_req *rq, struct
 		}
 		if (strcmp(sha, rq->body_sha256)) {
 			r.kind = STORE_MISMATCH;
-		} else if (!strcmp(state, "queued") || !strcmp(state, "running")) {
+		} else if (jobstate_is_active(jobstate_from_name(state))) {
 			r.kind = STORE_BUSY;
-		} else if (!strcmp(state, "succeeded")) {
+		} else if (jobstate_from_name(state) == JOBSTATE_SUCCEEDED) {
 			r.kind = STORE_REPLAY;
 			r.http_status = sqlite3_column_int(st, 4);
 			rc = store_sqlite_dup_column(st, 5, &r.response);
@@ -185,8 +185,7 @@ int store_sqlite_claim(struct store *b, const struct store_claim_req *rq, struct
 				store_backend_msg(&s->base, "store_claim: out of memory");
 				goto out;
 			}
-		} else if (!strcmp(state, "failed") || !strcmp(state, "timeout") ||
-		    !strcmp(state, "interrupted")) {
+		} else if (jobstate_is_retryable(jobstate_from_name(state))) {
 			r.kind = STORE_RETRY;
 			r.attempt++;
 		} else {
@@ -213,7 +212,7 @@ int store_sqlite_claim(struct store *b, const struct store_claim_req *rq, struct
 		write = 1;
 	}
 	if (r.kind == STORE_NEW || r.kind == STORE_RETRY) {
-		if (rq->max_queued && !strcmp(rq->initial_state, "queued")) {
+		if (rq->max_queued && rq->initial_state == JOBSTATE_QUEUED) {
 			int n = 0;
 			st = store_sqlite_stmt(s, Q_COUNT_QUEUED);
 			rc = sqlite3_step(st);
@@ -323,7 +322,7 @@ int store_sqlite_claim_finish(struct store *b, int64_t job_id, const struct stor
 	pthread_mutex_lock(&s->base.mu);
 	st = store_sqlite_stmt(s, Q_FINISH);
 	sqlite3_bind_int64(st, 1, job_id);
-	sqlite3_bind_text(st, 2, o->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, jobstate_name(o->state), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, o->started_ms);
 	sqlite3_bind_int64(st, 4, o->finished_ms);
 	if (o->exit_code >= 0)
@@ -346,7 +345,7 @@ out:
 	return rc;
 }
 
-int store_sqlite_claim_again(struct store *b, int64_t job_id, const char *initial_state, int64_t now_ms,
+int store_sqlite_claim_again(struct store *b, int64_t job_id, enum jobstate initial_state, int64_t now_ms,
     struct store_claim_res *out)
 {
 	struct store_sqlite *s = (struct store_sqlite *)b;
@@ -388,7 +387,7 @@ int store_sqlite_claim_again(struct store *b, int64_t job_id, const char *initia
 	store_sqlite_copy_column(st, 2, state, sizeof state);
 	store_sqlite_done(st);
 	st = NULL;
-	if (!strcmp(state, "queued") || !strcmp(state, "running")) {
+	if (jobstate_is_active(jobstate_from_name(state))) {
 		r.kind = STORE_BUSY;
 		store_sqlite_rollback(s); /* nothing was written: just end the transaction */
 		rc = 0;

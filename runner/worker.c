@@ -56,7 +56,7 @@ static void finish_unrunnable(struct workers *w, const struct store_job *job, co
 	snprintf(body, sizeof body, "{\"job_id\":%" PRId64 ",\"hook\":\"%s\",\"attempt\":%d,"
 				    "\"status\":\"%s\",\"error\":\"%s\"}",
 	    job->id, job->hook, job->attempt, state, why);
-	o.state = state;
+	o.state = jobstate_from_name(state);
 	o.started_ms = now;
 	o.finished_ms = now;
 	o.exit_code = -1;

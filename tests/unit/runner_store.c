@@ -89,7 +89,7 @@ static int finish(struct store *s, int64_t id, const char *state, int http, cons
     int64_t finished_ms)
 {
 	struct store_outcome o = {
-		.state = state, .started_ms = finished_ms - 10, .finished_ms = finished_ms,
+		.state = jobstate_from_name(state), .started_ms = finished_ms - 10, .finished_ms = finished_ms,
 		.exit_code = !strcmp(state, "succeeded") ? 0 : 1, .http_status = http,
 		.response = resp,
 	};
@@ -248,7 +248,7 @@ static void test_failed_retries(void)
 	T_EQ_INT(r.kind, STORE_RETRY);
 	T_EQ_INT(r.attempt, 3);
 	T_EQ_INT(store_job_get(s, r.job_id, &j), 0);
-	T_EQ_STR(j.state, "running");
+	T_EQ_STR(jobstate_name(j.state), "running");
 	T_EQ_INT(j.attempt, 3);
 	T_EQ_INT(j.created_ms, 1400);
 	store_job_clear(&j);
@@ -308,7 +308,7 @@ static void test_mismatch_in_every_state(void)
 		T_EQ_INT(r.kind, STORE_MISMATCH);
 		T_CHECK(r.response == NULL);
 		T_EQ_INT(store_job_get(s, r.job_id, &j), 0);
-		T_EQ_STR(j.state, states[i]);
+		T_EQ_STR(jobstate_name(j.state), states[i]);
 		T_EQ_STR(j.key, key);
 		store_job_clear(&j);
 	}
@@ -373,10 +373,10 @@ static void test_mark_interrupted(void)
 	T_EQ_INT(q1(path, "SELECT count(*) FROM jobs WHERE state = 'interrupted' AND finished_ms > 0"),
 	    2);
 	T_EQ_INT(store_job_get(s, a.job_id, &j), 0);
-	T_EQ_STR(j.state, "interrupted");
+	T_EQ_STR(jobstate_name(j.state), "interrupted");
 	store_job_clear(&j);
 	T_EQ_INT(store_job_get(s, c.job_id, &j), 0);
-	T_EQ_STR(j.state, "succeeded");
+	T_EQ_STR(jobstate_name(j.state), "succeeded");
 	store_job_clear(&j);
 	T_EQ_INT(claim(s, "h", "a", H1, 4, &r), 0);
 	T_EQ_INT(r.kind, STORE_RETRY);
@@ -397,7 +397,7 @@ static void test_job_get_fields(void)
 	struct store_claim_res a;
 	struct store_job j;
 	struct store_outcome o = {
-		.state = "failed", .started_ms = 1000000000123LL, .finished_ms = 1000000004567LL,
+		.state = JOBSTATE_FAILED, .started_ms = 1000000000123LL, .finished_ms = 1000000004567LL,
 		.exit_code = 3, .signal = "SIGTERM", .error = "timeout_connect", .http_status = 500,
 		.response = "{\"status\":\"failed\"}", .output_tail = "line1\nline2\n",
 	};
@@ -409,7 +409,7 @@ static void test_job_get_fields(void)
 	T_EQ_INT(j.id, a.job_id);
 	T_EQ_STR(j.hook, "deploy-web");
 	T_EQ_STR(j.key, "delivery-42");
-	T_EQ_STR(j.state, "running");
+	T_EQ_STR(jobstate_name(j.state), "running");
 	T_EQ_INT(j.attempt, 1);
 	T_EQ_INT(j.created_ms, 999999999999LL);
 	T_EQ_INT(j.started_ms, 999999999999LL);
@@ -424,7 +424,7 @@ static void test_job_get_fields(void)
 
 	T_EQ_INT(store_finish(s, a.job_id, &o), 0);
 	T_EQ_INT(store_job_get(s, a.job_id, &j), 0);
-	T_EQ_STR(j.state, "failed");
+	T_EQ_STR(jobstate_name(j.state), "failed");
 	T_EQ_INT(j.started_ms, 1000000000123LL);
 	T_EQ_INT(j.finished_ms, 1000000004567LL);
 	T_EQ_INT(j.exit_code, 3);
@@ -437,12 +437,12 @@ static void test_job_get_fields(void)
 	T_CHECK(j.response == NULL && j.output_tail == NULL);
 
 	/* exit_code -1 and NULL texts stay "none" */
-	o.state = "timeout";
+	o.state = JOBSTATE_TIMEOUT;
 	o.exit_code = -1;
 	o.signal = o.error = o.output_tail = NULL;
 	T_EQ_INT(store_finish(s, a.job_id, &o), 0);
 	T_EQ_INT(store_job_get(s, a.job_id, &j), 0);
-	T_EQ_STR(j.state, "timeout");
+	T_EQ_STR(jobstate_name(j.state), "timeout");
 	T_EQ_INT(j.exit_code, -1);
 	T_EQ_STR(j.signal, "");
 	T_CHECK(j.output_tail == NULL);
@@ -594,7 +594,7 @@ static void test_bad_inputs(void)
 	char path[128], longkey[300];
 	struct store *s = NULL;
 	struct store_claim_res r;
-	struct store_outcome o = { .state = "running", .exit_code = -1 };
+	struct store_outcome o = { .state = JOBSTATE_RUNNING, .exit_code = -1 };
 	const unsigned char b[] = "x";
 
 	T_EQ_INT(sopen(NULL, 0, NULL, &s), -EINVAL);
@@ -628,7 +628,7 @@ static void test_bad_inputs(void)
 	T_EQ_INT(r.kind, STORE_NEW);
 
 	T_EQ_INT(store_finish(s, r.job_id, &o), -EINVAL); /* not an outcome */
-	o.state = "succeeded";
+	o.state = JOBSTATE_SUCCEEDED;
 	o.signal = "SIGNAL_NAME_LONGER_THAN_THIRTY_ONE_BYTES";
 	T_EQ_INT(store_finish(s, r.job_id, &o), -EINVAL);
 	T_EQ_INT(store_finish(s, r.job_id, NULL), -EINVAL);
@@ -923,7 +923,7 @@ static int claim_q(struct store *s, const char *hook, const char *key, int64_t n
 {
 	static const unsigned char body[] = "{\"event\":1}";
 	return store_claim_state(s, hook, key, H1, body, sizeof body - 1, "{\"x-a\":\"1\"}", now,
-	    "queued", r);
+	    jobstate_from_name("queued"), r);
 }
 
 static void test_claim_state_queued(void)
@@ -943,7 +943,7 @@ static void test_claim_state_queued(void)
 	T_EQ_INT(a.kind, STORE_NEW);
 	T_EQ_INT(a.attempt, 1);
 	T_EQ_INT(store_job_get(s, a.job_id, &j), 0);
-	T_EQ_STR(j.state, "queued");
+	T_EQ_STR(jobstate_name(j.state), "queued");
 	T_EQ_INT(j.created_ms, 1000);
 	T_EQ_INT(j.started_ms, 0); /* not started yet */
 	store_job_clear(&j);
@@ -958,7 +958,7 @@ static void test_claim_state_queued(void)
 	T_EQ_INT(claim_q(s, "h", "k", 1001, &r), 0);
 	T_EQ_INT(r.kind, STORE_BUSY);
 	/* ... and a different body is still a mismatch */
-	T_EQ_INT(store_claim_state(s, "h", "k", H2, b, 1, NULL, 1002, "queued", &r), 0);
+	T_EQ_INT(store_claim_state(s, "h", "k", H2, b, 1, NULL, 1002, jobstate_from_name("queued"), &r), 0);
 	T_EQ_INT(r.kind, STORE_MISMATCH);
 
 	/* failed -> the retry is queued too */
@@ -967,7 +967,7 @@ static void test_claim_state_queued(void)
 	T_EQ_INT(r.kind, STORE_RETRY);
 	T_EQ_INT(r.attempt, 2);
 	T_EQ_INT(store_job_get(s, r.job_id, &j), 0);
-	T_EQ_STR(j.state, "queued");
+	T_EQ_STR(jobstate_name(j.state), "queued");
 	store_job_clear(&j);
 
 	/* succeeded -> replay, as for sync */
@@ -978,18 +978,22 @@ static void test_claim_state_queued(void)
 	store_claim_res_clear(&r);
 
 	/* "running" through store_claim_state is store_claim */
-	T_EQ_INT(store_claim_state(s, "h", "k2", H1, b, 1, NULL, 5, "running", &r), 0);
+	T_EQ_INT(store_claim_state(s, "h", "k2", H1, b, 1, NULL, 5, jobstate_from_name("running"), &r), 0);
 	T_EQ_INT(r.kind, STORE_NEW);
 	T_EQ_INT(store_job_get(s, r.job_id, &j), 0);
-	T_EQ_STR(j.state, "running");
+	T_EQ_STR(jobstate_name(j.state), "running");
 	T_EQ_INT(j.started_ms, 5);
 	store_job_clear(&j);
 
 	/* no other initial state */
-	T_EQ_INT(store_claim_state(s, "h", "k3", H1, b, 1, NULL, 5, "succeeded", &r), -EINVAL);
-	T_EQ_INT(store_claim_state(s, "h", "k3", H1, b, 1, NULL, 5, "interrupted", &r), -EINVAL);
-	T_EQ_INT(store_claim_state(s, "h", "k3", H1, b, 1, NULL, 5, "Queued", &r), -EINVAL);
-	T_EQ_INT(store_claim_state(s, "h", "k3", H1, b, 1, NULL, 5, NULL, &r), -EINVAL);
+	T_EQ_INT(store_claim_state(s, "h", "k3", H1, b, 1, NULL, 5,
+	    jobstate_from_name("succeeded"), &r), -EINVAL);
+	T_EQ_INT(store_claim_state(s, "h", "k3", H1, b, 1, NULL, 5,
+	    jobstate_from_name("interrupted"), &r), -EINVAL);
+	T_EQ_INT(store_claim_state(s, "h", "k3", H1, b, 1, NULL, 5,
+	    jobstate_from_name("Queued"), &r), -EINVAL);
+	T_EQ_INT(store_claim_state(s, "h", "k3", H1, b, 1, NULL, 5,
+	    jobstate_from_name(NULL), &r), -EINVAL);
 	T_EQ_INT(q1(path, "SELECT count(*) FROM jobs WHERE key = 'k3'"), 0);
 	T_EQ_INT(store_count_queued(s, &n), 0);
 	T_EQ_INT(n, 0);
@@ -1020,7 +1024,7 @@ static void test_take_queued_order(void)
 		snprintf(key, sizeof key, "q%d", i);
 		if (i == 1)
 			T_EQ_INT(store_claim_state(s, "other", key, HX, bin, sizeof bin, NULL, 10 + i,
-			    "queued", &r), 0);
+			    jobstate_from_name("queued"), &r), 0);
 		else
 			T_EQ_INT(claim_q(s, "h", key, 10 + i, &r), 0);
 		ids[i] = r.job_id;
@@ -1031,7 +1035,7 @@ static void test_take_queued_order(void)
 	T_EQ_INT(store_take_queued(s, 500, &j, &body, &len, &meta), 0);
 	T_EQ_INT(j.id, ids[0]);
 	T_EQ_STR(j.key, "q0");
-	T_EQ_STR(j.state, "running");
+	T_EQ_STR(jobstate_name(j.state), "running");
 	T_EQ_INT(j.started_ms, 500);
 	T_EQ_INT(j.created_ms, 10);
 	T_EQ_INT(len, 11);
@@ -1185,7 +1189,7 @@ static void test_requeue(void)
 	free(meta);
 	T_EQ_INT(store_requeue(s, q.job_id), 0);
 	T_EQ_INT(store_job_get(s, q.job_id, &j), 0);
-	T_EQ_STR(j.state, "queued");
+	T_EQ_STR(jobstate_name(j.state), "queued");
 	T_EQ_INT(j.started_ms, 0);
 	T_EQ_INT(j.attempt, 1);
 	store_job_clear(&j);
@@ -1231,15 +1235,15 @@ static void test_queued_survives_reopen(void)
 		return;
 	T_EQ_INT(n, 1); /* only the running one */
 	T_EQ_INT(store_job_get(s, q.job_id, &j), 0);
-	T_EQ_STR(j.state, "queued");
+	T_EQ_STR(jobstate_name(j.state), "queued");
 	T_EQ_INT(j.finished_ms, 0);
 	store_job_clear(&j);
 	T_EQ_INT(store_job_get(s, r.job_id, &j), 0);
-	T_EQ_STR(j.state, "interrupted");
+	T_EQ_STR(jobstate_name(j.state), "interrupted");
 	T_CHECK(j.finished_ms > 0);
 	store_job_clear(&j);
 	T_EQ_INT(store_job_get(s, d.job_id, &j), 0);
-	T_EQ_STR(j.state, "succeeded");
+	T_EQ_STR(jobstate_name(j.state), "succeeded");
 	store_job_clear(&j);
 	T_EQ_INT(store_count_queued(s, &n), 0);
 	T_EQ_INT(n, 1);
@@ -1275,7 +1279,7 @@ static void test_claim_again(void)
 
 	/* running: busy, nothing written */
 	before = fingerprint(path);
-	T_EQ_INT(store_claim_again(s, a.job_id, "running", 150, &r), 0);
+	T_EQ_INT(store_claim_again(s, a.job_id, jobstate_from_name("running"), 150, &r), 0);
 	T_EQ_INT(r.kind, STORE_BUSY);
 	T_EQ_INT(r.job_id, a.job_id);
 	T_EQ_INT(r.attempt, 1);
@@ -1283,7 +1287,7 @@ static void test_claim_again(void)
 
 	/* after success: an operator's replay re-runs (not a stored replay) */
 	T_EQ_INT(finish(s, a.job_id, "succeeded", 200, "{\"ok\":1}", 200), 0);
-	T_EQ_INT(store_claim_again(s, a.job_id, "running", 300, &r), 0);
+	T_EQ_INT(store_claim_again(s, a.job_id, jobstate_from_name("running"), 300, &r), 0);
 	T_EQ_INT(r.kind, STORE_RETRY);
 	T_EQ_INT(r.attempt, 2);
 	T_CHECK(r.job_id > a.job_id);
@@ -1291,7 +1295,7 @@ static void test_claim_again(void)
 	T_EQ_INT(store_job_get(s, r.job_id, &j), 0);
 	T_EQ_STR(j.hook, "h");
 	T_EQ_STR(j.key, "k");
-	T_EQ_STR(j.state, "running");
+	T_EQ_STR(jobstate_name(j.state), "running");
 	T_EQ_INT(j.created_ms, 300);
 	T_EQ_INT(j.started_ms, 300);
 	store_job_clear(&j);
@@ -1305,27 +1309,27 @@ static void test_claim_again(void)
 
 	/* after failure, replaying by the OLD id: attempt n+1 of the same key */
 	T_EQ_INT(finish(s, r.job_id, "failed", 500, "{}", 400), 0);
-	T_EQ_INT(store_claim_again(s, a.job_id, "running", 500, &b), 0);
+	T_EQ_INT(store_claim_again(s, a.job_id, jobstate_from_name("running"), 500, &b), 0);
 	T_EQ_INT(b.kind, STORE_RETRY);
 	T_EQ_INT(b.attempt, 3);
 	T_EQ_INT(finish(s, b.job_id, "timeout", 504, "{}", 600), 0);
-	T_EQ_INT(store_claim_again(s, b.job_id, "running", 700, &b), 0);
+	T_EQ_INT(store_claim_again(s, b.job_id, jobstate_from_name("running"), 700, &b), 0);
 	T_EQ_INT(b.kind, STORE_RETRY);
 	T_EQ_INT(b.attempt, 4);
 	T_EQ_INT(finish(s, b.job_id, "interrupted", 0, NULL, 800), 0); /* accepted now */
 
 	/* queued initial state: busy while queued */
-	T_EQ_INT(store_claim_again(s, a.job_id, "queued", 900, &r), 0);
+	T_EQ_INT(store_claim_again(s, a.job_id, jobstate_from_name("queued"), 900, &r), 0);
 	T_EQ_INT(r.kind, STORE_RETRY);
 	T_EQ_INT(r.attempt, 5);
 	T_EQ_INT(store_job_get(s, r.job_id, &j), 0);
-	T_EQ_STR(j.state, "queued");
+	T_EQ_STR(jobstate_name(j.state), "queued");
 	T_EQ_INT(j.started_ms, 0);
 	store_job_clear(&j);
 	T_EQ_INT(store_count_queued(s, &n), 0);
 	T_EQ_INT(n, 1);
 	before = fingerprint(path);
-	T_EQ_INT(store_claim_again(s, a.job_id, "running", 950, &b), 0);
+	T_EQ_INT(store_claim_again(s, a.job_id, jobstate_from_name("running"), 950, &b), 0);
 	T_EQ_INT(b.kind, STORE_BUSY);
 	T_EQ_INT(b.job_id, r.job_id);
 	T_EQ_INT(b.attempt, 5);
@@ -1338,14 +1342,14 @@ static void test_claim_again(void)
 	}
 
 	/* unknown ids, bad states */
-	T_EQ_INT(store_claim_again(s, r.job_id + 1000, "running", 1, &b), -ENOENT);
+	T_EQ_INT(store_claim_again(s, r.job_id + 1000, jobstate_from_name("running"), 1, &b), -ENOENT);
 	T_CHECK(strstr(store_errmsg(s), "no such job") != NULL);
-	T_EQ_INT(store_claim_again(s, 0, "running", 1, &b), -ENOENT);
-	T_EQ_INT(store_claim_again(s, -5, "running", 1, &b), -ENOENT);
-	T_EQ_INT(store_claim_again(s, a.job_id, "succeeded", 1, &b), -EINVAL);
-	T_EQ_INT(store_claim_again(s, a.job_id, NULL, 1, &b), -EINVAL);
-	T_EQ_INT(store_claim_again(s, a.job_id, "running", 1, NULL), -EINVAL);
-	T_EQ_INT(store_claim_again(NULL, a.job_id, "running", 1, &b), -EINVAL);
+	T_EQ_INT(store_claim_again(s, 0, jobstate_from_name("running"), 1, &b), -ENOENT);
+	T_EQ_INT(store_claim_again(s, -5, jobstate_from_name("running"), 1, &b), -ENOENT);
+	T_EQ_INT(store_claim_again(s, a.job_id, jobstate_from_name("succeeded"), 1, &b), -EINVAL);
+	T_EQ_INT(store_claim_again(s, a.job_id, jobstate_from_name(NULL), 1, &b), -EINVAL);
+	T_EQ_INT(store_claim_again(s, a.job_id, jobstate_from_name("running"), 1, NULL), -EINVAL);
+	T_EQ_INT(store_claim_again(NULL, a.job_id, jobstate_from_name("running"), 1, &b), -EINVAL);
 	T_EQ_INT(fingerprint(path), before);
 
 	/* pruned: the job (and with its last job, the delivery) is gone */
@@ -1353,7 +1357,7 @@ static void test_claim_again(void)
 	T_EQ_INT(finish(s, b.job_id, "failed", 500, "{}", 2), 0);
 	T_EQ_INT(store_prune(s, 3, &n), 0);
 	T_EQ_INT(n, 1);
-	T_EQ_INT(store_claim_again(s, b.job_id, "running", 4, &r), -ENOENT);
+	T_EQ_INT(store_claim_again(s, b.job_id, jobstate_from_name("running"), 4, &r), -ENOENT);
 	T_EQ_INT(q1(path, "SELECT count(*) FROM jobs WHERE key = 'old'"), 0);
 	store_close(s);
 }
@@ -1489,14 +1493,14 @@ static void test_list(void)
 	T_EQ_INT(store_list(s, "b", 0, 10000, &v, &n), 0);
 	T_EQ_INT(n, 3);
 	if (n == 3) {
-		T_EQ_STR(v[0].state, "succeeded");
+		T_EQ_STR(jobstate_name(v[0].state), "succeeded");
 		T_EQ_INT(v[0].attempt, 2);
 		T_EQ_INT(v[0].http_status, 200);
 		T_EQ_STR(v[0].response, "{}");
-		T_EQ_STR(v[1].state, "queued");
+		T_EQ_STR(jobstate_name(v[1].state), "queued");
 		T_EQ_INT(v[1].exit_code, -1);
 		T_CHECK(v[1].response == NULL);
-		T_EQ_STR(v[2].state, "failed");
+		T_EQ_STR(jobstate_name(v[2].state), "failed");
 		T_EQ_INT(v[2].attempt, 1);
 		T_EQ_INT(v[2].exit_code, 1);
 		T_CHECK(v[0].id > v[1].id && v[1].id > v[2].id);
@@ -1522,9 +1526,9 @@ static void test_list(void)
 	T_EQ_INT(n, 2);
 	if (n == 2) {
 		T_EQ_INT(v[0].attempt, 1);
-		T_EQ_STR(v[0].state, "failed");
+		T_EQ_STR(jobstate_name(v[0].state), "failed");
 		T_EQ_INT(v[1].attempt, 2);
-		T_EQ_STR(v[1].state, "succeeded");
+		T_EQ_STR(jobstate_name(v[1].state), "succeeded");
 	}
 	for (size_t i = 0; i < n; i++)
 		store_job_clear(&v[i]);
@@ -1622,7 +1626,7 @@ static void test_migrate_from_v1(void)
 	store_job_clear(&j);
 	free(body);
 	free(meta);
-	T_EQ_INT(store_claim_again(s, 2, "running", 10, &r), 0);
+	T_EQ_INT(store_claim_again(s, 2, jobstate_from_name("running"), 10, &r), 0);
 	T_EQ_INT(r.kind, STORE_RETRY);
 	T_EQ_INT(r.attempt, 2);
 	T_EQ_INT(r.job_id, 5); /* AUTOINCREMENT carried over */

@@ -70,7 +70,7 @@ static int claim(struct store *s, const char *key, const char *sha, int by_body,
 	static const unsigned char body[] = "{\"event\":1}";
 	struct store_claim_req rq = {
 		.hook = "h", .key = key, .body_sha256 = sha, .body = body, .len = sizeof body - 1,
-		.headers_json = "{\"headers\":{}}", .now_ms = 1000, .initial_state = "running",
+		.headers_json = "{\"headers\":{}}", .now_ms = 1000, .initial_state = JOBSTATE_RUNNING,
 		.by_body = by_body, .jti = jti, .jti_until_ms = jti_until,
 	};
 
@@ -80,7 +80,7 @@ static int claim(struct store *s, const char *key, const char *sha, int by_body,
 static int finish(struct store *s, int64_t id, const char *state, int http, const char *resp)
 {
 	struct store_outcome o = {
-		.state = state, .started_ms = 1000, .finished_ms = 1010,
+		.state = jobstate_from_name(state), .started_ms = 1000, .finished_ms = 1010,
 		.exit_code = !strcmp(state, "succeeded") ? 0 : 1, .http_status = http,
 		.response = resp,
 	};
@@ -202,7 +202,7 @@ static void test_jti_single_use(void)
 		static const unsigned char body[] = "x";
 		struct store_claim_req rq = {
 			.hook = "other", .key = "k2", .body_sha256 = H2, .body = body, .len = 1,
-			.now_ms = 1000, .initial_state = "running", .jti = "tok-1", .jti_until_ms = 5000,
+			.now_ms = 1000, .initial_state = JOBSTATE_RUNNING, .jti = "tok-1", .jti_until_ms = 5000,
 		};
 		T_EQ_INT(store_claim_req(s, &rq, &r), 0);
 		T_EQ_INT(r.kind, STORE_NEW);
@@ -249,7 +249,7 @@ static void test_queue_full_in_claim(void)
 	struct store *s = fresh("full");
 	struct store_claim_req rq = {
 		.hook = "h", .body_sha256 = H1, .body = body, .len = 2, .now_ms = 1000,
-		.initial_state = "queued", .max_queued = 2,
+		.initial_state = JOBSTATE_QUEUED, .max_queued = 2,
 	};
 	struct store_claim_res r = { 0 }, done = { 0 };
 
@@ -285,7 +285,7 @@ static void test_queue_full_in_claim(void)
 	/* running claims ignore the cap */
 	rq.key = "sync";
 	rq.body_sha256 = H1;
-	rq.initial_state = "running";
+	rq.initial_state = JOBSTATE_RUNNING;
 	T_EQ_INT(store_claim_req(s, &rq, &r), 0);
 	T_EQ_INT(r.kind, STORE_NEW);
 	store_close(s);
@@ -330,7 +330,7 @@ static void test_bad_requests(void)
 	struct store *s = fresh("bad");
 	struct store_claim_req rq = {
 		.hook = "h", .key = "k", .body_sha256 = H1, .body = body, .len = 1, .now_ms = 1,
-		.initial_state = "running",
+		.initial_state = JOBSTATE_RUNNING,
 	};
 	struct store_claim_res r = { 0 };
 	char longjti[STORE_JTI_MAX + 2];
@@ -352,7 +352,7 @@ static void test_bad_requests(void)
 	rq.max_queued = -1;
 	T_EQ_INT(store_claim_req(s, &rq, &r), -EINVAL);
 	rq.max_queued = 0;
-	rq.initial_state = "succeeded";
+	rq.initial_state = JOBSTATE_SUCCEEDED;
 	T_EQ_INT(store_claim_req(s, &rq, &r), -EINVAL);
 	T_EQ_INT(store_claim_req(s, NULL, &r), -EINVAL);
 	T_EQ_INT(q1("SELECT count(*) FROM jobs"), 1);
