@@ -1,10 +1,11 @@
 /*
- * runner_store_repeats.c — unit tests of the store's defences against a
- * captured delivery sent again (runner/store.c, store_claim_req): the same
- * body under a new key is the delivery it repeats (by_body), single-use token
- * ids (jti), the queue cap decided inside the claim (STORE_FULL), and taking
- * a claim back (store_unclaim). Real SQLite files in a mkdtemp directory;
- * what was written is read back through a separate read-only connection.
+ * runner_store_sqlite_repeats.c — unit tests of the SQLite store backend's
+ * defences against a captured delivery sent again (store_claim_req in
+ * runner/store_sqlite_claim.c): the same body under a new key is the
+ * delivery it repeats (by_body), single-use token ids (jti), the queue cap
+ * decided inside the claim (STORE_FULL), and taking a claim back
+ * (store_unclaim). Real SQLite files in a mkdtemp directory; what was
+ * written is read back through a separate read-only connection.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -363,7 +364,7 @@ int main(void)
 {
 	char cmd[128];
 
-	snprintf(g_dir, sizeof g_dir, "/tmp/runner_store_repeats.XXXXXX");
+	snprintf(g_dir, sizeof g_dir, "/tmp/runner_store_sqlite_repeats.XXXXXX");
 	if (!mkdtemp(g_dir)) {
 		printf("FAIL mkdtemp: %s\n", strerror(errno));
 		return 1;
