@@ -1,5 +1,5 @@
 /*
- * cli.c — the operator's subcommands on the job history (issue 4):
+ * cli.c — the operator's subcommands on the job history:
  *
  *   webhook-runner jobs list (--config FILE | --store PATH) [--failed]
  *                            [--hook H] [--limit N] [--json]
