@@ -101,7 +101,9 @@ struct store_job {
 	char *response, *output_tail; /* malloc'ed or NULL; store_job_clear frees */
 };
 
-/* Where the store is. Today one backend: the SQLite database file. */
+/* Where the store is. Today one backend: the SQLite database file. Another
+ * backend adds its own field (an address, say), and store_open picks the
+ * backend by the field that is set. */
 struct store_config {
 	const char *sqlite_path; /* the SQLite database file (created 0600 when absent) */
 	int must_exist;          /* never create a store: STORE_WHY_ABSENT when there is none */

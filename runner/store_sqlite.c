@@ -259,6 +259,8 @@ static int sqlite_open(const struct store_config *sc, int mark_interrupted_jobs,
 	if (rc) {
 		if (rc == -EINVAL)
 			*why = STORE_WHY_NOT_A_STORE;
+		else if (rc == -ENOENT && sc->must_exist) /* gone since the stat */
+			*why = STORE_WHY_ABSENT;
 		goto out;
 	}
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
