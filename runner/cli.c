@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -158,7 +157,8 @@ static int open_store(const char *cmd, const struct opts *o, int need_config, st
 {
 	char err[512];
 	const char *path;
-	struct stat sb;
+	struct store_config sc = { 0 };
+	enum store_why why;
 	int rc;
 
 	*cfg = NULL;
@@ -170,12 +170,13 @@ static int open_store(const char *cmd, const struct opts *o, int need_config, st
 		return need_config ? say(1, cmd, "%s", err) :
 		    say(1, cmd, "%s (or name the store with --store PATH)", err);
 	path = *cfg ? (*cfg)->store_path : o->store;
-	if (stat(path, &sb) != 0)
-		return say(1, cmd, "store %s: %s", path, errno == ENOENT ? "no such file (nothing "
-		    "recorded yet, or another path?)" : strerror(errno));
-	if (!S_ISREG(sb.st_mode))
+	sc.sqlite_path = path;
+	sc.must_exist = 1;
+	rc = store_open(&sc, st, 0, NULL, &why); /* never marks: the daemon may be running */
+	if (why == STORE_WHY_ABSENT)
+		return say(1, cmd, "store %s: no such file (nothing recorded yet, or another path?)", path);
+	if (why == STORE_WHY_NOT_A_STORE)
 		return say(1, cmd, "store %s: not a regular file", path);
-	rc = store_open(path, 0, NULL, st); /* never marks: the daemon may be running */
 	if (rc == -EPROTO)
 		return say(1, cmd, "store %s: written by a newer webhook-runner", path);
 	if (rc != 0)
@@ -274,7 +275,7 @@ static void print_table(const struct store_job *v, size_t n, int64_t mark)
 		fmt_duration(&v[i], dur, sizeof dur);
 		printf("%s%*" PRId64 "  %-*s  %-*s  %7d  %-11s  %-7s  %4s  %-19s  %s\n",
 		    mark > 0 ? (v[i].id == mark ? "* " : "  ") : "", wid, v[i].id, wh, hook, wk, key,
-		    v[i].attempt, v[i].state, ex, http, started, dur);
+		    v[i].attempt, jobstate_name(v[i].state), ex, http, started, dur);
 	}
 }
 
@@ -351,7 +352,7 @@ static void show_text(const struct store_job *j, const struct store_job *att, si
 	safe(j->key, buf, sizeof buf, 0);
 	printf("key       %s\n", buf);
 	printf("attempt   %d of %d\n", j->attempt, last);
-	printf("state     %s\n", j->state);
+	printf("state     %s\n", jobstate_name(j->state));
 	fmt_exit(j, buf, sizeof buf);
 	printf("exit      %s\n", buf);
 	if (j->error[0]) {
@@ -543,7 +544,7 @@ int cli_replay_main(int argc, char **argv)
 	sigaddset(&hold, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &hold, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = store_claim_again(st, o.id, "running", clock_wall_ms(), &cl);
+	rc = store_claim_again(st, o.id, JOBSTATE_RUNNING, clock_wall_ms(), &cl);
 	if (rc) {
 		rc = rc == -ENOENT ? say(1, cmd, "job %" PRId64 " is gone (pruned meanwhile); nothing ran",
 		    o.id) : say(1, cmd, "%s", store_errmsg(st));

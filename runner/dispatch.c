@@ -113,7 +113,7 @@ static char *answer_body(const struct cfg_hook *h, int64_t job_id, int attempt,
 	j.id = job_id;
 	j.attempt = attempt;
 	snprintf(j.hook, sizeof j.hook, "%s", h->id);
-	snprintf(j.state, sizeof j.state, "%s", o->state);
+	j.state = o->state;
 	j.exit_code = o->exit_code;
 	snprintf(j.signal, sizeof j.signal, "%s", o->signal ? o->signal : "");
 	snprintf(j.error, sizeof j.error, "%s", o->error ? o->error : "");
@@ -176,7 +176,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots
 	}
 	exec_outcome(&jr, &ans->http, &state, &ans->retry_after);
 	metrics_job(h->id, state, (double)(jr.finished_ms - jr.started_ms) / 1000.0);
-	o.state = state;
+	o.state = jobstate_from_name(state);
 	o.started_ms = jr.started_ms;
 	o.finished_ms = jr.finished_ms;
 	o.exit_code = jr.has_exit ? jr.exit_code : -1;

@@ -69,7 +69,7 @@ int jobjson_build(const struct store_job *j, unsigned flags, const struct jobjso
 	if (flags & JOBJSON_KEY)
 		put_str(&b, "key", j->key);
 	put_num(&b, "attempt", j->attempt);
-	put_str(&b, "status", j->state);
+	put_str(&b, "status", jobstate_name(j->state));
 	if (j->exit_code >= 0 && (j->finished_ms || always_exit))
 		put_num(&b, "exit_code", j->exit_code);
 	else if (always_exit)

@@ -287,7 +287,7 @@ static int serve(int argc, char **argv)
 		log_certificate(cfg->tls_cert, not_after);
 	log_warnings(cfg);
 
-	if ((rc = store_open(cfg->store_path, 1, &n_int, &st)) != 0)
+	if ((rc = store_open(&(struct store_config){ .sqlite_path = cfg->store_path }, &st, 1, &n_int, NULL)) != 0)
 		fatal("store %s: %s", cfg->store_path, strerror(-rc));
 	if (n_int) {
 		snprintf(err, sizeof err, "%d", n_int);

@@ -53,7 +53,7 @@ int queue_put(struct queue *q, struct store_claim_req *rq, int max_queued, const
 	char jid[24];
 	int rc;
 
-	rq->initial_state = "queued";
+	rq->initial_state = JOBSTATE_QUEUED;
 	rq->max_queued = max_queued;
 	if ((rc = store_claim_req(q->st, rq, out)) != 0)
 		return rc;

@@ -320,7 +320,7 @@ static int64_t until_ms(double exp, int leeway_s)
  * replay, and what the hook says about repeats. 0 or -ENOMEM (RQ's strings
  * point into the request and *META, which the caller frees). */
 static int claim_request(struct req *r, const struct cfg_hook *h, const char *key, const char *body,
-    size_t len, const cJSON *claims, const char *state, char sha[65], char **meta,
+    size_t len, const cJSON *claims, enum jobstate state, char sha[65], char **meta,
     struct store_claim_req *rq)
 {
 	const cJSON *exp;
@@ -388,7 +388,7 @@ static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h
 	char sha[65], *meta = NULL, loc[96], resp[256];
 	int rc;
 
-	if (claim_request(r, h, key, body, len, claims, "queued", sha, &meta, &rq) != 0)
+	if (claim_request(r, h, key, body, len, claims, JOBSTATE_QUEUED, sha, &meta, &rq) != 0)
 		return fail(r, 500, NULL, "out of memory");
 	rc = queue_put(srv->queue, &rq, r->cfg->max_queued, r->id, &cl);
 	free(meta);
@@ -549,7 +549,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 	/* 5b. The claim, then a slot: a copy of a delivery that is running
 	 * gets its 409 (or its replay) without ever holding a slot, so 429
 	 * means the caps are really full. */
-	if (claim_request(r, h, key, body, len, claims, "running", sha, &meta, &rq) != 0) {
+	if (claim_request(r, h, key, body, len, claims, JOBSTATE_RUNNING, sha, &meta, &rq) != 0) {
 		rc = fail(r, 500, NULL, "out of memory");
 		goto out;
 	}
@@ -637,7 +637,7 @@ static int on_health(struct mg_connection *conn, void *cbdata)
 	r.hook = "-";
 	if (strcmp(r.ri->request_method, "GET") != 0 && strcmp(r.ri->request_method, "HEAD") != 0)
 		return fail(&r, 405, "Allow: GET, HEAD\r\n", "method not allowed");
-	ok = store_health(srv->store) == 0;
+	ok = store_health(srv->store, NULL) == 0;
 	draining = slots_draining(srv->slots);
 	snprintf(body, sizeof body, "{\"status\":\"%s\",\"uptime_s\":%" PRId64 ",\"running_jobs\":%d,"
 				    "\"store\":\"%s\"}",

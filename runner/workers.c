@@ -45,9 +45,9 @@ static void finish_unrunnable(struct workers *w, const struct store_job *job, co
 	j.attempt = job->attempt;
 	j.exit_code = -1;
 	snprintf(j.hook, sizeof j.hook, "%s", job->hook);
-	snprintf(j.state, sizeof j.state, "%s", state);
+	j.state = jobstate_from_name(state);
 	snprintf(j.error, sizeof j.error, "%s", why);
-	o.state = state;
+	o.state = jobstate_from_name(state);
 	o.started_ms = now;
 	o.finished_ms = now;
 	o.exit_code = -1;

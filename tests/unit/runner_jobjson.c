@@ -18,7 +18,7 @@ static void finished(struct store_job *j)
 	strcpy(j->hook, "deploy");
 	strcpy(j->key, "k-1");
 	j->attempt = 2;
-	strcpy(j->state, "failed");
+	j->state = JOBSTATE_FAILED;
 	j->exit_code = 3;
 	strcpy(j->error, "");
 	j->http_status = 500;
@@ -36,7 +36,7 @@ static void queued(struct store_job *j)
 	strcpy(j->hook, "app");
 	strcpy(j->key, "k-q");
 	j->attempt = 1;
-	strcpy(j->state, "queued");
+	j->state = JOBSTATE_QUEUED;
 	j->exit_code = -1;
 	j->created_ms = 1700000000000;
 }
@@ -120,7 +120,7 @@ static void test_answer(void)
 	j.id = 9;
 	strcpy(j.hook, "app");
 	j.attempt = 1;
-	strcpy(j.state, "failed");
+	j.state = JOBSTATE_FAILED;
 	j.exit_code = -1;
 	strcpy(j.error, "executor");
 	s = print(&j, JOBJSON_EXIT | JOBJSON_TAIL, &oc);
@@ -128,7 +128,7 @@ static void test_answer(void)
 		    "\"error\":\"executor\",\"message\":\"remote-executor ended without a status\","
 		    "\"duration_ms\":0,\"request_id\":\"abcd\"}");
 	free(s);
-	strcpy(j.state, "succeeded");
+	j.state = JOBSTATE_SUCCEEDED;
 	j.exit_code = 0;
 	j.error[0] = '\0';
 	j.started_ms = 1700000000000;
@@ -152,7 +152,7 @@ static void test_unrunnable(void)
 	j.id = 3000000000;
 	strcpy(j.hook, "app");
 	j.attempt = 1;
-	strcpy(j.state, "failed");
+	j.state = JOBSTATE_FAILED;
 	j.exit_code = -1;
 	strcpy(j.error, "hook_removed");
 	s = print(&j, 0, NULL);
