@@ -17,14 +17,18 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "../common/clock.h"
+#include "../common/randid.h"
 #include "cfggen.h"
 #include "dispatch.h"
+#include "jobjson.h"
 #include "log.h"
 #include "metrics.h"
+#include "queue.h"
 #include "server.h"
+#include "slots.h"
 #include "tls.h"
 #include "version.h"
-#include "worker.h"
 
 #define IDEM_KEY_MAX 200
 #define OPS_THREADS 4 /* /healthz and /metrics on server.ops_listen */
@@ -33,10 +37,9 @@ struct server {
 	struct cfggen *gens;    /* the config in force, one reference per request */
 	const struct config *start_cfg; /* the config at start: listeners, TLS */
 	time_t tls_not_after;   /* the served certificate's expiry; 0 without TLS */
-	int draining;           /* atomic: SIGTERM received */
-	struct workers *workers;
 	struct store *store;
-	struct jobs *jobs;
+	struct queue *queue;
+	struct slots *slots;
 	struct mg_context *mg;
 	struct mg_context *ops;  /* server.ops_listen, or NULL */
 	int64_t started_ms;
@@ -60,14 +63,6 @@ struct req {
 	int64_t job_id;
 	int64_t t0;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *reason_phrase(int status)
 {
@@ -119,7 +114,7 @@ static int answer(struct req *r, int status, const char *extra, const char *body
 	 * exists and which hook owns it. */
 	metrics_request(r->uncounted_hook ? "-" : r->hook ? r->hook : METRICS_UNKNOWN_HOOK, status);
 	snprintf(st, sizeof st, "%d", status);
-	snprintf(ms, sizeof ms, "%" PRId64, mono_ms() - r->t0);
+	snprintf(ms, sizeof ms, "%" PRId64, clock_mono_ms() - r->t0);
 	snprintf(jid, sizeof jid, "%" PRId64, r->job_id);
 	log_event(status >= 500 ? LOG_WARN : LOG_INFO, "request", "request_id", r->id,
 	    "method", r->ri->request_method, "hook", r->hook, "verify", r->verify,
@@ -146,17 +141,22 @@ static int fail(struct req *r, int status, const char *extra, const char *msg)
 }
 
 /* "signature:<reason>" or "jwt:<reason>" for the log, as constants. */
-static const char *verify_tag(int rc, int jwt)
+static const char *verify_tag(unsigned why, int jwt)
 {
-	static const char *const sig[] = { "signature:ok", "signature:missing", "signature:malformed",
-		"signature:mismatch", "signature:stale" };
-	static const char *const tok[] = { "jwt:ok", "jwt:malformed", "jwt:alg", "jwt:signature",
-		"jwt:expired", "jwt:no_exp", "jwt:not_yet_valid", "jwt:iss", "jwt:aud", "jwt:sub",
-		"jwt:claim", "jwt:no_jti" };
+	static const char *const sig[VHMAC_NREASONS] = { [VHMAC_OK] = "signature:ok",
+		[VHMAC_MISSING] = "signature:missing", [VHMAC_MALFORMED] = "signature:malformed",
+		[VHMAC_MISMATCH] = "signature:mismatch", [VHMAC_STALE] = "signature:stale",
+		[VHMAC_ERROR] = "signature:error" };
+	static const char *const tok[VJWT_NREASONS] = { [VJWT_OK] = "jwt:ok",
+		[VJWT_MALFORMED] = "jwt:malformed", [VJWT_ALG] = "jwt:alg",
+		[VJWT_SIGNATURE] = "jwt:signature", [VJWT_EXPIRED] = "jwt:expired",
+		[VJWT_NO_EXP] = "jwt:no_exp", [VJWT_NOT_YET] = "jwt:not_yet_valid",
+		[VJWT_ISS] = "jwt:iss", [VJWT_AUD] = "jwt:aud", [VJWT_SUB] = "jwt:sub",
+		[VJWT_CLAIM] = "jwt:claim", [VJWT_NO_JTI] = "jwt:no_jti", [VJWT_ERROR] = "jwt:error" };
 
 	if (jwt)
-		return -rc >= 0 && -rc < (int)(sizeof tok / sizeof tok[0]) ? tok[-rc] : "jwt:error";
-	return -rc >= 0 && -rc < (int)(sizeof sig / sizeof sig[0]) ? sig[-rc] : "signature:error";
+		return why < VJWT_NREASONS ? tok[why] : "jwt:error";
+	return why < VHMAC_NREASONS ? sig[why] : "signature:error";
 }
 
 static const char *conn_header(void *ctx, const char *name)
@@ -320,7 +320,7 @@ static int64_t until_ms(double exp, int leeway_s)
  * replay, and what the hook says about repeats. 0 or -ENOMEM (RQ's strings
  * point into the request and *META, which the caller frees). */
 static int claim_request(struct req *r, const struct cfg_hook *h, const char *key, const char *body,
-    size_t len, const cJSON *claims, const char *state, char sha[65], char **meta,
+    size_t len, const cJSON *claims, enum jobstate state, char sha[65], char **meta,
     struct store_claim_req *rq)
 {
 	const cJSON *exp;
@@ -338,7 +338,6 @@ static int claim_request(struct req *r, const struct cfg_hook *h, const char *ke
 	rq->now_ms = (int64_t)time(NULL) * 1000;
 	rq->initial_state = state;
 	rq->by_body = h->dedupe_body;
-	rq->max_queued = h->async ? r->cfg->max_queued : 0;
 	if (h->has_jwt && h->jwt.single_use) {
 		/* vjwt_verify made sure of both; a token is remembered until it
 		 * would be refused as expired anyway. */
@@ -386,12 +385,12 @@ static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h
 {
 	struct store_claim_req rq;
 	struct store_claim_res cl = { 0 };
-	char sha[65], *meta = NULL, loc[96], resp[256], jid[24];
+	char sha[65], *meta = NULL, loc[96], resp[256];
 	int rc;
 
-	if (claim_request(r, h, key, body, len, claims, "queued", sha, &meta, &rq) != 0)
+	if (claim_request(r, h, key, body, len, claims, JOBSTATE_QUEUED, sha, &meta, &rq) != 0)
 		return fail(r, 500, NULL, "out of memory");
-	rc = store_claim_req(srv->store, &rq, &cl);
+	rc = queue_put(srv->queue, &rq, r->cfg->max_queued, r->id, &cl);
 	free(meta);
 	if (rc != 0) {
 		log_event(LOG_ERROR, "store_error", "request_id", r->id, "error", strerror(-rc), NULL);
@@ -407,9 +406,6 @@ static int queue_job(struct server *srv, struct req *r, const struct cfg_hook *h
 					    "\"status\":\"queued\",\"location\":\"/jobs/%" PRId64 "\","
 					    "\"request_id\":\"%s\"}",
 		    cl.job_id, h->id, cl.attempt, cl.job_id, r->id);
-		snprintf(jid, sizeof jid, "%" PRId64, cl.job_id);
-		log_event(LOG_INFO, "job_queued", "request_id", r->id, "hook", h->id, "job", jid, NULL);
-		workers_wake(srv->workers);
 		rc = answer(r, 202, loc, resp);
 	}
 	store_claim_res_clear(&cl);
@@ -424,8 +420,8 @@ static int run_job(struct server *srv, struct req *r, const struct cfg_hook *h,
 	char extra[64] = "";
 	int rc;
 
-	rc = dispatch_run(r->cfg, srv->store, srv->jobs, h, cl->job_id, cl->attempt, command, r->id, &ans);
-	jobs_release(srv->jobs, h->dest_key);
+	rc = dispatch_run(r->cfg, srv->store, srv->slots, h, cl->job_id, cl->attempt, command, r->id, &ans);
+	slots_release(srv->slots, h->dest_key);
 	if (rc != 0)
 		return fail(r, 500, NULL, "out of memory");
 	if (ans.retry_after)
@@ -444,6 +440,8 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 	const char *tok = NULL, *key = NULL, *sig_headers[2] = { vhmac_header_name(h->scheme), NULL };
 	char *body = NULL, *command = NULL, *meta = NULL, qbuf[VJWT_MAX_TOKEN + 1], err[300], sha[65];
 	cJSON *claims = NULL;
+	enum vhmac_reason hwhy;
+	enum vjwt_reason jwhy;
 	size_t len = 0, i;
 	int rc, dup;
 
@@ -485,11 +483,11 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 			goto out;
 		}
 	rc = vhmac_verify(h->scheme, h->secrets, h->nsecrets, (const unsigned char *)body, len, &hs,
-	    (int64_t)time(NULL), h->tolerance_s);
+	    (int64_t)time(NULL), h->tolerance_s, &hwhy);
 	if (rc != 0) {
-		r->verify = verify_tag(rc, 0);
+		r->verify = verify_tag(hwhy, 0);
 		metrics_verify_failure(h->id, r->verify);
-		snprintf(err, sizeof err, "signature verification failed: %s", vhmac_reason(rc));
+		snprintf(err, sizeof err, "signature verification failed: %s", vhmac_reason_name(hwhy));
 		rc = fail(r, 401, NULL, err);
 		goto out;
 	}
@@ -504,11 +502,11 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 			    dup ? "token header repeated" : "missing bearer token");
 			goto out;
 		}
-		rc = vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), &claims);
+		rc = vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), &claims, &jwhy);
 		if (rc != 0) {
-			r->verify = verify_tag(rc, 1);
+			r->verify = verify_tag(jwhy, 1);
 			metrics_verify_failure(h->id, r->verify);
-			snprintf(err, sizeof err, "token rejected: %s", vjwt_reason(rc));
+			snprintf(err, sizeof err, "token rejected: %s", vjwt_reason_name(jwhy));
 			rc = fail(r, 403, NULL, err);
 			goto out;
 		}
@@ -551,7 +549,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 	/* 5b. The claim, then a slot: a copy of a delivery that is running
 	 * gets its 409 (or its replay) without ever holding a slot, so 429
 	 * means the caps are really full. */
-	if (claim_request(r, h, key, body, len, claims, "running", sha, &meta, &rq) != 0) {
+	if (claim_request(r, h, key, body, len, claims, JOBSTATE_RUNNING, sha, &meta, &rq) != 0) {
 		rc = fail(r, 500, NULL, "out of memory");
 		goto out;
 	}
@@ -567,7 +565,7 @@ static int hook_request(struct server *srv, struct req *r, const struct cfg_hook
 		count_claim(h, cl.kind);
 		goto out;
 	}
-	if (jobs_acquire(srv->jobs, h->dest_key) != 0) {
+	if (slots_acquire(srv->slots, h->dest_key) != 0) {
 		/* As if it had never come: the next delivery claims it afresh. */
 		if ((rc = store_unclaim(srv->store, cl.job_id)) != 0)
 			log_event(LOG_ERROR, "store_error", "request_id", r->id, "error", strerror(-rc),
@@ -592,17 +590,11 @@ out:
 
 static void req_init(struct req *r, struct mg_connection *conn)
 {
-	unsigned char rnd[8];
-	int i;
-
 	memset(r, 0, sizeof *r);
 	r->conn = conn;
 	r->ri = mg_get_request_info(conn);
-	r->t0 = mono_ms();
-	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
-		memset(rnd, 0, sizeof rnd);
-	for (i = 0; i < 8; i++)
-		snprintf(r->id + 2 * i, 3, "%02x", rnd[i]);
+	r->t0 = clock_mono_ms();
+	randid_hex(r->id, 8, 0);
 }
 
 static int on_hooks(struct mg_connection *conn, void *cbdata)
@@ -622,7 +614,7 @@ static int on_hooks(struct mg_connection *conn, void *cbdata)
 	    config_hook(cfg, id) : NULL;
 	if (!h) {
 		rc = fail(&r, 404, NULL, "unknown hook");
-	} else if (__atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST)) {
+	} else if (slots_draining(srv->slots)) {
 		r.hook = h->id;
 		r.close = 1;
 		rc = fail(&r, 503, "Retry-After: 10\r\n", "shutting down; retry later");
@@ -645,12 +637,12 @@ static int on_health(struct mg_connection *conn, void *cbdata)
 	r.hook = "-";
 	if (strcmp(r.ri->request_method, "GET") != 0 && strcmp(r.ri->request_method, "HEAD") != 0)
 		return fail(&r, 405, "Allow: GET, HEAD\r\n", "method not allowed");
-	ok = store_health(srv->store) == 0;
-	draining = __atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST);
+	ok = store_health(srv->store, NULL) == 0;
+	draining = slots_draining(srv->slots);
 	snprintf(body, sizeof body, "{\"status\":\"%s\",\"uptime_s\":%" PRId64 ",\"running_jobs\":%d,"
 				    "\"store\":\"%s\"}",
-	    draining ? "draining" : ok ? "ok" : "unavailable", (mono_ms() - srv->started_ms) / 1000,
-	    jobs_running(srv->jobs), ok ? "ok" : "error");
+	    draining ? "draining" : ok ? "ok" : "unavailable", (clock_mono_ms() - srv->started_ms) / 1000,
+	    slots_running(srv->slots), ok ? "ok" : "error");
 	r.verify = "-";
 	return answer(&r, ok && !draining ? 200 : 503, NULL, body);
 }
@@ -684,7 +676,7 @@ static int jobs_authorized(const struct config *cfg, const struct cfg_hook *h, c
 	n = strlen(tok);
 	if (token_is(tok, cfg->read_token))
 		return 0;
-	if (h && h->has_jwt && n <= VJWT_MAX_TOKEN && vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), NULL) == 0)
+	if (h && h->has_jwt && n <= VJWT_MAX_TOKEN && vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), NULL, NULL) == 0)
 		return 0;
 	return -2;
 }
@@ -698,7 +690,6 @@ static int on_jobs(struct mg_connection *conn, void *cbdata)
 	struct store_job job;
 	struct req r;
 	const char *id, *p;
-	cJSON *o = NULL;
 	char *text = NULL;
 	int64_t jid = 0;
 	int rc, auth;
@@ -733,31 +724,10 @@ static int on_jobs(struct mg_connection *conn, void *cbdata)
 	}
 	r.verify = "ok";
 	r.job_id = job.id;
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "job_id", (double)job.id);
-	cJSON_AddStringToObject(o, "hook", job.hook);
-	cJSON_AddNumberToObject(o, "attempt", job.attempt);
-	cJSON_AddStringToObject(o, "status", job.state);
-	if (job.finished_ms && job.exit_code >= 0)
-		cJSON_AddNumberToObject(o, "exit_code", job.exit_code);
-	if (job.signal[0])
-		cJSON_AddStringToObject(o, "signal", job.signal);
-	if (job.error[0])
-		cJSON_AddStringToObject(o, "error", job.error);
-	if (job.http_status)
-		cJSON_AddNumberToObject(o, "http_status", job.http_status);
-	cJSON_AddNumberToObject(o, "created_ms", (double)job.created_ms);
-	if (job.started_ms)
-		cJSON_AddNumberToObject(o, "started_ms", (double)job.started_ms);
-	if (job.finished_ms)
-		cJSON_AddNumberToObject(o, "finished_ms", (double)job.finished_ms);
-	if (h && h->response_output && job.output_tail)
-		cJSON_AddStringToObject(o, "output_tail", job.output_tail);
-	text = cJSON_PrintUnformatted(o);
-	rc = text ? answer(&r, 200, NULL, text) : fail(&r, 500, NULL, "out of memory");
+	rc = jobjson_print(&job, JOBJSON_RECORD | (h && h->response_output ? JOBJSON_TAIL : 0), NULL, &text);
+	rc = rc == 0 ? answer(&r, 200, NULL, text) : fail(&r, 500, NULL, "out of memory");
 out:
 	free(text);
-	cJSON_Delete(o);
 	store_job_clear(&job);
 	cfggen_put(srv->gens, ref);
 	return rc;
@@ -791,9 +761,9 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
 		cfggen_put(srv->gens, ref);
 	}
 	/* A store that cannot answer shows an empty queue; /healthz reports it. */
-	if (store_count_queued(srv->store, &queued) != 0)
+	if (queue_count(srv->queue, &queued) != 0)
 		queued = 0;
-	if (metrics_render(jobs_running(srv->jobs), queued, (long long)srv->tls_not_after, RUNNER_VERSION,
+	if (metrics_render(slots_running(srv->slots), queued, (long long)srv->tls_not_after, RUNNER_VERSION,
 	    &text, &len) != 0)
 		return fail(&r, 500, NULL, "out of memory");
 	metrics_request("-", 200);
@@ -886,7 +856,7 @@ static struct mg_context *listen_on(struct server *s, const char *addr, int thre
 	return mg_start(&cb, s, opts);
 }
 
-int server_start(struct cfggen *gens, struct store *st, struct jobs *jobs,
+int server_start(struct cfggen *gens, struct store *st, struct slots *slots, struct queue *queue,
     struct server **out, char *err, size_t errlen)
 {
 	const struct config *cfg = cfggen_first(gens);
@@ -899,8 +869,9 @@ int server_start(struct cfggen *gens, struct store *st, struct jobs *jobs,
 	s->gens = gens;
 	s->start_cfg = cfg;
 	s->store = st;
-	s->jobs = jobs;
-	s->started_ms = mono_ms();
+	s->queue = queue;
+	s->slots = slots;
+	s->started_ms = clock_mono_ms();
 	fmt_addr(addr, sizeof addr, cfg->listen_host, cfg->port);
 	if (!(s->mg = listen_on(s, addr, cfg->threads, cfg->tls_cert != NULL))) {
 		if (s->tls_err[0])
@@ -935,29 +906,6 @@ fail:
 	rc = s->tls_err[0] ? -EINVAL : -EADDRINUSE;
 	free(s);
 	return rc;
-}
-
-void server_attach_workers(struct server *s, struct workers *w)
-{
-	s->workers = w;
-}
-
-int server_drain(struct server *s, int timeout_s)
-{
-	int64_t until = mono_ms() + (int64_t)timeout_s * 1000;
-	int n;
-
-	__atomic_store_n(&s->draining, 1, __ATOMIC_SEQ_CST);
-	while ((n = jobs_running(s->jobs)) > 0 && mono_ms() < until)
-		usleep(100 * 1000);
-	if (n == 0)
-		return 0;
-	jobs_interrupt_all(s->jobs);
-	/* The executors get SIGTERM, then SIGKILL after the grace: bounded. */
-	until = mono_ms() + 15000;
-	while (jobs_running(s->jobs) > 0 && mono_ms() < until)
-		usleep(100 * 1000);
-	return n;
 }
 
 void server_stop(struct server *s)

@@ -127,17 +127,17 @@ list_checks() {
 	cli listj-$ph jobs list --store "$DB" --json
 	expect_eq "list_json_${ph}" "$RC $(pyj "$R/listj-$ph.out" 'len(L)')" "0 $n"
 	expect_eq "list_json_${ph}_newest_first" \
-		"$(pyj "$R/listj-$ph.out" '[j["id"] for j in L] == sorted([j["id"] for j in L], reverse=True)')" true
+		"$(pyj "$R/listj-$ph.out" '[j["job_id"] for j in L] == sorted([j["job_id"] for j in L], reverse=True)')" true
 	expect_eq "list_json_${ph}_same_as_store" "$(pyj "$R/listj-$ph.out" \
-		'",".join("%d:%s:%s:%d:%s:%s:%s" % (j["id"], j["hook"], j["key"], j["attempt"], j["state"], j["exit_code"], j["http_status"]) for j in L)')" \
+		'",".join("%d:%s:%s:%d:%s:%s:%s" % (j["job_id"], j["hook"], j["key"], j["attempt"], j["status"], j["exit_code"], j["http_status"]) for j in L)')" \
 		"$(db "select group_concat(id||':'||hook||':'||key||':'||attempt||':'||state||':'||ifnull(exit_code,'None')||':'||ifnull(http_status,'None'), ',') from (select * from jobs order by id desc)")"
 	cli listf-$ph jobs list --store "$DB" --failed --json
-	expect_eq "list_failed_${ph}" "$RC $(pyj "$R/listf-$ph.out" '",".join(sorted(set(j["key"] + ":" + j["state"] for j in L)))')" \
+	expect_eq "list_failed_${ph}" "$RC $(pyj "$R/listf-$ph.out" '",".join(sorted(set(j["key"] + ":" + j["status"] for j in L)))')" \
 		"0 $(db "select group_concat(k, ',') from (select distinct key||':'||state as k from jobs where state in ('failed','timeout','interrupted') order by k)")"
 	cli listh-$ph jobs list --config "$CFG" --hook deploy --json
 	expect_eq "list_hook_${ph}" "$RC $(pyj "$R/listh-$ph.out" 'sorted(set(j["hook"] for j in L))')" "0 ['deploy']"
 	cli listl-$ph jobs list --store "$DB" --limit 2 --json
-	expect_eq "list_limit_${ph}" "$RC $(pyj "$R/listl-$ph.out" '[j["id"] for j in L]')" \
+	expect_eq "list_limit_${ph}" "$RC $(pyj "$R/listl-$ph.out" '[j["job_id"] for j in L]')" \
 		"0 [$(db "select group_concat(id, ', ') from (select id from jobs order by id desc limit 2)")]"
 	cli listn-$ph jobs list --store "$DB" --hook nosuchhook
 	expect_eq "list_empty_${ph}" "$RC $(lines "$R/listn-$ph.out")" "0 0"
@@ -154,11 +154,11 @@ show_checks() {
 		"^job +$ID_OK1\|hook +app\|key +k-ok1\|attempt +1 of [0-9]+\|state +succeeded\|exit +0\|http +200\|created +20.*\|duration +[0-9.]+s\|.*attempts of this key:.*\* +$ID_OK1 +app +k-ok1 .*output tail:\|out-ok1\|"
 	cli showj-bad1-$ph jobs show "$ID_BAD1" --store "$DB" --json
 	expect_eq "show_json_${ph}_failed" "$RC $(pyj "$R/showj-bad1-$ph.out" \
-		'(J["id"], J["state"], J["attempt"], J["exit_code"], J["http_status"], "out-bad1" in J["output_tail"], J["response"]["job_id"], J["response"]["status"], J["duration_ms"] >= 0, J["started_ms"] <= J["finished_ms"])')" \
+		'(J["job_id"], J["status"], J["attempt"], J["exit_code"], J["http_status"], "out-bad1" in J["output_tail"], J["response"]["job_id"], J["response"]["status"], J["duration_ms"] >= 0, J["started_ms"] <= J["finished_ms"])')" \
 		"0 ($ID_BAD1, 'failed', 1, 3, 500, True, $ID_BAD1, 'failed', True, True)"
 	cli showj-dl1-$ph jobs show "$ID_DL1" --store "$DB" --json
 	expect_eq "show_json_${ph}_attempts" "$RC $(pyj "$R/showj-dl1-$ph.out" \
-		'",".join("%d:%s" % (a["attempt"], a["state"]) for a in J["attempts"])')" "0 $(attempts k-dl1)"
+		'",".join("%d:%s" % (a["attempt"], a["status"]) for a in J["attempts"])')" "0 $(attempts k-dl1)"
 	expect_eq "show_json_${ph}_delivery" "$(pyj "$R/showj-dl1-$ph.out" 'J["delivery_bytes"]')" \
 		"$(stat -c %s "$(pl dl1)")"
 	cli show-none-$ph jobs show 999999 --store "$DB"
@@ -216,7 +216,7 @@ BG_PIDS+=("$BG")
 if wait_until 10 started slow1; then
 	ID_SLOW=$(job_id k-slow1)
 	cli lists jobs list --store "$DB" --hook slow --json
-	expect_eq list_shows_running "$(pyj "$R/lists.out" '[(j["id"], j["state"]) for j in L]')" "[($ID_SLOW, 'running')]"
+	expect_eq list_shows_running "$(pyj "$R/lists.out" '[(j["job_id"], j["status"]) for j in L]')" "[($ID_SLOW, 'running')]"
 	cli rp-busy replay "$ID_SLOW" --config "$CFG"
 	expect_eq replay_busy "$RC $(lines "$R/rp-busy.out") $(starts slow1)" "1 0 1"
 	expect_match replay_busy_message "$(cat "$R/rp-busy.err")" "still queued or running"
