@@ -43,17 +43,26 @@ endif
 CW_SRC   := $(BUILD)/third_party/civetweb-src
 CPPFLAGS += -I$(CW_SRC)/include
 
+# common/*.c: code both programs share (clocks, bounded file reads, base64,
+# random ids, shell quoting, the executor status vocabulary), compiled once
+# into $(BUILD)/common/ and linked into both programs, every unit test and
+# every fuzz harness. Sources include its headers as "../common/x.h".
+COM_SRC  := $(wildcard common/*.c)
+COM_OBJ  := $(COM_SRC:%.c=$(BUILD)/%.o)
 EX_SRC   := $(wildcard executor/*.c)
 RN_SRC   := $(wildcard runner/*.c)
-EX_OBJ   := $(EX_SRC:%.c=$(BUILD)/%.o)
-RN_OBJ   := $(RN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/third_party/civetweb.o
+EX_OBJ   := $(EX_SRC:%.c=$(BUILD)/%.o) $(COM_OBJ)
+RN_OBJ   := $(RN_SRC:%.c=$(BUILD)/%.o) $(COM_OBJ) $(BUILD)/third_party/civetweb.o
 EX_LIB   := $(filter-out $(BUILD)/executor/main.o,$(EX_OBJ))
 RN_LIB   := $(filter-out $(BUILD)/runner/main.o,$(RN_OBJ))
 
 # Unit tests: tests/unit/executor_*.c link the executor modules,
-# tests/unit/runner_*.c the runner modules; each is its own program.
+# tests/unit/runner_*.c the runner modules (both with common/); each is its
+# own program.
 UT_EX    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/executor_*.c))
 UT_RN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/runner_*.c))
+# tests/unit/common_*.c link common/ alone: it depends on neither program.
+UT_CM    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/common_*.c))
 TOOLS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 # Fuzz harnesses, built as plain programs that replay their seed corpus.
 FZ_EX    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_executor_*.c))
@@ -126,6 +135,10 @@ $(BUILD)/tests/runner_%: $(BUILD)/tests/unit/runner_%.o $(RN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/tests/common_%: $(BUILD)/tests/unit/common_%.o $(COM_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -153,6 +166,7 @@ FUZZ_CW_SRC  := $(FUZZ_BUILD)/third_party/civetweb-src
 FUZZ_CPPFLAGS := -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(FUZZ_CW_SRC)/include
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
+FUZZ_COM_OBJ := $(COM_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -165,11 +179,12 @@ $(FUZZ_BUILD)/obj/third_party/civetweb.o: $(FUZZ_CW_SRC)/.patched Makefile
 $(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(patsubst %,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(filter fuzz_runner_%,$(FUZZ_NAMES))): | $(FUZZ_CW_SRC)/.patched
 
 $(FUZZ_BUILD)/fuzz_executor_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_executor_%.o \
-    $(filter-out %/main.o,$(EX_SRC:%.c=$(FUZZ_BUILD)/obj/%.o))
+    $(filter-out %/main.o,$(EX_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)) $(FUZZ_COM_OBJ)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 $(FUZZ_BUILD)/fuzz_runner_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_runner_%.o \
-    $(filter-out %/main.o,$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)) $(FUZZ_BUILD)/obj/third_party/civetweb.o
+    $(filter-out %/main.o,$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)) $(FUZZ_COM_OBJ) \
+    $(FUZZ_BUILD)/obj/third_party/civetweb.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
@@ -206,7 +221,7 @@ test:
 	@$(MAKE) --no-print-directory test-build
 	@bash tests/run.sh $(BUILD)
 
-test-build: $(BINS) $(UT_EX) $(UT_RN) $(TOOLS) $(FZ_EX) $(FZ_RN)
+test-build: $(BINS) $(UT_EX) $(UT_RN) $(UT_CM) $(TOOLS) $(FZ_EX) $(FZ_RN)
 
 # Installs what it needs first, so it is the one command on a fresh machine.
 run:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/soak.sh BUILD — a bounded soak of webhook-runner (issue 6), by hand or
+# bench/soak.sh BUILD — a bounded soak of webhook-runner, by hand or
 # `make soak`; not part of `make test` (it takes minutes).
 #   1. capacity: 40 new SSH jobs (`true` on a loopback sshd) at c=8 through a
 #      sync hook with HMAC + JWT (bench/fixed_load.py) → jobs/s

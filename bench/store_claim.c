@@ -1,5 +1,5 @@
 /*
- * store_claim.c — benchmark: does the idempotency claim (runner/store.c) stay
+ * store_claim.c — benchmark: does the idempotency claim (runner/store*.c) stay
  * flat as the store grows? Fills a store with N keys (default 1000 and
  * 1000000), then measures the mean cost of
  *   - a NEW claim (lookup + delivery + job insert + commit; with
@@ -14,7 +14,8 @@
  * rate is measured on the first 1000 keys and printed, for the record.
  *
  * Built and run by bench/run.sh (`make bench`, section 5), or by hand:
- *   cc -O2 -D_GNU_SOURCE -Irunner bench/store_claim.c runner/store.c -lsqlite3 -lpthread -o /tmp/b
+ *   cc -O2 -D_GNU_SOURCE -Irunner bench/store_claim.c runner/store.c runner/store_sqlite*.c \
+ *       runner/jobstate.c -lsqlite3 -lpthread -o /tmp/b
  *   /tmp/b [N...]          (files go to a mkdtemp dir under $TMPDIR or /tmp)
  *   STORE_CLAIM_PRAGMAS="PRAGMA mmap_size = 1073741824" /tmp/b   (tuning experiments)
  */
@@ -38,7 +39,7 @@ static unsigned char body[BODY_LEN];
 
 /* STORE_CLAIM_PRAGMAS (e.g. "PRAGMA cache_size = -65536"): run on every
  * connection SQLite opens in this process, the store's included, to measure
- * what a tuning of runner/store.c would change without editing it. */
+ * what a tuning of runner/store_sqlite.c would change without editing it. */
 static int apply_pragmas(sqlite3 *db, char **err, const void *api)
 {
 	const char *p = getenv("STORE_CLAIM_PRAGMAS");
@@ -76,7 +77,7 @@ static int fill_api(struct store *s, uint64_t from, uint64_t to)
 {
 	char key[64];
 	struct store_claim_res r;
-	struct store_outcome o = { .state = "succeeded", .exit_code = 0, .http_status = 200,
+	struct store_outcome o = { .state = JOBSTATE_SUCCEEDED, .exit_code = 0, .http_status = 200,
 		.response = "{\"status\":\"succeeded\",\"exit_code\":0}" };
 	int rc;
 
@@ -172,7 +173,7 @@ static int measure(const char *dir, uint64_t n, struct figures *f)
 	int rc;
 
 	snprintf(path, sizeof path, "%s/n%" PRIu64 ".db", dir, n);
-	rc = store_open(path, 0, NULL, &s);
+	rc = store_open(&(struct store_config){ .sqlite_path = path }, &s, 0, NULL, NULL);
 	if (rc)
 		goto out;
 	t0 = now_s();
@@ -194,7 +195,8 @@ static int measure(const char *dir, uint64_t n, struct figures *f)
 		printf("N=%-8" PRIu64 " bulk fill of the remaining %" PRIu64 " keys: %.1f s\n", n,
 		    n - api, now_s() - t0);
 	}
-	rc = store_open(path, 0, NULL, &s); /* fresh connection: no warm statement cache */
+	/* fresh connection: no warm statement cache */
+	rc = store_open(&(struct store_config){ .sqlite_path = path }, &s, 0, NULL, NULL);
 	if (rc)
 		goto out;
 

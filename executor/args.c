@@ -117,7 +117,8 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Decimal seconds (at most 3 fraction digits) in [0, 30 days] to ms. */
+/* Decimal seconds (at most 3 fraction digits) in [0, 30 days] to ms. 0 or
+ * -EINVAL. */
 static int parse_seconds(const char *s, int64_t *ms)
 {
 	int64_t whole = 0, frac = 0;
@@ -125,38 +126,39 @@ static int parse_seconds(const char *s, int64_t *ms)
 	const char *p = s;
 
 	if (!*p)
-		return -1;
+		return -EINVAL;
 	for (; *p >= '0' && *p <= '9'; p++) {
 		whole = whole * 10 + (*p - '0');
 		if (whole > 30 * 86400)
-			return -1;
+			return -EINVAL;
 	}
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++, fd++)
 			if (fd < 3)
 				frac = frac * 10 + (*p - '0');
 		if (fd == 0)
-			return -1;
+			return -EINVAL;
 		for (; fd < 3; fd++)
 			frac *= 10;
 	}
 	if (*p || p == s)
-		return -1;
+		return -EINVAL;
 	*ms = whole * 1000 + frac;
 	return 0;
 }
 
+/* A plain decimal number up to MAX. 0 or -EINVAL. */
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
 	char *end;
 	unsigned long long v;
 
 	if (!*s || *s == '-' || *s == '+' || *s == ' ')
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || *end || v > max)
-		return -1;
+		return -EINVAL;
 	*out = v;
 	return 0;
 }
@@ -349,10 +351,12 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return 1;
+			a->info_only = 1;
+			return 0;
 		case 'V':
 			printf("remote-executor %s\n", EXECUTOR_VERSION);
-			return 1;
+			a->info_only = 1;
+			return 0;
 		default:
 			if (optopt && optopt < 256)
 				snprintf(err, errlen, "unknown option or missing value: -%c (see --help)", optopt);

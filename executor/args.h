@@ -26,12 +26,13 @@ struct args {
 	int posix_sh;                    /* --posix-sh: the command goes to /bin/sh on stdin */
 	int agent;
 	int exit_with_parent;            /* PR_SET_PDEATHSIG: stop when the caller dies */
+	int info_only;                   /* --help/--version was printed: run nothing, exit 0 */
 	char *command;                   /* owned: the words after -- joined by spaces;
 	                                    NULL with --command-fd (main reads it) */
 };
 
-/* 0 ready to run; 1 when --help/--version was printed (exit 0);
- * -EINVAL with a one-line ERR. Descriptors named by --status-fd,
+/* 0: ready to run, or, with A->info_only set, --help/--version was printed
+ * (exit 0); -EINVAL with a one-line ERR, or -ENOMEM. Descriptors named by --status-fd,
  * --command-fd and --passphrase-fd are checked to be open and distinct;
  * nothing is read from them here. */
 int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen);

@@ -12,6 +12,7 @@
 
 #include "input.h"
 #include "status.h"
+#include "../common/clock.h"
 
 #define CHUNK 65536
 
@@ -110,7 +111,7 @@ int input_read_fd(int fd, size_t max, int flags, int64_t deadline_ms, volatile s
 			goto out;
 		}
 		if (deadline_ms) {
-			int64_t left = deadline_ms - status_now_ms();
+			int64_t left = deadline_ms - clock_mono_ms();
 			if (left <= 0) {
 				*why = INPUT_TIMEOUT;
 				rc = -ETIMEDOUT;

@@ -29,7 +29,7 @@ enum input_error {
 #define INPUT_STRIP_NL 2 /* drop one trailing "\n" */
 
 /* Read descriptor FD until EOF: at most MAX bytes (after INPUT_STRIP_NL),
- * until DEADLINE_MS (status_now_ms clock; 0 = none), while *STOP is 0.
+ * until DEADLINE_MS (clock_mono_ms time; 0 = none), while *STOP is 0.
  * FD is closed in every case; one of 0-2 is left open on /dev/null
  * instead, so that no later descriptor takes its number. 0 with *OUT
  * (malloc'ed, NUL-terminated, *LEN bytes), or -errno with *WHY saying why:

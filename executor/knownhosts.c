@@ -16,10 +16,12 @@
 #include <openssl/sha.h>
 
 #include "knownhosts.h"
+#include "../common/b64.h"
+#include "../common/readfile.h"
 
 enum { MARK_NONE, MARK_REVOKED };
 
-struct kh_entry {
+struct knownhosts_entry {
 	int marker;
 	int hashed;
 	char *patterns;              /* plain: comma list as written */
@@ -30,8 +32,8 @@ struct kh_entry {
 	size_t bloblen;
 };
 
-struct kh_file {
-	struct kh_entry *e;
+struct knownhosts_file {
+	struct knownhosts_entry *e;
 	size_t n, cap;
 };
 
@@ -40,33 +42,8 @@ static const char *const known_types[] = {
 	"ssh-rsa", "ssh-dss",
 };
 
-/* Standard base64 (with or without padding) into OUT; -1 when invalid. */
-static int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap, size_t *outlen)
-{
-	size_t pad = 0, n;
-	int k;
-
-	if (inlen == 0 || inlen % 4 != 0 || (inlen / 4) * 3 > outcap)
-		return -1;
-	if (in[inlen - 1] == '=')
-		pad++;
-	if (inlen > 1 && in[inlen - 2] == '=')
-		pad++;
-	for (n = 0; n < inlen - pad; n++) {
-		char c = in[n];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '+' || c == '/'))
-			return -1;
-	}
-	k = EVP_DecodeBlock(out, (const unsigned char *)in, (int)inlen);
-	if (k < 0)
-		return -1;
-	*outlen = (size_t)k - pad;
-	return 0;
-}
-
 /* Read the SSH string at the start of BLOB (the key type) into OUT. */
-void kh_blob_type(const unsigned char *blob, size_t bloblen, char *out, size_t len)
+void knownhosts_blob_type(const unsigned char *blob, size_t bloblen, char *out, size_t len)
 {
 	uint32_t n;
 
@@ -82,7 +59,7 @@ void kh_blob_type(const unsigned char *blob, size_t bloblen, char *out, size_t l
 		out[0] = '\0';
 }
 
-const char *kh_type_label(const char *type)
+const char *knownhosts_type_label(const char *type)
 {
 	if (!strcmp(type, "ssh-ed25519"))
 		return "ED25519";
@@ -122,92 +99,100 @@ static int field(const char **p, const char *end, const char **f, size_t *flen)
 	return 1;
 }
 
-static int parse_hashed(struct kh_entry *e, const char *f, size_t flen)
+/* A hashed host field "|1|<b64 salt>|<b64 hash>" into E. 0 or -EINVAL. */
+static int parse_hashed(struct knownhosts_entry *e, const char *f, size_t flen)
 {
 	const char *sep;
 	size_t hl;
 
 	/* |1|<b64 salt>|<b64 hash> */
 	if (flen < 4 || memcmp(f, "|1|", 3) != 0)
-		return -1;
+		return -EINVAL;
 	f += 3;
 	flen -= 3;
 	sep = memchr(f, '|', flen);
 	if (!sep)
-		return -1;
-	if (b64_decode(f, (size_t)(sep - f), e->salt, sizeof e->salt, &e->saltlen) != 0 ||
+		return -EINVAL;
+	if (b64_decode(f, (size_t)(sep - f), 0, e->salt, sizeof e->salt, &e->saltlen) != 0 ||
 	    e->saltlen != 20)
-		return -1;
+		return -EINVAL;
 	{
 		unsigned char tmp[24];
-		if (b64_decode(sep + 1, flen - (size_t)(sep + 1 - f), tmp, sizeof tmp, &hl) != 0 ||
+		if (b64_decode(sep + 1, flen - (size_t)(sep + 1 - f), 0, tmp, sizeof tmp, &hl) != 0 ||
 		    hl != 20)
-			return -1;
+			return -EINVAL;
 		memcpy(e->hash, tmp, 20);
 	}
 	e->hashed = 1;
 	return 0;
 }
 
-static int parse_line(struct kh_entry *e, const char *p, const char *end)
+/* One line into E: 0 with *FOUND = 1 when E now holds an entry (its strings
+ * are the caller's), 0 with *FOUND = 0 for a line without one (blank, a
+ * comment, a marker that is not ours), -EINVAL when malformed, -ENOMEM. */
+static int parse_line(struct knownhosts_entry *e, const char *p, const char *end, int *found)
 {
 	const char *f;
 	size_t flen;
 	char type[32];
 	unsigned char *blob = NULL;
 	size_t bloblen, cap;
+	int rc = -EINVAL;
 
 	memset(e, 0, sizeof *e);
+	*found = 0;
 	if (!field(&p, end, &f, &flen))
-		return 1; /* blank */
+		return 0; /* blank */
 	if (*f == '#')
-		return 1;
+		return 0;
 	if (*f == '@') {
 		if (flen == 8 && !memcmp(f, "@revoked", 8))
 			e->marker = MARK_REVOKED;
 		else
-			return 1; /* @cert-authority and unknown markers: not ours */
+			return 0; /* @cert-authority and unknown markers: not ours */
 		if (!field(&p, end, &f, &flen))
-			return -1;
+			return -EINVAL;
 	}
 	if (*f == '|') {
 		if (parse_hashed(e, f, flen) != 0)
-			return -1;
+			return -EINVAL;
 	} else {
 		if (!(e->patterns = strndup(f, flen)))
-			return -2;
+			return -ENOMEM;
 	}
 	if (!field(&p, end, &f, &flen) || flen >= sizeof type)
-		goto bad;
+		goto out;
 	memcpy(type, f, flen);
 	type[flen] = '\0';
 	if (!known_type(type))
-		goto bad;
+		goto out;
 	if (!field(&p, end, &f, &flen))
-		goto bad;
+		goto out;
 	cap = flen / 4 * 3 + 3;
-	if (!(blob = malloc(cap)))
-		goto nomem;
-	if (b64_decode(f, flen, blob, cap, &bloblen) != 0)
-		goto bad;
-	kh_blob_type(blob, bloblen, e->type, sizeof e->type);
+	if (!(blob = malloc(cap))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (b64_decode(f, flen, 0, blob, cap, &bloblen) != 0)
+		goto out;
+	knownhosts_blob_type(blob, bloblen, e->type, sizeof e->type);
 	if (strcmp(e->type, type) != 0)
-		goto bad;
+		goto out;
 	e->blob = blob;
 	e->bloblen = bloblen;
-	return 0;
-bad:
+	blob = NULL;
+	*found = 1;
+	rc = 0;
+out:
 	free(blob);
-	free(e->patterns);
-	e->patterns = NULL;
-	return -1;
-nomem:
-	free(e->patterns);
-	e->patterns = NULL;
-	return -2;
+	if (rc) {
+		free(e->patterns);
+		e->patterns = NULL;
+	}
+	return rc;
 }
 
-void kh_free(struct kh_file *f)
+void knownhosts_free(struct knownhosts_file *f)
 {
 	size_t i;
 
@@ -221,9 +206,9 @@ void kh_free(struct kh_file *f)
 	free(f);
 }
 
-int kh_parse(const char *buf, size_t len, struct kh_file **out, int *bad_lines)
+int knownhosts_parse(const char *buf, size_t len, struct knownhosts_file **out, int *bad_lines)
 {
-	struct kh_file *f = calloc(1, sizeof *f);
+	struct knownhosts_file *f = calloc(1, sizeof *f);
 	const char *p = buf, *end = buf + len;
 	int bad = 0, rc = -ENOMEM;
 
@@ -232,21 +217,21 @@ int kh_parse(const char *buf, size_t len, struct kh_file **out, int *bad_lines)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
-		struct kh_entry e;
-		int r;
+		struct knownhosts_entry e;
+		int r, found = 0;
 
 		if (le > p && le[-1] == '\r')
 			le--;
-		if ((size_t)(le - p) > KH_MAX_LINE || memchr(p, '\0', (size_t)(le - p))) {
+		if ((size_t)(le - p) > KNOWNHOSTS_MAX_LINE || memchr(p, '\0', (size_t)(le - p))) {
 			bad++;
-		} else if ((r = parse_line(&e, p, le)) == -2) {
+		} else if ((r = parse_line(&e, p, le, &found)) == -ENOMEM) {
 			goto out;
 		} else if (r < 0) {
 			bad++;
-		} else if (r == 0) {
+		} else if (found) {
 			if (f->n == f->cap) {
 				size_t nc = f->cap ? f->cap * 2 : 16;
-				struct kh_entry *ne = realloc(f->e, nc * sizeof *ne);
+				struct knownhosts_entry *ne = realloc(f->e, nc * sizeof *ne);
 				if (!ne) {
 					free(e.patterns);
 					free(e.blob);
@@ -265,61 +250,20 @@ int kh_parse(const char *buf, size_t len, struct kh_file **out, int *bad_lines)
 	f = NULL;
 	rc = 0;
 out:
-	kh_free(f);
+	knownhosts_free(f);
 	return rc;
 }
 
-int kh_load(const char *path, struct kh_file **out, int *bad_lines)
+int knownhosts_load(const char *path, struct knownhosts_file **out, int *bad_lines)
 {
-	struct stat st;
-	char *buf = NULL, *nb;
-	size_t off = 0, cap = 0;
-	int fd, rc;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		rc = -EISDIR;
-		goto out;
-	}
-	for (;;) {
-		ssize_t k;
-		if (off == cap) {
-			if (cap > KH_MAX_FILE) {
-				rc = -EFBIG;
-				goto out;
-			}
-			cap = cap ? cap * 2 : 65536;
-			if (!(nb = realloc(buf, cap + 1))) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		k = read(fd, buf + off, cap - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (k == 0)
-			break;
-		off += (size_t)k;
-	}
-	if (off > KH_MAX_FILE) {
-		rc = -EFBIG;
-		goto out;
-	}
-	rc = kh_parse(buf ? buf : "", off, out, bad_lines);
-out:
+	if ((rc = readfile_read(path, KNOWNHOSTS_MAX_FILE, &buf, &len)) != 0)
+		return rc;
+	rc = knownhosts_parse(buf, len, out, bad_lines);
 	free(buf);
-	close(fd);
 	return rc;
 }
 
@@ -404,7 +348,7 @@ static int pattern_match(const char *list, const char *name)
 	return matched;
 }
 
-static int entry_matches_host(const struct kh_entry *e, const char *name)
+static int entry_matches_host(const struct knownhosts_entry *e, const char *name)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
@@ -419,36 +363,37 @@ static int entry_matches_host(const struct kh_entry *e, const char *name)
 	return ok;
 }
 
-enum kh_result kh_check(const struct kh_file *f, const char *host, int port,
+enum knownhosts_result knownhosts_check(const struct knownhosts_file *f, const char *host, int port,
     const unsigned char *blob, size_t bloblen)
 {
 	char name[1100], type[32];
-	enum kh_result r = KH_UNKNOWN;
+	enum knownhosts_result r = KNOWNHOSTS_UNKNOWN;
 	size_t i;
 
 	lookup_name(host, port, name, sizeof name);
-	kh_blob_type(blob, bloblen, type, sizeof type);
+	knownhosts_blob_type(blob, bloblen, type, sizeof type);
 	if (!f || !type[0])
-		return KH_UNKNOWN;
+		return KNOWNHOSTS_UNKNOWN;
 	/* Revocation is checked first and wins regardless of order. */
 	for (i = 0; i < f->n; i++) {
-		const struct kh_entry *e = &f->e[i];
+		const struct knownhosts_entry *e = &f->e[i];
 		if (e->marker == MARK_REVOKED && e->bloblen == bloblen &&
 		    !memcmp(e->blob, blob, bloblen) && entry_matches_host(e, name))
-			return KH_REVOKED;
+			return KNOWNHOSTS_REVOKED;
 	}
 	for (i = 0; i < f->n; i++) {
-		const struct kh_entry *e = &f->e[i];
+		const struct knownhosts_entry *e = &f->e[i];
 		if (e->marker != MARK_NONE || strcmp(e->type, type) != 0 || !entry_matches_host(e, name))
 			continue;
 		if (e->bloblen == bloblen && !memcmp(e->blob, blob, bloblen))
-			return KH_MATCH;
-		r = KH_CHANGED;
+			return KNOWNHOSTS_MATCH;
+		r = KNOWNHOSTS_CHANGED;
 	}
 	return r;
 }
 
-void kh_known_algs(const struct kh_file *f, const char *host, int port, char *out, size_t len)
+void knownhosts_known_algs(const struct knownhosts_file *f, const char *host, int port,
+    char *out, size_t len)
 {
 	char name[1100];
 	size_t i, t, off = 0;
@@ -459,7 +404,7 @@ void kh_known_algs(const struct kh_file *f, const char *host, int port, char *ou
 		return;
 	lookup_name(host, port, name, sizeof name);
 	for (i = 0; i < f->n; i++) {
-		const struct kh_entry *e = &f->e[i];
+		const struct knownhosts_entry *e = &f->e[i];
 		if (e->marker != MARK_NONE || !entry_matches_host(e, name))
 			continue;
 		for (t = 0; t < sizeof known_types / sizeof known_types[0]; t++)
@@ -478,16 +423,12 @@ void kh_known_algs(const struct kh_file *f, const char *host, int port, char *ou
 	}
 }
 
-void kh_fingerprint(const unsigned char *blob, size_t bloblen, char *out, size_t len)
+void knownhosts_fingerprint(const unsigned char *blob, size_t bloblen, char *out, size_t len)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	char b64[64];
-	int n;
 
 	SHA256(blob, bloblen, md);
-	n = EVP_EncodeBlock((unsigned char *)b64, md, sizeof md);
-	while (n > 0 && b64[n - 1] == '=')
-		n--;
-	b64[n] = '\0';
+	b64_encode(md, sizeof md, B64_NOPAD, b64, sizeof b64, NULL); /* 43 bytes: fits */
 	snprintf(out, len, "SHA256:%s", b64);
 }

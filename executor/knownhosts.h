@@ -17,22 +17,27 @@
 #define KNOWNHOSTS_H
 #include <stddef.h>
 
-#define KH_MAX_FILE (16u << 20) /* larger files are refused */
-#define KH_MAX_LINE 16384       /* longer lines are skipped as malformed */
+#define KNOWNHOSTS_MAX_FILE (16u << 20) /* larger files are refused */
+#define KNOWNHOSTS_MAX_LINE 16384       /* longer lines are skipped as malformed */
 
-struct kh_file;
+struct knownhosts_file;
 
-enum kh_result { KH_MATCH = 0, KH_UNKNOWN, KH_CHANGED, KH_REVOKED };
+enum knownhosts_result {
+	KNOWNHOSTS_MATCH = 0,
+	KNOWNHOSTS_UNKNOWN,
+	KNOWNHOSTS_CHANGED,
+	KNOWNHOSTS_REVOKED,
+};
 
 /* Parse BUF (LEN bytes, need not be NUL-terminated). Never fails on content,
  * only -ENOMEM; *bad_lines (may be NULL) gets the malformed lines skipped. */
-int kh_parse(const char *buf, size_t len, struct kh_file **out, int *bad_lines);
-/* Read and parse PATH: -errno when unreadable, -EFBIG over KH_MAX_FILE. */
-int kh_load(const char *path, struct kh_file **out, int *bad_lines);
-void kh_free(struct kh_file *f);
+int knownhosts_parse(const char *buf, size_t len, struct knownhosts_file **out, int *bad_lines);
+/* Read and parse PATH: -errno when unreadable, -EFBIG over KNOWNHOSTS_MAX_FILE. */
+int knownhosts_load(const char *path, struct knownhosts_file **out, int *bad_lines);
+void knownhosts_free(struct knownhosts_file *f);
 
 /* Check the offered key BLOB (SSH wire format) for HOST on PORT. */
-enum kh_result kh_check(const struct kh_file *f, const char *host, int port,
+enum knownhosts_result knownhosts_check(const struct knownhosts_file *f, const char *host, int port,
     const unsigned char *blob, size_t bloblen);
 
 /* Comma-separated host key algorithm names known for HOST:PORT (@revoked
@@ -40,12 +45,13 @@ enum kh_result kh_check(const struct kh_file *f, const char *host, int port,
  * whatever the file order, without repeats, for
  * libssh2_session_method_pref(HOSTKEY). Only whole names that fit LEN.
  * Empty string when none. */
-void kh_known_algs(const struct kh_file *f, const char *host, int port, char *out, size_t len);
+void knownhosts_known_algs(const struct knownhosts_file *f, const char *host, int port,
+    char *out, size_t len);
 
 /* "SHA256:<base64 without padding>" of BLOB, as ssh-keygen -l prints it. */
-void kh_fingerprint(const unsigned char *blob, size_t bloblen, char *out, size_t len);
+void knownhosts_fingerprint(const unsigned char *blob, size_t bloblen, char *out, size_t len);
 /* The key type name inside BLOB ("ssh-ed25519"…), or "" when unreadable. */
-void kh_blob_type(const unsigned char *blob, size_t bloblen, char *out, size_t len);
+void knownhosts_blob_type(const unsigned char *blob, size_t bloblen, char *out, size_t len);
 /* The type's short upper-case label as OpenSSH prints it: ED25519, ECDSA, RSA, DSA. */
-const char *kh_type_label(const char *type);
+const char *knownhosts_type_label(const char *type);
 #endif

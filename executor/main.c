@@ -19,6 +19,7 @@
 #include "input.h"
 #include "session.h"
 #include "status.h"
+#include "../common/clock.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -96,12 +97,12 @@ static int read_inputs(struct args *a, struct status *st, volatile sig_atomic_t 
 	} else if (a->passphrase_env) {
 		rc = input_take_env(a->passphrase_env, pass);
 		if (rc == -ENOENT) {
-			status_fail(st, STATUS_EIDENTITY, "passphrase variable %s is not set",
+			status_fail(st, EXSTATUS_EIDENTITY, "passphrase variable %s is not set",
 			    a->passphrase_env);
 			return 255;
 		}
 		if (rc != 0) {
-			status_fail(st, STATUS_EINTERNAL, "out of memory");
+			status_fail(st, EXSTATUS_EINTERNAL, "out of memory");
 			return 255;
 		}
 	}
@@ -117,16 +118,16 @@ bad:
 	input_wipe(*pass, 0);
 	*pass = NULL;
 	if (why == INPUT_TIMEOUT) {
-		status_fail(st, STATUS_ETIMEOUT, "run timed out while reading the %s from descriptor %d",
-		    what, fd);
+		status_fail(st, EXSTATUS_ETIMEOUT,
+		    "run timed out while reading the %s from descriptor %d", what, fd);
 		return 255;
 	}
 	if (why == INPUT_STOPPED) {
-		status_fail(st, STATUS_ETERMINATED, "terminated by signal while reading the %s", what);
+		status_fail(st, EXSTATUS_ETERMINATED, "terminated by signal while reading the %s", what);
 		return 255;
 	}
 	if (rc == -ENOMEM) {
-		status_fail(st, STATUS_EINTERNAL, "out of memory");
+		status_fail(st, EXSTATUS_EINTERNAL, "out of memory");
 		return 255;
 	}
 	if (why == INPUT_READ)
@@ -152,8 +153,10 @@ int main(int argc, char **argv)
 	if (open_std_fds() != 0)
 		return 255;
 	rc = args_parse(argc, argv, &a, err, sizeof err);
-	if (rc == 1)
+	if (rc == 0 && a.info_only) {
+		args_clear(&a);
 		return 0;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "remote-executor: %s\n", rc == -ENOMEM ? "out of memory" : err);
 		args_clear(&a);
@@ -190,7 +193,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (rc != 0) {
-		st.t_end = status_now_ms();
+		st.t_end = clock_mono_ms();
 		fprintf(stderr, "remote-executor: %s\n", st.message);
 		if (a.status_fd >= 0 && status_write(&st, a.status_fd) != 0)
 			fprintf(stderr, "remote-executor: cannot write status to fd %d\n", a.status_fd);
@@ -204,9 +207,9 @@ int main(int argc, char **argv)
 		args_clear(&a);
 		return 255;
 	}
-	rc = sess_run(&a, pass, &st, &stop_flag); /* takes PASS */
-	if (st.error != STATUS_OK && st.error != STATUS_EHOSTUNKNOWN &&
-	    st.error != STATUS_EHOSTCHANGED && st.error != STATUS_EHOSTREVOKED)
+	rc = session_run(&a, pass, &st, &stop_flag); /* takes PASS */
+	if (st.error != EXSTATUS_OK && st.error != EXSTATUS_EHOSTUNKNOWN &&
+	    st.error != EXSTATUS_EHOSTCHANGED && st.error != EXSTATUS_EHOSTREVOKED)
 		fprintf(stderr, "remote-executor: %s\n", st.message);
 	if (a.status_fd >= 0 && status_write(&st, a.status_fd) != 0)
 		fprintf(stderr, "remote-executor: cannot write status to fd %d\n", a.status_fd);

@@ -11,6 +11,7 @@
 
 #include "net.h"
 #include "status.h"
+#include "../common/clock.h"
 
 static int connect_one(const struct addrinfo *ai, int64_t deadline_ms)
 {
@@ -28,7 +29,7 @@ static int connect_one(const struct addrinfo *ai, int64_t deadline_ms)
 	}
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		int64_t left = deadline_ms - status_now_ms();
+		int64_t left = deadline_ms - clock_mono_ms();
 		int n;
 
 		if (left <= 0) {

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 /* Connect to HOST:PORT, trying each resolved address until DEADLINE_MS
- * (status_now_ms clock). Returns a non-blocking, close-on-exec socket, or
+ * (clock_mono_ms time). Returns a non-blocking, close-on-exec socket, or
  * -EAI_ERROR-style codes: -ENOENT (does not resolve), -ECONNREFUSED,
  * -ETIMEDOUT, or another -errno of the last address tried. */
 int net_connect(const char *host, int port, int64_t deadline_ms);

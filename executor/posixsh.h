@@ -1,9 +1,9 @@
 /*
  * posixsh.c — what --posix-sh sends: the exec request and the one-line
- * script written on the channel's stdin. Owns their text and the POSIX
- * single-quoting of the command.
+ * script written on the channel's stdin. Owns their text; the command is
+ * single-quoted with common/shquote.h.
  *
- * The exec request is PSH_EXEC_REQUEST, two plain words that bash, dash,
+ * The exec request is POSIXSH_EXEC_REQUEST, two plain words that bash, dash,
  * zsh, fish and tcsh (any POSIX or csh-like shell) parse alike: the
  * account's login shell replaces itself with /bin/sh, which reads the
  * script from its stdin:
@@ -29,10 +29,10 @@
 #define POSIXSH_H
 #include <stddef.h>
 
-#define PSH_EXEC_REQUEST "exec /bin/sh"
+#define POSIXSH_EXEC_REQUEST "exec /bin/sh"
 
 /* The script for COMMAND (LEN bytes). 0 with *OUT (malloc'ed,
  * NUL-terminated) and *OUTLEN; -EINVAL when COMMAND holds a NUL byte (a
  * shell argument cannot), -EOVERFLOW when LEN is absurd, -ENOMEM. */
-int psh_script(const char *command, size_t len, char **out, size_t *outlen);
+int posixsh_script(const char *command, size_t len, char **out, size_t *outlen);
 #endif

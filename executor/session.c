@@ -1,5 +1,8 @@
 /*
- * session.c — one SSH run over libssh2 (contract in session.h).
+ * session.c — one SSH run over libssh2 (contract in session.h). Every step
+ * returns 0 or a negative errno, and records why it failed in the status
+ * (status_fail) before it returns: the errno is for the control flow, the
+ * status for the caller of the run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +16,7 @@
 
 #include <libssh2.h>
 
+#include "../common/clock.h"
 #include "input.h"
 #include "knownhosts.h"
 #include "net.h"
@@ -24,7 +28,7 @@
 #define FLUSH_MS 50         /* teardown: handing the last packets to the kernel */
 #define WRITE_MAX 32700     /* what libssh2 sends in one channel write at most */
 
-struct sess {
+struct session {
 	const struct args *a;
 	struct status *st;
 	volatile sig_atomic_t *stop;
@@ -50,20 +54,20 @@ static int64_t min_deadline(int64_t a, int64_t b)
 /* Counts the time of every byte from the peer, for dead-peer detection. */
 static LIBSSH2_RECV_FUNC(rx_cb)
 {
-	struct sess *s = *abstract;
+	struct session *s = *abstract;
 	ssize_t n = recv(socket, buffer, length, flags);
 
 	if (n < 0)
 		return -errno;
 	if (n > 0)
-		s->last_rx = status_now_ms();
+		s->last_rx = clock_mono_ms();
 	return n;
 }
 
 /* Wait until libssh2's socket is ready in the direction it blocked on, at
  * most until DEADLINE (0: none) and at most CAP_MS. 0 when it may be retried,
  * -ETIMEDOUT at the deadline, -EINTR when asked to stop. */
-static int wait_io(struct sess *s, int64_t deadline, int cap_ms)
+static int wait_io(struct session *s, int64_t deadline, int cap_ms)
 {
 	struct pollfd p = { .fd = s->fd };
 	int dir = libssh2_session_block_directions(s->ssh), ms = cap_ms;
@@ -71,7 +75,7 @@ static int wait_io(struct sess *s, int64_t deadline, int cap_ms)
 	if (*s->stop)
 		return -EINTR;
 	if (deadline) {
-		int64_t left = deadline - status_now_ms();
+		int64_t left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (left < ms)
@@ -88,7 +92,7 @@ static int wait_io(struct sess *s, int64_t deadline, int cap_ms)
 	return *s->stop ? -EINTR : 0;
 }
 
-static const char *ssh_errmsg(struct sess *s)
+static const char *ssh_errmsg(struct session *s)
 {
 	char *msg = NULL;
 
@@ -98,83 +102,83 @@ static const char *ssh_errmsg(struct sess *s)
 
 /* A failed wait during phase work: the stop signal, the overall timeout, or
  * the phase's own timeout (reported as PHASE_TIMEOUT). */
-static void fail_wait(struct sess *s, int w, enum status_error phase_timeout, const char *what)
+static void fail_wait(struct session *s, int w, enum exstatus_error phase_timeout, const char *what)
 {
 	if (w == -EINTR)
-		status_fail(s->st, STATUS_ETERMINATED, "terminated by signal during %s", what);
-	else if (w == -ETIMEDOUT && s->deadline && status_now_ms() >= s->deadline)
-		status_fail(s->st, STATUS_ETIMEOUT, "run timed out during %s", what);
+		status_fail(s->st, EXSTATUS_ETERMINATED, "terminated by signal during %s", what);
+	else if (w == -ETIMEDOUT && s->deadline && clock_mono_ms() >= s->deadline)
+		status_fail(s->st, EXSTATUS_ETIMEOUT, "run timed out during %s", what);
 	else if (w == -ETIMEDOUT)
 		status_fail(s->st, phase_timeout, "%s timed out", what);
 	else
-		status_fail(s->st, STATUS_EIO, "%s: %s", what, strerror(-w));
+		status_fail(s->st, EXSTATUS_EIO, "%s: %s", what, strerror(-w));
 }
 
-static int do_connect(struct sess *s)
+static int do_connect(struct session *s)
 {
-	int64_t dl = min_deadline(status_now_ms() + s->a->connect_timeout_ms, s->deadline);
+	int64_t dl = min_deadline(clock_mono_ms() + s->a->connect_timeout_ms, s->deadline);
 	int fd;
 
-	status_phase(s->st, PH_CONNECT);
+	status_phase(s->st, EXSTATUS_PH_CONNECT);
 	fd = net_connect(s->a->host, s->a->port, dl);
 	if (fd >= 0) {
 		s->fd = fd;
 		return 0;
 	}
 	if (fd == -ENOENT)
-		status_fail(s->st, STATUS_ERESOLVE, "cannot resolve %s", s->a->host);
+		status_fail(s->st, EXSTATUS_ERESOLVE, "cannot resolve %s", s->a->host);
 	else if (fd == -ECONNREFUSED)
-		status_fail(s->st, STATUS_ECONNREFUSED, "connection to %s port %d refused",
+		status_fail(s->st, EXSTATUS_ECONNREFUSED, "connection to %s port %d refused",
 		    s->a->host, s->a->port);
 	else if (fd == -EINTR && *s->stop)
-		status_fail(s->st, STATUS_ETERMINATED, "terminated by signal during connect");
-	else if (fd == -ETIMEDOUT && s->deadline && status_now_ms() >= s->deadline)
-		status_fail(s->st, STATUS_ETIMEOUT, "run timed out during connect");
+		status_fail(s->st, EXSTATUS_ETERMINATED, "terminated by signal during connect");
+	else if (fd == -ETIMEDOUT && s->deadline && clock_mono_ms() >= s->deadline)
+		status_fail(s->st, EXSTATUS_ETIMEOUT, "run timed out during connect");
 	else if (fd == -ETIMEDOUT)
-		status_fail(s->st, STATUS_ECONNTIMEOUT, "connect to %s port %d timed out",
+		status_fail(s->st, EXSTATUS_ECONNTIMEOUT, "connect to %s port %d timed out",
 		    s->a->host, s->a->port);
 	else
-		status_fail(s->st, STATUS_ECONNECT, "connect to %s port %d: %s", s->a->host,
+		status_fail(s->st, EXSTATUS_ECONNECT, "connect to %s port %d: %s", s->a->host,
 		    s->a->port, strerror(-fd));
-	return -1;
+	return fd;
 }
 
-static int do_handshake(struct sess *s, const struct kh_file *kh, int64_t dl)
+static int do_handshake(struct session *s, const struct knownhosts_file *kh, int64_t dl)
 {
 	char algs[256];
 	int rc, w = 0;
 
-	status_phase(s->st, PH_HANDSHAKE);
+	status_phase(s->st, EXSTATUS_PH_HANDSHAKE);
 	if (!(s->ssh = libssh2_session_init_ex(NULL, NULL, NULL, s))) {
-		status_fail(s->st, STATUS_EINTERNAL, "libssh2_session_init failed");
-		return -1;
+		status_fail(s->st, EXSTATUS_EINTERNAL, "libssh2_session_init failed");
+		return -ENOMEM;
 	}
 	libssh2_session_set_blocking(s->ssh, 0);
 	libssh2_session_callback_set(s->ssh, LIBSSH2_CALLBACK_RECV, (void *)rx_cb);
 	/* Ask for a host key type we can check, as OpenSSH does. Should
 	 * libssh2 support none of them, its default list stays in place (the
 	 * key offered is then unknown and refused); it takes no NULL list. */
-	kh_known_algs(kh, s->a->host, s->a->port, algs, sizeof algs);
+	knownhosts_known_algs(kh, s->a->host, s->a->port, algs, sizeof algs);
 	if (algs[0])
 		(void)libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY, algs);
 	while ((rc = libssh2_session_handshake(s->ssh, s->fd)) == LIBSSH2_ERROR_EAGAIN)
 		if ((w = wait_io(s, dl, 1000)) < 0)
 			break;
 	if (w < 0) {
-		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "SSH handshake");
-		return -1;
+		fail_wait(s, w, EXSTATUS_EHANDSHAKETIMEOUT, "SSH handshake");
+		return w;
 	}
 	if (rc != 0) {
 		if (rc == LIBSSH2_ERROR_TIMEOUT)
-			status_fail(s->st, STATUS_EHANDSHAKETIMEOUT, "SSH handshake timed out");
+			status_fail(s->st, EXSTATUS_EHANDSHAKETIMEOUT, "SSH handshake timed out");
 		else
-			status_fail(s->st, STATUS_EHANDSHAKE, "SSH handshake failed: %s", ssh_errmsg(s));
-		return -1;
+			status_fail(s->st, EXSTATUS_EHANDSHAKE, "SSH handshake failed: %s", ssh_errmsg(s));
+		return rc == LIBSSH2_ERROR_TIMEOUT ? -ETIMEDOUT : -EPROTO;
 	}
 	return 0;
 }
 
-static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
+static int do_hostkey(struct session *s, const struct knownhosts_file *kh, int kh_missing)
 {
 	const unsigned char *blob;
 	size_t len = 0;
@@ -182,29 +186,29 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 	char name[300];
 	const char *label;
 
-	status_phase(s->st, PH_HOSTKEY);
+	status_phase(s->st, EXSTATUS_PH_HOSTKEY);
 	blob = (const unsigned char *)libssh2_session_hostkey(s->ssh, &len, &type);
 	if (!blob || !len) {
-		status_fail(s->st, STATUS_EHANDSHAKE, "server sent no host key");
-		return -1;
+		status_fail(s->st, EXSTATUS_EHANDSHAKE, "server sent no host key");
+		return -EPROTO;
 	}
-	kh_blob_type(blob, len, s->st->hostkey_type, sizeof s->st->hostkey_type);
-	kh_fingerprint(blob, len, s->st->hostkey, sizeof s->st->hostkey);
-	label = kh_type_label(s->st->hostkey_type);
+	knownhosts_blob_type(blob, len, s->st->hostkey_type, sizeof s->st->hostkey_type);
+	knownhosts_fingerprint(blob, len, s->st->hostkey, sizeof s->st->hostkey);
+	label = knownhosts_type_label(s->st->hostkey_type);
 	if (s->a->port == 22)
 		snprintf(name, sizeof name, "%s", s->a->host);
 	else
 		snprintf(name, sizeof name, "[%s]:%d", s->a->host, s->a->port);
-	switch (kh_check(kh, s->a->host, s->a->port, blob, len)) {
-	case KH_MATCH:
+	switch (knownhosts_check(kh, s->a->host, s->a->port, blob, len)) {
+	case KNOWNHOSTS_MATCH:
 		return 0;
-	case KH_REVOKED:
+	case KNOWNHOSTS_REVOKED:
 		fprintf(stderr, "remote-executor: %s key for %s is marked as revoked in %s.\n"
 		    "The %s key fingerprint is %s.\nHost key verification failed.\n",
 		    label, name, s->a->known_hosts, label, s->st->hostkey);
-		status_fail(s->st, STATUS_EHOSTREVOKED, "%s host key for %s is revoked", label, name);
-		return -1;
-	case KH_CHANGED:
+		status_fail(s->st, EXSTATUS_EHOSTREVOKED, "%s host key for %s is revoked", label, name);
+		return -EACCES;
+	case KNOWNHOSTS_CHANGED:
 		fprintf(stderr,
 		    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
 		    "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n"
@@ -213,30 +217,32 @@ static int do_hostkey(struct sess *s, const struct kh_file *kh, int kh_missing)
 		    "The known key for %s in %s differs. Nothing was run.\n"
 		    "Host key verification failed.\n",
 		    label, s->st->hostkey, name, s->a->known_hosts);
-		status_fail(s->st, STATUS_EHOSTCHANGED, "%s host key for %s has changed", label, name);
-		return -1;
-	case KH_UNKNOWN:
+		status_fail(s->st, EXSTATUS_EHOSTCHANGED, "%s host key for %s has changed", label, name);
+		return -EACCES;
+	case KNOWNHOSTS_UNKNOWN:
 	default:
 		fprintf(stderr, "remote-executor: no %s host key is known for %s in %s%s.\n"
 		    "%s key fingerprint is %s.\nHost key verification failed.\n",
 		    label, name, s->a->known_hosts, kh_missing ? " (no such file)" : "",
 		    label, s->st->hostkey);
-		status_fail(s->st, STATUS_EHOSTUNKNOWN, "no %s host key known for %s", label, name);
-		return -1;
+		status_fail(s->st, EXSTATUS_EHOSTUNKNOWN, "no %s host key known for %s", label, name);
+		return -EACCES;
 	}
 }
 
-/* Try one private key file. 0 authenticated, 1 refused by the server, -1
- * failed (status set). */
-static int auth_file(struct sess *s, const char *path, const char *pass, int64_t dl)
+/* Try one private key file. 0 when the server answered (*ACCEPTED says
+ * whether it took the key), or a negative errno with the status set. */
+static int auth_file(struct session *s, const char *path, const char *pass, int64_t dl, int *accepted)
 {
 	const char *user = s->a->user;
 	int rc, w = 0, fd;
 
+	*accepted = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		status_fail(s->st, STATUS_EIDENTITY, "cannot read identity %s: %s", path, strerror(errno));
-		return -1;
+		rc = -errno;
+		status_fail(s->st, EXSTATUS_EIDENTITY, "cannot read identity %s: %s", path, strerror(-rc));
+		return rc;
 	}
 	close(fd);
 	while ((rc = libssh2_userauth_publickey_fromfile_ex(s->ssh, user, (unsigned)strlen(user),
@@ -244,34 +250,38 @@ static int auth_file(struct sess *s, const char *path, const char *pass, int64_t
 		if ((w = wait_io(s, dl, 1000)) < 0)
 			break;
 	if (w < 0) {
-		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
-		return -1;
+		fail_wait(s, w, EXSTATUS_EHANDSHAKETIMEOUT, "authentication");
+		return w;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		*accepted = 1;
 		return 0;
+	}
 	if (rc == LIBSSH2_ERROR_FILE) {
-		status_fail(s->st, STATUS_EIDENTITY, "cannot load private key %s: %s", path,
+		status_fail(s->st, EXSTATUS_EIDENTITY, "cannot load private key %s: %s", path,
 		    pass ? "wrong passphrase or unsupported key format"
 			 : "unsupported key format, or it needs a passphrase (--passphrase-fd or "
 			   "--passphrase-env)");
-		return -1;
+		return -EINVAL;
 	}
 	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
-		return 1;
-	status_fail(s->st, STATUS_EAUTH, "authentication with %s failed: %s", path, ssh_errmsg(s));
-	return -1;
+		return 0;
+	status_fail(s->st, EXSTATUS_EAUTH, "authentication with %s failed: %s", path, ssh_errmsg(s));
+	return -EPROTO;
 }
 
-/* Try every identity ssh-agent holds. 0, 1 (none accepted) or -1. */
-static int auth_agent(struct sess *s, int64_t dl)
+/* Try every identity ssh-agent holds. 0 (*ACCEPTED says whether the server
+ * took one), or a negative errno with the status set. */
+static int auth_agent(struct session *s, int64_t dl, int *accepted)
 {
 	LIBSSH2_AGENT *ag = libssh2_agent_init(s->ssh);
 	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
-	int rc = 1, r, w;
+	int rc = 0, r, w;
 
+	*accepted = 0;
 	if (!ag || libssh2_agent_connect(ag) != 0 || libssh2_agent_list_identities(ag) != 0) {
-		status_fail(s->st, STATUS_EIDENTITY, "cannot use ssh-agent (is SSH_AUTH_SOCK set?)");
-		rc = -1;
+		status_fail(s->st, EXSTATUS_EIDENTITY, "cannot use ssh-agent (is SSH_AUTH_SOCK set?)");
+		rc = -ENOENT;
 		goto out;
 	}
 	while (libssh2_agent_get_identity(ag, &id, prev) == 0) {
@@ -280,12 +290,12 @@ static int auth_agent(struct sess *s, int64_t dl)
 			if ((w = wait_io(s, dl, 1000)) < 0)
 				break;
 		if (w < 0) {
-			fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
-			rc = -1;
+			fail_wait(s, w, EXSTATUS_EHANDSHAKETIMEOUT, "authentication");
+			rc = w;
 			goto out;
 		}
 		if (r == 0) {
-			rc = 0;
+			*accepted = 1;
 			goto out;
 		}
 		prev = id;
@@ -298,21 +308,22 @@ out:
 	return rc;
 }
 
-static int do_auth(struct sess *s, int64_t dl)
+static int do_auth(struct session *s, int64_t dl)
 {
 	static const char *const defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
 	const char *user = s->a->user;
 	char *methods, *pass = s->pass, path[4096];
-	int rc = -1, r = 1, w = 0, tried = 0;
+	int rc = -EACCES, r = 0, w = 0, tried = 0, accepted = 0;
 	size_t i;
 
-	status_phase(s->st, PH_AUTH);
+	status_phase(s->st, EXSTATUS_PH_AUTH);
 	while (!(methods = libssh2_userauth_list(s->ssh, user, (unsigned)strlen(user))) &&
 	    libssh2_session_last_errno(s->ssh) == LIBSSH2_ERROR_EAGAIN)
 		if ((w = wait_io(s, dl, 1000)) < 0)
 			break;
 	if (w < 0) {
-		fail_wait(s, w, STATUS_EHANDSHAKETIMEOUT, "authentication");
+		fail_wait(s, w, EXSTATUS_EHANDSHAKETIMEOUT, "authentication");
+		rc = w;
 		goto out;
 	}
 	if (!methods) {
@@ -320,40 +331,42 @@ static int do_auth(struct sess *s, int64_t dl)
 			rc = 0; /* the server accepted "none" */
 			goto out;
 		}
-		status_fail(s->st, STATUS_EAUTH, "authentication failed: %s", ssh_errmsg(s));
+		status_fail(s->st, EXSTATUS_EAUTH, "authentication failed: %s", ssh_errmsg(s));
 		goto out;
 	}
 	if (!strstr(methods, "publickey")) {
-		status_fail(s->st, STATUS_EAUTH, "server offers no publickey authentication (%s)", methods);
+		status_fail(s->st, EXSTATUS_EAUTH, "server offers no publickey authentication (%s)", methods);
 		goto out;
 	}
 	if (s->a->agent) {
 		tried++;
-		if ((r = auth_agent(s, dl)) <= 0)
+		if ((r = auth_agent(s, dl, &accepted)) != 0 || accepted)
 			goto done;
 	}
 	if (s->a->identity) {
 		tried++;
-		r = auth_file(s, s->a->identity, pass, dl);
+		r = auth_file(s, s->a->identity, pass, dl, &accepted);
 	} else if (!s->a->agent) {
 		const char *home = getenv("HOME");
-		for (i = 0; i < sizeof defaults / sizeof defaults[0] && r == 1; i++) {
+		for (i = 0; i < sizeof defaults / sizeof defaults[0] && r == 0 && !accepted; i++) {
 			snprintf(path, sizeof path, "%s/.ssh/%s", home ? home : "", defaults[i]);
 			if (access(path, R_OK) != 0)
 				continue;
 			tried++;
-			r = auth_file(s, path, pass, dl);
+			r = auth_file(s, path, pass, dl, &accepted);
 		}
 	}
 done:
-	if (r == 0) {
+	if (r != 0) {
+		rc = r;
+	} else if (accepted) {
 		rc = 0;
-	} else if (r == 1) {
+	} else {
 		if (tried)
-			status_fail(s->st, STATUS_EAUTH, "server refused every key for %s@%s",
+			status_fail(s->st, EXSTATUS_EAUTH, "server refused every key for %s@%s",
 			    user, s->a->host);
 		else
-			status_fail(s->st, STATUS_EIDENTITY, "no identity: give -i FILE or --agent");
+			status_fail(s->st, EXSTATUS_EIDENTITY, "no identity: give -i FILE or --agent");
 	}
 out:
 	/* Authentication is over: the passphrase has no further use. */
@@ -368,7 +381,7 @@ out:
  * room with poll, then write at most PIPE_BUF bytes, which a pipe that polls
  * writable takes without blocking. At the deadline or on a stop the rest is
  * dropped and the caller ends the run. */
-static void relay(struct sess *s, int which, const char *buf, size_t n)
+static void relay(struct session *s, int which, const char *buf, size_t n)
 {
 	int fd = which ? STDERR_FILENO : STDOUT_FILENO;
 	uint64_t *count = which ? &s->st->bytes_err : &s->st->bytes_out;
@@ -394,7 +407,7 @@ static void relay(struct sess *s, int which, const char *buf, size_t n)
 		if (*s->stop)
 			return;
 		if (s->deadline) {
-			int64_t left = s->deadline - status_now_ms();
+			int64_t left = s->deadline - clock_mono_ms();
 			if (left <= 0)
 				return;
 			if (left < ms)
@@ -412,30 +425,31 @@ static void relay(struct sess *s, int which, const char *buf, size_t n)
 	}
 }
 
-/* Read what the channel holds on both streams and relay it. 1 when
- * something came, 0 when nothing did, -1 with the status set. */
-static int read_streams(struct sess *s)
+/* Read what the channel holds on both streams and relay it. 0, with
+ * *PROGRESSED telling whether something came, or -EIO with the status set. */
+static int read_streams(struct session *s, int *progressed)
 {
 	static char buf[32768];
-	int which, progressed = 0;
+	int which;
 
+	*progressed = 0;
 	for (which = 0; which < 2; which++) {
 		ssize_t n = libssh2_channel_read_ex(s->ch, which ? SSH_EXTENDED_DATA_STDERR : 0,
 		    buf, sizeof buf);
 		if (n > 0) {
 			relay(s, which, buf, (size_t)n);
-			progressed = 1;
+			*progressed = 1;
 		} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
-			status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
+			status_fail(s->st, EXSTATUS_EIO, "connection lost while the command ran: %s",
 			    ssh_errmsg(s));
-			return -1;
+			return -EIO;
 		}
 	}
-	return progressed;
+	return 0;
 }
 
 /* Keepalives from now on (when --keepalive is not 0). */
-static void keepalive_start(struct sess *s)
+static void keepalive_start(struct session *s)
 {
 	const int ka = s->a->keepalive_s;
 	/* libssh2 turns a 1 s interval into 2 s and schedules keepalives on
@@ -448,13 +462,14 @@ static void keepalive_start(struct sess *s)
 	s->dead_ms = (int64_t)ka_eff * (s->a->keepalive_max + 1) * 1000;
 	if (ka)
 		libssh2_keepalive_config(s->ssh, 1, (unsigned)ka);
-	s->last_rx = status_now_ms();
+	s->last_rx = clock_mono_ms();
 }
 
 /* Between waits: send a keepalive when one is due (only when CAN_SEND: no
  * packet of ours is half-sent, which libssh2 must finish first), and call
- * the peer dead after dead_ms of silence. 0, or -1 with the status set. */
-static int keepalive_tick(struct sess *s, int can_send)
+ * the peer dead after dead_ms of silence. 0, or -EIO (connection lost) or
+ * -ETIMEDOUT (dead peer) with the status set. */
+static int keepalive_tick(struct session *s, int can_send)
 {
 	int secs_to_next;
 
@@ -462,13 +477,13 @@ static int keepalive_tick(struct sess *s, int can_send)
 		return 0;
 	if (can_send && libssh2_keepalive_send(s->ssh, &secs_to_next) != 0 &&
 	    libssh2_session_last_errno(s->ssh) != LIBSSH2_ERROR_EAGAIN) {
-		status_fail(s->st, STATUS_EIO, "connection lost: %s", ssh_errmsg(s));
-		return -1;
+		status_fail(s->st, EXSTATUS_EIO, "connection lost: %s", ssh_errmsg(s));
+		return -EIO;
 	}
-	if (status_now_ms() - s->last_rx > s->dead_ms) {
-		status_fail(s->st, STATUS_EKEEPALIVE, "no answer from %s for %lld s (keepalive)",
+	if (clock_mono_ms() - s->last_rx > s->dead_ms) {
+		status_fail(s->st, EXSTATUS_EKEEPALIVE, "no answer from %s for %lld s (keepalive)",
 		    s->a->host, (long long)s->dead_ms / 1000);
-		return -1;
+		return -ETIMEDOUT;
 	}
 	return 0;
 }
@@ -476,14 +491,15 @@ static int keepalive_tick(struct sess *s, int can_send)
 /* --posix-sh: write SCRIPT on the channel's stdin under the run's deadline,
  * the stop flag and the keepalive. 0 when all of it went, or when the
  * remote side ended first (a login shell that refuses to run it, such as
- * nologin: its output and status tell the rest); -1 with the status set.
+ * nologin: its output and status tell the rest); a negative errno with the
+ * status set.
  * A remote side that ends without reading grants no more window, so while
  * the write waits for window (no packet of ours half-sent) the output is
  * relayed: that unmasks the EOF that libssh2 hides behind unread data. */
-static int send_script(struct sess *s, const char *script, size_t len)
+static int send_script(struct session *s, const char *script, size_t len)
 {
 	size_t off = 0;
-	int w, r, idle;
+	int w, r, idle, got;
 
 	while (off < len) {
 		/* After EAGAIN libssh2 wants the very same arguments again: the
@@ -492,12 +508,12 @@ static int send_script(struct sess *s, const char *script, size_t len)
 		ssize_t k;
 
 		if (*s->stop) {
-			status_fail(s->st, STATUS_ETERMINATED, "terminated by signal while sending the command");
-			return -1;
+			status_fail(s->st, EXSTATUS_ETERMINATED, "terminated by signal while sending the command");
+			return -EINTR;
 		}
-		if (s->deadline && status_now_ms() >= s->deadline) {
-			status_fail(s->st, STATUS_ETIMEOUT, "run timed out while sending the command");
-			return -1;
+		if (s->deadline && clock_mono_ms() >= s->deadline) {
+			status_fail(s->st, EXSTATUS_ETIMEOUT, "run timed out while sending the command");
+			return -ETIMEDOUT;
 		}
 		k = libssh2_channel_write(s->ch, script + off, n);
 		if (k > 0) {
@@ -505,49 +521,50 @@ static int send_script(struct sess *s, const char *script, size_t len)
 			continue;
 		}
 		if (k < 0 && k != LIBSSH2_ERROR_EAGAIN) {
-			status_fail(s->st, STATUS_EIO, "connection lost while sending the command: %s",
+			status_fail(s->st, EXSTATUS_EIO, "connection lost while sending the command: %s",
 			    ssh_errmsg(s));
-			return -1;
+			return -EIO;
 		}
 		idle = !(libssh2_session_block_directions(s->ssh) & LIBSSH2_SESSION_BLOCK_OUTBOUND);
-		if (idle && (r = read_streams(s)) != 0) {
-			if (r < 0)
-				return -1;
-			continue;
+		if (idle) {
+			if ((r = read_streams(s, &got)) != 0)
+				return r;
+			if (got)
+				continue;
 		}
 		if (libssh2_channel_eof(s->ch))
 			return 0;
-		if (keepalive_tick(s, idle) != 0)
-			return -1;
+		if ((r = keepalive_tick(s, idle)) != 0)
+			return r;
 		if ((w = wait_io(s, s->deadline, 1000)) < 0 && w != -ETIMEDOUT && w != -EINTR) {
-			status_fail(s->st, STATUS_EIO, "poll: %s", strerror(-w));
-			return -1;
+			status_fail(s->st, EXSTATUS_EIO, "poll: %s", strerror(-w));
+			return w;
 		}
 	}
 	return 0;
 }
 
 /* Relay both streams until the server closes the channel (the command has
- * ended and its exit status or signal has arrived). 0, or -1 with the status
- * set. */
-static int stream(struct sess *s)
+ * ended and its exit status or signal has arrived). 0, or a negative errno
+ * with the status set. */
+static int stream(struct session *s)
 {
-	int w, r;
+	int w, r, got;
 
 	for (;;) {
 
 		if (*s->stop) {
-			status_fail(s->st, STATUS_ETERMINATED, "terminated by signal while the command ran");
-			return -1;
+			status_fail(s->st, EXSTATUS_ETERMINATED, "terminated by signal while the command ran");
+			return -EINTR;
 		}
-		if (s->deadline && status_now_ms() >= s->deadline) {
-			status_fail(s->st, STATUS_ETIMEOUT, "command timed out after %lld ms",
+		if (s->deadline && clock_mono_ms() >= s->deadline) {
+			status_fail(s->st, EXSTATUS_ETIMEOUT, "command timed out after %lld ms",
 			    (long long)s->a->timeout_ms);
-			return -1;
+			return -ETIMEDOUT;
 		}
-		if ((r = read_streams(s)) < 0)
-			return -1;
-		if (r > 0)
+		if ((r = read_streams(s, &got)) != 0)
+			return r;
+		if (got)
 			continue;
 		/* EOF only means the command closed its outputs; it may run on.
 		 * Its exit status arrives just before the server closes the
@@ -558,32 +575,33 @@ static int stream(struct sess *s)
 			if (r == 0)
 				return 0;
 			if (r != LIBSSH2_ERROR_EAGAIN) {
-				status_fail(s->st, STATUS_EIO, "connection lost while the command ran: %s",
+				status_fail(s->st, EXSTATUS_EIO, "connection lost while the command ran: %s",
 				    ssh_errmsg(s));
-				return -1;
+				return -EIO;
 			}
 		}
-		if (keepalive_tick(s, 1) != 0)
-			return -1;
+		if ((r = keepalive_tick(s, 1)) != 0)
+			return r;
 		/* Wake at least once a second for the keepalive and deadline checks. */
 		if ((w = wait_io(s, s->deadline, 1000)) < 0 && w != -ETIMEDOUT && w != -EINTR) {
-			status_fail(s->st, STATUS_EIO, "poll: %s", strerror(-w));
-			return -1;
+			status_fail(s->st, EXSTATUS_EIO, "poll: %s", strerror(-w));
+			return w;
 		}
 	}
 }
 
-static int do_exec(struct sess *s)
+static int do_exec(struct session *s)
 {
-	int rc, w = 0, ret = -1;
+	int rc, w = 0, ret;
 	char *sig = NULL, *script = NULL;
 	size_t siglen = 0, slen = 0;
 
-	status_phase(s->st, PH_EXEC);
+	status_phase(s->st, EXSTATUS_PH_EXEC);
 	if (s->a->posix_sh &&
-	    (rc = psh_script(s->a->command, strlen(s->a->command), &script, &slen)) != 0) {
-		status_fail(s->st, STATUS_EINTERNAL, "cannot build the --posix-sh script: %s",
+	    (rc = posixsh_script(s->a->command, strlen(s->a->command), &script, &slen)) != 0) {
+		status_fail(s->st, EXSTATUS_EINTERNAL, "cannot build the --posix-sh script: %s",
 		    strerror(-rc));
+		ret = rc;
 		goto out;
 	}
 	while (!(s->ch = libssh2_channel_open_session(s->ssh)) &&
@@ -592,25 +610,28 @@ static int do_exec(struct sess *s)
 			break;
 	if (!s->ch) {
 		if (w < 0)
-			fail_wait(s, w, STATUS_ETIMEOUT, "channel open");
+			fail_wait(s, w, EXSTATUS_ETIMEOUT, "channel open");
 		else
-			status_fail(s->st, STATUS_EEXEC, "cannot open a session channel: %s", ssh_errmsg(s));
+			status_fail(s->st, EXSTATUS_EEXEC, "cannot open a session channel: %s", ssh_errmsg(s));
+		ret = w < 0 ? w : -EPROTO;
 		goto out;
 	}
-	while ((rc = libssh2_channel_exec(s->ch, script ? PSH_EXEC_REQUEST : s->a->command)) ==
+	while ((rc = libssh2_channel_exec(s->ch, script ? POSIXSH_EXEC_REQUEST : s->a->command)) ==
 	    LIBSSH2_ERROR_EAGAIN)
 		if ((w = wait_io(s, s->deadline, 1000)) < 0)
 			break;
 	if (w < 0) {
-		fail_wait(s, w, STATUS_ETIMEOUT, "exec");
+		fail_wait(s, w, EXSTATUS_ETIMEOUT, "exec");
+		ret = w;
 		goto out;
 	}
 	if (rc != 0) {
-		status_fail(s->st, STATUS_EEXEC, "exec request refused: %s", ssh_errmsg(s));
+		status_fail(s->st, EXSTATUS_EEXEC, "exec request refused: %s", ssh_errmsg(s));
+		ret = -EPROTO;
 		goto out;
 	}
 	keepalive_start(s);
-	if (script && send_script(s, script, slen) != 0)
+	if (script && (ret = send_script(s, script, slen)) != 0)
 		goto out;
 	/* The command reads an empty stdin, as with ssh -n (with --posix-sh,
 	 * the script's </dev/null already sees to it; the EOF ends the outer
@@ -618,10 +639,10 @@ static int do_exec(struct sess *s)
 	while (libssh2_channel_send_eof(s->ch) == LIBSSH2_ERROR_EAGAIN)
 		if (wait_io(s, s->deadline, 1000) < 0)
 			break;
-	if (stream(s) != 0)
+	if ((ret = stream(s)) != 0)
 		goto out;
 	{
-		int64_t dl = min_deadline(status_now_ms() + CLOSE_GRACE_MS, s->deadline);
+		int64_t dl = min_deadline(clock_mono_ms() + CLOSE_GRACE_MS, s->deadline);
 		while ((rc = libssh2_channel_close(s->ch)) == LIBSSH2_ERROR_EAGAIN)
 			if ((w = wait_io(s, dl, 1000)) < 0)
 				break;
@@ -636,7 +657,7 @@ static int do_exec(struct sess *s)
 		s->st->has_exit = 1;
 		s->st->exit_code = libssh2_channel_get_exit_status(s->ch);
 	}
-	status_phase(s->st, PH_DONE);
+	status_phase(s->st, EXSTATUS_PH_DONE);
 	ret = 0;
 out:
 	free(script);
@@ -652,16 +673,16 @@ out:
  * session is always freed. Should the connection's end overtake those two
  * packets (closing a socket with unread data resets it), sshd closes the
  * command's streams all the same when it loses the connection. */
-static void teardown(struct sess *s)
+static void teardown(struct session *s)
 {
 	static volatile sig_atomic_t no_stop;
-	int64_t dl = status_now_ms() + FLUSH_MS;
+	int64_t dl = clock_mono_ms() + FLUSH_MS;
 	int rc;
 
 	s->stop = &no_stop; /* we are stopping already: the bounded waits below must run */
 	input_wipe(s->pass, 0); /* a run that failed before authentication */
 	s->pass = NULL;
-	if (s->ch && s->st->error != STATUS_OK) {
+	if (s->ch && s->st->error != EXSTATUS_OK) {
 		/* Timeout, signal, dead peer…: the close makes sshd close the
 		 * command's stdin, stdout and stderr (a command that writes
 		 * then gets SIGPIPE, one that reads gets EOF). Without a
@@ -693,34 +714,34 @@ static void teardown(struct sess *s)
 	s->fd = -1;
 }
 
-int sess_run(const struct args *a, char *passphrase, struct status *st, volatile sig_atomic_t *stop)
+int session_run(const struct args *a, char *passphrase, struct status *st, volatile sig_atomic_t *stop)
 {
-	struct sess s = { .a = a, .st = st, .stop = stop, .fd = -1, .pass = passphrase };
-	struct kh_file *kh = NULL;
+	struct session s = { .a = a, .st = st, .stop = stop, .fd = -1, .pass = passphrase };
+	struct knownhosts_file *kh = NULL;
 	int64_t hs_dl;
 	int rc, kh_missing = 0;
 
 	if (a->timeout_ms)
 		s.deadline = st->t_start + a->timeout_ms;
-	rc = kh_load(a->known_hosts, &kh, NULL);
+	rc = knownhosts_load(a->known_hosts, &kh, NULL);
 	if (rc == -ENOENT) {
 		kh_missing = 1;
 	} else if (rc < 0) {
-		status_fail(st, STATUS_EKNOWNHOSTS, "cannot read known_hosts %s: %s", a->known_hosts,
+		status_fail(st, EXSTATUS_EKNOWNHOSTS, "cannot read known_hosts %s: %s", a->known_hosts,
 		    rc == -EFBIG ? "file too large" : strerror(-rc));
 		goto out;
 	}
 	if (do_connect(&s) != 0)
 		goto out;
-	hs_dl = min_deadline(status_now_ms() + a->handshake_timeout_ms, s.deadline);
+	hs_dl = min_deadline(clock_mono_ms() + a->handshake_timeout_ms, s.deadline);
 	if (do_handshake(&s, kh, hs_dl) != 0 || do_hostkey(&s, kh, kh_missing) != 0 ||
 	    do_auth(&s, hs_dl) != 0 || do_exec(&s) != 0)
 		goto out;
 out:
 	teardown(&s);
-	kh_free(kh);
-	st->t_end = status_now_ms();
-	if (st->error != STATUS_OK || !st->has_exit)
+	knownhosts_free(kh);
+	st->t_end = clock_mono_ms();
+	if (st->error != EXSTATUS_OK || !st->has_exit)
 		return EXIT_LOCAL;
 	return st->exit_code;
 }

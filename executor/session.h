@@ -30,5 +30,6 @@
  * it goes (never leaves error unset on failure) and returns the process
  * exit status: the remote status, or 255. STOP becomes non-zero when a
  * termination signal arrives. */
-int sess_run(const struct args *a, char *passphrase, struct status *st, volatile sig_atomic_t *stop);
+int session_run(const struct args *a, char *passphrase, struct status *st,
+    volatile sig_atomic_t *stop);
 #endif

@@ -11,41 +11,7 @@
 #include <unistd.h>
 
 #include "status.h"
-
-static const char *const error_names[] = {
-	[STATUS_OK] = NULL,
-	[STATUS_ERESOLVE] = "resolve",
-	[STATUS_ECONNREFUSED] = "connect_refused",
-	[STATUS_ECONNTIMEOUT] = "connect_timeout",
-	[STATUS_ECONNECT] = "connect",
-	[STATUS_EHANDSHAKE] = "handshake",
-	[STATUS_EHANDSHAKETIMEOUT] = "handshake_timeout",
-	[STATUS_EHOSTUNKNOWN] = "hostkey_unknown",
-	[STATUS_EHOSTCHANGED] = "hostkey_changed",
-	[STATUS_EHOSTREVOKED] = "hostkey_revoked",
-	[STATUS_EKNOWNHOSTS] = "known_hosts",
-	[STATUS_EIDENTITY] = "identity",
-	[STATUS_EAUTH] = "auth",
-	[STATUS_EEXEC] = "exec",
-	[STATUS_ETIMEOUT] = "timeout",
-	[STATUS_EKEEPALIVE] = "keepalive",
-	[STATUS_EIO] = "io",
-	[STATUS_ETERMINATED] = "terminated",
-	[STATUS_EINTERNAL] = "internal",
-};
-
-static const char *const phase_names[] = {
-	[PH_START] = "start", [PH_CONNECT] = "connect", [PH_HANDSHAKE] = "handshake",
-	[PH_HOSTKEY] = "hostkey", [PH_AUTH] = "auth", [PH_EXEC] = "exec", [PH_DONE] = "done",
-};
-
-int64_t status_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "../common/clock.h"
 
 void status_init(struct status *st, const char *user, const char *host, int port)
 {
@@ -53,37 +19,25 @@ void status_init(struct status *st, const char *user, const char *host, int port
 	st->user = user;
 	st->host = host;
 	st->port = port;
-	st->t_start = status_now_ms();
+	st->t_start = clock_mono_ms();
 }
 
-void status_phase(struct status *st, enum status_phase ph)
+void status_phase(struct status *st, enum exstatus_phase ph)
 {
 	st->phase = ph;
-	st->t_phase[ph] = status_now_ms();
+	st->t_phase[ph] = clock_mono_ms();
 }
 
-void status_fail(struct status *st, enum status_error e, const char *fmt, ...)
+void status_fail(struct status *st, enum exstatus_error e, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (st->error != STATUS_OK)
+	if (st->error != EXSTATUS_OK)
 		return;
 	st->error = e;
 	va_start(ap, fmt);
 	vsnprintf(st->message, sizeof st->message, fmt, ap);
 	va_end(ap);
-}
-
-const char *status_error_name(enum status_error e)
-{
-	if ((size_t)e >= sizeof error_names / sizeof error_names[0])
-		return "internal";
-	return error_names[e];
-}
-
-const char *status_phase_name(enum status_phase ph)
-{
-	return phase_names[ph];
 }
 
 /* Appending writer over a fixed buffer; overflow is sticky. */
@@ -144,33 +98,38 @@ static void w_str(struct w *w, const char *s)
 	w_raw(w, "\"", 1);
 }
 
-static int64_t phase_ms(const struct status *st, enum status_phase ph)
+/* How long phase PH took (or has taken so far) into *MS. 0, or -ENOENT when
+ * the run never entered it. */
+static int phase_ms(const struct status *st, enum exstatus_phase ph, int64_t *ms)
 {
 	int64_t start = st->t_phase[ph], end = 0;
 	int next;
 
 	if (!start)
-		return -1;
-	for (next = ph + 1; next <= PH_DONE; next++)
+		return -ENOENT;
+	for (next = ph + 1; next <= EXSTATUS_PH_DONE; next++)
 		if (st->t_phase[next]) {
 			end = st->t_phase[next];
 			break;
 		}
 	if (!end)
-		end = st->t_end ? st->t_end : status_now_ms();
-	return end - start;
+		end = st->t_end ? st->t_end : clock_mono_ms();
+	*ms = end - start;
+	return 0;
 }
 
 int status_format(const struct status *st, char *buf, size_t len)
 {
 	struct w w = { buf, len, 0, 0 };
-	static const enum status_phase timed[] = { PH_CONNECT, PH_HANDSHAKE, PH_HOSTKEY, PH_AUTH, PH_EXEC };
+	static const enum exstatus_phase timed[] = { EXSTATUS_PH_CONNECT, EXSTATUS_PH_HANDSHAKE,
+		EXSTATUS_PH_HOSTKEY, EXSTATUS_PH_AUTH, EXSTATUS_PH_EXEC };
 	size_t i;
 
 	if (len)
 		buf[0] = '\0';
-	w_fmt(&w, "{\"v\":1,\"phase\":\"%s\",\"error\":", phase_names[st->phase]);
-	w_str(&w, status_error_name(st->error));
+	w_fmt(&w, "{\"v\":%d,\"phase\":\"%s\",\"error\":", EXSTATUS_VERSION,
+	    exstatus_phase_name(st->phase));
+	w_str(&w, exstatus_error_name(st->error));
 	w_raw(&w, ",\"message\":", 11);
 	w_str(&w, st->message);
 	if (st->has_exit)
@@ -192,12 +151,12 @@ int status_format(const struct status *st, char *buf, size_t len)
 	w_str(&w, st->hostkey);
 	w_raw(&w, ",\"ms\":{", 7);
 	for (i = 0; i < sizeof timed / sizeof timed[0]; i++) {
-		int64_t ms = phase_ms(st, timed[i]);
-		if (ms >= 0)
-			w_fmt(&w, "\"%s\":%lld,", phase_names[timed[i]], (long long)ms);
+		int64_t ms = -1;
+		if (phase_ms(st, timed[i], &ms) == 0 && ms >= 0)
+			w_fmt(&w, "\"%s\":%lld,", exstatus_phase_name(timed[i]), (long long)ms);
 	}
 	w_fmt(&w, "\"total\":%lld}}\n",
-	    (long long)((st->t_end ? st->t_end : status_now_ms()) - st->t_start));
+	    (long long)((st->t_end ? st->t_end : clock_mono_ms()) - st->t_start));
 	return w.over ? -ENOSPC : (int)w.off;
 }
 

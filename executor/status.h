@@ -12,7 +12,7 @@
  * phase: the furthest phase entered: connect, handshake, hostkey, auth, exec,
  *        done ("done" only when the remote command finished and its status
  *        was read).
- * error: null, or one of the STATUS_E* names below.
+ * error: null, or the name of one of common/exstatus.h's error kinds.
  * exit:  remote exit status, or null (no status: local failure or signal).
  * signal: remote signal name without "SIG" ("KILL"), or null.
  */
@@ -21,33 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum status_phase { PH_START, PH_CONNECT, PH_HANDSHAKE, PH_HOSTKEY, PH_AUTH, PH_EXEC, PH_DONE };
-
-enum status_error {
-	STATUS_OK = 0,
-	STATUS_ERESOLVE,          /* "resolve": host name does not resolve */
-	STATUS_ECONNREFUSED,      /* "connect_refused" */
-	STATUS_ECONNTIMEOUT,      /* "connect_timeout" */
-	STATUS_ECONNECT,          /* "connect": other connect errors (unreachable…) */
-	STATUS_EHANDSHAKE,        /* "handshake": SSH protocol/kex failure */
-	STATUS_EHANDSHAKETIMEOUT, /* "handshake_timeout": peer silent or slow */
-	STATUS_EHOSTUNKNOWN,      /* "hostkey_unknown": no key of this type known */
-	STATUS_EHOSTCHANGED,      /* "hostkey_changed": known key differs */
-	STATUS_EHOSTREVOKED,      /* "hostkey_revoked": key marked @revoked */
-	STATUS_EKNOWNHOSTS,       /* "known_hosts": file unreadable */
-	STATUS_EIDENTITY,         /* "identity": key unreadable, bad passphrase */
-	STATUS_EAUTH,             /* "auth": server refused every key */
-	STATUS_EEXEC,             /* "exec": channel or exec request refused */
-	STATUS_ETIMEOUT,          /* "timeout": overall --timeout expired */
-	STATUS_EKEEPALIVE,        /* "keepalive": peer stopped answering */
-	STATUS_EIO,               /* "io": connection lost mid-run */
-	STATUS_ETERMINATED,       /* "terminated": SIGTERM/SIGINT/SIGHUP received */
-	STATUS_EINTERNAL,         /* "internal": out of memory, library misuse */
-};
+#include "../common/exstatus.h"
 
 struct status {
-	enum status_phase phase;
-	enum status_error error;
+	enum exstatus_phase phase;
+	enum exstatus_error error;
 	char message[256];
 	int has_exit;
 	int exit_code;
@@ -58,20 +36,17 @@ struct status {
 	int port;
 	char hostkey_type[32];
 	char hostkey[64];
-	int64_t t_start, t_phase[PH_DONE + 1]; /* ms timestamps when each phase began */
+	int64_t t_start, t_phase[EXSTATUS_PH_DONE + 1]; /* ms timestamps when each phase began */
 	int64_t t_end;
 };
 
-/* Milliseconds on the monotonic clock. */
-int64_t status_now_ms(void);
+/* Start the record of a run as USER at HOST:PORT, its total clock at now. */
 void status_init(struct status *st, const char *user, const char *host, int port);
 /* Enter PHASE (records its start time). */
-void status_phase(struct status *st, enum status_phase ph);
+void status_phase(struct status *st, enum exstatus_phase ph);
 /* Record the failure (first one wins) with a printf-style message. */
-void status_fail(struct status *st, enum status_error e, const char *fmt, ...)
+void status_fail(struct status *st, enum exstatus_error e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-const char *status_error_name(enum status_error e);
-const char *status_phase_name(enum status_phase ph);
 /* Render the record as one JSON line into BUF; returns its length or -ENOSPC. */
 int status_format(const struct status *st, char *buf, size_t len);
 /* Write the line to FD (retrying short writes); 0 or -errno. */

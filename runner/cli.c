@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -23,8 +22,11 @@
 #include "cli.h"
 #include "config.h"
 #include "dispatch.h"
+#include "jobjson.h"
 #include "log.h"
 #include "store.h"
+#include "../common/clock.h"
+#include "../common/randid.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 10000
@@ -155,7 +157,8 @@ static int open_store(const char *cmd, const struct opts *o, int need_config, st
 {
 	char err[512];
 	const char *path;
-	struct stat sb;
+	struct store_config sc = { 0 };
+	enum store_why why;
 	int rc;
 
 	*cfg = NULL;
@@ -167,12 +170,13 @@ static int open_store(const char *cmd, const struct opts *o, int need_config, st
 		return need_config ? say(1, cmd, "%s", err) :
 		    say(1, cmd, "%s (or name the store with --store PATH)", err);
 	path = *cfg ? (*cfg)->store_path : o->store;
-	if (stat(path, &sb) != 0)
-		return say(1, cmd, "store %s: %s", path, errno == ENOENT ? "no such file (nothing "
-		    "recorded yet, or another path?)" : strerror(errno));
-	if (!S_ISREG(sb.st_mode))
+	sc.sqlite_path = path;
+	sc.must_exist = 1;
+	rc = store_open(&sc, st, 0, NULL, &why); /* never marks: the daemon may be running */
+	if (why == STORE_WHY_ABSENT)
+		return say(1, cmd, "store %s: no such file (nothing recorded yet, or another path?)", path);
+	if (why == STORE_WHY_NOT_A_STORE)
 		return say(1, cmd, "store %s: not a regular file", path);
-	rc = store_open(path, 0, NULL, st); /* never marks: the daemon may be running */
 	if (rc == -EPROTO)
 		return say(1, cmd, "store %s: written by a newer webhook-runner", path);
 	if (rc != 0)
@@ -271,16 +275,8 @@ static void print_table(const struct store_job *v, size_t n, int64_t mark)
 		fmt_duration(&v[i], dur, sizeof dur);
 		printf("%s%*" PRId64 "  %-*s  %-*s  %7d  %-11s  %-7s  %4s  %-19s  %s\n",
 		    mark > 0 ? (v[i].id == mark ? "* " : "  ") : "", wid, v[i].id, wh, hook, wk, key,
-		    v[i].attempt, v[i].state, ex, http, started, dur);
+		    v[i].attempt, jobstate_name(v[i].state), ex, http, started, dur);
 	}
-}
-
-static void add_opt_str(cJSON *o, const char *name, const char *v)
-{
-	if (v && *v)
-		cJSON_AddStringToObject(o, name, v);
-	else
-		cJSON_AddNullToObject(o, name);
 }
 
 static void add_opt_num(cJSON *o, const char *name, int64_t v, int present)
@@ -291,39 +287,16 @@ static void add_opt_num(cJSON *o, const char *name, int64_t v, int present)
 		cJSON_AddNullToObject(o, name);
 }
 
-/* One job as JSON; FULL adds the stored answer and output tail. */
+/* One job as JSON, every column there (null without a value); FULL adds the
+ * stored answer and output tail. NULL when out of memory. */
 static cJSON *job_json(const struct store_job *j, int full)
 {
-	cJSON *o = cJSON_CreateObject(), *resp;
-	int64_t d = duration_ms(j);
+	cJSON *o = NULL;
+	unsigned flags = JOBJSON_KEY | JOBJSON_RECORD | JOBJSON_DURATION | JOBJSON_NULLS;
 
-	if (!o)
-		return NULL;
-	cJSON_AddNumberToObject(o, "id", (double)j->id);
-	cJSON_AddStringToObject(o, "hook", j->hook);
-	cJSON_AddStringToObject(o, "key", j->key);
-	cJSON_AddNumberToObject(o, "attempt", j->attempt);
-	cJSON_AddStringToObject(o, "state", j->state);
-	add_opt_num(o, "exit_code", j->exit_code, j->exit_code >= 0);
-	add_opt_str(o, "signal", j->signal);
-	add_opt_str(o, "error", j->error);
-	add_opt_num(o, "http_status", j->http_status, j->http_status > 0);
-	cJSON_AddNumberToObject(o, "created_ms", (double)j->created_ms);
-	add_opt_num(o, "started_ms", j->started_ms, j->started_ms > 0);
-	add_opt_num(o, "finished_ms", j->finished_ms, j->finished_ms > 0);
-	add_opt_num(o, "duration_ms", d, d >= 0);
-	if (full) {
-		/* the answer as the sender got it: JSON when it is JSON */
-		if (j->response && (resp = cJSON_Parse(j->response)))
-			cJSON_AddItemToObject(o, "response", resp);
-		else
-			add_opt_str(o, "response", j->response);
-		if (j->output_tail)
-			cJSON_AddStringToObject(o, "output_tail", j->output_tail);
-		else
-			cJSON_AddNullToObject(o, "output_tail");
-	}
-	return o;
+	if (full)
+		flags |= JOBJSON_RESPONSE | JOBJSON_TAIL;
+	return jobjson_build(j, flags, NULL, &o) == 0 ? o : NULL;
 }
 
 static int print_json(cJSON *o)
@@ -379,7 +352,7 @@ static void show_text(const struct store_job *j, const struct store_job *att, si
 	safe(j->key, buf, sizeof buf, 0);
 	printf("key       %s\n", buf);
 	printf("attempt   %d of %d\n", j->attempt, last);
-	printf("state     %s\n", j->state);
+	printf("state     %s\n", jobstate_name(j->state));
 	fmt_exit(j, buf, sizeof buf);
 	printf("exit      %s\n", buf);
 	if (j->error[0]) {
@@ -499,14 +472,6 @@ int cli_jobs_main(int argc, char **argv)
 
 /* ---- replay ---------------------------------------------------------- */
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int cli_replay_main(int argc, char **argv)
 {
 	static const char cmd[] = "replay";
@@ -521,10 +486,9 @@ int cli_replay_main(int argc, char **argv)
 	struct opts o;
 	char *body = NULL, *meta = NULL, *command = NULL, err[300], rid[32], idbuf[24], newid[24];
 	char att[16];
-	unsigned char rnd[8];
 	size_t len = 0;
 	sigset_t hold;
-	int rc, i;
+	int rc;
 
 	memset(&j, 0, sizeof j);
 	memset(&m, 0, sizeof m);
@@ -580,7 +544,7 @@ int cli_replay_main(int argc, char **argv)
 	sigaddset(&hold, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &hold, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = store_claim_again(st, o.id, "running", wall_ms(), &cl);
+	rc = store_claim_again(st, o.id, JOBSTATE_RUNNING, clock_wall_ms(), &cl);
 	if (rc) {
 		rc = rc == -ENOENT ? say(1, cmd, "job %" PRId64 " is gone (pruned meanwhile); nothing ran",
 		    o.id) : say(1, cmd, "%s", store_errmsg(st));
@@ -591,11 +555,8 @@ int cli_replay_main(int argc, char **argv)
 		    "nothing ran, try again when it is done", cl.attempt, cl.job_id);
 		goto out;
 	}
-	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
-		memset(rnd, 0, sizeof rnd);
 	snprintf(rid, sizeof rid, "replay-");
-	for (i = 0; i < 8; i++)
-		snprintf(rid + 7 + 2 * i, 3, "%02x", rnd[i]);
+	randid_hex(rid + 7, 8, 0);
 	snprintf(idbuf, sizeof idbuf, "%" PRId64, o.id);
 	snprintf(newid, sizeof newid, "%" PRId64, cl.job_id);
 	snprintf(att, sizeof att, "%d", cl.attempt);

@@ -8,7 +8,9 @@
  *
  * `jobs list` prints the newest jobs (default 50, at most 10000) as a table
  * (id, hook, key, attempt, state, exit, http status, started, duration) or,
- * with --json, one JSON object per line. --failed keeps failed, timeout and
+ * with --json, one JSON object per line, in the vocabulary of GET /jobs/<id>
+ * (jobjson.h: job_id, hook, key, attempt, status, …; null where a value is
+ * missing). --failed keeps failed, timeout and
  * interrupted attempts. `jobs show` prints one job: state, timings,
  * exit/signal/error, http status, every attempt of its (hook, key), its
  * stored answer and output tail. Both only read, and work against a running

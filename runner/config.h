@@ -79,6 +79,8 @@ struct config {
 /* Load and validate PATH. On error returns -EINVAL (or -errno for an
  * unreadable file) with a one-line message in ERR naming the field. */
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
+/* Release C and everything it holds, wiping its secrets. NULL is fine. */
 void config_free(struct config *c);
+/* The hook whose id is ID, or NULL when C has none. */
 const struct cfg_hook *config_hook(const struct config *c, const char *id);
 #endif

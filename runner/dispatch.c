@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "dispatch.h"
-#include "jobs.h"
+#include "exec.h"
+#include "jobjson.h"
 #include "log.h"
 #include "metrics.h"
+#include "../common/shquote.h"
 
 /* cJSON stops a string at NUL (raw or \u0000), which would hand a template
  * a shortened value; and trailing bytes would be ignored. Refuse both. */
@@ -36,19 +38,21 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* 1 when some object under IT names a member twice (after unescaping, so
- * "a" and "\u0061" are the same name), 0 when none does, -ENOMEM. Parsers
+/* *REPEATED = 1 when some object under IT names a member twice (after
+ * unescaping, so "a" and "\u0061" are the same name), 0 when none does;
+ * returns 0 or -ENOMEM. Parsers
  * disagree on which one wins (cJSON keeps the first, Python, JavaScript and
  * Go the last), so the runner and whatever checked the payload upstream
  * could read different values: such a payload is refused. Each object's
  * names are sorted, so a million keys cost n log n, not n squared. */
-static int repeated_name(const cJSON *it)
+static int repeated_name(const cJSON *it, int *repeated)
 {
 	const cJSON *c;
 	const char **names = NULL;
 	size_t n = 0, i;
 	int rc = 0;
 
+	*repeated = 0;
 	if (!cJSON_IsObject(it) && !cJSON_IsArray(it))
 		return 0;
 	for (c = it->child; c; c = c->next)
@@ -59,12 +63,12 @@ static int repeated_name(const cJSON *it)
 		for (i = 0, c = it->child; c; c = c->next)
 			names[i++] = c->string ? c->string : "";
 		qsort(names, n, sizeof *names, cmp_names);
-		for (i = 1; i < n && !rc; i++)
-			rc = strcmp(names[i - 1], names[i]) == 0;
+		for (i = 1; i < n && !*repeated; i++)
+			*repeated = strcmp(names[i - 1], names[i]) == 0;
 		free(names);
 	}
-	for (c = it->child; c && !rc; c = c->next)
-		rc = repeated_name(c);
+	for (c = it->child; c && !rc && !*repeated; c = c->next)
+		rc = repeated_name(c, repeated);
 	return rc;
 }
 
@@ -73,13 +77,13 @@ int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, con
 {
 	cJSON *payload = NULL;
 	struct tmpl_src ts;
-	int rc;
+	int rc, twice = 0;
 
 	if (tmpl_needs_payload(h->tmpl) && !(payload = parse_payload(body, len))) {
 		snprintf(err, errlen, "body is not valid JSON, and the command needs values from it");
 		return -EINVAL;
 	}
-	if (payload && (rc = repeated_name(payload)) != 0) {
+	if (payload && ((rc = repeated_name(payload, &twice)) != 0 || twice)) {
 		cJSON_Delete(payload);
 		if (rc < 0)
 			return rc;
@@ -95,53 +99,52 @@ int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, con
 	return rc;
 }
 
+/* The JSON answer of an attempt just run: its recorded outcome O, with
+ * what only the run itself knows (why it failed in words, how long it ran)
+ * and the request it answers. NULL when out of memory. */
 static char *answer_body(const struct cfg_hook *h, int64_t job_id, int attempt,
-    const struct job_result *jr, const char *state, const char *request_id)
+    const struct store_outcome *o, const struct exec_result *jr, const char *request_id)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *s;
+	struct store_job j;
+	struct jobjson_outcome oc = { 0 };
+	char *s = NULL;
 
-	cJSON_AddNumberToObject(o, "job_id", (double)job_id);
-	cJSON_AddStringToObject(o, "hook", h->id);
-	cJSON_AddNumberToObject(o, "attempt", attempt);
-	cJSON_AddStringToObject(o, "status", state);
-	if (jr->has_exit)
-		cJSON_AddNumberToObject(o, "exit_code", jr->exit_code);
-	else
-		cJSON_AddNullToObject(o, "exit_code");
-	if (jr->signal[0])
-		cJSON_AddStringToObject(o, "signal", jr->signal);
-	if (jr->interrupted) {
-		cJSON_AddStringToObject(o, "error", "shutdown");
-		cJSON_AddStringToObject(o, "message", "the daemon stopped before the job finished; "
-						      "the next delivery runs it again");
-	} else if (jr->error[0] || jr->killed || !jr->has_status) {
-		cJSON_AddStringToObject(o, "error", jr->error[0] ? jr->error : jr->killed ? "timeout" : "executor");
-		cJSON_AddStringToObject(o, "message", jr->message[0] ? jr->message :
-		    "remote-executor ended without a status");
-	}
-	cJSON_AddNumberToObject(o, "duration_ms", (double)(jr->finished_ms - jr->started_ms));
-	if (h->response_output && jr->tail)
-		cJSON_AddStringToObject(o, "output_tail", jr->tail);
-	cJSON_AddStringToObject(o, "request_id", request_id);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	memset(&j, 0, sizeof j);
+	j.id = job_id;
+	j.attempt = attempt;
+	snprintf(j.hook, sizeof j.hook, "%s", h->id);
+	j.state = o->state;
+	j.exit_code = o->exit_code;
+	snprintf(j.signal, sizeof j.signal, "%s", o->signal ? o->signal : "");
+	snprintf(j.error, sizeof j.error, "%s", o->error ? o->error : "");
+	j.started_ms = o->started_ms;
+	j.finished_ms = o->finished_ms;
+	j.output_tail = jr->tail;
+	if (jr->interrupted)
+		oc.message = "the daemon stopped before the job finished; the next delivery runs it again";
+	else if (o->error)
+		oc.message = jr->message[0] ? jr->message : "remote-executor ended without a status";
+	oc.has_duration = 1;
+	oc.duration_ms = jr->finished_ms - jr->started_ms;
+	oc.request_id = request_id;
+	if (jobjson_print(&j, JOBJSON_EXIT | (h->response_output ? JOBJSON_TAIL : 0), &oc, &s) != 0)
+		return NULL;
 	return s;
 }
 
-int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
+int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots,
     const struct cfg_hook *h, int64_t job_id, int attempt, const char *command, const char *request_id,
     struct dispatch_answer *ans)
 {
-	struct job_spec spec = {
+	struct exec_spec spec = {
 		.executor = cfg->executor_path, .destination = h->destination,
 		.identity = h->identity, .known_hosts = h->known_hosts, .passphrase = h->passphrase,
 		.command = command, .timeout_ms = h->timeout_ms,
 		.connect_timeout_ms = h->connect_timeout_ms, .handshake_timeout_ms = h->handshake_timeout_ms,
 		.max_output_bytes = h->max_output_bytes, .tail_bytes = h->output_tail_bytes,
-		.owner = jobs,
+		.owner = slots,
 	};
-	struct job_result jr;
+	struct exec_result jr;
 	struct store_outcome o = { 0 };
 	const char *state;
 	char jid[24], att[16], ex[16], dur[24], *wrapped = NULL;
@@ -153,7 +156,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 		 * closes, and libssh2 1.10 cannot send a signal: timeout(1) on the
 		 * target ends it (its whole process group) one second after our own
 		 * deadline has answered 504. */
-		char *q = tmpl_shell_quote(command);
+		char *q = shquote_dup(command);
 		if (!q || asprintf(&wrapped, "exec timeout %lld sh -c %s",
 			      (long long)(h->timeout_ms + 999) / 1000 + 1, q) < 0) {
 			free(q);
@@ -166,15 +169,14 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 	snprintf(att, sizeof att, "%d", attempt);
 	log_event(LOG_INFO, "job_started", "request_id", request_id, "hook", h->id, "job", jid,
 	    "attempt", att, "destination", h->destination, NULL);
-	rc = jobs_run(&spec, &jr);
+	rc = exec_run(&spec, &jr);
 	if (rc != 0) {
 		memset(&jr, 0, sizeof jr);
 		snprintf(jr.message, sizeof jr.message, "cannot start remote-executor: %s", strerror(-rc));
 	}
-	jobs_outcome(&jr, &ans->http, &state, &ans->retry_after);
+	exec_outcome(&jr, &ans->http, &state, &ans->retry_after);
 	metrics_job(h->id, state, (double)(jr.finished_ms - jr.started_ms) / 1000.0);
-	ans->body = answer_body(h, job_id, attempt, &jr, state, request_id);
-	o.state = state;
+	o.state = jobstate_from_name(state);
 	o.started_ms = jr.started_ms;
 	o.finished_ms = jr.finished_ms;
 	o.exit_code = jr.has_exit ? jr.exit_code : -1;
@@ -182,6 +184,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 	o.error = jr.interrupted ? "shutdown" : jr.error[0] ? jr.error : jr.killed ? "timeout" :
 	    jr.has_status ? NULL : "executor";
 	o.http_status = ans->http;
+	ans->body = answer_body(h, job_id, attempt, &o, &jr, request_id);
 	o.response = ans->body ? ans->body : "{}";
 	o.output_tail = jr.tail;
 	if ((rc = store_finish(st, job_id, &o)) != 0)
@@ -193,7 +196,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
 	    "hook", h->id, "job", jid, "attempt", att, "outcome", state,
 	    "exit", jr.has_exit ? ex : NULL, "signal", jr.signal[0] ? jr.signal : NULL,
 	    "error", o.error, "message", jr.message[0] ? jr.message : NULL, "duration_ms", dur, NULL);
-	jobs_result_clear(&jr);
+	exec_result_clear(&jr);
 	free(wrapped);
 	return ans->body ? 0 : -ENOMEM;
 }

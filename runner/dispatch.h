@@ -1,7 +1,7 @@
 /*
  * dispatch.c — the one job path, shared by the HTTP pipeline, the async
  * workers and `webhook-runner replay`: prepare (parse the payload the
- * template needs, render the command) and run (spawn through jobs.c, map the
+ * template needs, render the command) and run (spawn through exec.c, map the
  * outcome, record it in the store, count it, log the job's lifecycle). The
  * caller owns the concurrency slot and the claim; dispatch never answers HTTP.
  */
@@ -12,8 +12,9 @@
 
 #include "config.h"
 #include "hdr.h"
-#include "jobs.h"
 #include "store.h"
+
+struct slots;
 
 /* Render H's command for a delivery (BODY of LEN bytes, NUL-terminated at
  * LEN; CLAIMS may be NULL). -EINVAL with a message for the sender in ERR
@@ -28,9 +29,10 @@ struct dispatch_answer {
 };
 
 /* Run attempt JOB_ID (number ATTEMPT) of H with COMMAND; record, count and
- * log it. JOBS (may be NULL) is whose shutdown interrupts it. REQUEST_ID ties the log lines to the request (or "replay"…).
+ * log it. SLOTS (may be NULL) is whose shutdown interrupts it. REQUEST_ID
+ * ties the log lines to the request (or "replay"…).
  * 0 with ANS filled (the caller frees ans->body), or -ENOMEM. */
-int dispatch_run(const struct config *cfg, struct store *st, struct jobs *jobs,
+int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots,
     const struct cfg_hook *h, int64_t job_id, int attempt, const char *command, const char *request_id,
     struct dispatch_answer *ans);
 

@@ -15,10 +15,11 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "../common/clock.h"
 #include "healthcheck.h"
 #include "version.h"
 
-static const char hc_usage[] =
+static const char healthcheck_usage[] =
 "usage: webhook-runner healthcheck [--url URL | --port PORT]\n"
 "  GET /healthz of the daemon (default http://127.0.0.1:8080/healthz) within 3 s;\n"
 "  exit 0 when it answers 200, else 1 with the reason on stderr.\n"
@@ -26,15 +27,7 @@ static const char hc_usage[] =
 "               (https: the certificate is not verified; the probe sends no secret)\n"
 "  --port PORT  http://127.0.0.1:PORT/healthz\n";
 
-static int64_t hc_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int hc_parse_port(const char *s, size_t n, int *port)
+static int healthcheck_parse_port(const char *s, size_t n, int *port)
 {
 	long v = 0;
 	size_t i;
@@ -52,7 +45,7 @@ static int hc_parse_port(const char *s, size_t n, int *port)
 	return 0;
 }
 
-int hc_parse_url(const char *url, struct hc_target *t, char *err, size_t errlen)
+int healthcheck_parse_url(const char *url, struct healthcheck_target *t, char *err, size_t errlen)
 {
 	const char *p, *host, *hend, *path;
 	unsigned char addr[sizeof(struct in6_addr)];
@@ -86,7 +79,7 @@ int hc_parse_url(const char *url, struct hc_target *t, char *err, size_t errlen)
 	hlen = (size_t)(hend - host);
 	if (*p == ':') {
 		size_t n = strcspn(p + 1, "/?#");
-		if (hc_parse_port(p + 1, n, &t->port) != 0) {
+		if (healthcheck_parse_port(p + 1, n, &t->port) != 0) {
 			snprintf(err, errlen, "bad port in URL");
 			return -EINVAL;
 		}
@@ -125,7 +118,7 @@ int hc_parse_url(const char *url, struct hc_target *t, char *err, size_t errlen)
 	return 0;
 }
 
-int hc_parse_status(const char *buf, size_t len, int *code)
+int healthcheck_parse_status(const char *buf, size_t len, int *code)
 {
 	/* "HTTP/1.x NNN" then a space or the end of the line; '#' is a digit. */
 	static const char shape[] = "HTTP/1.# ###";
@@ -148,7 +141,7 @@ int hc_parse_status(const char *buf, size_t len, int *code)
 }
 
 /* The first line of the answer's body (or of the answer), printable, in MSG. */
-static void hc_body_line(const char *buf, size_t len, char *msg, size_t msglen)
+static void healthcheck_body_line(const char *buf, size_t len, char *msg, size_t msglen)
 {
 	const char *b = memmem(buf, len, "\r\n\r\n", 4);
 	size_t i, o = 0;
@@ -161,14 +154,14 @@ static void hc_body_line(const char *buf, size_t len, char *msg, size_t msglen)
 }
 
 /* Wait for EVENTS on FD until DEADLINE; 0, or -ETIMEDOUT, or -errno. */
-static int hc_wait(int fd, short events, int64_t deadline)
+static int healthcheck_wait(int fd, short events, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 	int64_t left;
 	int n;
 
 	for (;;) {
-		if ((left = deadline - hc_mono_ms()) <= 0)
+		if ((left = deadline - clock_mono_ms()) <= 0)
 			return -ETIMEDOUT;
 		n = poll(&pfd, 1, (int)left);
 		if (n > 0)
@@ -181,7 +174,7 @@ static int hc_wait(int fd, short events, int64_t deadline)
 }
 
 /* The probe's connection: a socket, and a TLS session over it for https. */
-struct hc_conn {
+struct healthcheck_conn {
 	int fd;
 	SSL_CTX *ctx;
 	SSL *ssl;
@@ -190,7 +183,7 @@ struct hc_conn {
 
 /* OpenSSL's first reason (the root cause) into C->why; the error queue is
  * left empty. */
-static void hc_tls_why(struct hc_conn *c)
+static void healthcheck_tls_why(struct healthcheck_conn *c)
 {
 	unsigned long e = ERR_peek_error();
 
@@ -201,18 +194,20 @@ static void hc_tls_why(struct hc_conn *c)
 	ERR_clear_error();
 }
 
-/* What SSL_connect/_read/_write returning R means: 0 (go on), -EAGAIN with
- * *EV the event to wait for, 1 (peer closed), or -errno / -EPROTO. The
- * caller cleared errno and the error queue before the call. */
-static int hc_tls_result(struct hc_conn *c, int r, short *ev)
+/* What SSL_connect/_read/_write returning R means: 0 (go on; *CLOSED set
+ * when the peer closed the TLS session), -EAGAIN with *EV the event to wait
+ * for, or -errno / -EPROTO. The caller cleared errno and the error queue
+ * before the call. */
+static int healthcheck_tls_result(struct healthcheck_conn *c, int r, short *ev, int *closed)
 {
 	int e = errno;
 
+	*closed = 0;
 	switch (SSL_get_error(c->ssl, r)) {
 	case SSL_ERROR_NONE: return 0;
 	case SSL_ERROR_WANT_READ: *ev = POLLIN; return -EAGAIN;
 	case SSL_ERROR_WANT_WRITE: *ev = POLLOUT; return -EAGAIN;
-	case SSL_ERROR_ZERO_RETURN: return 1;
+	case SSL_ERROR_ZERO_RETURN: *closed = 1; return 0;
 	case SSL_ERROR_SYSCALL:
 		if (e && e != EAGAIN && e != EWOULDBLOCK) {
 			ERR_clear_error();
@@ -220,23 +215,23 @@ static int hc_tls_result(struct hc_conn *c, int r, short *ev)
 		}
 		/* fall through */
 	default:
-		hc_tls_why(c);
+		healthcheck_tls_why(c);
 		return -EPROTO;
 	}
 }
 
 /* The TLS handshake on C->fd (TLS 1.2 at least, no certificate check: see
  * healthcheck.h). 0 or negative. */
-static int hc_tls_start(struct hc_conn *c, int64_t deadline)
+static int healthcheck_tls_start(struct healthcheck_conn *c, int64_t deadline)
 {
 	short ev = 0;
-	int rc;
+	int rc, closed;
 
 	ERR_clear_error();
 	if (!(c->ctx = SSL_CTX_new(TLS_client_method())) ||
 	    SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1 ||
 	    !(c->ssl = SSL_new(c->ctx)) || SSL_set_fd(c->ssl, c->fd) != 1) {
-		hc_tls_why(c);
+		healthcheck_tls_why(c);
 		return -EPROTO;
 	}
 	/* CivetWeb may close without a close_notify; the answer is whole anyway. */
@@ -249,22 +244,22 @@ static int hc_tls_start(struct hc_conn *c, int64_t deadline)
 		r = SSL_connect(c->ssl);
 		if (r == 1)
 			return 0;
-		if ((rc = hc_tls_result(c, r, &ev)) == 1)
+		if ((rc = healthcheck_tls_result(c, r, &ev, &closed)) == 0 && closed)
 			rc = -ECONNRESET;
 		if (rc != -EAGAIN)
 			return rc;
-		if ((rc = hc_wait(c->fd, ev, deadline)) != 0)
+		if ((rc = healthcheck_wait(c->fd, ev, deadline)) != 0)
 			return rc;
 	}
 }
 
 /* One send (OUT) or receive of up to LEN bytes: the count (> 0), 0 when the
  * peer closed, -EAGAIN with *EV the event to wait for, or negative. */
-static ssize_t hc_io(struct hc_conn *c, int out, void *buf, size_t len, short *ev)
+static ssize_t healthcheck_io(struct healthcheck_conn *c, int out, void *buf, size_t len, short *ev)
 {
 	size_t done = 0;
 	ssize_t n;
-	int r, rc;
+	int r, closed;
 
 	if (!c->ssl) {
 		n = out ? send(c->fd, buf, len, MSG_NOSIGNAL) : recv(c->fd, buf, len, 0);
@@ -281,19 +276,18 @@ static ssize_t hc_io(struct hc_conn *c, int out, void *buf, size_t len, short *e
 	r = out ? SSL_write_ex(c->ssl, buf, len, &done) : SSL_read_ex(c->ssl, buf, len, &done);
 	if (r == 1)
 		return (ssize_t)done;
-	rc = hc_tls_result(c, r, ev);
-	return rc == 1 ? 0 : rc;
+	return healthcheck_tls_result(c, r, ev, &closed); /* 0 as well when the peer closed */
 }
 
-int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen)
+int healthcheck_check(const struct healthcheck_target *t, int timeout_ms, char *msg, size_t msglen)
 {
-	int64_t deadline = hc_mono_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
-	struct hc_conn c = { .fd = -1 };
+	struct healthcheck_conn c = { .fd = -1 };
 	const struct sockaddr *sa;
 	socklen_t salen;
-	char req[512], buf[HC_MAX_ANSWER], body[160];
+	char req[512], buf[HEALTHCHECK_MAX_ANSWER], body[160];
 	size_t reqlen, sent = 0, got = 0;
 	int rc, code = 0, v6 = strchr(t->host, ':') != NULL, soerr = 0;
 	socklen_t elen = sizeof soerr;
@@ -334,7 +328,7 @@ int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen
 			rc = -errno;
 			goto fail;
 		}
-		if ((rc = hc_wait(c.fd, POLLOUT, deadline)) != 0)
+		if ((rc = healthcheck_wait(c.fd, POLLOUT, deadline)) != 0)
 			goto fail;
 		if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) != 0)
 			soerr = errno;
@@ -344,11 +338,11 @@ int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen
 		}
 	}
 	phase = "TLS handshake";
-	if (t->tls && (rc = hc_tls_start(&c, deadline)) != 0)
+	if (t->tls && (rc = healthcheck_tls_start(&c, deadline)) != 0)
 		goto fail;
 	phase = "send";
 	while (sent < reqlen) {
-		ssize_t n = hc_io(&c, 1, req + sent, reqlen - sent, &ev);
+		ssize_t n = healthcheck_io(&c, 1, req + sent, reqlen - sent, &ev);
 		if (n > 0) {
 			sent += (size_t)n;
 			continue;
@@ -357,12 +351,12 @@ int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen
 			rc = n ? (int)n : -ECONNRESET;
 			goto fail;
 		}
-		if ((rc = hc_wait(c.fd, ev, deadline)) != 0)
+		if ((rc = healthcheck_wait(c.fd, ev, deadline)) != 0)
 			goto fail;
 	}
 	phase = "answer";
 	while (got < sizeof buf) {
-		ssize_t n = hc_io(&c, 0, buf + got, sizeof buf - got, &ev);
+		ssize_t n = healthcheck_io(&c, 0, buf + got, sizeof buf - got, &ev);
 		if (n > 0) {
 			got += (size_t)n;
 			continue;
@@ -375,14 +369,14 @@ int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen
 				break;
 			goto fail;
 		}
-		if ((rc = hc_wait(c.fd, ev, deadline)) != 0) {
+		if ((rc = healthcheck_wait(c.fd, ev, deadline)) != 0) {
 			/* A complete status line is enough when the rest is slow. */
-			if (rc == -ETIMEDOUT && hc_parse_status(buf, got, &code) == 0)
+			if (rc == -ETIMEDOUT && healthcheck_parse_status(buf, got, &code) == 0)
 				break;
 			goto fail;
 		}
 	}
-	if ((rc = hc_parse_status(buf, got, &code)) != 0) {
+	if ((rc = healthcheck_parse_status(buf, got, &code)) != 0) {
 		if (got == 0)
 			snprintf(msg, msglen, "connection closed without an answer");
 		else
@@ -390,7 +384,7 @@ int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen
 		rc = -EPROTO;
 		goto out;
 	}
-	hc_body_line(buf, got, body, sizeof body);
+	healthcheck_body_line(buf, got, body, sizeof body);
 	if (code != 200) {
 		snprintf(msg, msglen, "answered %d%s%s", code, *body ? ": " : "", body);
 		rc = -EIO;
@@ -414,7 +408,7 @@ out:
 	return rc;
 }
 
-int hc_main(int argc, char **argv)
+int healthcheck_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "url", required_argument, NULL, 'u' }, { "port", required_argument, NULL, 'p' },
@@ -422,24 +416,24 @@ int hc_main(int argc, char **argv)
 	};
 	const char *url = NULL, *port = NULL;
 	char ubuf[64], err[256], msg[256];
-	struct hc_target t;
+	struct healthcheck_target t;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "u:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u': url = optarg; break;
 		case 'p': port = optarg; break;
-		case 'h': fputs(hc_usage, stdout); return 0;
-		default: fputs(hc_usage, stderr); return 1;
+		case 'h': fputs(healthcheck_usage, stdout); return 0;
+		default: fputs(healthcheck_usage, stderr); return 1;
 		}
 	}
 	if (optind != argc || (url && port)) {
-		fputs(hc_usage, stderr);
+		fputs(healthcheck_usage, stderr);
 		return 1;
 	}
 	if (port) {
 		int p;
-		if (hc_parse_port(port, strlen(port), &p) != 0) {
+		if (healthcheck_parse_port(port, strlen(port), &p) != 0) {
 			fprintf(stderr, "webhook-runner healthcheck: bad --port \"%s\"\n", port);
 			return 1;
 		}
@@ -448,11 +442,11 @@ int hc_main(int argc, char **argv)
 	}
 	if (!url)
 		url = "http://127.0.0.1:8080/healthz";
-	if (hc_parse_url(url, &t, err, sizeof err) != 0) {
+	if (healthcheck_parse_url(url, &t, err, sizeof err) != 0) {
 		fprintf(stderr, "webhook-runner healthcheck: %s: %s\n", url, err);
 		return 1;
 	}
-	if (hc_check(&t, HC_TIMEOUT_MS, msg, sizeof msg) != 0) {
+	if (healthcheck_check(&t, HEALTHCHECK_TIMEOUT_MS, msg, sizeof msg) != 0) {
 		fprintf(stderr, "webhook-runner healthcheck: %s: %s\n", url, msg);
 		return 1;
 	}

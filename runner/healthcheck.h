@@ -20,10 +20,10 @@
 #define HEALTHCHECK_H
 #include <stddef.h>
 
-#define HC_TIMEOUT_MS 3000
-#define HC_MAX_ANSWER 4096 /* bytes of the answer read; the rest is ignored */
+#define HEALTHCHECK_TIMEOUT_MS 3000
+#define HEALTHCHECK_MAX_ANSWER 4096 /* bytes of the answer read; the rest is ignored */
 
-struct hc_target {
+struct healthcheck_target {
 	char host[64];  /* numeric address, without brackets */
 	int port;
 	char path[256]; /* starts with '/' */
@@ -31,15 +31,15 @@ struct hc_target {
 };
 
 /* Entry point for the subcommand; ARGV[0] is "healthcheck". Exit code. */
-int hc_main(int argc, char **argv);
+int healthcheck_main(int argc, char **argv);
 /* "http[s]://HOST[:PORT][/PATH]" into T (port 80 or 443 when absent, path "/healthz"
  * when absent or "/"). 0 or -EINVAL with ERR saying what is wrong. */
-int hc_parse_url(const char *url, struct hc_target *t, char *err, size_t errlen);
+int healthcheck_parse_url(const char *url, struct healthcheck_target *t, char *err, size_t errlen);
 /* The status code of an answer that starts "HTTP/1.x NNN" (BUF holds LEN
  * bytes, not NUL-terminated). 0, or -EPROTO (not HTTP), or -EAGAIN (the
  * status line is not complete yet). */
-int hc_parse_status(const char *buf, size_t len, int *code);
+int healthcheck_parse_status(const char *buf, size_t len, int *code);
 /* GET T's path within TIMEOUT_MS. 0 when the answer is 200; otherwise
  * negative, and MSG holds the reason. On 0 MSG holds the body's first line. */
-int hc_check(const struct hc_target *t, int timeout_ms, char *msg, size_t msglen);
+int healthcheck_check(const struct healthcheck_target *t, int timeout_ms, char *msg, size_t msglen);
 #endif

@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <civetweb.h>
 
+#include "../common/clock.h"
+#include "../common/randid.h"
 #include "http.h"
 #include "intake.h"
 #include "log.h"
@@ -20,6 +21,7 @@
 #include "route_hooks.h"
 #include "route_jobs.h"
 #include "route_ops.h"
+#include "slots.h"
 #include "tls.h"
 
 #define OPS_THREADS 4 /* /healthz and /metrics on server.ops_listen */
@@ -27,7 +29,6 @@
 struct http {
 	struct intake_env env;  /* what the routes run against */
 	const struct config *start_cfg; /* the config at start: listeners, TLS */
-	int draining;           /* atomic: SIGTERM received */
 	struct mg_context *mg;
 	struct mg_context *ops;  /* server.ops_listen, or NULL */
 	char tls_err[400];      /* why the TLS setup refused, during mg_start */
@@ -46,14 +47,6 @@ struct frame {
 
 typedef void (*route_fn)(const struct intake_env *env, const struct intake_req *rq,
     struct intake_answer *a);
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *reason_phrase(int status)
 {
@@ -89,17 +82,13 @@ static void conn_continue(void *io)
 
 static void frame_init(struct http *s, struct frame *f, struct mg_connection *conn)
 {
-	unsigned char rnd[8];
 	int i;
 
 	memset(f, 0, sizeof *f);
 	f->conn = conn;
 	f->ri = mg_get_request_info(conn);
-	f->t0 = mono_ms();
-	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
-		memset(rnd, 0, sizeof rnd);
-	for (i = 0; i < 8; i++)
-		snprintf(f->id + 2 * i, 3, "%02x", rnd[i]);
+	f->t0 = clock_mono_ms();
+	randid_hex(f->id, 8, 0);
 	for (i = 0; i < f->ri->num_headers && i < MG_MAX_HEADERS; i++) {
 		f->headers[i].name = f->ri->http_headers[i].name;
 		f->headers[i].value = f->ri->http_headers[i].value;
@@ -115,7 +104,7 @@ static void frame_init(struct http *s, struct frame *f, struct mg_connection *co
 	f->rq.io = conn;
 	f->rq.remote_addr = f->ri->remote_addr;
 	f->rq.id = f->id;
-	f->rq.draining = __atomic_load_n(&s->draining, __ATOMIC_SEQ_CST);
+	f->rq.draining = slots_draining(s->env.slots);
 	intake_answer_init(&f->a);
 }
 
@@ -154,7 +143,7 @@ static int answer(struct frame *f)
 		mg_close_after_response(f->conn);
 	metrics_request(hook, a->status);
 	snprintf(st, sizeof st, "%d", a->status);
-	snprintf(ms, sizeof ms, "%" PRId64, mono_ms() - f->t0);
+	snprintf(ms, sizeof ms, "%" PRId64, clock_mono_ms() - f->t0);
 	snprintf(jid, sizeof jid, "%" PRId64, a->job_id);
 	log_event(a->status >= 500 ? LOG_WARN : LOG_INFO, "request", "request_id", f->id,
 	    "method", f->ri->request_method, "hook", a->hook[0] ? a->hook : NULL, "verify", a->verify,
@@ -277,7 +266,7 @@ static struct mg_context *listen_on(struct http *s, const char *addr, int thread
 	return mg_start(&cb, s, opts);
 }
 
-int http_start(struct cfggen *gens, struct store *st, struct jobs *jobs,
+int http_start(struct cfggen *gens, struct store *st, struct slots *slots, struct queue *queue,
     struct http **out, char *err, size_t errlen)
 {
 	const struct config *cfg = cfggen_first(gens);
@@ -289,8 +278,9 @@ int http_start(struct cfggen *gens, struct store *st, struct jobs *jobs,
 		return -ENOMEM;
 	s->env.gens = gens;
 	s->env.store = st;
-	s->env.jobs = jobs;
-	s->env.started_ms = mono_ms();
+	s->env.slots = slots;
+	s->env.queue = queue;
+	s->env.started_ms = clock_mono_ms();
 	s->start_cfg = cfg;
 	fmt_addr(addr, sizeof addr, cfg->listen_host, cfg->port);
 	if (!(s->mg = listen_on(s, addr, cfg->threads, cfg->tls_cert != NULL))) {
@@ -326,29 +316,6 @@ fail:
 	rc = s->tls_err[0] ? -EINVAL : -EADDRINUSE;
 	free(s);
 	return rc;
-}
-
-void http_attach_workers(struct http *s, struct workers *w)
-{
-	s->env.workers = w;
-}
-
-int http_drain(struct http *s, int timeout_s)
-{
-	int64_t until = mono_ms() + (int64_t)timeout_s * 1000;
-	int n;
-
-	__atomic_store_n(&s->draining, 1, __ATOMIC_SEQ_CST);
-	while ((n = jobs_running(s->env.jobs)) > 0 && mono_ms() < until)
-		usleep(100 * 1000);
-	if (n == 0)
-		return 0;
-	jobs_interrupt_all(s->env.jobs);
-	/* The executors get SIGTERM, then SIGKILL after the grace: bounded. */
-	until = mono_ms() + 15000;
-	while (jobs_running(s->env.jobs) > 0 && mono_ms() < until)
-		usleep(100 * 1000);
-	return n;
 }
 
 void http_stop(struct http *s)

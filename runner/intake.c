@@ -20,7 +20,8 @@
 #include "query.h"
 #include "verify_hmac.h"
 #include "verify_jwt.h"
-#include "worker.h"
+#include "queue.h"
+#include "slots.h"
 
 /* One request on its way through the pipeline. */
 struct run {
@@ -108,17 +109,22 @@ static void fail(struct run *r, int status, const char *extra, const char *msg)
 }
 
 /* "signature:<reason>" or "jwt:<reason>" for the log, as constants. */
-static const char *verify_tag(int rc, int jwt)
+static const char *verify_tag(unsigned why, int jwt)
 {
-	static const char *const sig[] = { "signature:ok", "signature:missing", "signature:malformed",
-		"signature:mismatch", "signature:stale" };
-	static const char *const tok[] = { "jwt:ok", "jwt:malformed", "jwt:alg", "jwt:signature",
-		"jwt:expired", "jwt:no_exp", "jwt:not_yet_valid", "jwt:iss", "jwt:aud", "jwt:sub",
-		"jwt:claim", "jwt:no_jti" };
+	static const char *const sig[VHMAC_NREASONS] = { [VHMAC_OK] = "signature:ok",
+		[VHMAC_MISSING] = "signature:missing", [VHMAC_MALFORMED] = "signature:malformed",
+		[VHMAC_MISMATCH] = "signature:mismatch", [VHMAC_STALE] = "signature:stale",
+		[VHMAC_ERROR] = "signature:error" };
+	static const char *const tok[VJWT_NREASONS] = { [VJWT_OK] = "jwt:ok",
+		[VJWT_MALFORMED] = "jwt:malformed", [VJWT_ALG] = "jwt:alg",
+		[VJWT_SIGNATURE] = "jwt:signature", [VJWT_EXPIRED] = "jwt:expired",
+		[VJWT_NO_EXP] = "jwt:no_exp", [VJWT_NOT_YET] = "jwt:not_yet_valid",
+		[VJWT_ISS] = "jwt:iss", [VJWT_AUD] = "jwt:aud", [VJWT_SUB] = "jwt:sub",
+		[VJWT_CLAIM] = "jwt:claim", [VJWT_NO_JTI] = "jwt:no_jti", [VJWT_ERROR] = "jwt:error" };
 
 	if (jwt)
-		return -rc >= 0 && -rc < (int)(sizeof tok / sizeof tok[0]) ? tok[-rc] : "jwt:error";
-	return -rc >= 0 && -rc < (int)(sizeof sig / sizeof sig[0]) ? sig[-rc] : "signature:error";
+		return why < VJWT_NREASONS ? tok[why] : "jwt:error";
+	return why < VHMAC_NREASONS ? sig[why] : "signature:error";
 }
 
 /* Read the body, never past the cap. 0, -EFBIG (over the cap) or -EIO. */
@@ -264,7 +270,7 @@ static int64_t until_ms(double exp, int leeway_s)
  * replay, and what the hook says about repeats. 0 or -ENOMEM (RQ's strings
  * point into the request and *META, which the caller frees). */
 static int claim_request(struct run *r, const struct cfg_hook *h, const char *key, const char *body,
-    size_t len, const cJSON *claims, const char *state, char sha[65], char **meta,
+    size_t len, const cJSON *claims, enum jobstate state, char sha[65], char **meta,
     struct store_claim_req *rq)
 {
 	const cJSON *exp;
@@ -282,7 +288,6 @@ static int claim_request(struct run *r, const struct cfg_hook *h, const char *ke
 	rq->now_ms = (int64_t)time(NULL) * 1000;
 	rq->initial_state = state;
 	rq->by_body = h->dedupe_body;
-	rq->max_queued = h->async ? r->cfg->max_queued : 0;
 	if (h->has_jwt && h->jwt.single_use) {
 		/* vjwt_verify made sure of both; a token is remembered until it
 		 * would be refused as expired anyway. */
@@ -306,40 +311,40 @@ static void note_claim(struct run *r, const struct store_claim_res *cl)
 		r->a->same_body_as[0] = '\0';
 }
 
-/* The answers every claim kind but NEW and RETRY gets: 0 when answered, -1
- * for those two. */
-static int claim_refusal(struct run *r, const struct cfg_hook *h, const struct store_claim_res *cl)
+/* Whether CL was answered here: every claim kind but NEW and RETRY gets its
+ * answer (1); those two go on to run or queue (0). */
+static int claim_answered(struct run *r, const struct cfg_hook *h, const struct store_claim_res *cl)
 {
 	switch (cl->kind) {
 	case STORE_NEW:
 	case STORE_RETRY:
-		return -1;
+		return 0;
 	case STORE_BUSY:
 		r->a->decision = "busy";
 		fail(r, 409, "Retry-After: 10\r\n", h->async ?
 		    "a job with this idempotency key is queued or running" :
 		    "a job with this idempotency key is still running");
-		return 0;
+		return 1;
 	case STORE_REPLAY:
 		r->a->decision = "replay";
 		intake_answer_set(r->a, cl->http_status, "Idempotent-Replayed: true\r\n",
 		    cl->response ? cl->response : "{}");
-		return 0;
+		return 1;
 	case STORE_FULL:
 		r->a->decision = "busy";
 		fail(r, 429, "Retry-After: 30\r\n", "the job queue is full; retry later");
-		return 0;
+		return 1;
 	case STORE_JTI_REUSED:
 		r->a->decision = "refused";
 		r->a->verify = "jwt:replayed";
 		metrics_verify_failure(h->id, r->a->verify);
 		fail(r, 403, NULL, "token rejected: its jti was already used for another delivery");
-		return 0;
+		return 1;
 	case STORE_MISMATCH:
 	default:
 		r->a->decision = "mismatch";
 		fail(r, 422, NULL, "idempotency key reused with a different body");
-		return 0;
+		return 1;
 	}
 }
 
@@ -349,14 +354,14 @@ static void queue_job(struct run *r, const struct cfg_hook *h, const char *key,
 {
 	struct store_claim_req rq;
 	struct store_claim_res cl = { 0 };
-	char sha[65], *meta = NULL, loc[96], resp[256], jid[24];
+	char sha[65], *meta = NULL, loc[96], resp[256];
 	int rc;
 
-	if (claim_request(r, h, key, body, len, claims, "queued", sha, &meta, &rq) != 0) {
+	if (claim_request(r, h, key, body, len, claims, JOBSTATE_QUEUED, sha, &meta, &rq) != 0) {
 		fail(r, 500, NULL, "out of memory");
 		return;
 	}
-	rc = store_claim_req(r->env->store, &rq, &cl);
+	rc = queue_put(r->env->queue, &rq, r->cfg->max_queued, r->rq->id, &cl);
 	free(meta);
 	if (rc != 0) {
 		log_event(LOG_ERROR, "store_error", "request_id", r->rq->id, "error", strerror(-rc), NULL);
@@ -365,16 +370,13 @@ static void queue_job(struct run *r, const struct cfg_hook *h, const char *key,
 	}
 	note_claim(r, &cl);
 	count_claim(h, cl.kind);
-	if (claim_refusal(r, h, &cl) < 0) {
+	if (!claim_answered(r, h, &cl)) {
 		r->a->decision = cl.kind == STORE_NEW ? "new" : "retry";
 		snprintf(loc, sizeof loc, "Location: /jobs/%" PRId64 "\r\n", cl.job_id);
 		snprintf(resp, sizeof resp, "{\"job_id\":%" PRId64 ",\"hook\":\"%s\",\"attempt\":%d,"
 					    "\"status\":\"queued\",\"location\":\"/jobs/%" PRId64 "\","
 					    "\"request_id\":\"%s\"}",
 		    cl.job_id, h->id, cl.attempt, cl.job_id, r->rq->id);
-		snprintf(jid, sizeof jid, "%" PRId64, cl.job_id);
-		log_event(LOG_INFO, "job_queued", "request_id", r->rq->id, "hook", h->id, "job", jid, NULL);
-		workers_wake(r->env->workers);
 		intake_answer_set(r->a, 202, loc, resp);
 	}
 	store_claim_res_clear(&cl);
@@ -388,9 +390,9 @@ static void run_job(struct run *r, const struct cfg_hook *h, const struct store_
 	char extra[64] = "";
 	int rc;
 
-	rc = dispatch_run(r->cfg, r->env->store, r->env->jobs, h, cl->job_id, cl->attempt, command,
+	rc = dispatch_run(r->cfg, r->env->store, r->env->slots, h, cl->job_id, cl->attempt, command,
 	    r->rq->id, &ans);
-	jobs_release(r->env->jobs, h->dest_key);
+	slots_release(r->env->slots, h->dest_key);
 	if (rc != 0) {
 		fail(r, 500, NULL, "out of memory");
 		return;
@@ -424,6 +426,8 @@ static int verify(struct run *r, const struct cfg_hook *h, const struct hdr_src 
 {
 	const char *tok, *sig_headers[2] = { vhmac_header_name(h->scheme), NULL };
 	char qbuf[VJWT_MAX_TOKEN + 1], err[300];
+	enum vhmac_reason hwhy;
+	enum vjwt_reason jwhy;
 	size_t i;
 	int rc, dup;
 
@@ -437,11 +441,11 @@ static int verify(struct run *r, const struct cfg_hook *h, const struct hdr_src 
 			return -EACCES;
 		}
 	rc = vhmac_verify(h->scheme, h->secrets, h->nsecrets, (const unsigned char *)body, len, hs,
-	    (int64_t)time(NULL), h->tolerance_s);
+	    (int64_t)time(NULL), h->tolerance_s, &hwhy);
 	if (rc != 0) {
-		r->a->verify = verify_tag(rc, 0);
+		r->a->verify = verify_tag(hwhy, 0);
 		metrics_verify_failure(h->id, r->a->verify);
-		snprintf(err, sizeof err, "signature verification failed: %s", vhmac_reason(rc));
+		snprintf(err, sizeof err, "signature verification failed: %s", vhmac_reason_name(hwhy));
 		fail(r, 401, NULL, err);
 		return -EACCES;
 	}
@@ -454,11 +458,11 @@ static int verify(struct run *r, const struct cfg_hook *h, const struct hdr_src 
 			    dup ? "token header repeated" : "missing bearer token");
 			return -EACCES;
 		}
-		rc = vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), claims);
+		rc = vjwt_verify(&h->jwt, tok, (int64_t)time(NULL), claims, &jwhy);
 		if (rc != 0) {
-			r->a->verify = verify_tag(rc, 1);
+			r->a->verify = verify_tag(jwhy, 1);
 			metrics_verify_failure(h->id, r->a->verify);
-			snprintf(err, sizeof err, "token rejected: %s", vjwt_reason(rc));
+			snprintf(err, sizeof err, "token rejected: %s", vjwt_reason_name(jwhy));
 			fail(r, 403, NULL, err);
 			return -EACCES;
 		}
@@ -508,7 +512,7 @@ static void claim_and_run(struct run *r, const struct cfg_hook *h, const char *k
 	char sha[65], *meta = NULL;
 	int rc;
 
-	if (claim_request(r, h, key, body, len, claims, "running", sha, &meta, &rq) != 0) {
+	if (claim_request(r, h, key, body, len, claims, JOBSTATE_RUNNING, sha, &meta, &rq) != 0) {
 		fail(r, 500, NULL, "out of memory");
 		goto out;
 	}
@@ -519,11 +523,11 @@ static void claim_and_run(struct run *r, const struct cfg_hook *h, const char *k
 		goto out;
 	}
 	note_claim(r, &cl);
-	if (claim_refusal(r, h, &cl) == 0) {
+	if (claim_answered(r, h, &cl)) {
 		count_claim(h, cl.kind);
 		goto out;
 	}
-	if (jobs_acquire(r->env->jobs, h->dest_key) != 0) {
+	if (slots_acquire(r->env->slots, h->dest_key) != 0) {
 		/* As if it had never come: the next delivery claims it afresh. */
 		if ((rc = store_unclaim(r->env->store, cl.job_id)) != 0)
 			log_event(LOG_ERROR, "store_error", "request_id", r->rq->id, "error", strerror(-rc),

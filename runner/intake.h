@@ -20,19 +20,19 @@
 #include "cfggen.h"
 #include "config.h"
 #include "hdr.h"
-#include "jobs.h"
 #include "store.h"
 
 #define INTAKE_KEY_MAX 200 /* longest idempotency key taken */
 
-struct workers;
+struct queue;
+struct slots;
 
 /* What every request runs against; the adapter owns it. */
 struct intake_env {
 	struct cfggen *gens;     /* the config in force, one reference per request */
 	struct store *store;
-	struct jobs *jobs;
-	struct workers *workers; /* woken when a job is queued; may be NULL */
+	struct slots *slots;     /* the concurrency caps, and whether draining */
+	struct queue *queue;     /* where async hooks' jobs go */
 	int64_t started_ms;      /* monotonic ms at start, for the uptime */
 	time_t tls_not_after;    /* the served certificate's expiry; 0 without TLS */
 };

@@ -22,16 +22,17 @@
 #include "cli.h"
 #include "config.h"
 #include "healthcheck.h"
-#include "jobs.h"
 #include "log.h"
 #include "notify.h"
+#include "queue.h"
 #include "secret.h"
 #include "http.h"
+#include "slots.h"
 #include "sign.h"
 #include "store.h"
 #include "tls.h"
 #include "version.h"
-#include "worker.h"
+#include "workers.h"
 
 
 #define PRUNE_EVERY_S 3600
@@ -227,7 +228,8 @@ static int serve(int argc, char **argv)
 	int retention_days, drain_s, workers_n;
 	struct workers *workers = NULL;
 	struct store *st = NULL;
-	struct jobs *jobs = NULL;
+	struct slots *slots = NULL;
+	struct queue *queue = NULL;
 	struct http *srv = NULL;
 	struct cfggen *gens = NULL;
 	char err[512], *end, portbuf[16], status[160];
@@ -285,14 +287,14 @@ static int serve(int argc, char **argv)
 		log_certificate(cfg->tls_cert, not_after);
 	log_warnings(cfg);
 
-	if ((rc = store_open(cfg->store_path, 1, &n_int, &st)) != 0)
+	if ((rc = store_open(&(struct store_config){ .sqlite_path = cfg->store_path }, &st, 1, &n_int, NULL)) != 0)
 		fatal("store %s: %s", cfg->store_path, strerror(-rc));
 	if (n_int) {
 		snprintf(err, sizeof err, "%d", n_int);
 		log_event(LOG_WARN, "jobs_interrupted", "count", err,
 		    "note", "a previous process died with these jobs; their next delivery runs them again", NULL);
 	}
-	if (jobs_new(cfg->max_jobs, cfg->max_per_destination, &jobs) != 0)
+	if (slots_new(cfg->max_jobs, cfg->max_per_destination, &slots) != 0)
 		fatal("out of memory");
 
 	/* Every thread CivetWeb starts inherits this mask: signals come to sigwait. */
@@ -317,11 +319,13 @@ static int serve(int argc, char **argv)
 	if (cfggen_new(cfg, &gens) != 0)
 		fatal("out of memory");
 	cfg = NULL; /* the generations own it now */
-	if ((rc = http_start(gens, st, jobs, &srv, err, sizeof err)) != 0)
+	/* The queue first: the server puts into it, the workers take from it. */
+	if (queue_new(st, workers_n, &queue) != 0)
+		fatal("out of memory");
+	if ((rc = http_start(gens, st, slots, queue, &srv, err, sizeof err)) != 0)
 		fatal("%s", err);
-	if ((rc = workers_start(gens, st, jobs, workers_n, &workers)) != 0)
+	if ((rc = workers_start(gens, st, queue, slots, workers_n, &workers)) != 0)
 		fatal("cannot start the async workers: %s", strerror(-rc));
-	http_attach_workers(srv, workers);
 	notify_ready(status); /* the listener is up: /healthz answers from here on */
 
 	for (;;) {
@@ -356,13 +360,13 @@ static int serve(int argc, char **argv)
 			}
 		}
 	}
-	snprintf(err, sizeof err, "%d", jobs_running(jobs));
+	snprintf(err, sizeof err, "%d", slots_running(slots));
 	snprintf(portbuf, sizeof portbuf, "%d", drain_s);
-	snprintf(status, sizeof status, "draining %d running job(s) for up to %d s", jobs_running(jobs), drain_s);
+	snprintf(status, sizeof status, "draining %d running job(s) for up to %d s", slots_running(slots), drain_s);
 	notify_stopping(status, drain_s + 30); /* the stop timeout covers any drain */
 	log_event(LOG_INFO, "stopping", "running_jobs", err, "drain_timeout_s", portbuf, NULL);
 	workers_quiesce(workers); /* queued jobs stay queued for the next start */
-	rc = http_drain(srv, drain_s);
+	rc = slots_drain(slots, drain_s);
 	if (rc > 0) {
 		snprintf(err, sizeof err, "%d", rc);
 		log_event(LOG_WARN, "drain", "interrupted_jobs", err,
@@ -370,9 +374,10 @@ static int serve(int argc, char **argv)
 	}
 	workers_stop(workers);
 	http_stop(srv);
+	queue_free(queue);
 	cfggen_free(gens);
 	store_close(st);
-	jobs_free(jobs);
+	slots_free(slots);
 	log_event(LOG_INFO, "stopped", NULL);
 	notify_close();
 	free((char *)ov.tls_cert);
@@ -397,6 +402,6 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "replay"))
 		return cli_replay_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "healthcheck"))
-		return hc_main(argc - 1, argv + 1);
+		return healthcheck_main(argc - 1, argv + 1);
 	return serve(argc, argv);
 }

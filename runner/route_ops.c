@@ -7,18 +7,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/clock.h"
 #include "bearer.h"
 #include "metrics.h"
+#include "queue.h"
 #include "route_ops.h"
+#include "slots.h"
 #include "version.h"
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void route_ops_health(const struct intake_env *env, const struct intake_req *rq,
     struct intake_answer *a)
@@ -31,11 +26,11 @@ void route_ops_health(const struct intake_env *env, const struct intake_req *rq,
 		intake_answer_fail(a, rq, 405, "Allow: GET, HEAD\r\n", "method not allowed");
 		return;
 	}
-	ok = store_health(env->store) == 0;
+	ok = store_health(env->store, NULL) == 0;
 	snprintf(body, sizeof body, "{\"status\":\"%s\",\"uptime_s\":%" PRId64 ",\"running_jobs\":%d,"
 				    "\"store\":\"%s\"}",
-	    rq->draining ? "draining" : ok ? "ok" : "unavailable", (mono_ms() - env->started_ms) / 1000,
-	    jobs_running(env->jobs), ok ? "ok" : "error");
+	    rq->draining ? "draining" : ok ? "ok" : "unavailable", (clock_mono_ms() - env->started_ms) / 1000,
+	    slots_running(env->slots), ok ? "ok" : "error");
 	a->verify = "-";
 	intake_answer_set(a, ok && !rq->draining ? 200 : 503, NULL, body);
 }
@@ -70,9 +65,9 @@ void route_ops_metrics(const struct intake_env *env, const struct intake_req *rq
 		cfggen_put(env->gens, ref);
 	}
 	/* A store that cannot answer shows an empty queue; /healthz reports it. */
-	if (store_count_queued(env->store, &queued) != 0)
+	if (queue_count(env->queue, &queued) != 0)
 		queued = 0;
-	if (metrics_render(jobs_running(env->jobs), queued, (long long)env->tls_not_after, RUNNER_VERSION,
+	if (metrics_render(slots_running(env->slots), queued, (long long)env->tls_not_after, RUNNER_VERSION,
 	    &text, &len) != 0) {
 		intake_answer_fail(a, rq, 500, NULL, "out of memory");
 		return;

@@ -1,6 +1,6 @@
 /*
- * secret.c — secrets by reference, bounded file reads, the environment
- * scrub (contract in secret.h).
+ * secret.c — secrets by reference and the environment scrub (contract in
+ * secret.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,66 +12,13 @@
 #include <unistd.h>
 
 #include "secret.h"
+#include "../common/readfile.h"
 
 extern char **environ;
 
 /* secret_scrub_environ's copy of the environment, and the array it gave
  * environ (setenv may later leave it for one of its own): kept for good. */
 static char **volatile scrubbed, **volatile scrubbed_env;
-
-int secret_read_file(const char *path, size_t max, char **out, size_t *len)
-{
-	char *buf = NULL, *nbuf;
-	size_t off = 0, cap = 0;
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t k;
-		if (off + 1 >= cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			if (ncap > max + 2)
-				ncap = max + 2;
-			if (!(nbuf = malloc(ncap))) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			if (buf) {
-				memcpy(nbuf, buf, off);
-				explicit_bzero(buf, off);
-				free(buf);
-			}
-			buf = nbuf;
-			cap = ncap;
-		}
-		k = read(fd, buf + off, cap - 1 - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (k == 0)
-			break;
-		off += (size_t)k;
-		if (off > max) {
-			rc = -EFBIG;
-			goto out;
-		}
-	}
-	buf[off] = '\0';
-	*out = buf;
-	*len = off;
-	buf = NULL;
-out:
-	if (buf) {
-		explicit_bzero(buf, off);
-		free(buf);
-	}
-	close(fd);
-	return rc;
-}
 
 int secret_cred_path(const char *ref, char *path, size_t len, char *err, size_t errlen)
 {
@@ -125,7 +72,7 @@ int secret_resolve(const char *ref, char **out, struct secret_info *info, char *
 			}
 			snprintf(path, sizeof path, "%s", ref + 5);
 		}
-		if ((rc = secret_read_file(path, SECRET_MAX_BYTES, &val, &len)) != 0) {
+		if ((rc = readfile_read(path, SECRET_MAX_BYTES, &val, &len)) != 0) {
 			snprintf(err, errlen, "cannot read secret %s: %s", path,
 			    rc == -EFBIG ? "larger than 64 KiB" : strerror(-rc));
 			return rc == -ENOENT ? -ENOENT : -EINVAL;
@@ -163,26 +110,30 @@ int secret_mode_loose(const char *path)
 }
 
 /* The bounds of the block /proc/self/environ shows (fields 50 and 51 of
- * /proc/self/stat). 0, or -1 when they cannot be read. */
+ * /proc/self/stat). 0, -errno when the file cannot be read, or -EPROTO when
+ * it does not hold them. */
 static int environ_block(unsigned long *start, unsigned long *end)
 {
 	char buf[1024], *p;
 	ssize_t n;
-	int fd, field;
+	int fd, field, e;
 
 	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
+		return -errno;
 	n = read(fd, buf, sizeof buf - 1);
+	e = errno;
 	close(fd);
-	if (n <= 0)
-		return -1;
+	if (n < 0)
+		return -e;
+	if (n == 0)
+		return -EPROTO;
 	buf[n] = 0;
 	if (!(p = strrchr(buf, ')'))) /* the command name may hold spaces and parens */
-		return -1;
+		return -EPROTO;
 	for (field = 2; p && field < 50; field++)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p + 1, "%lu %lu", start, end) != 2 || *start >= *end)
-		return -1;
+		return -EPROTO;
 	return 0;
 }
 

@@ -3,9 +3,9 @@
  * configuration into the secret's bytes: env:NAME (the daemon's environment),
  * file:PATH, cred:NAME ($CREDENTIALS_DIRECTORY/NAME, systemd's
  * LoadCredential=); a literal is refused, so a config file never holds one.
- * Also owns the bounded file read that wipes what it outgrows (config and
- * secret files alike), and the environment scrub that keeps env: secrets
- * out of /proc/<pid>/environ.
+ * Also owns the environment scrub that keeps env: secrets out of
+ * /proc/<pid>/environ. Files are read with common/readfile.h's bounded,
+ * wiping read.
  *
  * Errors are 0 or a negative errno with one line in ERR; nothing here logs.
  */
@@ -32,12 +32,6 @@ int secret_resolve(const char *ref, char **out, struct secret_info *info, char *
  * -EINVAL (bad name), -ENOENT (no $CREDENTIALS_DIRECTORY), -ENAMETOOLONG,
  * with ERR saying which. */
 int secret_cred_path(const char *ref, char *path, size_t len, char *err, size_t errlen);
-
-/* Read at most MAX bytes of PATH into a NUL-terminated malloc'ed buffer
- * (*OUT, *LEN bytes). The buffer starts small and doubles; each outgrown one
- * is wiped, since a secret may be in it. 0, -EFBIG when the file is larger,
- * -ENOMEM, or open/read's -errno. */
-int secret_read_file(const char *path, size_t max, char **out, size_t *len);
 
 /* 1 when the file at PATH can be read or written by group or others (a
  * private key or a secret should not), 0 when not or when it cannot be

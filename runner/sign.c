@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "sign.h"
+#include "../common/randid.h"
 
 static const char sign_usage[] =
 "usage: webhook-runner sign --config FILE --hook ID [options] PAYLOAD_FILE\n"
@@ -58,17 +59,6 @@ static int slurp(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-static void random_hex(char *out, size_t bytes)
-{
-	unsigned char b[32];
-	size_t i;
-
-	if (bytes > sizeof b || getrandom(b, bytes, 0) != (ssize_t)bytes)
-		memset(b, 0x5a, sizeof b);
-	for (i = 0; i < bytes; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 /* The hook's token as its policy would accept it. */
 static int make_token(const struct cfg_hook *h, const char *claims_arg, long ttl,
     const char *keyfile, char **out)
@@ -98,7 +88,7 @@ static int make_token(const struct cfg_hook *h, const char *claims_arg, long ttl
 	cJSON_AddNumberToObject(c, "exp", (double)(now + ttl));
 	if (h->jwt.single_use) { /* a fresh id per token; --claims may set its own */
 		char jti[33];
-		random_hex(jti, 16);
+		randid_hex(jti, 16, 0x5a);
 		cJSON_AddStringToObject(c, "jti", jti);
 	}
 	if (claims_arg) {
@@ -205,7 +195,7 @@ int sign_main(int argc, char **argv)
 	}
 	if (!idem) {
 		memcpy(key, "evt_", 4);
-		random_hex(key + 4, 12);
+		randid_hex(key + 4, 12, 0x5a);
 		idem = key;
 	}
 	rc = 1;

@@ -1,52 +1,49 @@
 /*
- * store.c — the embedded SQLite store: verified deliveries and their jobs,
- * and the atomic idempotency claim. Owns the database file, its schema and
- * forward migrations (PRAGMA user_version), WAL mode and busy timeout.
- * Thread-safe: one connection per store, serialised by a mutex; a CLI process
- * may open the same file at the same time (WAL + busy timeout).
+ * store.h — the store: verified deliveries and their jobs, the atomic
+ * idempotency claim, the durable queue of async hooks and the job history.
+ * The interface is the same whatever keeps the data (store_backend.h); the
+ * one backend today is an embedded SQLite database file (store_sqlite.h).
+ * Thread-safe: one handle may be used by several threads; several handles
+ * (and processes: a CLI beside the daemon) may open the same store at once.
  *
- * Tables (schema version 2; version 2 only added indexes):
- *   deliveries(hook, key, body_sha256, body BLOB, headers TEXT (JSON object),
- *              received_ms, PRIMARY KEY(hook, key))       one per verified key
- *   jobs(id INTEGER PRIMARY KEY, hook, key, attempt, state, body_sha256,
- *        created_ms, started_ms, finished_ms, exit_code, signal, error,
- *        http_status, response TEXT, output_tail TEXT,
- *        UNIQUE(hook, key, attempt))                       one per attempt
- * States: "queued", "running", "succeeded", "failed", "timeout",
- *         "interrupted".
+ * What is kept:
+ *   deliveries (hook, key): body hash, body, headers (JSON object), received_ms;
+ *   jobs: one per attempt of a delivery, ids never reused (so /jobs/<id>
+ *         never points at another job after a prune), with the attempt's
+ *         state, timings, exit/signal/error, http status, response and
+ *         output tail; every job has its delivery.
+ * States: enum jobstate (jobstate.h): "queued", "running", "succeeded",
+ *         "failed", "timeout", "interrupted".
  *
- * The claim (store_claim) runs in one BEGIN IMMEDIATE transaction and looks at
- * the latest attempt for (hook, key):
+ * The claim (store_claim) is one atomic step that looks at the latest
+ * attempt for (hook, key):
  *   none                               -> insert delivery + attempt 1 "running": STORE_NEW
  *   body_sha256 differs                -> STORE_MISMATCH (nothing written)
  *   "queued" or "running"              -> STORE_BUSY (nothing written)
  *   "succeeded"                        -> STORE_REPLAY with its http_status and response
  *   "failed", "timeout", "interrupted" -> insert attempt n+1 "running": STORE_RETRY
  *
- * Durability: WAL with synchronous=FULL, so a committed claim or outcome
- * survives a crash of the process and also of the machine (power loss); the
- * price is one fsync of the WAL per transaction. The file (and its -wal/-shm,
- * which SQLite gives the database's mode) is created 0600. Job ids are never
- * reused (AUTOINCREMENT), so /jobs/<id> never points at another job after a
- * prune. Foreign keys are on: every job has its delivery.
+ * Durability: a committed claim or outcome survives a crash of the process
+ * and of the machine (power loss).
  *
  * Inputs: HOOK is 1..127 bytes, KEY 1..255 bytes (the sizes of struct
  * store_job), BODY_SHA256_HEX exactly 64 lowercase hex digits; anything else
  * is -EINVAL and nothing is written.
  *
  * Errors (negative errno): -EINVAL bad argument; -ENOENT no such job; -EBUSY
- * the busy timeout (5 s) expired because another connection held the lock;
- * -EROFS the database is read-only, or its file was moved or deleted while
- * open; -ENOSPC disk full; -ENOMEM; -EPROTO the file's schema is newer than
- * this build; -EIO any other SQLite failure. store_open also returns the
- * errno of creating/opening the file (-EACCES, -ENOENT, -EPERM…). Every
- * transaction is rolled back on any failure. store_errmsg tells the last
+ * another connection held the store past the busy timeout (5 s); -EROFS the
+ * store is read-only, or went away while open; -ENOSPC disk full; -ENOMEM;
+ * -EPROTO the store was written by a newer build; -EIO any other failure.
+ * store_open also returns the errno of reaching the store (-EACCES, -ENOENT,
+ * -EPERM…). A failed operation writes nothing. store_errmsg tells the last
  * failure in words.
  */
 #ifndef STORE_H
 #define STORE_H
 #include <stddef.h>
 #include <stdint.h>
+
+#include "jobstate.h"
 
 struct store;
 
@@ -66,7 +63,7 @@ struct store_claim_req {
 	size_t len;
 	const char *headers_json;    /* headers kept for replay, a JSON object; may be NULL */
 	int64_t now_ms;
-	const char *initial_state;   /* "running" (sync hooks) or "queued" (async hooks) */
+	enum jobstate initial_state; /* JOBSTATE_RUNNING (sync hooks) or JOBSTATE_QUEUED (async) */
 	int by_body;                 /* a key not seen before whose body HOOK already has is
 				      * that delivery (the claim goes on under its key) */
 	const char *jti;             /* single-use token id (1..STORE_JTI_MAX bytes), or NULL */
@@ -85,7 +82,7 @@ struct store_claim_res {
 };
 
 struct store_outcome {
-	const char *state;       /* "succeeded", "failed", "timeout" */
+	enum jobstate state;     /* a final state (jobstate_is_final) */
 	int64_t started_ms, finished_ms;
 	int exit_code;           /* -1 when none */
 	const char *signal;      /* NULL when none */
@@ -97,21 +94,45 @@ struct store_outcome {
 
 struct store_job {
 	int64_t id;
-	char hook[128], key[256], state[16], signal[32], error[48];
+	char hook[128], key[256], signal[32], error[48];
+	enum jobstate state;
 	int attempt, exit_code, http_status;
 	int64_t created_ms, started_ms, finished_ms;
 	char *response, *output_tail; /* malloc'ed or NULL; store_job_clear frees */
 };
 
-/* Open or create PATH, migrate, and mark every "running" job
- * "interrupted" (a previous process died with them; its finished_ms becomes
- * now, so prune can expire it) when MARK_INTERRUPTED.
- * *n_interrupted (may be NULL) gets how many. 0 or negative (-EIO…);
- * *out is NULL on failure. */
-int store_open(const char *path, int mark_interrupted, int *n_interrupted, struct store **out);
+/* Where the store is. Today one backend: the SQLite database file. Another
+ * backend adds its own field (an address, say), and store_open picks the
+ * backend by the field that is set. */
+struct store_config {
+	const char *sqlite_path; /* the SQLite database file (created 0600 when absent) */
+	int must_exist;          /* never create a store: STORE_WHY_ABSENT when there is none */
+};
+
+/* Why store_open or store_health failed, when it is one of these. */
+enum store_why {
+	STORE_WHY_NONE = 0,    /* no failure, or one store_errmsg tells */
+	STORE_WHY_ABSENT,      /* open: must_exist and there is no store there (-ENOENT) */
+	STORE_WHY_NOT_A_STORE, /* open: what is there cannot hold a store (-EINVAL) */
+	STORE_WHY_NEWER,       /* open: written by a newer build (-EPROTO) */
+	STORE_WHY_GONE,        /* health: the store went away from where it was opened (-EROFS) */
+	STORE_WHY_NO_ACCESS,   /* health: no longer readable and writable where it is */
+	STORE_WHY_READ,        /* health: a read failed */
+	STORE_WHY_LOCKED,      /* health: no write within the busy timeout (-EBUSY, or its error) */
+};
+
+/* Open (or create, unless SC->must_exist) the store SC names, bring its
+ * layout up to this build's (older stores still open; a newer one is
+ * -EPROTO, left as it was), and mark every "running" job "interrupted" (a
+ * previous process died with them; its finished_ms becomes now, so prune
+ * can expire it) when MARK_INTERRUPTED. *n_interrupted (may be NULL) gets
+ * how many; *why (may be NULL) says why it failed (STORE_WHY_NONE: see the
+ * errno). 0 or negative (-EIO…); *out is NULL on failure. */
+int store_open(const struct store_config *sc, struct store **out, int mark_interrupted,
+    int *n_interrupted, enum store_why *why);
 void store_close(struct store *s);
 
-/* The SQLite (or own) message of the last failure on S, "" when none. Valid
+/* The backend's (or own) message of the last failure on S, "" when none. Valid
  * until the next call on S; with several threads it may be another thread's. */
 const char *store_errmsg(struct store *s);
 
@@ -123,7 +144,7 @@ int store_claim(struct store *s, const char *hook, const char *key, const char *
     struct store_claim_res *out);
 void store_claim_res_clear(struct store_claim_res *r);
 
-/* The claim, in one transaction:
+/* The claim, in one atomic step:
  *  1. the latest attempt of (hook, key); when there is none and BY_BODY, the
  *     latest attempt of the hook's delivery with the same body hash, whose
  *     key then stands for this one (res.key, res.by_body);
@@ -143,7 +164,7 @@ int store_claim_req(struct store *s, const struct store_claim_req *rq, struct st
 int store_unclaim(struct store *s, int64_t job_id);
 
 /* Record the outcome of attempt JOB_ID. -ENOENT when no such job; -EINVAL
- * for another state, or a signal/error longer than struct store_job holds.
+ * for a state that is not final (jobstate_is_final), or a signal/error longer than struct store_job holds.
  * exit_code < 0 is stored as none (NULL) and read back as -1. */
 int store_finish(struct store *s, int64_t job_id, const struct store_outcome *o);
 
@@ -152,14 +173,14 @@ int store_job_get(struct store *s, int64_t id, struct store_job *out);
 void store_job_clear(struct store_job *j);
 
 /* Delete finished jobs and their deliveries whose finished_ms < CUTOFF_MS
- * (never queued/running ones). *n (may be NULL) gets the jobs deleted. */
-/* (A delivery goes when its key has no job left. Runs in transactions of at
- * most 1000 jobs so claims are not held up; on failure *n counts the batches
- * already committed.) */
+ * (never queued/running ones), and single-use token ids past their expiry.
+ * *n (may be NULL) gets the jobs deleted. A delivery goes when its key has
+ * no job left. Runs in batches of at most 1000 jobs so claims are not held
+ * up; on failure *n counts the batches already committed. */
 int store_prune(struct store *s, int64_t cutoff_ms, int *n);
 
 
-/* ---- async queue, history, replay ----
+/* ---- the durable queue, history and replay ----
  *
  * Queued jobs are the durable queue of async hooks: store_open's marking
  * turns only "running" jobs into "interrupted"; "queued" ones stay queued and
@@ -167,10 +188,10 @@ int store_prune(struct store *s, int64_t cutoff_ms, int *n);
 
 /* store_claim, but a NEW or RETRY attempt starts in INITIAL_STATE, "running"
  * (sync hooks) or "queued" (async hooks). store_claim(...) is this with
- * "running". -EINVAL for any other state. */
+ * "running". -EINVAL for any other state (jobstate_is_initial). */
 int store_claim_state(struct store *s, const char *hook, const char *key, const char *body_sha256_hex,
     const unsigned char *body, size_t len, const char *headers_json, int64_t now_ms,
-    const char *initial_state, struct store_claim_res *out);
+    enum jobstate initial_state, struct store_claim_res *out);
 
 /* Take the oldest "queued" job (lowest id) and mark it "running" with
  * started_ms = NOW_MS, atomically (two takers never get the same job). Fills
@@ -191,7 +212,7 @@ int store_count_queued(struct store *s, int *n);
  * latest attempt of its (hook, key) is queued or running (nothing written),
  * else a new attempt n+1 in INITIAL_STATE: STORE_RETRY. -ENOENT when no such
  * job or its delivery was pruned. */
-int store_claim_again(struct store *s, int64_t job_id, const char *initial_state, int64_t now_ms,
+int store_claim_again(struct store *s, int64_t job_id, enum jobstate initial_state, int64_t now_ms,
     struct store_claim_res *out);
 
 /* The stored delivery of (HOOK, KEY): body (NUL-terminated, *len bytes) and
@@ -202,8 +223,8 @@ int store_delivery_get(struct store *s, const char *hook, const char *key, char 
 /* Jobs newest first (by id), at most LIMIT (1..10000), only HOOK's when
  * non-NULL, only those not "succeeded" and not queued/running when
  * FAILED_ONLY. *out is a malloc'ed array of *n jobs (NULL when none); free
- * each with store_job_clear and the array with free(). One statement: a
- * consistent snapshot, read newest first straight off an index. */
+ * each with store_job_clear and the array with free(). A consistent
+ * snapshot. */
 int store_list(struct store *s, const char *hook, int failed_only, int limit,
     struct store_job **out, size_t *n);
 /* Every attempt of (HOOK, KEY), oldest first (at most 10000), returned as
@@ -211,12 +232,8 @@ int store_list(struct store *s, const char *hook, int failed_only, int limit,
 int store_attempts(struct store *s, const char *hook, const char *key, struct store_job **out,
     size_t *n);
 
-/* store_finish also accepts the state "interrupted" (a job stopped by the
- * daemon's own shutdown after its drain timeout). */
-
-/* 0 when the database answers a read and a write would be accepted. */
-/* (Checks: the file is still at its path and writable there, a read of the
- * jobs table, and the write lock within the busy timeout; nothing is written,
- * so a full disk shows up only at the next real write.) */
-int store_health(struct store *s);
+/* 0 when the store answers a read and would accept a write; else the
+ * errno, *why (may be NULL) saying which check failed. Nothing is written,
+ * so a full disk shows up only at the next real write. */
+int store_health(struct store *s, enum store_why *why);
 #endif

@@ -2,76 +2,38 @@
  * template.c — command templates with named, validated, shell-quoted
  * parameters (contract: template.h).
  *
- * Owns: parsing a hook's command template and its "params" declarations at
- * config time (every field checked, errors name the field: `params.ref.pattern:
- * ...`, `command: ...`), fetching each value at request time from its source
- * (JSON payload path, JWT claim, request header), validating it, and rendering
- * the command with every value in POSIX single quotes.
+ * Owns: parsing a hook's command template at config time (errors name the
+ * field: `command: ...`, `params.x: ...`), handing each "params" declaration
+ * to tmplparam, and rendering the command at request time with every value,
+ * fetched and checked by tmplparam, in POSIX single quotes.
  *
  * Safety rules. At compile time every placeholder must stand where a single-
  * quoted word is literal to dash and bash alike: as a word, or part of one, in
- * unquoted top-level text (shlex.h lists what is refused and why), and every
- * pattern passes ere_vet (no stacked repetition, no backreference). At render
- * time, in the order they are applied to an untrusted value:
- *  1. only strings, finite numbers (canonical JSON text) and booleans;
- *  2. length cap (max_len) before anything else looks at the bytes;
- *  3. no byte below 0x20 and no 0x7f, whatever the pattern says, and well-
- *     formed UTF-8 (no stray continuation byte, no overlong form, no UTF-16
- *     surrogate, nothing past U+10FFFF): a JSON body may carry any bytes
- *     in its strings, and a header or claim any bytes at all;
- *  4. the operator's POSIX ERE must match the WHOLE value: pmatch[0] has to
- *     span [0, len) — an unanchored or badly anchored pattern cannot let a
- *     partial match through;
- *  5. the value is written as '...' with ' as '\'' (tmpl_shell_quote): there
- *     no byte of it is shell syntax. A command that reads its own arguments
- *     as code (eval, sh -c, ssh, bash's let, [[ -eq ]]) still sees code in
- *     it: there the pattern is the only guard.
+ * unquoted top-level text (shlex.h lists what is refused and why). At render
+ * time each value first passes the checks tmplparam.c lists (scalar type,
+ * length, control bytes and UTF-8, a whole-value pattern match); then it is
+ * written as '...' with ' as '\'' (shquote_dup): there no byte of it is
+ * shell syntax. A command that reads its own arguments as code (eval, sh -c,
+ * ssh, bash's let, [[ -eq ]]) still sees code in it: there the pattern is the
+ * only guard.
  * The rendered command is capped at TMPL_MAX_CMD bytes. Render errors name the
  * parameter and the reason, never the value. Nothing here logs.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "ere.h"
+#include "../common/shquote.h"
 #include "shlex.h"
 #include "template.h"
-#include "utf8.h"
-#include "verify_hmac.h"
+#include "tmplparam.h"
 
 #define TMPL_MAX_CMD      65536  /* bytes of template and of rendered command */
 #define TMPL_MAX_PARAMS   64
 #define TMPL_MAX_NAME     64     /* parameter name */
-#define TMPL_MAX_DEPTH    32     /* payload path segments */
-#define TMPL_MAX_PATH     1024   /* payload path bytes */
-#define TMPL_MAX_KEY      256    /* claim / header name bytes */
-#define TMPL_MAX_PATTERN  4096
-#define TMPL_MAX_INDEX_DIGITS 6  /* array index < 1000000 */
-#define TMPL_DEFAULT_LEN  256
-#define TMPL_MAX_LEN      4096
-
-enum src { SRC_PAYLOAD, SRC_JWT, SRC_HEADER };
-
-struct param {
-	char *name;
-	enum src from;
-	char *key;                     /* claim or header name */
-	char *pathbuf;                 /* payload path, '.' replaced by NUL */
-	const char *seg[TMPL_MAX_DEPTH];
-	int idx[TMPL_MAX_DEPTH];       /* array index of seg[i], -1 if not one */
-	size_t nseg;
-	regex_t re;
-	int have_re;
-	size_t max_len;
-	char *def;                     /* default as text, NULL when none */
-	int used;
-};
 
 struct part {
 	size_t off, len;               /* bytes of t->text (a placeholder: its {{name}}) */
@@ -80,7 +42,7 @@ struct part {
 
 struct tmpl {
 	char *text;                    /* copy of the template */
-	struct param *p;
+	struct tmplparam *p;
 	size_t np;
 	struct part *parts;
 	size_t nparts;
@@ -126,156 +88,6 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-/* RFC 9110 token characters. */
-static int valid_header_name(const char *s)
-{
-	size_t i;
-
-	if (!s[0] || strlen(s) > TMPL_MAX_KEY)
-		return 0;
-	for (i = 0; s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!(isalnum(c) && c < 0x80) && !strchr("!#$%&'*+-.^_`|~", c))
-			return 0;
-	}
-	return 1;
-}
-
-static int has_ctl(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			return 1;
-	return 0;
-}
-
-/* "0" or [1-9][0-9]{0,5} → the index; anything else → -1. */
-static int parse_index(const char *s)
-{
-	size_t i, n = strlen(s);
-	int v = 0;
-
-	if (n == 0 || n > TMPL_MAX_INDEX_DIGITS || (n > 1 && s[0] == '0'))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-/*
- * Text of a JSON scalar: strings as they are, numbers in canonical JSON form
- * (integers below 2^53 without exponent or fraction, others the shortest
- * %g that reads back exactly), booleans "true"/"false". Returns NULL and sets
- * *why for anything else.
- */
-static const char *json_text(const cJSON *it, char *num, size_t numlen, const char **why)
-{
-	if (cJSON_IsString(it) && it->valuestring)
-		return it->valuestring;
-	if (cJSON_IsTrue(it))
-		return "true";
-	if (cJSON_IsFalse(it))
-		return "false";
-	if (cJSON_IsNumber(it)) {
-		double d = it->valuedouble, a = d < 0 ? -d : d;
-		int prec;
-
-		if (!__builtin_isfinite(d)) {
-			*why = "is not a finite number";
-			return NULL;
-		}
-		if (d == 0) {
-			snprintf(num, numlen, "0");
-			return num;
-		}
-		if (a < 9007199254740992.0 && (double)(long long)d == d) {
-			snprintf(num, numlen, "%lld", (long long)d);
-			return num;
-		}
-		for (prec = 15; prec <= 17; prec++) {
-			snprintf(num, numlen, "%.*g", prec, d);
-			if (strtod(num, NULL) == d)
-				break;
-		}
-		return num;
-	}
-	if (cJSON_IsObject(it))
-		*why = "is an object";
-	else if (cJSON_IsArray(it))
-		*why = "is an array";
-	else if (cJSON_IsNull(it))
-		*why = "is null";
-	else
-		*why = "has an unsupported type";
-	return NULL;
-}
-
-/* NULL when V is acceptable for P, else the reason (never containing V). */
-static const char *check_value(const struct param *p, const char *v, char *why, size_t whylen)
-{
-	regmatch_t m[1];
-	size_t len = strnlen(v, p->max_len + 1);
-
-	if (len > p->max_len) {
-		snprintf(why, whylen, "longer than %zu bytes", p->max_len);
-		return why;
-	}
-	if (has_ctl(v))
-		return "contains control bytes";
-	if (!utf8_valid(v))
-		return "is not valid UTF-8";
-	if (regexec(&p->re, v, 1, m, 0) != 0 || m[0].rm_so != 0 || m[0].rm_eo < 0 ||
-	    (size_t)m[0].rm_eo != len)
-		return "does not match pattern";
-	return NULL;
-}
-
-char *tmpl_shell_quote(const char *s)
-{
-	size_t len, nq = 0, i, o = 0;
-	char *q;
-
-	if (!s) {
-		errno = EINVAL;
-		return NULL;
-	}
-	len = strlen(s);
-	for (i = 0; i < len; i++)
-		nq += s[i] == '\'';
-	if (len > (SIZE_MAX - 3) / 4) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (!(q = malloc(len + 3 * nq + 3)))
-		return NULL;
-	q[o++] = '\'';
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\'') {
-			memcpy(q + o, "'\\''", 4);
-			o += 4;
-		} else {
-			q[o++] = s[i];
-		}
-	}
-	q[o++] = '\'';
-	q[o] = 0;
-	return q;
-}
-
-static void param_clear(struct param *p)
-{
-	free(p->name);
-	free(p->key);
-	free(p->pathbuf);
-	if (p->have_re)
-		regfree(&p->re);
-	free(p->def);
-	memset(p, 0, sizeof *p);
-}
-
 void tmpl_free(struct tmpl *t)
 {
 	size_t i;
@@ -283,7 +95,7 @@ void tmpl_free(struct tmpl *t)
 	if (!t)
 		return;
 	for (i = 0; i < t->np; i++)
-		param_clear(&t->p[i]);
+		tmplparam_clear(&t->p[i]);
 	free(t->p);
 	free(t->parts);
 	free(t->text);
@@ -298,199 +110,6 @@ int tmpl_needs_payload(const struct tmpl *t)
 const char *tmpl_header_param(const struct tmpl *t)
 {
 	return t ? t->header_param : NULL;
-}
-
-static int parse_path(struct param *p, const char *path, char *err, size_t errlen)
-{
-	char *s, *dot;
-	size_t n = 0;
-
-	if (!path[0] || strlen(path) > TMPL_MAX_PATH || has_ctl(path)) {
-		seterr(err, errlen, "params.%s.path: must be 1 to %d printable bytes",
-		    p->name, TMPL_MAX_PATH);
-		return -EINVAL;
-	}
-	if (!(p->pathbuf = strdup(path)))
-		return -ENOMEM;
-	for (s = p->pathbuf;; s = dot + 1) {
-		dot = strchr(s, '.');
-		if (dot)
-			*dot = 0;
-		if (!s[0]) {
-			seterr(err, errlen, "params.%s.path: empty segment", p->name);
-			return -EINVAL;
-		}
-		if (n == TMPL_MAX_DEPTH) {
-			seterr(err, errlen, "params.%s.path: more than %d segments",
-			    p->name, TMPL_MAX_DEPTH);
-			return -EINVAL;
-		}
-		p->seg[n] = s;
-		p->idx[n] = parse_index(s);
-		n++;
-		if (!dot)
-			break;
-	}
-	p->nseg = n;
-	return 0;
-}
-
-enum { F_FROM = 1, F_PATH = 2, F_CLAIM = 4, F_NAME = 8, F_PATTERN = 16, F_MAXLEN = 32,
-	F_DEFAULT = 64 };
-
-static const struct { const char *key; int bit; } fields[] = {
-	{ "from", F_FROM }, { "path", F_PATH }, { "claim", F_CLAIM }, { "name", F_NAME },
-	{ "pattern", F_PATTERN }, { "max_len", F_MAXLEN }, { "default", F_DEFAULT },
-};
-
-static int parse_param(struct param *p, const cJSON *decl, char *err, size_t errlen)
-{
-	const char *N = p->name;
-	const cJSON *c, *from, *pattern, *maxlen, *def;
-	char buf[80], why[64];
-	const char *bad, *dv;
-	enum ere_why ew;
-	int seen = 0, rc, need, notallowed;
-	size_t i;
-
-	if (!cJSON_IsObject(decl)) {
-		seterr(err, errlen, "params.%s: must be an object", N);
-		return -EINVAL;
-	}
-	cJSON_ArrayForEach(c, decl) {
-		int bit = 0;
-		for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
-			if (c->string && !strcmp(c->string, fields[i].key))
-				bit = fields[i].bit;
-		if (!bit) {
-			seterr(err, errlen, "params.%s.%s: unknown field", N,
-			    printable(c->string ? c->string : "", buf, 65));
-			return -EINVAL;
-		}
-		if (seen & bit) {
-			seterr(err, errlen, "params.%s.%s: given twice", N, c->string);
-			return -EINVAL;
-		}
-		seen |= bit;
-	}
-
-	from = cJSON_GetObjectItemCaseSensitive(decl, "from");
-	if (!cJSON_IsString(from) || !from->valuestring) {
-		seterr(err, errlen, "params.%s.from: required, one of \"payload\", \"jwt\", \"header\"", N);
-		return -EINVAL;
-	}
-	if (!strcmp(from->valuestring, "payload")) {
-		p->from = SRC_PAYLOAD;
-		need = F_PATH;
-	} else if (!strcmp(from->valuestring, "jwt")) {
-		p->from = SRC_JWT;
-		need = F_CLAIM;
-	} else if (!strcmp(from->valuestring, "header")) {
-		p->from = SRC_HEADER;
-		need = F_NAME;
-	} else {
-		seterr(err, errlen, "params.%s.from: unknown source \"%s\" (want \"payload\", "
-		    "\"jwt\" or \"header\")", N, printable(from->valuestring, buf, 65));
-		return -EINVAL;
-	}
-	notallowed = (F_PATH | F_CLAIM | F_NAME) & ~need & seen;
-	for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
-		if (notallowed & fields[i].bit) {
-			seterr(err, errlen, "params.%s.%s: not valid with from \"%s\"", N,
-			    fields[i].key, from->valuestring);
-			return -EINVAL;
-		}
-	c = cJSON_GetObjectItemCaseSensitive(decl, need == F_PATH ? "path" :
-	    need == F_CLAIM ? "claim" : "name");
-	if (!cJSON_IsString(c) || !c->valuestring) {
-		seterr(err, errlen, "params.%s.%s: required string for from \"%s\"", N,
-		    need == F_PATH ? "path" : need == F_CLAIM ? "claim" : "name",
-		    from->valuestring);
-		return -EINVAL;
-	}
-	if (p->from == SRC_PAYLOAD) {
-		if ((rc = parse_path(p, c->valuestring, err, errlen)) < 0)
-			return rc;
-	} else if (p->from == SRC_JWT) {
-		if (!c->valuestring[0] || strlen(c->valuestring) > TMPL_MAX_KEY ||
-		    has_ctl(c->valuestring)) {
-			seterr(err, errlen, "params.%s.claim: must be 1 to %d printable bytes",
-			    N, TMPL_MAX_KEY);
-			return -EINVAL;
-		}
-	} else {
-		if (!valid_header_name(c->valuestring)) {
-			seterr(err, errlen, "params.%s.name: not a valid header name", N);
-			return -EINVAL;
-		}
-		/* Credentials and signatures have no business on a remote command
-		 * line (and signatures are never stored, for async jobs). */
-		if (!strcasecmp(c->valuestring, "authorization") ||
-		    !strcasecmp(c->valuestring, "proxy-authorization") ||
-		    !strcasecmp(c->valuestring, "cookie") || vhmac_is_signature_header(c->valuestring)) {
-			seterr(err, errlen, "params.%s.name: header \"%s\" carries credentials "
-			    "or a signature and cannot be used", N, c->valuestring);
-			return -EINVAL;
-		}
-	}
-	if (p->from != SRC_PAYLOAD && !(p->key = strdup(c->valuestring)))
-		return -ENOMEM;
-
-	pattern = cJSON_GetObjectItemCaseSensitive(decl, "pattern");
-	if (!cJSON_IsString(pattern) || !pattern->valuestring || !pattern->valuestring[0] ||
-	    strlen(pattern->valuestring) > TMPL_MAX_PATTERN) {
-		seterr(err, errlen, "params.%s.pattern: required, a non-empty POSIX extended "
-		    "regex the whole value must match", N);
-		return -EINVAL;
-	}
-	if (ere_vet(pattern->valuestring, &ew) < 0) {
-		if (ew == ERE_STACKED)
-			seterr(err, errlen, "params.%s.pattern: a repetition (*, +, ? or {n,m}) "
-			    "directly after another: undefined in POSIX, and costly to compile; "
-			    "group it instead, as in (a+)*", N);
-		else
-			seterr(err, errlen, "params.%s.pattern: backreferences are not allowed: "
-			    "matching them can take exponential time", N);
-		return -EINVAL;
-	}
-	rc = regcomp(&p->re, pattern->valuestring, REG_EXTENDED);
-	if (rc != 0) {
-		char msg[128];
-		regerror(rc, NULL, msg, sizeof msg);
-		seterr(err, errlen, "params.%s.pattern: invalid regex: %s", N, msg);
-		return -EINVAL;
-	}
-	p->have_re = 1;
-
-	p->max_len = TMPL_DEFAULT_LEN;
-	maxlen = cJSON_GetObjectItemCaseSensitive(decl, "max_len");
-	if (maxlen) {
-		double d = cJSON_IsNumber(maxlen) ? maxlen->valuedouble : 0;
-		if (!(d >= 1 && d <= TMPL_MAX_LEN) || (double)(int)d != d) {
-			seterr(err, errlen, "params.%s.max_len: must be an integer from 1 to %d",
-			    N, TMPL_MAX_LEN);
-			return -EINVAL;
-		}
-		p->max_len = (size_t)d;
-	}
-
-	def = cJSON_GetObjectItemCaseSensitive(decl, "default");
-	if (def) {
-		char num[64];
-		const char *tw = NULL;
-		if (!(dv = json_text(def, num, sizeof num, &tw))) {
-			seterr(err, errlen, "params.%s.default: %s (want a string, number or "
-			    "boolean)", N, tw);
-			return -EINVAL;
-		}
-		if ((bad = check_value(p, dv, why, sizeof why))) {
-			seterr(err, errlen, "params.%s.default: %s", N, bad);
-			return -EINVAL;
-		}
-		if (!(p->def = strdup(dv)))
-			return -ENOMEM;
-	}
-	return 0;
 }
 
 static int add_part(struct tmpl *t, size_t *cap, size_t off, size_t len, int param)
@@ -655,7 +274,7 @@ int tmpl_compile(const char *template, const cJSON *params, struct tmpl **out,
 		goto out;
 
 	cJSON_ArrayForEach(c, params) {
-		struct param *p = &t->p[t->np];
+		struct tmplparam *p = &t->p[t->np];
 		rc = -EINVAL;
 		if (!c->string || !valid_name(c->string)) {
 			seterr(err, errlen, "params.%s: invalid parameter name (want "
@@ -672,11 +291,11 @@ int tmpl_compile(const char *template, const cJSON *params, struct tmpl **out,
 		if (!(p->name = strdup(c->string)))
 			goto out;
 		t->np++;
-		if ((rc = parse_param(p, c, err, errlen)) < 0)
+		if ((rc = tmplparam_parse(p, c, err, errlen)) < 0)
 			goto out;
-		if (p->from == SRC_PAYLOAD)
+		if (p->from == TMPLPARAM_PAYLOAD)
 			t->needs_payload = 1;
-		if (p->from == SRC_HEADER && !t->header_param)
+		if (p->from == TMPLPARAM_HEADER && !t->header_param)
 			t->header_param = p->key;
 	}
 
@@ -702,39 +321,11 @@ out:
 	return rc;
 }
 
-/* The raw item for P from SRC, or NULL when the source lacks it. */
-static const cJSON *lookup_json(const struct param *p, const struct tmpl_src *src)
-{
-	const cJSON *node;
-	size_t i;
-
-	if (p->from == SRC_JWT) {
-		if (!src || !cJSON_IsObject(src->claims))
-			return NULL;
-		return cJSON_GetObjectItemCaseSensitive(src->claims, p->key);
-	}
-	node = src ? src->payload : NULL;
-	for (i = 0; node && i < p->nseg; i++) {
-		if (cJSON_IsArray(node))
-			node = p->idx[i] < 0 ? NULL : cJSON_GetArrayItem(node, p->idx[i]);
-		else if (cJSON_IsObject(node))
-			node = cJSON_GetObjectItemCaseSensitive(node, p->seg[i]);
-		else
-			node = NULL;
-	}
-	return node;
-}
-
-static const char *const src_desc[] = {
-	[SRC_PAYLOAD] = "missing from payload",
-	[SRC_JWT] = "missing from JWT claims",
-	[SRC_HEADER] = "missing header",
-};
-
 int tmpl_render(const struct tmpl *t, const struct tmpl_src *src, char **out,
     char *err, size_t errlen)
 {
-	char **q = NULL, *cmd = NULL, num[64], why[64];
+	struct tmplparam_buf b;
+	char **q = NULL, *cmd = NULL;
 	size_t i, total = 0, o = 0;
 	int rc = -EINVAL;
 
@@ -749,27 +340,14 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_src *src, char **out,
 		goto out;
 	}
 	for (i = 0; i < t->np; i++) {
-		const struct param *p = &t->p[i];
-		const char *v = NULL, *bad = NULL;
+		const struct tmplparam *p = &t->p[i];
+		const char *v, *bad;
 
-		if (p->from == SRC_HEADER) {
-			v = hdr_get(src ? src->headers : NULL, p->key);
-		} else {
-			const cJSON *it = lookup_json(p, src);
-			if (it && !(v = json_text(it, num, sizeof num, &bad))) {
-				seterr(err, errlen, "parameter \"%s\": %s", p->name, bad);
-				goto out;
-			}
-		}
-		if (!v && !(v = p->def)) {
-			seterr(err, errlen, "parameter \"%s\": %s", p->name, src_desc[p->from]);
-			goto out;
-		}
-		if ((bad = check_value(p, v, why, sizeof why))) {
+		if (tmplparam_value(p, src, &b, &v, &bad) < 0) {
 			seterr(err, errlen, "parameter \"%s\": %s", p->name, bad);
 			goto out;
 		}
-		if (!(q[i] = tmpl_shell_quote(v))) {
+		if (!(q[i] = shquote_dup(v))) {
 			rc = -ENOMEM;
 			goto out;
 		}

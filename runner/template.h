@@ -66,7 +66,4 @@ const char *tmpl_header_param(const struct tmpl *t);
  * into ERR. *out is malloc'ed. */
 int tmpl_render(const struct tmpl *t, const struct tmpl_src *src, char **out,
     char *err, size_t errlen);
-
-/* S in single quotes for a POSIX shell; malloc'ed, NULL on ENOMEM. */
-char *tmpl_shell_quote(const char *s);
 #endif

@@ -12,22 +12,23 @@
  * Decisions where the contract leaves room:
  *  - Every presented signature is parsed before any HMAC is computed; a
  *    request verifies when any well-formed signature matches any secret. When
- *    none matches: -VHMAC_MISMATCH if at least one signature was well-formed,
- *    else -VHMAC_MALFORMED.
+ *    none matches: VHMAC_MISMATCH if at least one signature was well-formed,
+ *    else VHMAC_MALFORMED.
  *  - An empty header value counts as present and malformed.
  *  - Standard Webhooks: all of webhook-id, webhook-timestamp and
- *    webhook-signature must be present (else -VHMAC_MISSING). The id must be
+ *    webhook-signature must be present (else VHMAC_MISSING). The id must be
  *    1..255 visible ASCII bytes (it becomes the idempotency key), the
  *    timestamp 1..19 decimal digits (no sign, no spaces). The signature list is
  *    split on spaces; every entry must be "<version>,<value>"; entries of other
  *    versions (e.g. "v1a") are ignored; a "v1" entry must be base64 of exactly
  *    32 bytes. A header with only other versions is well-formed but cannot
- *    match: -VHMAC_MISMATCH. At most VHMAC_MAX_SIGS entries. The timestamp is
- *    checked (-VHMAC_STALE) after parsing (malformed wins) and before any HMAC
+ *    match: VHMAC_MISMATCH. At most VHMAC_MAX_SIGS entries. The timestamp is
+ *    checked (VHMAC_STALE) after parsing (malformed wins) and before any HMAC
  *    is computed (cheap rejection of replays).
  *  - Base64 is the standard alphabet with padding, length a multiple of 4.
- *  - Other negative returns (-EINVAL for a caller error, -ENOMEM when OpenSSL
- *    cannot allocate) mean "not verified"; vhmac_reason calls them "error".
+ *  - A refusal is -EACCES with its reason in *why; other negative returns
+ *    (-EINVAL for a caller error, -ENOMEM when OpenSSL cannot allocate) mean
+ *    "not verified" too, with VHMAC_ERROR ("error") as the reason.
  *  - Secret entries with no key bytes never match (they are skipped).
  */
 #include <errno.h>
@@ -44,6 +45,7 @@
 #include <openssl/params.h>
 
 #include "verify_hmac.h"
+#include "../common/b64.h"
 
 #define MAC_LEN 32             /* HMAC-SHA256 */
 #define B64_MAC_LEN 44         /* base64 of 32 bytes, padded */
@@ -102,36 +104,6 @@ out:
 	return rc;
 }
 
-static int b64_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	    c == '+' || c == '/';
-}
-
-/* Strict base64 (standard alphabet, padded, no whitespace) of S[0..N) into OUT
- * (capacity CAP, at least N/4*3). *OUTLEN gets the true decoded length
- * (EVP_DecodeBlock counts padding as zero bytes). 0 or -EINVAL. */
-static int b64_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen)
-{
-	size_t i, pad = 0;
-	int got;
-
-	if (n == 0 || n % 4 != 0 || n > HDR_MAX || n / 4 * 3 > cap)
-		return -EINVAL;
-	if (s[n - 1] == '=')
-		pad = s[n - 2] == '=' ? 2 : 1;
-	for (i = 0; i < n - pad; i++)
-		if (!b64_char((unsigned char)s[i]))
-			return -EINVAL;
-	got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	if (got < 0 || (size_t)got != n / 4 * 3) {
-		explicit_bzero(out, n / 4 * 3);
-		return -EINVAL;
-	}
-	*outlen = (size_t)got - pad;
-	return 0;
-}
-
 /* A base64 signature of exactly MAC_LEN bytes. 0 or -EINVAL. */
 static int parse_b64_mac(const char *s, size_t n, unsigned char mac[MAC_LEN])
 {
@@ -139,7 +111,7 @@ static int parse_b64_mac(const char *s, size_t n, unsigned char mac[MAC_LEN])
 	size_t len = 0;
 	int rc = -EINVAL;
 
-	if (n != B64_MAC_LEN || b64_decode(s, n, buf, sizeof buf, &len) != 0 || len != MAC_LEN)
+	if (n != B64_MAC_LEN || b64_decode(s, n, 0, buf, sizeof buf, &len) != 0 || len != MAC_LEN)
 		goto out;
 	memcpy(mac, buf, MAC_LEN);
 	rc = 0;
@@ -293,16 +265,20 @@ int vhmac_is_signature_header(const char *name)
 	return 0;
 }
 
-const char *vhmac_reason(int rc)
+const char *vhmac_reason_name(enum vhmac_reason why)
 {
-	switch (rc) {
-	case VHMAC_OK: return "ok";
-	case -VHMAC_MISSING: return "missing";
-	case -VHMAC_MALFORMED: return "malformed";
-	case -VHMAC_MISMATCH: return "mismatch";
-	case -VHMAC_STALE: return "stale";
-	}
-	return "error";
+	static const char *const names[VHMAC_NREASONS] = {
+		[VHMAC_OK] = "ok",
+		[VHMAC_MISSING] = "missing",
+		[VHMAC_MALFORMED] = "malformed",
+		[VHMAC_MISMATCH] = "mismatch",
+		[VHMAC_STALE] = "stale",
+		[VHMAC_ERROR] = "error",
+	};
+
+	if ((unsigned)why >= VHMAC_NREASONS)
+		return "error";
+	return names[why];
 }
 
 int vhmac_secret_from_string(enum vhmac_scheme s, const char *str, struct vhmac_secret *out)
@@ -325,7 +301,7 @@ int vhmac_secret_from_string(enum vhmac_scheme s, const char *str, struct vhmac_
 			rc = -ENOMEM;
 			goto out;
 		}
-		if (b64_decode(str + plen, n - plen, key, cap, &len) != 0 || len == 0)
+		if (b64_decode(str + plen, n - plen, 0, key, cap, &len) != 0 || len == 0)
 			goto out;
 	} else {
 		cap = n;
@@ -362,14 +338,17 @@ void vhmac_secret_clear(struct vhmac_secret *sec)
 
 int vhmac_verify(enum vhmac_scheme s, const struct vhmac_secret *secrets, size_t nsecrets,
     const unsigned char *body, size_t len, const struct hdr_src *h, int64_t now,
-    int tolerance_s)
+    int tolerance_s, enum vhmac_reason *why)
 {
 	unsigned char sigs[VHMAC_MAX_SIGS][MAC_LEN];
 	unsigned char mac[MAC_LEN];
 	struct part parts[5];
 	size_t nsig = 0, nparts = 0, i, j;
-	int bad = 0, match = 0, rc;
+	enum vhmac_reason r = VHMAC_ERROR;
+	int bad = 0, match = 0, rc = -EACCES;
 
+	if (why)
+		*why = VHMAC_ERROR;
 	if (!vhmac_header_name(s) || (nsecrets && !secrets) || (len && !body))
 		return -EINVAL;
 	memset(sigs, 0, sizeof sigs);
@@ -378,7 +357,7 @@ int vhmac_verify(enum vhmac_scheme s, const struct vhmac_secret *secrets, size_t
 	if (s == VHMAC_HOOKDECK) {
 		const char *v[2] = { hdr_get(h, "x-hookdeck-signature"),
 			hdr_get(h, "x-hookdeck-signature-2") };
-		rc = -VHMAC_MISSING;
+		r = VHMAC_MISSING;
 		if (!v[0] && !v[1])
 			goto out;
 		for (i = 0; i < 2; i++) {
@@ -392,7 +371,7 @@ int vhmac_verify(enum vhmac_scheme s, const struct vhmac_secret *secrets, size_t
 		parts[nparts++] = (struct part){ body, len };
 	} else if (s == VHMAC_GITHUB) {
 		const char *v = hdr_get(h, "X-Hub-Signature-256");
-		rc = -VHMAC_MISSING;
+		r = VHMAC_MISSING;
 		if (!v)
 			goto out;
 		if (parse_github(v, sigs[0]) == 0)
@@ -404,16 +383,16 @@ int vhmac_verify(enum vhmac_scheme s, const struct vhmac_secret *secrets, size_t
 		const char *id = hdr_get(h, "webhook-id"), *ts = hdr_get(h, "webhook-timestamp");
 		const char *sig = hdr_get(h, "webhook-signature");
 		int64_t t = 0;
-		rc = -VHMAC_MISSING;
+		r = VHMAC_MISSING;
 		if (!id || !ts || !sig)
 			goto out;
-		rc = -VHMAC_MALFORMED;
+		r = VHMAC_MALFORMED;
 		if (!valid_id(id) || parse_ts(ts, &t) != 0 ||
 		    parse_std_list(sig, sigs, &nsig, &bad) != 0)
 			goto out;
 		if (nsig == 0 && bad)
 			goto out;
-		rc = -VHMAC_STALE;
+		r = VHMAC_STALE;
 		if (!within(now, t, tolerance_s))
 			goto out;
 		parts[nparts++] = (struct part){ id, strlen(id) };
@@ -423,21 +402,26 @@ int vhmac_verify(enum vhmac_scheme s, const struct vhmac_secret *secrets, size_t
 		parts[nparts++] = (struct part){ body, len };
 	}
 	if (nsig == 0) {
-		rc = bad ? -VHMAC_MALFORMED : -VHMAC_MISMATCH;
+		r = bad ? VHMAC_MALFORMED : VHMAC_MISMATCH;
 		goto out;
 	}
 	for (i = 0; i < nsecrets; i++) {
 		if (!secrets[i].key || !secrets[i].len)
 			continue;
-		if ((rc = hmac_sha256(secrets[i].key, secrets[i].len, parts, nparts, mac)) != 0)
+		if ((rc = hmac_sha256(secrets[i].key, secrets[i].len, parts, nparts, mac)) != 0) {
+			r = VHMAC_ERROR;
 			goto out;
+		}
 		for (j = 0; j < nsig; j++)
 			match |= CRYPTO_memcmp(mac, sigs[j], MAC_LEN) == 0;
 	}
-	rc = match ? 0 : -VHMAC_MISMATCH;
+	r = match ? VHMAC_OK : VHMAC_MISMATCH;
+	rc = match ? 0 : -EACCES;
 out:
 	explicit_bzero(mac, sizeof mac);
 	explicit_bzero(sigs, sizeof sigs);
+	if (why)
+		*why = r;
 	return rc;
 }
 
@@ -449,7 +433,7 @@ int vhmac_sign(enum vhmac_scheme s, const struct vhmac_secret *secret,
 	unsigned char mac[MAC_LEN];
 	char tsbuf[24], sig[B64_MAC_LEN + 1];
 	struct part parts[5];
-	size_t nparts = 0, need, i;
+	size_t nparts = 0, need, i, siglen = 0;
 	int rc = -EINVAL;
 
 	memset(mac, 0, sizeof mac);
@@ -484,7 +468,7 @@ int vhmac_sign(enum vhmac_scheme s, const struct vhmac_secret *secret,
 		}
 		out[need - 1] = '\0';
 	} else {
-		if (EVP_EncodeBlock((unsigned char *)sig, mac, MAC_LEN) != B64_MAC_LEN) {
+		if (b64_encode(mac, MAC_LEN, 0, sig, sizeof sig, &siglen) != 0 || siglen != B64_MAC_LEN) {
 			rc = -EINVAL;
 			goto out;
 		}

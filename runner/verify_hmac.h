@@ -23,13 +23,15 @@
 
 enum vhmac_scheme { VHMAC_HOOKDECK = 1, VHMAC_GITHUB, VHMAC_STANDARD };
 
-/* Results of vhmac_verify (negated). */
-enum {
-	VHMAC_OK = 0,
-	VHMAC_MISSING = 1,   /* no signature header (or, standard: id/timestamp absent) */
-	VHMAC_MALFORMED = 2, /* header present but not decodable / too long */
-	VHMAC_MISMATCH = 3,  /* well-formed, no secret matches */
-	VHMAC_STALE = 4,     /* standard: timestamp outside tolerance */
+/* Why vhmac_verify decided as it did (its out-parameter). */
+enum vhmac_reason {
+	VHMAC_OK = 0,        /* verified */
+	VHMAC_MISSING,       /* no signature header (or, standard: id/timestamp absent) */
+	VHMAC_MALFORMED,     /* header present but not decodable / too long */
+	VHMAC_MISMATCH,      /* well-formed, no secret matches */
+	VHMAC_STALE,         /* standard: timestamp outside tolerance */
+	VHMAC_ERROR,         /* not decided: a caller error or no memory */
+	VHMAC_NREASONS
 };
 
 struct vhmac_secret {
@@ -49,14 +51,17 @@ int vhmac_secret_from_string(enum vhmac_scheme s, const char *str, struct vhmac_
 void vhmac_secret_clear(struct vhmac_secret *sec); /* explicit_bzero + free */
 
 /* Verify BODY (LEN bytes, exactly as received). NOW is unix seconds,
- * TOLERANCE_S the standard-webhooks window. Returns 0 or -VHMAC_*. */
+ * TOLERANCE_S the standard-webhooks window. Returns 0 when verified, -EACCES
+ * when the request is refused, -EINVAL for a caller error (unknown scheme,
+ * NULL arrays) or -ENOMEM. *WHY (when WHY is non-NULL) always gets the
+ * reason: VHMAC_OK, the refusal's reason, or VHMAC_ERROR. */
 int vhmac_verify(enum vhmac_scheme s, const struct vhmac_secret *secrets, size_t nsecrets,
     const unsigned char *body, size_t len, const struct hdr_src *h, int64_t now,
-    int tolerance_s);
+    int tolerance_s, enum vhmac_reason *why);
 
-/* Stable reason for logs and metrics: "ok", "missing", "malformed",
- * "mismatch", "stale". */
-const char *vhmac_reason(int rc);
+/* Stable name of a reason for logs and metrics: "ok", "missing", "malformed",
+ * "mismatch", "stale"; "error" for VHMAC_ERROR and anything out of range. */
+const char *vhmac_reason_name(enum vhmac_reason why);
 
 /* The header a scheme signs into (for `sign`): "x-hookdeck-signature",
  * "X-Hub-Signature-256" or "webhook-signature". */

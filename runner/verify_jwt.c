@@ -33,6 +33,7 @@
  * Nothing here logs.
  */
 #include "verify_jwt.h"
+#include "../common/b64.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -95,9 +96,9 @@ enum vjwt_key_kind vjwt_alg_kind(unsigned bit)
 	return a ? a->kind : (enum vjwt_key_kind)0;
 }
 
-const char *vjwt_reason(int rc)
+const char *vjwt_reason_name(enum vjwt_reason why)
 {
-	static const char *const names[] = {
+	static const char *const names[VJWT_NREASONS] = {
 		[VJWT_OK] = "ok",
 		[VJWT_MALFORMED] = "malformed",
 		[VJWT_ALG] = "alg",
@@ -110,106 +111,48 @@ const char *vjwt_reason(int rc)
 		[VJWT_SUB] = "sub",
 		[VJWT_CLAIM] = "claim",
 		[VJWT_NO_JTI] = "no_jti",
+		[VJWT_ERROR] = "error",
 	};
-	unsigned i;
 
-	if (rc == INT_MIN)
+	if ((unsigned)why >= VJWT_NREASONS)
 		return "unknown";
-	i = (unsigned)(rc < 0 ? -rc : rc);
-	if (i >= sizeof names / sizeof names[0])
-		return "unknown";
-	return names[i];
+	return names[why];
 }
 
-/* ---- base64url (RFC 4648 §5, unpadded, canonical) ---- */
-
-static int b64url_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/* Alphabet, a possible length, and zero unused bits in the last character. */
-static int b64url_check(const char *s, size_t n)
-{
-	size_t i;
-	int v = 0;
-
-	if (n % 4 == 1)
-		return -1;
-	for (i = 0; i < n; i++)
-		if ((v = b64url_val((unsigned char)s[i])) < 0)
-			return -1;
-	if (n % 4 == 2 && (v & 0x0f))
-		return -1;
-	if (n % 4 == 3 && (v & 0x03))
-		return -1;
-	return 0;
-}
-
-/* Decode a checked part; *out is NUL-terminated (not counted in *outlen). */
-static int b64url_decode(const char *s, size_t n, unsigned char **out, size_t *outlen)
-{
-	unsigned char *buf;
-	size_t i, o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-
-	if (!(buf = malloc(n / 4 * 3 + 3)))
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		acc = (acc << 6) | (unsigned)b64url_val((unsigned char)s[i]);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	buf[o] = 0;
-	*out = buf;
-	*outlen = o;
-	return 0;
-}
+/* A JWT's parts: base64url (RFC 4648 §5), unpadded, canonical. */
+#define B64URL_JWT (B64_URL | B64_NOPAD | B64_CANONICAL)
 
 /* ---- JSON parts ---- */
 
-/* 0 when no two members of OBJ share a name (case-sensitive). */
+/* 0 when no two members of OBJ share a name (case-sensitive), else -EINVAL. */
 static int no_duplicates(const cJSON *obj)
 {
 	const cJSON *a, *b;
 
 	for (a = obj->child; a; a = a->next) {
 		if (!a->string)
-			return -1;
+			return -EINVAL;
 		for (b = a->next; b; b = b->next)
 			if (!b->string || strcmp(a->string, b->string) == 0)
-				return -1;
+				return -EINVAL;
 	}
 	return 0;
 }
 
-/* Decode one base64url part into a JSON object with unique member names. */
+/* Decode one base64url part into a JSON object with unique member names.
+ * 0, -EINVAL (not such a part) or -ENOMEM. */
 static int parse_part(const char *s, size_t n, cJSON **out)
 {
 	unsigned char *raw = NULL;
 	size_t len = 0;
 	cJSON *obj = NULL;
-	int rc = -VJWT_MALFORMED;
+	int rc = -EINVAL;
 
-	if (n == 0 || b64url_check(s, n) != 0)
+	if (n == 0 || b64_check(s, n, B64URL_JWT) != 0)
 		goto out;
-	if (b64url_decode(s, n, &raw, &len) != 0)
+	if ((rc = b64_decode_alloc(s, n, B64URL_JWT, &raw, &len)) != 0)
 		goto out;
+	rc = -EINVAL;
 	if (memchr(raw, 0, len) || memmem(raw, len, "\\u0000", 6))
 		goto out;
 	/* require_null_terminated: the length must include the NUL. */
@@ -225,50 +168,53 @@ out:
 	return rc;
 }
 
-/* Split into exactly three parts; lengths of header and payload. */
+/* Split into exactly three parts; lengths of header and payload. 0 or
+ * -EINVAL. */
 static int split3(const char *t, size_t len, size_t *hlen, size_t *plen, size_t *slen)
 {
 	const char *d1, *d2;
 
 	if (!(d1 = memchr(t, '.', len)))
-		return -1;
+		return -EINVAL;
 	if (!(d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - t))))
-		return -1;
+		return -EINVAL;
 	if (memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - t)))
-		return -1;
+		return -EINVAL;
 	*hlen = (size_t)(d1 - t);
 	*plen = (size_t)(d2 - d1 - 1);
 	*slen = len - (size_t)(d2 + 1 - t);
 	return 0;
 }
 
-/* The header's alg as a bit; -VJWT_ALG or -VJWT_MALFORMED. */
-static int header_alg(const cJSON *hdr, unsigned *bit)
+/* The header's alg as a bit: VJWT_OK, or why not (VJWT_ALG, VJWT_MALFORMED). */
+static enum vjwt_reason header_alg(const cJSON *hdr, unsigned *bit)
 {
 	const cJSON *alg = cJSON_GetObjectItemCaseSensitive(hdr, "alg");
 
 	if (cJSON_GetObjectItemCaseSensitive(hdr, "crit"))
-		return -VJWT_MALFORMED;
+		return VJWT_MALFORMED;
 	if (!cJSON_IsString(alg) || !alg->valuestring)
-		return -VJWT_ALG;
+		return VJWT_ALG;
 	if (!(*bit = vjwt_alg_bit(alg->valuestring)))
-		return -VJWT_ALG;
-	return 0;
+		return VJWT_ALG;
+	return VJWT_OK;
 }
 
 /* ---- claims ---- */
 
-/* A finite number claim: 1 present, 0 absent, -1 present but not one. */
-static int num_claim(const cJSON *pl, const char *name, double *v)
+/* A finite number claim into *v, *present telling whether the claim is
+ * there at all. 0, or -EINVAL when present but not a finite number. */
+static int num_claim(const cJSON *pl, const char *name, double *v, int *present)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(pl, name);
 
+	*present = it != NULL;
 	if (!it)
 		return 0;
 	if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
-		return -1;
+		return -EINVAL;
 	*v = it->valuedouble;
-	return 1;
+	return 0;
 }
 
 static int str_claim_eq(const cJSON *pl, const char *name, const char *want)
@@ -333,36 +279,37 @@ static int custom_claim_eq(const cJSON *pl, const char *name, const char *want)
 	return strcmp(txt, want) == 0;
 }
 
-static int check_claims(const struct vjwt_policy *p, const cJSON *pl, int64_t now)
+/* Every claim rule: VJWT_OK, or the first rule the payload breaks. */
+static enum vjwt_reason check_claims(const struct vjwt_policy *p, const cJSON *pl, int64_t now)
 {
 	double t = 0, dnow = (double)now, lw = p->leeway_s > 0 ? (double)p->leeway_s : 0;
 	size_t i;
-	int r;
+	int have;
 
-	if (num_claim(pl, "exp", &t) != 1)
-		return -VJWT_NO_EXP;
+	if (num_claim(pl, "exp", &t, &have) != 0 || !have)
+		return VJWT_NO_EXP;
 	if (dnow > t + lw)
-		return -VJWT_EXPIRED;
-	if ((r = num_claim(pl, "nbf", &t)) < 0)
-		return -VJWT_MALFORMED;
-	if (r && t > dnow + lw)
-		return -VJWT_NOT_YET;
-	if ((r = num_claim(pl, "iat", &t)) < 0)
-		return -VJWT_MALFORMED;
-	if (r && t > dnow + lw)
-		return -VJWT_NOT_YET;
+		return VJWT_EXPIRED;
+	if (num_claim(pl, "nbf", &t, &have) != 0)
+		return VJWT_MALFORMED;
+	if (have && t > dnow + lw)
+		return VJWT_NOT_YET;
+	if (num_claim(pl, "iat", &t, &have) != 0)
+		return VJWT_MALFORMED;
+	if (have && t > dnow + lw)
+		return VJWT_NOT_YET;
 	if (p->iss && !str_claim_eq(pl, "iss", p->iss))
-		return -VJWT_ISS;
+		return VJWT_ISS;
 	if (p->aud && !aud_ok(pl, p->aud))
-		return -VJWT_AUD;
+		return VJWT_AUD;
 	if (p->sub && !str_claim_eq(pl, "sub", p->sub))
-		return -VJWT_SUB;
+		return VJWT_SUB;
 	for (i = 0; i < p->nclaims; i++)
 		if (!p->claims || !custom_claim_eq(pl, p->claims[i].name, p->claims[i].value))
-			return -VJWT_CLAIM;
+			return VJWT_CLAIM;
 	if (p->single_use && !vjwt_jti(pl))
-		return -VJWT_NO_JTI;
-	return 0;
+		return VJWT_NO_JTI;
+	return VJWT_OK;
 }
 
 const char *vjwt_jti(const cJSON *claims)
@@ -381,14 +328,16 @@ const char *vjwt_jti(const cJSON *claims)
 
 /* ---- verify ---- */
 
-int vjwt_verify(const struct vjwt_policy *p, const char *token, int64_t now, cJSON **claims)
+int vjwt_verify(const struct vjwt_policy *p, const char *token, int64_t now, cJSON **claims,
+    enum vjwt_reason *why)
 {
 	const struct alg_info *a;
 	cJSON *hdr = NULL, *pl = NULL;
 	jwt_t *jwt = NULL;
 	size_t len, hlen, plen, slen;
 	unsigned bit = 0;
-	int rc = -VJWT_MALFORMED;
+	enum vjwt_reason r = VJWT_MALFORMED;
+	int rc;
 
 	if (claims)
 		*claims = NULL;
@@ -399,27 +348,29 @@ int vjwt_verify(const struct vjwt_policy *p, const char *token, int64_t now, cJS
 		goto out;
 	if (split3(token, len, &hlen, &plen, &slen) != 0)
 		goto out;
-	if (b64url_check(token + hlen + 1 + plen + 1, slen) != 0)
+	if (b64_check(token + hlen + 1 + plen + 1, slen, B64URL_JWT) != 0)
 		goto out;
-	if ((rc = parse_part(token, hlen, &hdr)) != 0)
+	if ((rc = parse_part(token, hlen, &hdr)) != 0 ||
+	    (rc = parse_part(token + hlen + 1, plen, &pl)) != 0) {
+		if (rc == -ENOMEM)
+			r = VJWT_ERROR;
 		goto out;
-	if ((rc = parse_part(token + hlen + 1, plen, &pl)) != 0)
+	}
+	if ((r = header_alg(hdr, &bit)) != VJWT_OK)
 		goto out;
-	if ((rc = header_alg(hdr, &bit)) != 0)
-		goto out;
-	rc = -VJWT_ALG;
+	r = VJWT_ALG;
 	if (!p || !(p->algs & bit) || !(a = alg_by_bit(bit)) || a->kind != p->kind)
 		goto out;
 	if (!p->key || p->keylen == 0 || p->keylen > INT_MAX)
 		goto out;
 	if (jwt_decode(&jwt, token, p->key, (int)p->keylen) != 0 || !jwt) {
 		ERR_clear_error();
-		rc = -VJWT_SIGNATURE;
+		r = VJWT_SIGNATURE;
 		goto out;
 	}
 	if (jwt_get_alg(jwt) != a->jalg)
 		goto out;
-	if ((rc = check_claims(p, pl, now)) != 0)
+	if ((r = check_claims(p, pl, now)) != VJWT_OK)
 		goto out;
 	if (claims) {
 		*claims = pl;
@@ -430,7 +381,9 @@ out:
 		jwt_free(jwt);
 	cJSON_Delete(hdr);
 	cJSON_Delete(pl);
-	return rc;
+	if (why)
+		*why = r;
+	return r == VJWT_OK ? 0 : r == VJWT_ERROR ? -ENOMEM : -EACCES;
 }
 
 /* ---- keys ---- */

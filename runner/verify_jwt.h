@@ -59,21 +59,23 @@ struct vjwt_policy {
 	int single_use;            /* a "jti" is required (vjwt_jti); the caller records it */
 };
 
-/* Results of vjwt_verify (negated). */
-enum {
-	VJWT_OK = 0,
-	VJWT_MALFORMED = 1,   /* not three base64url parts, bad JSON, too long, duplicate claims */
-	VJWT_ALG = 2,         /* alg missing, "none", not allowed, or not fitting the key */
-	VJWT_SIGNATURE = 3,   /* signature does not verify */
-	VJWT_EXPIRED = 4,     /* exp in the past */
-	VJWT_NO_EXP = 5,      /* exp missing or not a number */
-	VJWT_NOT_YET = 6,     /* nbf or iat in the future */
-	VJWT_ISS = 7,
-	VJWT_AUD = 8,
-	VJWT_SUB = 9,
-	VJWT_CLAIM = 10,      /* a configured custom claim missing or different */
-	VJWT_NO_JTI = 11,     /* single_use: "jti" missing, not a string, or not 1..VJWT_MAX_JTI
-			       * printable ASCII bytes */
+/* Why vjwt_verify decided as it did (its out-parameter). */
+enum vjwt_reason {
+	VJWT_OK = 0,      /* verified */
+	VJWT_MALFORMED,   /* not three base64url parts, bad JSON, too long, duplicate claims */
+	VJWT_ALG,         /* alg missing, "none", not allowed, or not fitting the key */
+	VJWT_SIGNATURE,   /* signature does not verify */
+	VJWT_EXPIRED,     /* exp in the past */
+	VJWT_NO_EXP,      /* exp missing or not a number */
+	VJWT_NOT_YET,     /* nbf or iat in the future */
+	VJWT_ISS,
+	VJWT_AUD,
+	VJWT_SUB,
+	VJWT_CLAIM,       /* a configured custom claim missing or different */
+	VJWT_NO_JTI,      /* single_use: "jti" missing, not a string, or not 1..VJWT_MAX_JTI
+			   * printable ASCII bytes */
+	VJWT_ERROR,       /* not decided: no memory */
+	VJWT_NREASONS
 };
 
 #define VJWT_MAX_JTI 200
@@ -88,13 +90,17 @@ int vjwt_pem_kind(const unsigned char *pem, size_t len, enum vjwt_key_kind *out)
 
 /* Verify TOKEN (NUL-terminated) at unix time NOW. On success returns 0 and,
  * when CLAIMS is non-NULL, hands over the payload object (*claims, caller
- * frees with cJSON_Delete). Otherwise returns -VJWT_*. */
-int vjwt_verify(const struct vjwt_policy *p, const char *token, int64_t now, cJSON **claims);
+ * frees with cJSON_Delete). A refused token (a NULL one included) is -EACCES;
+ * -ENOMEM when memory ran out. *claims is NULL on every failure. *WHY (when
+ * WHY is non-NULL) always gets the reason: VJWT_OK, the refusal's reason, or
+ * VJWT_ERROR. */
+int vjwt_verify(const struct vjwt_policy *p, const char *token, int64_t now, cJSON **claims,
+    enum vjwt_reason *why);
 
-/* Stable reason for logs/metrics: "ok", "malformed", "alg", "signature",
- * "expired", "no_exp", "not_yet_valid", "iss", "aud", "sub", "claim",
- * "no_jti". */
-const char *vjwt_reason(int rc);
+/* Stable name of a reason for logs/metrics: "ok", "malformed", "alg",
+ * "signature", "expired", "no_exp", "not_yet_valid", "iss", "aud", "sub",
+ * "claim", "no_jti", "error" (VJWT_ERROR); "unknown" out of range. */
+const char *vjwt_reason_name(enum vjwt_reason why);
 
 /* The verified CLAIMS' "jti" when it is a usable single-use id (a string of
  * 1..VJWT_MAX_JTI printable ASCII bytes, no space), else NULL. Points into

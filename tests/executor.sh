@@ -91,25 +91,7 @@ wait_file() {
 # __lines (line count) and __json (1 when it is one valid JSON object).
 st() {
 	local f=$T_TMP/$1.st
-	[ -f "$f.kv" ] || "$PY" - "$f" >"$f.kv" <<'PY'
-import json, sys
-raw = open(sys.argv[1], 'rb').read()
-print("__lines=%d" % raw.count(b"\n"))
-try:
-    d = json.loads(raw)
-    ok = isinstance(d, dict) and raw.endswith(b"\n")
-except Exception:
-    d, ok = {}, False
-print("__json=%d" % ok)
-def walk(p, v):
-    if isinstance(v, dict):
-        for k, x in v.items():
-            walk(p + [k], x)
-    else:
-        s = "null" if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
-        print("%s=%s" % (".".join(p), s))
-walk([], d)
-PY
+	[ -f "$f.kv" ] || "$PY" "$TOP/tests/tools/status_flatten.py" "$f" >"$f.kv"
 	sed -n "s/^$2=//p" "$f.kv" | head -n 1
 }
 # fields NAME TAG KEY=VALUE... : one ok/FAIL for all of them; "rc" is the
@@ -132,8 +114,9 @@ fields() {
 }
 # within NAME MS_LO MS_HI : ELAPSED in [LO, HI]
 within() {
+	info "$1: ${ELAPSED} ms"
 	if [ "$ELAPSED" -ge "$2" ] && [ "$ELAPSED" -le "$3" ]; then
-		ok "$1 (${ELAPSED} ms)"
+		ok "$1"
 	else
 		fail "$1" "took ${ELAPSED} ms, want ${2}..${3} ms"
 	fi
@@ -146,9 +129,6 @@ fp_of() { ssh-keygen -lf "$1" | awk '{print $2}'; }
 no_mark() { if [ -e "$MARK_DIR/$2" ]; then fail "$1" "the remote command ran ($2 exists)"; else ok "$1"; fi; }
 # kh_line PUBFILE [PATTERN] : a known_hosts line for the test sshd
 kh_line() { echo "${2:-[127.0.0.1]:$SSHD_PORT} $(cut -d' ' -f1,2 "$1")"; }
-closed_port() {
-	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # start_peer MODE : tcp_peer in the background, its stdin a fifo we hold
 # open; sets PEER_PID, PEER_PORT, PEER_ERR. stop_peer closes the fifo (the
 # peer exits) and reaps it.

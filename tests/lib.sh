@@ -1,6 +1,10 @@
 # tests/lib.sh — shell helpers for end-to-end tests: results in the runner's
 # protocol, a per-script temp dir removed at exit, and small assertions.
 # Sourced by every tests/e2e/*.sh. BUILD and TOP come from tests/run.sh.
+# Results: ok NAME / FAIL NAME: why / skip NAME: why (tests/run.sh counts
+# exactly these); NAME is the same on every run, and what was measured goes
+# into the FAIL message or an "# info" line (info), which run.sh ignores.
+# Python programs the scripts need live in tests/tools/, one file each.
 set -u
 : "${BUILD:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../build/release" && pwd)}"
 : "${TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
@@ -28,7 +32,12 @@ check() { local n=$1; shift; if "$@"; then ok "$n"; else fail "$n" "command fail
 expect_eq() { if [ "$2" == "$3" ]; then ok "$1"; else fail "$1" "got '$2', want '$3'"; fi; }
 # expect_match NAME STRING REGEX
 expect_match() { if [[ "$2" =~ $3 ]]; then ok "$1"; else fail "$1" "'${2:0:300}' !~ /$3/"; fi; }
+# info TEXT : a line run.sh does not count (measured times, sizes, counts:
+# a test's name stays the same on every run, its numbers go here)
+info() { echo "# info $*"; }
 now_ms() { date +%s%3N; }
+# rand_hex BYTES : that many random bytes as lowercase hex
+rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # Debian's python3 (python3-jwt, python3-cryptography), not a pyenv shim.
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -49,6 +58,10 @@ wait_until() {
 		[ "$(now_ms)" -lt "$end" ] || return 1
 		sleep 0.1
 	done
+}
+# closed_port : a loopback TCP port nothing listens on (bound, then released)
+closed_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 # lines FILE : its line count, 0 when it does not exist
 lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }

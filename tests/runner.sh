@@ -8,6 +8,7 @@
 #   RUNNER_SCHEME=https, RUNNER_CURL=(--cacert CA): the same over TLS
 #   db SQL                          query the store at $DB (sqlite3 CLI)
 #   rsign CONFIG HOOK PAYLOAD [sign options...] > headers   (our own signer)
+#   fetch OUT_PREFIX CURL-ARGS...  one bounded request -> the HTTP status
 #   post HOOK HEADERS_FILE PAYLOAD_FILE OUT_PREFIX [curl args...]
 #        -> prints the HTTP status; body in OUT_PREFIX.body, headers in OUT_PREFIX.hdr
 # Reading answers kept as $R/TAG.body, $R/TAG.hdr and $R/TAG.code:
@@ -16,6 +17,9 @@
 #                     or null; python3 parses it, once per answer)
 #   jhas TAG FIELD    the field is present at all
 #   answer NAME TAG K=V...   one ok/FAIL for all of them (below)
+# Configs, deliveries and executions (sections below): mkcfg, cfg_store,
+# start_daemon, send/send_signed, pl, counts, dbn, runs/starts/started,
+# ran_with, remote_left/no_remote_left, kill_leftovers (BG_PIDS, EXEC_PIDS).
 RUNNER_BIN=${RUNNER_BIN:-$BUILD/webhook-runner}
 RUNNER_SCHEME=${RUNNER_SCHEME:-http}
 [ -n "${RUNNER_CURL+x}" ] || RUNNER_CURL=()
@@ -70,26 +74,21 @@ rsign() {
 	"$RUNNER_BIN" sign --config "$cfg" --hook "$hook" "$@" "$payload"
 }
 
+# fetch OUT_PREFIX CURL-ARGS... : one request (curl -s, at most 60 s unless
+# the args say --max-time); prints the HTTP status, keeps the body in
+# OUT_PREFIX.body and the headers in OUT_PREFIX.hdr
+fetch() {
+	local out=$1; shift
+	curl -s --max-time 60 -o "$out.body" -D "$out.hdr" -w '%{http_code}' "$@"
+}
 post() {
 	local hook=$1 hdrs=$2 payload=$3 out=$4; shift 4
-	curl -s --max-time 60 -o "$out.body" -D "$out.hdr" -w '%{http_code}' \
-		-H @"$hdrs" --data-binary @"$payload" "${RUNNER_CURL[@]}" "$@" "$(runner_url "$hook")"
+	fetch "$out" -H @"$hdrs" --data-binary @"$payload" "${RUNNER_CURL[@]}" "$@" "$(runner_url "$hook")"
 }
 
 header() { sed -n "s/^$2: *//Ip" "$R/$1.hdr" 2>/dev/null | tr -d '\r' | tail -n 1; }
 jkv() {
-	[ -f "$R/$1.kv" ] || "$PY" - "$R/$1.body" >"$R/$1.kv" 2>/dev/null <<'PY'
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except Exception:
-    d = {}
-if not isinstance(d, dict):
-    d = {}
-for k, v in d.items():
-    s = "null" if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
-    print("%s=%s" % (k, s.replace("\n", "\\n")))
-PY
+	[ -f "$R/$1.kv" ] || "$PY" "$TOP/tests/tools/json_kv.py" "$R/$1.body" >"$R/$1.kv" 2>/dev/null
 }
 jf() {
 	local v
@@ -124,3 +123,154 @@ answer() {
 		fail "$name" "$bad body: $(head -c 300 "$R/$tag.body" 2>/dev/null)"
 	fi
 }
+
+# ---------------------------------------------------------------- configs
+# mkcfg FILE HOOKS_JSON [KEY=VALUE...] : write a daemon config whose "hooks"
+# list is HOOKS_JSON (hook objects joined by commas), then have check-config
+# accept it (else FAIL config and end the script). Keys and defaults:
+#   store=$DB  listen=127.0.0.1:8080  threads=8
+#   max_jobs=4  max_per_dest=MAX_JOBS  max_queued= (absent)
+#   drain= read_token=FILE request_timeout_ms= min_request_rate=
+#   max_body_bytes= tls_cert= tls_key=     (each absent when empty)
+#   log_level= log_format=                 (no "log" object when both empty)
+#   check=yes (no: write only)  atomic=no (yes: write FILE.tmp, then rename,
+#   so a SIGHUP never reads half a file)
+mkcfg() {
+	local file=$1 hooks=$2
+	shift 2
+	local store=${DB:-} listen=127.0.0.1:8080 threads=8 max_jobs=4 max_per_dest="" max_queued=""
+	local drain="" read_token="" request_timeout_ms="" min_request_rate="" max_body_bytes=""
+	local tls_cert="" tls_key="" log_level="" log_format="" check=yes atomic=no
+	local kv
+	for kv; do
+		case ${kv%%=*} in
+		store | listen | threads | max_jobs | max_per_dest | max_queued | drain | read_token | \
+			request_timeout_ms | min_request_rate | max_body_bytes | tls_cert | tls_key | log_level | \
+			log_format | check | atomic) local "$kv" ;;
+		*) fail config "mkcfg: unknown option $kv"; exit 1 ;;
+		esac
+	done
+	[ -n "$max_per_dest" ] || max_per_dest=$max_jobs
+	local server="\"listen\": \"$listen\", \"threads\": $threads"
+	[ -z "$drain" ] || server+=", \"drain_timeout_s\": $drain"
+	[ -z "$read_token" ] || server+=", \"read_token\": \"file:$read_token\""
+	[ -z "$request_timeout_ms" ] || server+=", \"request_timeout_ms\": $request_timeout_ms"
+	[ -z "$min_request_rate" ] || server+=", \"min_request_rate\": $min_request_rate"
+	[ -z "$max_body_bytes" ] || server+=", \"max_body_bytes\": $max_body_bytes"
+	[ -z "$tls_cert" ] || server+=", \"tls_cert\": \"$tls_cert\""
+	[ -z "$tls_key" ] || server+=", \"tls_key\": \"$tls_key\""
+	local executor="\"path\": \"$EX\", \"max_jobs\": $max_jobs, \"max_per_destination\": $max_per_dest"
+	[ -z "$max_queued" ] || executor+=", \"max_queued\": $max_queued"
+	local log=""
+	if [ -n "$log_level$log_format" ]; then
+		log="\"log\": { ${log_level:+\"level\": \"$log_level\"}${log_level:+${log_format:+, }}${log_format:+\"format\": \"$log_format\"} },"
+	fi
+	local out=$file
+	[ "$atomic" = yes ] && out=$file.tmp
+	cat >"$out" <<JSON
+{
+  "server": { $server },
+  "store": { "path": "$store" },
+  "executor": { $executor },
+  $log
+  "hooks": [
+$hooks
+  ]
+}
+JSON
+	if [ "$check" = yes ]; then
+		"$RUNNER_BIN" check-config "$out" >/dev/null || { fail config "check-config $file"; exit 1; }
+	fi
+	[ "$out" = "$file" ] || mv "$out" "$file"
+}
+# cfg_store CONFIG : the store path a config names
+cfg_store() { json_get "$1" store.path; }
+
+# ---------------------------------------------------------------- sending
+# send TAG HOOK PAYLOAD KEY [curl args...] : sign with $CFG (our own signer)
+# and idempotency key KEY, then post (send_signed); sets CODE. Files:
+# $R/TAG.{hdrs,signerr,body,hdr,code,hook}
+send() {
+	local tag=$1 hook=$2 payload=$3 key=$4
+	shift 4
+	rsign "$CFG" "$hook" "$payload" --idempotency-key "$key" >"$R/$tag.hdrs" 2>"$R/$tag.signerr" ||
+		{ CODE=sign-failed; echo "$CODE" >"$R/$tag.code"; return; }
+	send_signed "$tag" "$hook" "$payload" "$@"
+}
+# send_signed TAG HOOK PAYLOAD [curl args...] : post with $R/TAG.hdrs as they
+# are, bounded by SEND_MAX_TIME seconds (default 30); sets CODE
+send_signed() {
+	local tag=$1 hook=$2 payload=$3
+	shift 3
+	echo "$hook" >"$R/$tag.hook"
+	rm -f "$R/$tag.kv"
+	CODE=$(post "$hook" "$R/$tag.hdrs" "$payload" "$R/$tag" --max-time "${SEND_MAX_TIME:-30}" "$@")
+	echo "$CODE" >"$R/$tag.code"
+}
+# pl NAME ACTION SECS [EXTRA] : a payload file in $P (EXTRA changes the body only)
+pl() {
+	local f=$P/$1-$2-$3${4:+-$4}.json
+	printf '{"name":"%s","action":"%s","secs":"%s"%s}' "$1" "$2" "$3" \
+		"${4:+,\"extra\":\"$4\"}" >"$f"
+	echo "$f"
+}
+# counts : "deliveries/jobs" rows in the store at $DB
+counts() { db "select (select count(*) from deliveries) || '/' || (select count(*) from jobs)"; }
+# start_daemon CONFIG LOG [flags...] : runner_start with its own log (added
+# to LOGS); sets CFG and DB (the config's store), ends the script on failure
+start_daemon() {
+	local cfg=$1 log=$2
+	shift 2
+	CFG=$cfg
+	RUNNER_LOG=$log
+	LOGS+=("$log")
+	DB=$(cfg_store "$cfg")
+	runner_start "$cfg" "$@" || { fail runner_start "webhook-runner did not start with $cfg"; exit 1; }
+}
+
+# ---------------------------------------------------------------- executions
+# A job counts itself through side effects on the test sshd: its shell
+# appends its pid to $MARK_DIR/<name>.pids and "start" to <name>.start when
+# it begins, and a line (its config version, or "run") to <name> when it
+# gets to its end.
+runs() { lines "$MARK_DIR/$1"; }             # executions that reached their end
+starts() { lines "$MARK_DIR/$1.start"; }     # executions that began
+started() { [ "$(starts "$1")" -ge "${2:-1}" ]; }
+# ran_with NAME : the lines of NAME's mark file, space-separated
+ran_with() { if [ -f "$MARK_DIR/$1" ]; then tr '\n' ' ' <"$MARK_DIR/$1" | sed 's/ $//'; fi; }
+# remote_left NAME : remote shells of NAME (and their children) still alive
+remote_left() {
+	local p c left=""
+	[ -f "$MARK_DIR/$1.pids" ] || return 0
+	while read -r p; do
+		[ -n "$p" ] || continue
+		pid_gone "$p" || left+="sh:$p "
+		for c in $(pgrep -P "$p" 2>/dev/null); do left+="$(ps -o comm= -p "$c"):$c "; done
+	done <"$MARK_DIR/$1.pids"
+	echo "$left"
+}
+no_remote_left() { [ -z "$(remote_left "$1")" ]; }
+# kill_leftovers : at exit (at_exit kill_leftovers, after sshd_start) kill
+# BG_PIDS (background curls and peers), EXEC_PIDS while they are still
+# remote-executors (with their process group), and every remote shell
+# recorded in $MARK_DIR/*.pids that runs as the test user, with its children
+BG_PIDS=(${BG_PIDS[@]+"${BG_PIDS[@]}"})
+EXEC_PIDS=(${EXEC_PIDS[@]+"${EXEC_PIDS[@]}"})
+LOGS=(${LOGS[@]+"${LOGS[@]}"})
+kill_leftovers() {
+	local f p
+	for p in ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do kill -9 "$p"; done
+	for p in ${EXEC_PIDS[@]+"${EXEC_PIDS[@]}"}; do
+		grep -q remote-executor "/proc/$p/cmdline" 2>/dev/null && kill -9 -- "-$p"
+	done
+	for f in "${MARK_DIR:-/nonexistent}"/*.pids; do
+		[ -f "$f" ] || continue
+		while read -r p; do
+			[ -n "$p" ] && [ "$(ps -o user= -p "$p" 2>/dev/null)" = "$SSH_USER" ] || continue
+			pkill -9 -P "$p"
+			kill -9 "$p"
+		done <"$f"
+	done
+}
+# dbn TABLE : the number of rows in TABLE of the store at $DB
+dbn() { db "select count(*) from $1"; }

@@ -309,11 +309,7 @@ expect_eq healthcheck_not_http_exit "$hc_rc" 1
 # (sshd may reset the connection before its banner is read: either is one line.)
 expect_match healthcheck_not_http_says "$hc_out" "^webhook-runner healthcheck: [^ ]*: (not an HTTP answer|answer: Connection reset by peer)$"
 # A peer that accepts and never answers: the 3 s bound.
-"$PY" -c '
-import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-c, _ = s.accept(); time.sleep(20)' "$N/silent.port" &
+"$PY" "$TOP/tests/tools/silent_listener.py" "$N/silent.port" &
 SILENT_PID=$!
 at_exit "kill $SILENT_PID"
 if wait_until 10 test -s "$N/silent.port"; then
@@ -337,32 +333,7 @@ expect_eq healthcheck_https_refused_exit "$?" 1
 # What systemd would allow: expand the unit's SystemCallFilter= lines (an
 # allow list, then ~deny lists) with systemd-analyze's own group tables.
 allowed_syscalls() {
-	"$PY" - "$UNIT" <<'PY'
-import re, subprocess, sys
-out = subprocess.run(["systemd-analyze", "syscall-filter"], capture_output=True, text=True, check=True).stdout
-groups, cur = {}, None
-for line in out.splitlines():
-    if line.startswith("@"):
-        cur = line.split()[0]; groups[cur] = []
-    elif cur and line.startswith("    ") and not line.strip().startswith("#") and line.strip():
-        groups[cur].append(line.strip())
-def expand(names):
-    s = set()
-    for n in names:
-        s |= expand(groups[n]) if n.startswith("@") else {n}
-    return s
-allow = None
-for line in open(sys.argv[1]):
-    m = re.match(r"SystemCallFilter=(.*)", line.strip())
-    if not m:
-        continue
-    v = m.group(1).split()
-    if v and v[0].startswith("~"):
-        allow -= expand([v[0][1:]] + v[1:])
-    else:
-        allow = expand(v) if allow is None else allow | expand(v)
-print("\n".join(sorted(allow or [])))
-PY
+	"$PY" "$TOP/tests/tools/unit_allowed_syscalls.py" "$UNIT"
 }
 if ! command -v strace >/dev/null || ! command -v setpriv >/dev/null || [ "$HAVE_SA" = 0 ] || [ "$(id -u)" -ne 0 ]; then
 	skip syscall_filter "needs strace, setpriv, systemd-analyze and root (to become an unprivileged user)"

@@ -27,25 +27,9 @@ T_START=$(now_ms)
 
 R=$T_TMP/r P=$T_TMP/p
 mkdir -p "$R" "$P"
-BG_PIDS=()
-kill_leftovers() {
-	local p f
-	for p in "${BG_PIDS[@]}"; do kill -9 "$p"; done
-	for f in "$MARK_DIR"/*.pids; do
-		[ -f "$f" ] || continue
-		while read -r p; do
-			[ -n "$p" ] && [ "$(ps -o user= -p "$p" 2>/dev/null)" = "$SSH_USER" ] || continue
-			pkill -9 -P "$p"
-			kill -9 "$p"
-		done <"$f"
-	done
-}
 at_exit kill_leftovers
 
 # ------------------------------------------------------------------ helpers
-runs() { lines "$MARK_DIR/$1"; }
-starts() { lines "$MARK_DIR/$1.start"; }
-started() { [ "$(starts "$1")" -ge 1 ]; }
 # cli TAG ARGS... : run webhook-runner ARGS (bounded); stdout in $R/TAG.out,
 # stderr in $R/TAG.err, exit status in RC
 cli() {
@@ -56,33 +40,15 @@ cli() {
 	CLI_ERRS+=("$R/$tag.err")
 }
 CLI_ERRS=()
-# pl NAME [CODE] [SECS] : a payload file
+# pyj FILE EXPR : evaluate EXPR over FILE's JSON lines (a list L of objects;
+# J is the first); prints the result. Independent of our C code.
+pyj() { "$PY" "$TOP/tests/tools/json_lines_eval.py" "$1" "$2" 2>&1; }
+# pl NAME [CODE] [SECS] : a payload file (this script's shape, in place of
+# runner.sh's pl)
 pl() {
 	local f=$P/$1-${2:-0}-${3:-0}.json
 	printf '{"name":"%s","code":"%s","secs":"%s"}' "$1" "${2:-0}" "${3:-0}" >"$f"
 	echo "$f"
-}
-# send TAG HOOK PAYLOAD KEY : sign and post; CODE, $R/TAG.{hdrs,body,hdr}
-send() {
-	local tag=$1 hook=$2 payload=$3 key=$4
-	rsign "$CFG" "$hook" "$payload" --idempotency-key "$key" >"$R/$tag.hdrs" 2>"$R/$tag.signerr" ||
-		{ CODE=sign-failed; return; }
-	CODE=$(post "$hook" "$R/$tag.hdrs" "$payload" "$R/$tag" --max-time 30)
-}
-# pyj FILE EXPR : evaluate EXPR over FILE's JSON lines (a list L of objects;
-# J is the first); prints the result. Independent of our C code.
-pyj() {
-	"$PY" - "$1" "$2" <<'PY' 2>&1
-import json, sys
-L = []
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if line:
-        L.append(json.loads(line))
-J = L[0] if L else None
-r = eval(sys.argv[2])
-print(r if not isinstance(r, bool) else str(r).lower())
-PY
 }
 # job_id KEY [ATTEMPT] : the job id of KEY's attempt (default the first)
 job_id() { db "select id from jobs where key='$1' and attempt=${2:-1}"; }
@@ -93,47 +59,44 @@ SECRET=$T_TMP/hookdeck.secret
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SECRET"
 DEST=$SSH_USER@127.0.0.1:$SSHD_PORT
 DB=$T_TMP/store.db
-# mkcfg FILE DEPLOY_EXIT [without=HOOK] [strict=1] : write a config. "app"
+# cli_hook ID COMMAND NAME_PATTERN [EXTRA_PARAM_NAME:PATTERN] : one hook's JSON
+cli_hook() {
+	local extra=""
+	[ -z "${4:-}" ] || extra=", \"${4%%:*}\": { \"from\": \"payload\", \"path\": \"${4%%:*}\", \"pattern\": \"${4#*:}\" }"
+	cat <<JSON
+    { "id": "$1",
+      "signature": { "scheme": "hookdeck", "secrets": ["file:$SECRET"] },
+      "job": { "destination": "$DEST", "identity": "$KEY_ED25519", "known_hosts": "$KNOWN_HOSTS",
+               "command": "$2",
+               "params": { "name": { "from": "payload", "path": "name", "pattern": "$3" }$extra },
+               "timeout_s": 20, "connect_timeout_s": 3, "handshake_timeout_s": 5,
+               "response_output": true } }
+JSON
+}
+# cli_cfg FILE DEPLOY_EXIT [without=HOOK] [strict=1] : write a config. "app"
 # exits with the payload's code; "deploy" with DEPLOY_EXIT (3 broken, 0
 # fixed); "slow" sleeps the payload's secs. without= leaves one hook out;
 # strict=1 makes app's name pattern digits only (stored names no longer pass).
-mkcfg() {
-	"$PY" - "$@" <<PY
-import json, sys
-out, deploy_exit = sys.argv[1], sys.argv[2]
-opts = dict(a.split("=", 1) for a in sys.argv[3:])
-M = "$MARK_DIR"
-name = {"from": "payload", "path": "name", "pattern": "[0-9]{1,9}" if opts.get("strict") else "[a-z0-9-]{1,40}"}
-def hook(hid, cmd, params):
-    return {"id": hid,
-            "signature": {"scheme": "hookdeck", "secrets": ["file:$SECRET"]},
-            "job": {"destination": "$DEST", "identity": "$KEY_ED25519", "known_hosts": "$KNOWN_HOSTS",
-                    "command": cmd, "params": params, "timeout_s": 20, "connect_timeout_s": 3,
-                    "handshake_timeout_s": 5, "response_output": True}}
-hooks = [
-    hook("app", "echo run >>%s/{{name}}; echo out-{{name}}; exit {{code}}" % M,
-         {"name": name, "code": {"from": "payload", "path": "code", "pattern": "[0-9]{1,3}"}}),
-    hook("deploy", "echo run >>%s/{{name}}; echo deploy-{{name}}; exit %s" % (M, deploy_exit),
-         {"name": name}),
-    hook("slow", "echo \$\$ >>%s/{{name}}.pids; echo start >>%s/{{name}}.start; sleep {{secs}};"
-         " echo run >>%s/{{name}}" % (M, M, M),
-         {"name": name, "secs": {"from": "payload", "path": "secs", "pattern": "[0-9]{1,2}"}}),
-]
-hooks = [h for h in hooks if h["id"] != opts.get("without")]
-cfg = {"server": {"listen": "127.0.0.1:8080", "threads": 8},
-       "store": {"path": "$DB"},
-       "executor": {"path": "$EX", "max_jobs": 4, "max_per_destination": 4},
-       "log": {"level": "info", "format": "json"},
-       "hooks": hooks}
-json.dump(cfg, open(out, "w"), indent=1)
-PY
-	"$RUNNER_BIN" check-config "$1" >/dev/null || { fail config "check-config $1"; exit 1; }
+cli_cfg() {
+	local file=$1 deploy_exit=$2 without="" strict="" name='[a-z0-9-]{1,40}' h hooks=()
+	shift 2
+	[ $# -eq 0 ] || local "$@"
+	[ -z "$strict" ] || name='[0-9]{1,9}'
+	h=$(cli_hook app "echo run >>$MARK_DIR/{{name}}; echo out-{{name}}; exit {{code}}" "$name" 'code:[0-9]{1,3}')
+	[ "$without" = app ] || hooks+=("$h")
+	h=$(cli_hook deploy "echo run >>$MARK_DIR/{{name}}; echo deploy-{{name}}; exit $deploy_exit" "$name")
+	[ "$without" = deploy ] || hooks+=("$h")
+	h=$(cli_hook slow "echo \$\$ >>$MARK_DIR/{{name}}.pids; echo start >>$MARK_DIR/{{name}}.start; sleep {{secs}}; echo run >>$MARK_DIR/{{name}}" \
+		"$name" 'secs:[0-9]{1,2}')
+	[ "$without" = slow ] || hooks+=("$h")
+	local IFS=,
+	mkcfg "$file" "${hooks[*]}" store="$DB" threads=8 max_jobs=4 log_level=info log_format=json
 }
 CFG=$T_TMP/broken.json
-mkcfg "$CFG" 3
-mkcfg "$T_TMP/fixed.json" 0
-mkcfg "$T_TMP/nodeploy.json" 0 without=deploy
-mkcfg "$T_TMP/strict.json" 0 strict=1
+cli_cfg "$CFG" 3
+cli_cfg "$T_TMP/fixed.json" 0
+cli_cfg "$T_TMP/nodeploy.json" 0 without=deploy
+cli_cfg "$T_TMP/strict.json" 0 strict=1
 
 RUNNER_LOG=$T_TMP/runner.log
 runner_start "$CFG" || { fail runner_start "webhook-runner did not start"; exit 1; }
@@ -164,17 +127,17 @@ list_checks() {
 	cli listj-$ph jobs list --store "$DB" --json
 	expect_eq "list_json_${ph}" "$RC $(pyj "$R/listj-$ph.out" 'len(L)')" "0 $n"
 	expect_eq "list_json_${ph}_newest_first" \
-		"$(pyj "$R/listj-$ph.out" '[j["id"] for j in L] == sorted([j["id"] for j in L], reverse=True)')" true
+		"$(pyj "$R/listj-$ph.out" '[j["job_id"] for j in L] == sorted([j["job_id"] for j in L], reverse=True)')" true
 	expect_eq "list_json_${ph}_same_as_store" "$(pyj "$R/listj-$ph.out" \
-		'",".join("%d:%s:%s:%d:%s:%s:%s" % (j["id"], j["hook"], j["key"], j["attempt"], j["state"], j["exit_code"], j["http_status"]) for j in L)')" \
+		'",".join("%d:%s:%s:%d:%s:%s:%s" % (j["job_id"], j["hook"], j["key"], j["attempt"], j["status"], j["exit_code"], j["http_status"]) for j in L)')" \
 		"$(db "select group_concat(id||':'||hook||':'||key||':'||attempt||':'||state||':'||ifnull(exit_code,'None')||':'||ifnull(http_status,'None'), ',') from (select * from jobs order by id desc)")"
 	cli listf-$ph jobs list --store "$DB" --failed --json
-	expect_eq "list_failed_${ph}" "$RC $(pyj "$R/listf-$ph.out" '",".join(sorted(set(j["key"] + ":" + j["state"] for j in L)))')" \
+	expect_eq "list_failed_${ph}" "$RC $(pyj "$R/listf-$ph.out" '",".join(sorted(set(j["key"] + ":" + j["status"] for j in L)))')" \
 		"0 $(db "select group_concat(k, ',') from (select distinct key||':'||state as k from jobs where state in ('failed','timeout','interrupted') order by k)")"
 	cli listh-$ph jobs list --config "$CFG" --hook deploy --json
 	expect_eq "list_hook_${ph}" "$RC $(pyj "$R/listh-$ph.out" 'sorted(set(j["hook"] for j in L))')" "0 ['deploy']"
 	cli listl-$ph jobs list --store "$DB" --limit 2 --json
-	expect_eq "list_limit_${ph}" "$RC $(pyj "$R/listl-$ph.out" '[j["id"] for j in L]')" \
+	expect_eq "list_limit_${ph}" "$RC $(pyj "$R/listl-$ph.out" '[j["job_id"] for j in L]')" \
 		"0 [$(db "select group_concat(id, ', ') from (select id from jobs order by id desc limit 2)")]"
 	cli listn-$ph jobs list --store "$DB" --hook nosuchhook
 	expect_eq "list_empty_${ph}" "$RC $(lines "$R/listn-$ph.out")" "0 0"
@@ -191,11 +154,11 @@ show_checks() {
 		"^job +$ID_OK1\|hook +app\|key +k-ok1\|attempt +1 of [0-9]+\|state +succeeded\|exit +0\|http +200\|created +20.*\|duration +[0-9.]+s\|.*attempts of this key:.*\* +$ID_OK1 +app +k-ok1 .*output tail:\|out-ok1\|"
 	cli showj-bad1-$ph jobs show "$ID_BAD1" --store "$DB" --json
 	expect_eq "show_json_${ph}_failed" "$RC $(pyj "$R/showj-bad1-$ph.out" \
-		'(J["id"], J["state"], J["attempt"], J["exit_code"], J["http_status"], "out-bad1" in J["output_tail"], J["response"]["job_id"], J["response"]["status"], J["duration_ms"] >= 0, J["started_ms"] <= J["finished_ms"])')" \
+		'(J["job_id"], J["status"], J["attempt"], J["exit_code"], J["http_status"], "out-bad1" in J["output_tail"], J["response"]["job_id"], J["response"]["status"], J["duration_ms"] >= 0, J["started_ms"] <= J["finished_ms"])')" \
 		"0 ($ID_BAD1, 'failed', 1, 3, 500, True, $ID_BAD1, 'failed', True, True)"
 	cli showj-dl1-$ph jobs show "$ID_DL1" --store "$DB" --json
 	expect_eq "show_json_${ph}_attempts" "$RC $(pyj "$R/showj-dl1-$ph.out" \
-		'",".join("%d:%s" % (a["attempt"], a["state"]) for a in J["attempts"])')" "0 $(attempts k-dl1)"
+		'",".join("%d:%s" % (a["attempt"], a["status"]) for a in J["attempts"])')" "0 $(attempts k-dl1)"
 	expect_eq "show_json_${ph}_delivery" "$(pyj "$R/showj-dl1-$ph.out" 'J["delivery_bytes"]')" \
 		"$(stat -c %s "$(pl dl1)")"
 	cli show-none-$ph jobs show 999999 --store "$DB"
@@ -253,7 +216,7 @@ BG_PIDS+=("$BG")
 if wait_until 10 started slow1; then
 	ID_SLOW=$(job_id k-slow1)
 	cli lists jobs list --store "$DB" --hook slow --json
-	expect_eq list_shows_running "$(pyj "$R/lists.out" '[(j["id"], j["state"]) for j in L]')" "[($ID_SLOW, 'running')]"
+	expect_eq list_shows_running "$(pyj "$R/lists.out" '[(j["job_id"], j["status"]) for j in L]')" "[($ID_SLOW, 'running')]"
 	cli rp-busy replay "$ID_SLOW" --config "$CFG"
 	expect_eq replay_busy "$RC $(lines "$R/rp-busy.out") $(starts slow1)" "1 0 1"
 	expect_match replay_busy_message "$(cat "$R/rp-busy.err")" "still queued or running"
@@ -309,4 +272,4 @@ for f in "$RUNNER_LOG" "${CLI_ERRS[@]}" "$R"/*.out; do
 	grep -qF "$(cat "$SECRET")" "$f" && SEEN+="$f "
 done
 expect_eq no_secret_in_output "${SEEN:-none}" none
-ok "total_time ($(($(now_ms) - T_START)) ms)"
+info "total_time $(($(now_ms) - T_START)) ms"

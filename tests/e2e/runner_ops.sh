@@ -35,64 +35,12 @@ T_START=$(now_ms)
 
 R=$T_TMP/r P=$T_TMP/p
 mkdir -p "$R" "$P"
-BG_PIDS=()     # background curls (killed at exit)
-LOGS=()        # every daemon log, for the sanitizer and secret checks
-
-kill_leftovers() {
-	local f p
-	for p in "${BG_PIDS[@]}"; do kill -9 "$p"; done
-	for f in "$MARK_DIR"/*.pids; do
-		[ -f "$f" ] || continue
-		while read -r p; do
-			[ -n "$p" ] && [ "$(ps -o user= -p "$p" 2>/dev/null)" = "$SSH_USER" ] || continue
-			pkill -9 -P "$p"
-			kill -9 "$p"
-		done <"$f"
-	done
-}
+SEND_MAX_TIME=40 # send/send_signed: a job here may be held for up to 30 s
 at_exit kill_leftovers
 
 # ------------------------------------------------------------------ helpers
-runs() { lines "$MARK_DIR/$1"; }          # executions that completed
-starts() { lines "$MARK_DIR/$1.start"; }  # executions that began
-started() { [ "$(starts "$1")" -ge "${2:-1}" ]; }
-ran_with() { if [ -f "$MARK_DIR/$1" ]; then tr '\n' ' ' <"$MARK_DIR/$1" | sed 's/ $//'; fi; }
-remote_left() {
-	local p c left=""
-	[ -f "$MARK_DIR/$1.pids" ] || return 0
-	while read -r p; do
-		[ -n "$p" ] || continue
-		pid_gone "$p" || left+="sh:$p "
-		for c in $(pgrep -P "$p" 2>/dev/null); do left+="$(ps -o comm= -p "$c"):$c "; done
-	done <"$MARK_DIR/$1.pids"
-	echo "$left"
-}
-no_remote_left() { [ -z "$(remote_left "$1")" ]; }
-# pl NAME ACTION SECS [EXTRA] : a payload file
-pl() {
-	local f=$P/$1-$2-$3${4:+-$4}.json
-	printf '{"name":"%s","action":"%s","secs":"%s"%s}' "$1" "$2" "$3" \
-		"${4:+,\"extra\":\"$4\"}" >"$f"
-	echo "$f"
-}
-# send TAG HOOK PAYLOAD KEY [curl args...] : sign with $CFG and post; sets CODE
-send() {
-	local tag=$1 hook=$2 payload=$3 key=$4
-	shift 4
-	rsign "$CFG" "$hook" "$payload" --idempotency-key "$key" >"$R/$tag.hdrs" 2>"$R/$tag.signerr" ||
-		{ CODE=sign-failed; echo "$CODE" >"$R/$tag.code"; return; }
-	send_signed "$tag" "$hook" "$payload" "$@"
-}
 presign() { # TAG HOOK PAYLOAD KEY : sign with $CFG into $R/TAG.hdrs
 	rsign "$CFG" "$2" "$3" --idempotency-key "$4" >"$R/$1.hdrs" 2>"$R/$1.signerr"
-}
-send_signed() { # TAG HOOK PAYLOAD [curl args...] : post $R/TAG.hdrs as they are
-	local tag=$1 hook=$2 payload=$3
-	shift 3
-	echo "$hook" >"$R/$tag.hook"
-	rm -f "$R/$tag.kv"
-	CODE=$(post "$hook" "$R/$tag.hdrs" "$payload" "$R/$tag" --max-time 40 "$@")
-	echo "$CODE" >"$R/$tag.code"
 }
 # jget TAG PATH [TOKEN] : GET http://…/PATH, with a bearer TOKEN when given
 jget() {
@@ -100,19 +48,8 @@ jget() {
 	local auth=()
 	[ -n "$tok" ] && auth=(-H "Authorization: Bearer $tok")
 	rm -f "$R/$tag.kv"
-	CODE=$(curl -s --max-time 10 -o "$R/$tag.body" -D "$R/$tag.hdr" -w '%{http_code}' "${auth[@]}" \
-		"http://127.0.0.1:$RUNNER_PORT/$path")
+	CODE=$(fetch "$R/$tag" --max-time 10 "${auth[@]}" "http://127.0.0.1:$RUNNER_PORT/$path")
 	echo "$CODE" >"$R/$tag.code"
-}
-# start_daemon CONFIG LOG [flags...] : runner_start with its own log; sets DB
-start_daemon() {
-	local cfg=$1 log=$2
-	shift 2
-	CFG=$cfg
-	RUNNER_LOG=$log
-	LOGS+=("$log")
-	DB=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["store"]["path"])' "$cfg")
-	runner_start "$cfg" "$@" || { fail runner_start "webhook-runner did not start with $cfg"; exit 1; }
 }
 # term_and_wait SECONDS : SIGTERM the daemon, wait (bounded) for it; sets
 # EXIT_RC (the exit status, or "hung") and EXIT_MS (ms from the signal)
@@ -133,37 +70,14 @@ term_and_wait() {
 }
 # log_has LOG PYTHON-CONDITION-ON-d : some JSON line satisfies it
 log_count() {
-	$PY - "$1" "$2" <<'PYEOF'
-import json, sys
-n = 0
-for line in open(sys.argv[1], errors="replace"):
-    try:
-        d = json.loads(line)
-    except Exception:
-        continue
-    if isinstance(d, dict) and eval(sys.argv[2], {}, {"d": d}):
-        n += 1
-print(n)
-PYEOF
+	$PY "$TOP/tests/tools/log_count.py" "$1" "$2"
 }
 # metrics TAG : scrape /metrics into $R/TAG.prom and parse it into
 # $R/TAG.kv lines "name|k=v,k=v (sorted)|value"
 metrics() {
 	jget "$1" metrics
 	cp "$R/$1.body" "$R/$1.prom"
-	$PY - "$R/$1.prom" >"$R/$1.mkv" <<'PYEOF'
-import re, sys
-for line in open(sys.argv[1]):
-    line = line.rstrip("\n")
-    if not line or line.startswith("#"):
-        continue
-    m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line)
-    if not m:
-        print("BAD|%s|" % line)
-        continue
-    lab = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
-    print("%s|%s|%s" % (m.group(1), ",".join("%s=%s" % (k, lab[k]) for k in sorted(lab)), m.group(4)))
-PYEOF
+	$PY "$TOP/tests/tools/prom_flatten.py" "$R/$1.prom" >"$R/$1.mkv"
 }
 # mget TAG NAME [k=v,...] : a sample's value, "absent" when there is none
 mget() {
@@ -225,22 +139,11 @@ hook() {
                "response_output": true } }
 JSON
 }
-# mkcfg FILE STORE MAX_JOBS MAX_QUEUED DRAIN_S HOOKS_JSON
-mkcfg() {
-	cat >"$1.tmp" <<JSON
-{
-  "server": { "listen": "127.0.0.1:8080", "threads": 16, "drain_timeout_s": $5,
-              "read_token": "file:$READ_TOKEN_FILE" },
-  "store": { "path": "$2" },
-  "executor": { "path": "$EX", "max_jobs": $3, "max_per_destination": $3, "max_queued": $4 },
-  "log": { "level": "info", "format": "text" },
-  "hooks": [
-$6
-  ]
-}
-JSON
-	"$RUNNER_BIN" check-config "$1.tmp" >/dev/null || { fail config "check-config $1"; exit 1; }
-	mv "$1.tmp" "$1" # atomic: a SIGHUP never reads half a file
+# ops_cfg FILE STORE MAX_JOBS MAX_QUEUED DRAIN_S HOOKS_JSON [mkcfg options] :
+# written atomically (a SIGHUP never reads half a file)
+ops_cfg() {
+	mkcfg "$1" "$6" store="$2" max_jobs="$3" max_queued="$4" drain="$5" threads=16 \
+		read_token="$READ_TOKEN_FILE" log_level=info log_format=text atomic=yes "${@:7}"
 }
 HOOKS_V1="$(hook main), $(hook jwt jwt=yes), $(hook amain mode=async jwt=yes)"
 HOOKS_V2="$(hook main secret="$SECRET2" ver=v2), $(hook jwt jwt=yes), $(hook amain mode=async jwt=yes),
@@ -249,7 +152,7 @@ $(hook added ver=v2)"
 # ================================================================== daemon A
 # metrics, JSON logs, async, /jobs, reload, drain (a)
 CFG_A=$T_TMP/a.json
-mkcfg "$CFG_A" "$T_TMP/a.db" 8 100 30 "$HOOKS_V1"
+ops_cfg "$CFG_A" "$T_TMP/a.db" 8 100 30 "$HOOKS_V1"
 cp "$CFG_A" "$T_TMP/a-v1.json"
 start_daemon "$CFG_A" "$T_TMP/a.log" --log-format json
 A_LOG=$RUNNER_LOG
@@ -341,11 +244,11 @@ expect_eq metrics_job_duration_count \
 	"$(mget mx ${M}_job_duration_seconds_count hook=main) $(mget mx ${M}_job_duration_seconds_bucket hook=main,le=+Inf)" "3 3"
 DSUM=$(mget mx ${M}_job_duration_seconds_sum hook=main)
 $PY -c 'import sys; sys.exit(0 if 1.0 <= float(sys.argv[1]) < 60 else 1)' "$DSUM" 2>/dev/null &&
-	ok "metrics_job_duration_sum ($DSUM s)" || fail metrics_job_duration_sum "$DSUM (the held job is in it)"
+	{ info "metrics_job_duration_sum: $DSUM s"; ok metrics_job_duration_sum; } || fail metrics_job_duration_sum "$DSUM (the held job is in it)"
 # cumulative buckets never decrease; the held job (over 1 s) is not in le="1"
 BUCKETS=$(grep "^${M}_job_duration_seconds_bucket|hook=main," "$R/mx.mkv" | cut -d'|' -f3 | tr '\n' ' ')
 $PY -c 'import sys; v=[int(x) for x in sys.argv[1:]]; sys.exit(0 if len(v) == 12 and v == sorted(v) and v[3] <= 2 else 1)' $BUCKETS &&
-	ok "metrics_job_duration_buckets ($BUCKETS)" || fail metrics_job_duration_buckets "$BUCKETS"
+	{ info "metrics_job_duration_buckets: $BUCKETS"; ok metrics_job_duration_buckets; } || fail metrics_job_duration_buckets "$BUCKETS"
 expect_eq metrics_jobs_running_idle "$(mget mx ${M}_jobs_running)" 0
 expect_eq metrics_jobs_queued_idle "$(mget mx ${M}_jobs_queued)" 0
 expect_eq metrics_build_info "$(mget mx ${M}_build_info "version=$VERSION")" 1
@@ -419,7 +322,7 @@ send rl_run main "$(pl rl-run ok 20)" key-rl-run &
 RL_BG=$!
 BG_PIDS+=("$RL_BG")
 if wait_until 10 started rl-run; then
-	mkcfg "$CFG_A" "$T_TMP/a.db" 8 100 30 "$HOOKS_V2"
+	ops_cfg "$CFG_A" "$T_TMP/a.db" 8 100 30 "$HOOKS_V2"
 	N_OK=$(log_count "$A_LOG" 'd.get("event")=="reload" and d.get("result")=="ok"')
 	kill -HUP "$RUNNER_PID"
 	if wait_until 10 test "$(log_count "$A_LOG" 'd.get("event")=="reload" and d.get("result")=="ok"')" -gt "$N_OK"; then
@@ -450,7 +353,7 @@ if wait_until 10 test "$(log_count "$A_LOG" 'd.get("event")=="reload" and d.get(
 else
 	fail reload_broken_file_rejected "no reload result=rejected line"
 fi
-mkcfg "$T_TMP/a-v2.json" "$T_TMP/a.db" 8 100 30 "$HOOKS_V2"
+ops_cfg "$T_TMP/a-v2.json" "$T_TMP/a.db" 8 100 30 "$HOOKS_V2"
 CFG=$T_TMP/a-v2.json # sign with the config in force
 send rl_keep added "$(pl rl-keep ok 0)" key-rl-keep
 answer reload_broken_keeps_old_config rl_keep code=200 ran:rl-keep=v2
@@ -485,13 +388,15 @@ if wait_until 10 started dr-run; then
 	wait "$DR_BG"
 	answer drain_running_job_finishes_200 dr_run code=200 status=succeeded runs:dr-run=1
 	BADCODES=$(echo "$DURING" | tr ' ' '\n' | grep -vE '^(503|000|)$' | sort -u | tr '\n' ' ')
-	[ "$N503" -ge 1 ] && [ -z "$BADCODES" ] && ok "drain_new_deliveries_503 ($N503 x 503)" ||
+	[ "$N503" -ge 1 ] && [ -z "$BADCODES" ] && { info "drain_new_deliveries_503: $N503 x 503"; ok drain_new_deliveries_503; } ||
 		fail drain_new_deliveries_503 "codes during drain: $DURING"
 	expect_eq drain_new_delivery_never_ran "$(starts dr-new)" 0
 	expect_eq drain_healthz_503 "$HZ" 503
 	if wait_until 15 pid_gone "$PID_A"; then
 		wait "$PID_A"
-		expect_eq "drain_exit_0 ($(($(now_ms) - T0)) ms)" "$?" 0
+		DRAIN_RC=$?
+		info "drain_exit_0: exited after $(($(now_ms) - T0)) ms"
+		expect_eq drain_exit_0 "$DRAIN_RC" 0
 	else
 		fail drain_exit_0 "still running 15 s after SIGTERM"
 		kill -9 "$PID_A"
@@ -507,113 +412,18 @@ else
 fi
 
 # ------------------------------------------------------------------ JSON log of daemon A
-$PY - "$A_LOG" "$R" >"$R/logcheck.txt" <<'PYEOF'
-import glob, json, os, re, sys
-log, rdir = sys.argv[1], sys.argv[2]
-ev, bad = [], []
-for i, line in enumerate(open(log, errors="replace")):
-    try:
-        d = json.loads(line)
-    except Exception:
-        bad.append("line %d not JSON: %s" % (i + 1, line[:120].strip()))
-        continue
-    if not isinstance(d, dict):
-        bad.append("line %d not an object" % (i + 1))
-        continue
-    if list(d)[:3] != ["ts", "level", "event"]:
-        bad.append("line %d keys start %s" % (i + 1, list(d)[:3]))
-    if not re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", str(d.get("ts"))):
-        bad.append("line %d ts %r" % (i + 1, d.get("ts")))
-    if d.get("level") not in ("debug", "info", "warn", "error"):
-        bad.append("line %d level %r" % (i + 1, d.get("level")))
-    d["_i"] = i
-    ev.append(d)
-print("lines %d" % len(ev))
-for b in bad[:5]:
-    print("bad-json " + b)
-# request lines: stable keys, and one per answered request (by X-Request-Id)
-reqs = {}
-for d in ev:
-    if d.get("event") == "request":
-        miss = [k for k in ("request_id", "hook", "verify", "idempotency", "status", "duration_ms") if k not in d]
-        if miss:
-            print("bad-req line %d lacks %s" % (d["_i"] + 1, miss))
-        if not re.match(r"^\d+$", str(d.get("duration_ms"))):
-            print("bad-req line %d duration_ms %r" % (d["_i"] + 1, d.get("duration_ms")))
-        reqs.setdefault(d.get("request_id"), []).append(d)
-n = 0
-for hdr in sorted(glob.glob(os.path.join(rdir, "*.hdr"))):
-    tag = os.path.basename(hdr)[:-4]
-    h, status = {}, None
-    for l in open(hdr, errors="replace"):
-        l = l.rstrip("\r\n")
-        if l.startswith("HTTP/"):
-            status = l.split()[1]
-        elif ":" in l:
-            k, v = l.split(":", 1)
-            h[k.strip().lower()] = v.strip()
-    rid = h.get("x-request-id")
-    if not rid or status is None:
-        continue
-    got = reqs.get(rid, [])
-    if not got:
-        continue  # another daemon's request
-    n += 1
-    r = got[0]
-    hp = os.path.join(rdir, tag + ".hook")
-    hook = open(hp).read().strip() if os.path.exists(hp) else None
-    probs = []
-    if len(got) != 1: probs.append("%d lines" % len(got))
-    if r.get("status") != status: probs.append("status %s" % r.get("status"))
-    if hook and status not in ("404",) and r.get("hook") != hook: probs.append("hook %s" % r.get("hook"))
-    if hook and status in ("200", "202", "409", "422", "500") and r.get("verify") != "ok":
-        probs.append("verify %s" % r.get("verify"))
-    if status == "401" and hook and not str(r.get("verify", "")).startswith("signature:"):
-        probs.append("verify %s" % r.get("verify"))
-    if status == "403" and hook and not str(r.get("verify", "")).startswith("jwt:"):
-        probs.append("verify %s" % r.get("verify"))
-    want = {"202": ("new", "retry"), "409": ("busy",), "422": ("mismatch",), "500": ("new", "retry")}.get(status)
-    if h.get("idempotent-replayed") == "true":
-        want = ("replay",)
-    if hook and want and r.get("idempotency") not in want:
-        probs.append("idempotency %s" % r.get("idempotency"))
-    if probs:
-        print("bad-req %s: %s" % (tag, ", ".join(probs)))
-print("checked %d" % n)
-# job lifecycle: every finished job has outcome, exit (or null), duration_ms;
-# an async job is queued, then started, then finished
-started = {d.get("job"): d for d in ev if d.get("event") == "job_started"}
-finished = {}
-for d in ev:
-    if d.get("event") == "job_finished":
-        finished.setdefault(d.get("job"), []).append(d)
-        for k in ("outcome", "exit", "duration_ms"):
-            if k not in d:
-                print("bad-job job %s finished line lacks %s" % (d.get("job"), k))
-queued = [d for d in ev if d.get("event") == "job_queued"]
-for j, s in started.items():
-    f = finished.get(j, [])
-    if len(f) != 1 or f[0]["_i"] < s["_i"]:
-        print("bad-job job %s: %d finished lines after its start" % (j, len(f)))
-for q in queued:
-    s = started.get(q.get("job"))
-    if not s or s["_i"] < q["_i"]:
-        print("bad-job async job %s queued but not started after" % q.get("job"))
-print("jobs started=%d finished=%d queued=%d" % (len(started), sum(len(v) for v in finished.values()), len(queued)))
-outcomes = sorted(set("%s/%s" % (d.get("outcome"), d.get("exit")) for v in finished.values() for d in v))
-print("outcomes " + " ".join(outcomes))
-PYEOF
+$PY "$TOP/tests/tools/ops_log_check.py" "$A_LOG" "$R" >"$R/logcheck.txt"
 LOG_LINES=$(sed -n 's/^lines //p' "$R/logcheck.txt")
 BADJ=$(grep '^bad-json' "$R/logcheck.txt" | head -n 3 | tr '\n' '|')
-[ -z "$BADJ" ] && [ "${LOG_LINES:-0}" -gt 50 ] && ok "log_json_every_line ($LOG_LINES lines)" ||
+[ -z "$BADJ" ] && [ "${LOG_LINES:-0}" -gt 50 ] && { info "log_json_every_line: $LOG_LINES lines"; ok log_json_every_line; } ||
 	fail log_json_every_line "${BADJ:-only ${LOG_LINES:-0} lines}"
 BADR=$(grep '^bad-req' "$R/logcheck.txt" | head -n 5 | tr '\n' '|')
 LOG_CHECKED=$(sed -n 's/^checked //p' "$R/logcheck.txt")
-[ -z "$BADR" ] && [ "${LOG_CHECKED:-0}" -ge 25 ] && ok "log_request_lines ($LOG_CHECKED requests)" ||
+[ -z "$BADR" ] && [ "${LOG_CHECKED:-0}" -ge 25 ] && { info "log_request_lines: $LOG_CHECKED requests"; ok log_request_lines; } ||
 	fail log_request_lines "${BADR:-only ${LOG_CHECKED:-0} requests matched}"
 BADJOB=$(grep '^bad-job' "$R/logcheck.txt" | head -n 5 | tr '\n' '|')
 JOBSLINE=$(grep '^jobs ' "$R/logcheck.txt")
-[ -z "$BADJOB" ] && [[ "$JOBSLINE" =~ queued=[3-9] ]] && ok "log_job_lifecycle (${JOBSLINE#jobs })" ||
+[ -z "$BADJOB" ] && [[ "$JOBSLINE" =~ queued=[3-9] ]] && { info "log_job_lifecycle: ${JOBSLINE#jobs }"; ok log_job_lifecycle; } ||
 	fail log_job_lifecycle "${BADJOB:-$JOBSLINE}"
 expect_match log_job_outcomes "$(grep '^outcomes ' "$R/logcheck.txt")" 'failed/3.*succeeded/0'
 expect_eq log_reload_lines "$(log_count "$A_LOG" 'd.get("event")=="reload" and d.get("result") in ("ok","rejected")')" 2
@@ -622,7 +432,7 @@ expect_eq log_reload_rejected_is_error \
 
 # ================================================================== daemon W: --log-level warn
 CFG_W=$T_TMP/w.json
-mkcfg "$CFG_W" "$T_TMP/w.db" 4 100 5 "$(hook main)"
+ops_cfg "$CFG_W" "$T_TMP/w.db" 4 100 5 "$(hook main)"
 start_daemon "$CFG_W" "$T_TMP/w.log" --log-format json --log-level warn
 send w_ok main "$(pl w-ok ok 0)" key-w-ok
 send w_fail main "$(pl w-fail fail 0)" key-w-fail
@@ -634,20 +444,15 @@ W_WARN=$(log_count "$RUNNER_LOG" 'd.get("level")=="warn" and d.get("event") in (
 W_LINES=$(wc -l <"$RUNNER_LOG" | tr -d ' ')
 if [ "$W_ALL" = "$W_LINES" ]; then ok loglevel_warn_lines_all_json; else
 	# show the lines that are not JSON objects (seen once, not understood yet)
-	fail loglevel_warn_lines_all_json "$W_ALL of $W_LINES lines are JSON; the others: $($PY -c '
-import json, sys
-for l in open(sys.argv[1], errors="replace"):
-    try:
-        assert isinstance(json.loads(l), dict)
-    except Exception:
-        print(repr(l[:300]))' "$RUNNER_LOG" | tr '\n' ' ')"
+	fail loglevel_warn_lines_all_json "$W_ALL of $W_LINES lines are JSON; the others: $($PY "$TOP/tests/tools/non_json_lines.py" "$RUNNER_LOG" | tr '\n' ' ')"
 fi
-expect_eq "loglevel_warn_no_info ($W_ALL lines, $W_WARN warn)" "$W_INFO" 0
+info "loglevel_warn_no_info: $W_ALL lines, $W_WARN warn"
+expect_eq loglevel_warn_no_info "$W_INFO" 0
 expect_eq loglevel_warn_keeps_the_failure "$W_WARN" 2
 
 # ================================================================== daemon Q: queue cap, durable queue
 CFG_Q=$T_TMP/q.json
-mkcfg "$CFG_Q" "$T_TMP/q.db" 1 2 20 "$(hook amain mode=async jwt=yes)"
+ops_cfg "$CFG_Q" "$T_TMP/q.db" 1 2 20 "$(hook amain mode=async jwt=yes)"
 start_daemon "$CFG_Q" "$T_TMP/q.log" --log-format json
 # signed beforehand: the timing below must not wait for the signer
 for t in qa2 qa3 qa4 d2 d3; do presign $t amain "$(pl $t ok 0)" key-$t; done
@@ -682,7 +487,8 @@ if [ "$CODE" = 202 ] && wait_until 10 started d1; then
 	wait_until 10 test "$(log_count "$RUNNER_LOG" 'd.get("event")=="stopping"')" -ge 1
 	release d1
 	term_and_wait 20
-	expect_eq "durable_sigterm_exit_0 ($EXIT_MS ms)" "$EXIT_RC" 0
+	info "durable_sigterm_exit_0: $EXIT_MS ms"
+	expect_eq durable_sigterm_exit_0 "$EXIT_RC" 0
 	expect_eq durable_store_after_stop \
 		"$(db "select group_concat(key||':'||state, ' ') from (select * from jobs where key like 'key-d_' order by key)")" \
 		"key-d1:succeeded key-d2:queued key-d3:queued"
@@ -709,7 +515,7 @@ runner_stop
 # a terminal when its channel closes, so the remote command ends at its
 # remote deadline (timeout_s + 1, job.remote_timeout), not at once.
 CFG_D=$T_TMP/d.json
-mkcfg "$CFG_D" "$T_TMP/d.db" 4 100 1 "$(hook main to=4)"
+ops_cfg "$CFG_D" "$T_TMP/d.db" 4 100 1 "$(hook main to=4)"
 start_daemon "$CFG_D" "$T_TMP/d.log" --log-format json
 send to1 main "$(pl to1 ok 60)" key-to1 &
 TO_BG=$!
@@ -717,7 +523,8 @@ BG_PIDS+=("$TO_BG")
 if wait_until 10 started to1; then
 	sleep 0.3
 	term_and_wait 20
-	expect_eq "drain_timeout_exit_0 ($EXIT_MS ms)" "$EXIT_RC" 0
+	info "drain_timeout_exit_0: $EXIT_MS ms"
+	expect_eq drain_timeout_exit_0 "$EXIT_RC" 0
 	[ "$EXIT_MS" -lt 8000 ] && ok drain_timeout_bounded || fail drain_timeout_bounded "$EXIT_MS ms (drain_timeout_s 1)"
 	wait "$TO_BG"
 	answer drain_timeout_answer_503 to1 code=503 status=interrupted error=shutdown attempt=1 \
@@ -730,7 +537,7 @@ if wait_until 10 started to1; then
 	kill_remote to1 # it must not complete attempt 1 behind our back
 	# the next start: the same delivery (same headers and body) is attempt 2;
 	# the command no longer sleeps, so it completes
-	mkcfg "$CFG_D" "$T_TMP/d.db" 4 100 1 "$(hook main sl=true ver=v2)"
+	ops_cfg "$CFG_D" "$T_TMP/d.db" 4 100 1 "$(hook main sl=true ver=v2)"
 	start_daemon "$CFG_D" "$T_TMP/d.log" --log-format json
 	cp "$R/to1.hdrs" "$R/to2.hdrs"
 	send_signed to2 main "$(pl to1 ok 60)"
@@ -772,13 +579,7 @@ fi
 # interrupted; rq2 never started, and its 202 will not be delivered again, so
 # it goes back to the queue and runs after the restart, once.
 CFG_RQ=$T_TMP/rq.json
-mkcfg "$CFG_RQ" "$T_TMP/rq.db" 2 100 1 "$(hook amain mode=async jwt=yes)"
-$PY - "$CFG_RQ" <<'PYEOF'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["executor"]["max_per_destination"] = 1
-json.dump(c, open(sys.argv[1], "w"))
-PYEOF
+ops_cfg "$CFG_RQ" "$T_TMP/rq.db" 2 100 1 "$(hook amain mode=async jwt=yes)" max_per_dest=1
 start_daemon "$CFG_RQ" "$T_TMP/rq.log" --log-format json
 presign rq2 amain "$(pl rq2 ok 0)" key-rq2
 send rq1 amain "$(pl rq1 ok 20)" key-rq1
@@ -789,7 +590,8 @@ if [ "$CODE" = 202 ] && wait_until 10 started rq1; then
 	if wait_until 10 taken; then ok requeue_rq2_taken_and_waiting; else
 		fail requeue_rq2_taken_and_waiting "rq2 is $(db "select state from jobs where key='key-rq2'")"; fi
 	term_and_wait 20
-	expect_eq "requeue_sigterm_exit_0 ($EXIT_MS ms)" "$EXIT_RC" 0
+	info "requeue_sigterm_exit_0: $EXIT_MS ms"
+	expect_eq requeue_sigterm_exit_0 "$EXIT_RC" 0
 	kill_remote rq1 # its remote command would last until its own deadline
 	expect_eq requeue_store_after_stop \
 		"$(db "select group_concat(key||':'||state, ' ') from (select * from jobs where key like 'key-rq_' order by key)")" \
@@ -819,7 +621,8 @@ for l in "${LOGS[@]}"; do
 		grep -qF -- "$t" "$l" && SEEN+="${t:0:12}… in $(basename "$l"); "
 	done
 done
-expect_eq "log_no_secrets_or_tokens (${#TOKENS[@]} checked)" "${SEEN:-none}" none
+info "log_no_secrets_or_tokens: ${#TOKENS[@]} checked"
+expect_eq log_no_secrets_or_tokens "${SEEN:-none}" none
 SAN=$(grep -hE 'ERROR: (Address|Leak)Sanitizer|LeakSanitizer|runtime error:' "${LOGS[@]}" "$R"/*.body 2>/dev/null | head -n 3)
 expect_eq sanitizer_clean "${SAN:-clean}" clean
 
@@ -833,4 +636,4 @@ done
 for p in $(pgrep -f "remote-executor.*$SSHD_DIR" 2>/dev/null); do LEFT+="executor $p; "; done
 for p in $(pgrep -f "webhook-runner --config $T_TMP" 2>/dev/null); do LEFT+="daemon $p; "; done
 expect_eq no_processes_left "${LEFT:-none}" none
-ok "total_time ($(($(now_ms) - T_START)) ms)"
+info "total_time $(($(now_ms) - T_START)) ms"

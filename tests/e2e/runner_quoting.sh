@@ -38,33 +38,7 @@ mkdir -p "$R" "$P"
 HD=$(cat "$T_TMP/hd")
 CFG=$T_TMP/config.json
 export T_TMP MARK_DIR SSHD_PORT KEY_ED25519 KNOWN_HOSTS BUILD ACCOUNTS
-"$PY" - "$CFG" <<'PY' || { fail setup "cannot write config"; exit 1; }
-import json, os, sys
-E = os.environ
-M = E["MARK_DIR"]
-V = {"v": {"from": "payload", "path": "v", "pattern": ".*", "max_len": 4096}}
-# the allowed forms: a bare word, part of a word, a variable in double quotes
-FORMS = {
-    "word": "printf '%s\\n' {{v}} >> " + M + "/{out}",
-    "part": "printf '%s\\n' x{{v}}y >> " + M + "/{out}",
-    "var": "v={{v}}; printf '%s\\n' \"$v\" >> " + M + "/{out}",
-}
-hooks = []
-for acct in E["ACCOUNTS"].split():
-    for wrap in (True, False):
-        for form, cmd in FORMS.items():
-            hid = f"{acct}-{form}-{'t' if wrap else 'n'}"
-            hooks.append({"id": hid,
-                          "signature": {"scheme": "hookdeck", "secrets": ["file:" + E["T_TMP"] + "/hd"]},
-                          "idempotency": {"dedupe_body": False},
-                          "job": {"destination": f"{acct}@127.0.0.1:{E['SSHD_PORT']}",
-                                  "identity": E["KEY_ED25519"], "known_hosts": E["KNOWN_HOSTS"],
-                                  "command": cmd.replace("{out}", hid), "params": V,
-                                  "remote_timeout": wrap, "timeout_s": 20}})
-json.dump({"store": {"path": E["T_TMP"] + "/runner.db"},
-           "executor": {"path": E["BUILD"] + "/remote-executor", "max_jobs": 4},
-           "server": {"threads": 16}, "hooks": hooks}, open(sys.argv[1], "w"), indent=1)
-PY
+"$PY" "$TOP/tests/tools/quoting_config.py" "$CFG" || { fail setup "cannot write config"; exit 1; }
 RUNNER_LOG=$T_TMP/runner.log
 runner_start "$CFG" || { fail runner_start "webhook-runner did not start (see stderr)"; exit 1; }
 
@@ -123,17 +97,7 @@ check no_injection_ran test ! -e "$MARK_DIR/pwned"
 # check-config (exit 1) with hooks[0].job.command and CONTEXT in its message
 refused_at() {
 	local n=$1
-	"$PY" - "$T_TMP/bad-$n.json" "$2" <<'PY'
-import json, os, sys
-E = os.environ
-json.dump({"store": {"path": E["T_TMP"] + "/bad.db"},
-           "executor": {"path": E["BUILD"] + "/remote-executor"},
-           "hooks": [{"id": "bad", "signature": {"scheme": "hookdeck", "secrets": ["file:" + E["T_TMP"] + "/hd"]},
-                      "job": {"destination": "u@127.0.0.1", "identity": E["KEY_ED25519"],
-                              "known_hosts": E["KNOWN_HOSTS"], "command": sys.argv[2],
-                              "params": {"v": {"from": "payload", "path": "v", "pattern": ".*"}}}}]},
-          open(sys.argv[1], "w"))
-PY
+	"$PY" "$TOP/tests/tools/quoting_bad_config.py" "$T_TMP/bad-$n.json" "$2"
 	"$RUNNER_BIN" check-config "$T_TMP/bad-$n.json" >"$R/bad-$n.out" 2>"$R/bad-$n.err"
 	local rc=$?
 	if [ "$rc" = 1 ] && grep -q "hooks\[0\]\.job\.command: placeholder {{v}} at byte [0-9]* is $3" "$R/bad-$n.err"; then

@@ -28,9 +28,8 @@ sshd_start || { fail sshd_start "cannot start sshd (see stderr)"; exit 1; }
 R=$T_TMP/r P=$T_TMP/p S=$T_TMP/secrets
 mkdir -p "$R" "$P" "$S"
 chmod 700 "$S"
-BG_PIDS=()
-at_exit 'for p in "${BG_PIDS[@]}"; do kill -9 "$p"; done'
-rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+at_exit kill_leftovers # background curls (BG_PIDS) and remote shells
+
 (
 	umask 077
 	rand_hex 32 >"$S/hd"
@@ -45,57 +44,9 @@ MTOK=$(cat "$S/metrics")
 DB=$T_TMP/runner.db CFG=$T_TMP/config.json
 
 export S MARK_DIR SSH_USER SSHD_PORT KEY_ED25519 KNOWN_HOSTS DB BUILD
-"$PY" - "$CFG" <<'PY' || { fail setup "cannot write config"; exit 1; }
-import json, os, sys
-E = os.environ
-S, M = E["S"], E["MARK_DIR"]
-def job(cmd, **kw):
-    j = {"destination": f"{E['SSH_USER']}@127.0.0.1:{E['SSHD_PORT']}",
-         "identity": E["KEY_ED25519"], "known_hosts": E["KNOWN_HOSTS"],
-         "command": cmd, "timeout_s": 30}
-    j.update(kw)
-    return j
-def mark(h, pre="", **kw):
-    return job(f"{pre}echo run >> {M}/{h}", **kw)
-HD = {"scheme": "hookdeck", "secrets": [f"file:{S}/hd"]}
-JWT = {"algorithms": ["HS256"], "key": f"file:{S}/jwt", "issuer": "ci"}
-hooks = [
-    {"id": "hd", "signature": HD, "job": mark("hd")},
-    {"id": "slow", "signature": HD, "job": mark("slow", f"echo start >> {M}/slow.start; sleep 3; ")},
-    # fails its first run, succeeds afterwards
-    {"id": "flaky", "signature": HD,
-     "job": mark("flaky", f"echo start >> {M}/flaky.start; "
-                 f"if [ ! -e {M}/flaky.once ]; then : > {M}/flaky.once; exit 3; fi; ")},
-    {"id": "optout", "signature": HD, "idempotency": {"dedupe_body": False}, "job": mark("optout")},
-    {"id": "gh", "signature": {"scheme": "github", "secrets": [f"file:{S}/gh"]}, "job": mark("gh")},
-    {"id": "std", "signature": {"scheme": "standard-webhooks", "secrets": [f"file:{S}/std"]},
-     "job": mark("std")},
-    {"id": "once", "signature": HD, "jwt": dict(JWT, single_use=True), "job": mark("once")},
-    {"id": "aud-a", "signature": HD, "jwt": dict(JWT, audience="deploy-a"), "job": mark("aud-a")},
-    {"id": "aud-b", "signature": HD, "jwt": dict(JWT, audience="deploy-b"), "job": mark("aud-b")},
-    {"id": "dup", "signature": HD,
-     "job": job(f"echo {{{{ref}}}} >> {M}/dup",
-                params={"ref": {"from": "payload", "path": "ref", "pattern": "[a-z0-9-]+"}})},
-    {"id": "storm", "signature": HD,
-     "job": mark("storm", f"echo start >> {M}/storm.start; sleep 3; ")},
-    {"id": "aq", "signature": HD,
-     "job": mark("aq", f"echo start >> {M}/aq.start; sleep 4; ", mode="async")},
-]
-cfg = {
-    "server": {"listen": "127.0.0.1:8080", "threads": 40, "read_token": f"file:{S}/metrics",
-               "metrics_token": f"file:{S}/metrics"},
-    "store": {"path": E["DB"]},
-    "executor": {"path": E["BUILD"] + "/remote-executor", "max_jobs": 2, "max_per_destination": 2,
-                 "max_queued": 1},
-    "log": {"level": "debug", "format": "text"},
-    "hooks": hooks,
-}
-json.dump(cfg, open(sys.argv[1], "w"), indent=2)
-PY
+"$PY" "$TOP/tests/tools/repeats_config.py" "$CFG" || { fail setup "cannot write config"; exit 1; }
 
 # ---- helpers ------------------------------------------------------------------
-runs() { lines "$MARK_DIR/$1"; }
-dbq() { sqlite3 -cmd '.timeout 5000' "$DB" "$1" 2>&1; }
 # hd_sig FILE / gh_sig FILE / std_sig ID TS FILE: openssl, not our code
 hd_sig() { openssl dgst -sha256 -hmac "$HD" -binary "$1" | openssl base64 -A; }
 gh_sig() { echo "sha256=$(openssl dgst -sha256 -hmac "$GH" -r "$1" | cut -d' ' -f1)"; }
@@ -107,10 +58,7 @@ std_sig() {
 tok() {
 	local over=${1:-}
 	[ -n "$over" ] || over='{}'
-	"$PY" -c 'import json, sys, time, jwt
-c = {"iss": "ci", "iat": int(time.time()), "exp": int(time.time()) + 300}
-c.update(json.loads(sys.argv[2]))
-print(jwt.encode(c, open(sys.argv[1], "rb").read(), algorithm="HS256"))' "$S/jwt" "$over"
+	"$PY" "$TOP/tests/tools/jwt_hs256.py" "$S/jwt" "$over"
 }
 # body NAME [JSON] : a payload file (by default a fresh unique one)
 body() {
@@ -129,8 +77,8 @@ hpost() {
 		-H "x-hookdeck-signature: $(hd_sig "$f")" -H 'Content-Type: application/json' \
 		--data-binary @"$f" "$@" "$(runner_url "$hook")" >"$R/$tag.code"
 }
-jobs_n() { dbq "SELECT count(*) FROM jobs WHERE hook = '$1'"; }
-deliveries_n() { dbq "SELECT count(*) FROM deliveries WHERE hook = '$1'"; }
+jobs_n() { db "SELECT count(*) FROM jobs WHERE hook = '$1'"; }
+deliveries_n() { db "SELECT count(*) FROM deliveries WHERE hook = '$1'"; }
 metric() { # metric REGEX : the value of the first /metrics line matching it, 0 when none
 	curl -s --max-time 5 -H "Authorization: Bearer $MTOK" "http://127.0.0.1:$RUNNER_PORT/metrics" |
 		grep -E "$1" | head -n 1 | awk '{print $2}' | grep . || echo 0
@@ -182,7 +130,7 @@ hpost flaky_first flaky "$B" -H 'Idempotency-Key: f-1'
 answer flaky_first_failed flaky_first code=500 attempt=1
 hpost flaky_new_key flaky "$B" -H 'Idempotency-Key: f-captured'
 answer flaky_new_key_is_attempt_2 flaky_new_key code=200 attempt=2 status=succeeded
-expect_eq flaky_attempts "$(dbq "SELECT group_concat(key || ':' || attempt || ':' || state) FROM jobs WHERE hook = 'flaky'")" \
+expect_eq flaky_attempts "$(db "SELECT group_concat(key || ':' || attempt || ':' || state) FROM jobs WHERE hook = 'flaky'")" \
 	"f-1:1:failed,f-1:2:succeeded"
 hpost flaky_third flaky "$B" -H 'Idempotency-Key: f-third'
 answer flaky_third_replayed flaky_third code=200 hdr:Idempotent-Replayed=true attempt=2
@@ -229,7 +177,7 @@ spost std_changed_id msg_2 "$NOW" "$SIG"
 answer std_changed_id_refused std_changed_id code=401
 spost std_resigned_new_id msg_2 "$NOW" "$(std_sig msg_2 "$NOW" "$B")"
 answer std_new_signed_id_runs std_resigned_new_id code=200 hdr:Idempotent-Replayed=
-expect_eq std_ran "$(runs std)/$(dbq "SELECT group_concat(key) FROM jobs WHERE hook = 'std'")" "2/msg_1,msg_2"
+expect_eq std_ran "$(runs std)/$(db "SELECT group_concat(key) FROM jobs WHERE hook = 'std'")" "2/msg_1,msg_2"
 
 # ==== single-use tokens ========================================================
 B=$(body once-1)
@@ -248,7 +196,7 @@ answer once_no_jti_refused once_no_jti code=403 'error=token rejected: no_jti'
 hpost once_fresh_jti once "$B2" -H 'Idempotency-Key: j-4' -H "Authorization: Bearer $(tok '{"jti":"run-2"}')"
 answer once_fresh_jti_runs once_fresh_jti code=200
 expect_eq once_ran "$(runs once)" 2
-expect_eq once_jtis "$(dbq "SELECT group_concat(jti || '=' || key) FROM (SELECT * FROM jwt_ids WHERE hook = 'once' ORDER BY jti)")" \
+expect_eq once_jtis "$(db "SELECT group_concat(jti || '=' || key) FROM (SELECT * FROM jwt_ids WHERE hook = 'once' ORDER BY jti)")" \
 	"run-1=j-1,run-2=j-4"
 # our own signer mints a fresh jti for a single_use hook, each time
 rsign "$CFG" once "$B2" --idempotency-key j-5 >"$R/once_sign.hdrs" 2>/dev/null
@@ -319,14 +267,14 @@ hpost aq_3_new_key aq "$B3" -H 'Idempotency-Key: aq-3-captured'
 answer aq_3_same_body_busy aq_3_new_key code=409
 hpost aq_done_again aq "$(body aq-done-x "$(cat "$P/aq-done.json")")" -H 'Idempotency-Key: aq-done'
 answer aq_replay_while_full aq_done_again code=200 hdr:Idempotent-Replayed=true
-expect_eq aq_nothing_for_4 "$(dbq "SELECT count(*) FROM deliveries WHERE key = 'aq-4'")" 0
+expect_eq aq_nothing_for_4 "$(db "SELECT count(*) FROM deliveries WHERE key = 'aq-4'")" 0
 check aq_all_ran wait_until 30 has_lines "$MARK_DIR/aq" 4
 expect_eq aq_each_ran_once "$(runs aq)/$(jobs_n aq)" "4/4"
 
 # ==== what is stored, what /metrics tells ======================================
 expect_eq no_signature_stored \
-	"$(dbq "SELECT count(*) FROM deliveries WHERE lower(headers) LIKE '%signature%' OR lower(headers) LIKE '%authorization%'")" 0
-expect_eq headers_still_stored "$(dbq "SELECT count(*) FROM deliveries WHERE hook = 'gh' AND headers LIKE '%X-GitHub-Event%'")" 1
+	"$(db "SELECT count(*) FROM deliveries WHERE lower(headers) LIKE '%signature%' OR lower(headers) LIKE '%authorization%'")" 0
+expect_eq headers_still_stored "$(db "SELECT count(*) FROM deliveries WHERE hook = 'gh' AND headers LIKE '%X-GitHub-Event%'")" 1
 
 before_dash=$(metric '^webhook_runner_requests_total\{hook="-",code="401"\}')
 before_hd=$(metric '^webhook_runner_requests_total\{hook="hd",code="401"\}')

@@ -21,31 +21,14 @@ sshd_start || { fail sshd_start "cannot start sshd (see stderr)"; exit 1; }
 
 R=$T_TMP/r P=$T_TMP/p
 mkdir -p "$R" "$P"
-BG_PIDS=()
-at_exit 'for p in "${BG_PIDS[@]}"; do kill -9 "$p"; done'
+at_exit kill_leftovers # background curls (BG_PIDS) and remote shells
 (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_TMP/hd")
 HD=$(cat "$T_TMP/hd")
 CFG=$T_TMP/config.json
 export T_TMP MARK_DIR SSH_USER SSHD_PORT KEY_ED25519 KNOWN_HOSTS BUILD
 # write_cfg OPS_PORT
 write_cfg() {
-	"$PY" - "$CFG" "$1" <<'PY'
-import json, os, sys
-E = os.environ
-cfg = {
-    "server": {"listen": "127.0.0.1:8080", "threads": 8, "request_timeout_ms": 3000,
-               "keepalive_timeout_ms": 1000, "min_request_rate": 1024, "max_body_bytes": 65536,
-               "ops_listen": "127.0.0.1:" + sys.argv[2]},
-    "store": {"path": E["T_TMP"] + "/runner.db"},
-    "executor": {"path": E["BUILD"] + "/remote-executor", "max_jobs": 2},
-    "log": {"level": "info"},
-    "hooks": [{"id": "hd", "signature": {"scheme": "hookdeck", "secrets": ["file:" + E["T_TMP"] + "/hd"]},
-               "job": {"destination": f"{E['SSH_USER']}@127.0.0.1:{E['SSHD_PORT']}",
-                       "identity": E["KEY_ED25519"], "known_hosts": E["KNOWN_HOSTS"],
-                       "command": "echo run >> " + E["MARK_DIR"] + "/hd", "timeout_s": 20}}],
-}
-json.dump(cfg, open(sys.argv[1], "w"), indent=2)
-PY
+	"$PY" "$TOP/tests/tools/slow_config.py" "$CFG" "$1"
 }
 RUNNER_LOG=$T_TMP/runner.log
 started=0
@@ -68,10 +51,7 @@ field() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])
 # lifetimes_between NAME JSON LO HI : every connection was cut, each lived LO..HI ms
 lifetimes_between() {
 	local n=$1 j=$2 lo=$3 hi=$4
-	if "$PY" -c 'import json,sys
-d=json.loads(sys.argv[1]); lo=int(sys.argv[2]); hi=int(sys.argv[3])
-l=d["lifetimes_ms"]
-sys.exit(0 if d["still_open"] == 0 and l and min(l) >= lo and max(l) <= hi else 1)' "$j" "$lo" "$hi"; then
+	if "$PY" "$TOP/tests/tools/lifetimes_between.py" "$j" "$lo" "$hi"; then
 		ok "$n"
 	else
 		fail "$n" "want every connection cut within $lo..$hi ms: $(head -c 300 <<<"$j")"
@@ -103,37 +83,12 @@ lifetimes_between idle_keepalive_cut "$J" 900 1800
 refused() {
 	local tag=$1 path=$2
 	shift 2
-	"$PY" - "$RUNNER_PORT" "$path" "$@" >"$R/$tag.out" <<'PY'
-import socket, sys, time
-port, path, hdrs = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-s = socket.create_connection(("127.0.0.1", port), timeout=5)
-req = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n" + "".join(h + "\r\n" for h in hdrs) + "\r\n"
-t0 = time.monotonic()
-s.sendall(req.encode() + b"0123456789")
-data, first = b"", None
-s.settimeout(5)
-try:
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        if first is None:
-            first = time.monotonic()
-        data += b
-except (socket.timeout, ConnectionError):
-    pass
-end = time.monotonic()
-status = data.split(b"\r\n", 1)[0].decode(errors="replace")
-close = b"connection: close" in data.lower()
-print(f"{status}|answer_ms={int(((first or end) - t0) * 1000)}|closed_ms={int((end - t0) * 1000)}|close_header={close}")
-PY
+	"$PY" "$TOP/tests/tools/post_oversized.py" "$RUNNER_PORT" "$path" "$@" >"$R/$tag.out"
 }
 check_refused() { # NAME TAG STATUS
 	local out
 	out=$(cat "$R/$2.out")
-	if [[ "$out" == "HTTP/1.1 $3 "* ]] && "$PY" -c 'import sys
-f=dict(x.split("=") for x in sys.argv[1].split("|")[1:])
-sys.exit(0 if int(f["answer_ms"]) < 500 and int(f["closed_ms"]) < 1600 and f["close_header"] == "True" else 1)' "$out"
+	if [[ "$out" == "HTTP/1.1 $3 "* ]] && "$PY" "$TOP/tests/tools/refused_quickly.py" "$out"
 	then ok "$1"; else fail "$1" "$out"; fi
 }
 refused r404 /nope
@@ -145,23 +100,7 @@ check_refused no_signature_answered_and_closed r401 401
 refused r413 /hooks/hd "x-hookdeck-signature: AAAA" # 100000 > max_body_bytes
 check_refused over_cap_answered_and_closed r413 413
 # the same with GET on a hook: 405
-"$PY" - "$RUNNER_PORT" >"$R/r405.out" <<'PY'
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-t0 = time.monotonic()
-s.sendall(b"GET /hooks/hd HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n01234")
-data = b""
-try:
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-except (socket.timeout, ConnectionError):
-    pass
-status = data.split(b"\r\n", 1)[0].decode()
-print(f"{status}|closed_ms={int((time.monotonic() - t0) * 1000)}")
-PY
+"$PY" "$TOP/tests/tools/get_with_body.py" "$RUNNER_PORT" >"$R/r405.out"
 expect_match wrong_method_answered_and_closed "$(cat "$R/r405.out")" '^HTTP/1.1 405 .*\|closed_ms=(1?[0-9]{1,3})$'
 
 # ==== more slow clients than threads ===========================================

@@ -63,41 +63,32 @@ ok pki_made_by_openssl_cli
 SECRET=$T_TMP/hookdeck.secret
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SECRET"
 CMD="echo {{name}} >>$MARK_DIR/{{name}}"
-# mkcfg FILE STORE [LISTEN] [TLS_CERT TLS_KEY]
-mkcfg() {
-	local tls=""
-	[ $# -ge 5 ] && tls=", \"tls_cert\": \"$4\", \"tls_key\": \"$5\""
-	cat >"$1" <<JSON
-{
-  "server": { "listen": "${3:-127.0.0.1:8080}", "threads": 6, "request_timeout_ms": 1500$tls },
-  "store": { "path": "$2" },
-  "executor": { "path": "$EX", "max_jobs": 2, "max_per_destination": 2 },
-  "hooks": [
+# tls_cfg FILE STORE [LISTEN] [TLS_CERT TLS_KEY] : written, not checked (the
+# refusals below are configs check-config must refuse)
+tls_cfg() {
+	mkcfg "$1" "$(cat <<JSON
     { "id": "t",
       "signature": { "scheme": "hookdeck", "secrets": ["file:$SECRET"] },
       "job": { "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT", "identity": "$KEY_ED25519",
                "known_hosts": "$KNOWN_HOSTS", "command": "$CMD",
                "params": { "name": { "from": "payload", "path": "name", "pattern": "[a-z0-9-]{1,40}" } },
-               "timeout_s": 20, "connect_timeout_s": 3, "handshake_timeout_s": 5 } } ]
-}
+               "timeout_s": 20, "connect_timeout_s": 3, "handshake_timeout_s": 5 } }
 JSON
+)" store="$2" listen="${3:-127.0.0.1:8080}" threads=6 request_timeout_ms=1500 max_jobs=2 \
+		tls_cert="${4:-}" tls_key="${5:-}" check=no
 }
-runs() { lines "$MARK_DIR/$1"; }
 config_ok() { "$RUNNER_BIN" check-config "$1" >/dev/null; }
-counts() { db "select (select count(*) from deliveries) || '/' || (select count(*) from jobs)"; }
 # deliver TAG NAME [curl args...] : sign our own way, post; sets CODE
 deliver() {
 	local tag=$1 name=$2
 	shift 2
 	printf '{"name":"%s"}' "$name" >"$R/$tag.json"
-	rsign "$CFG" t "$R/$tag.json" --idempotency-key "tls-$tag" >"$R/$tag.hdrs" 2>"$R/$tag.err" ||
-		{ CODE=sign-failed; return; }
-	CODE=$(post t "$R/$tag.hdrs" "$R/$tag.json" "$R/$tag" --max-time 30 "$@")
+	send "$tag" t "$R/$tag.json" "tls-$tag" "$@"
 }
 
 # ------------------------------------------------------------------ serve
 CFG=$T_TMP/tls.json DB=$T_TMP/tls.db
-mkcfg "$CFG" "$DB" 127.0.0.1:8080 "$C/chain.pem" "$C/leaf.key"
+tls_cfg "$CFG" "$DB" 127.0.0.1:8080 "$C/chain.pem" "$C/leaf.key"
 RUNNER_SCHEME=https RUNNER_CURL=(--cacert "$C/root.pem")
 RUNNER_LOG=$T_TMP/tls.log
 check check_config_accepts_tls config_ok "$CFG"
@@ -164,18 +155,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$P/
 rc=$?
 [ "$code" = 000 ] && [ "$rc" -ne 0 ] && ok plain_http_on_tls_port_no_answer || fail plain_http_on_tls_port_no_answer "code $code rc $rc"
 # A client that connects and never finishes the handshake is cut off.
-t=$("$PY" - "$P" <<'PY'
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"\x16\x03\x01\x00")  # the first bytes of a ClientHello, then nothing
-s.settimeout(15)
-t0 = time.time()
-try:
-    s.recv(100)
-    print("%.1f" % (time.time() - t0))
-except Exception:
-    print("never")
-PY
+t=$("$PY" "$TOP/tests/tools/tls_stalled_hello.py" "$P"
 )
 if [[ "$t" =~ ^[0-9.]+$ ]] && "$PY" -c "import sys; sys.exit(not (1.2 <= float('$t') <= 4.0))"; then
 	ok stalled_handshake_cut_at_request_timeout
@@ -193,7 +173,7 @@ rc=$?
 
 # ------------------------------------------------------------------ reload
 cp "$CFG" "$T_TMP/tls.orig.json"
-mkcfg "$CFG" "$DB" 127.0.0.1:8080 "$C/other-chain.pem" "$C/other.key"
+tls_cfg "$CFG" "$DB" 127.0.0.1:8080 "$C/other-chain.pem" "$C/other.key"
 kill -HUP "$RUNNER_PID"
 wait_until 5 bash -c "[ \$(grep -c 'server.tls_cert/tls_key' '$RUNNER_LOG') -gt 0 ]" &&
 	ok reload_says_tls_needs_restart || fail reload_says_tls_needs_restart "$(tail -n 3 "$RUNNER_LOG")"
@@ -215,7 +195,7 @@ mkdir -p "$T_TMP/live"
 cp "$C/chain.pem" "$T_TMP/live/fullchain.pem"
 cp "$C/leaf.key" "$T_TMP/live/privkey.pem"
 CFG=$T_TMP/renew.json DB=$T_TMP/renew.db RUNNER_LOG=$T_TMP/renew.log
-mkcfg "$CFG" "$DB" 127.0.0.1:8080 "$T_TMP/live/fullchain.pem" "$T_TMP/live/privkey.pem"
+tls_cfg "$CFG" "$DB" 127.0.0.1:8080 "$T_TMP/live/fullchain.pem" "$T_TMP/live/privkey.pem"
 runner_start "$CFG" || { fail renew_start "$(tail -n 3 "$RUNNER_LOG")"; exit 1; }
 sleep 1.1 # a new mtime, even on a coarse clock
 cp "$C/other-chain.pem" "$T_TMP/live/fullchain.pem.new" && mv "$T_TMP/live/fullchain.pem.new" "$T_TMP/live/fullchain.pem"
@@ -232,7 +212,7 @@ runner_stop
 
 # ------------------------------------------------------------------ flags
 CFG=$T_TMP/plain.json DB=$T_TMP/plain.db
-mkcfg "$CFG" "$DB"
+tls_cfg "$CFG" "$DB"
 RUNNER_LOG=$T_TMP/flags.log
 cp "$C/chain.pem" "$C/leaf.key" "$T_TMP/"
 pushd "$T_TMP" >/dev/null || exit 1
@@ -258,7 +238,7 @@ printf 'not a certificate\n' >"$C/garbage.pem"
 # NAME CERT KEY WANT-REGEX
 refuse() {
 	local name=$1 cert=$2 key=$3 want=$4 cfg=$T_TMP/ref-$1.json store=$T_TMP/ref-$1.db out rc
-	mkcfg "$cfg" "$store" 127.0.0.1:1 "$cert" "$key"
+	tls_cfg "$cfg" "$store" 127.0.0.1:1 "$cert" "$key"
 	out=$(timeout 10 "$RUNNER_BIN" --config "$cfg" 2>&1)
 	rc=$?
 	if [ "$rc" = 1 ] && [[ "$out" =~ $want ]] && [ ! -e "$store" ]; then ok "refuse_$name"
@@ -277,37 +257,13 @@ refuse key_of_another_cert "$C/chain.pem" "$C/other.key" "server\.tls_key: .*oth
 # Certificates with chosen dates, signed by the intermediate (Debian's
 # python3-cryptography: openssl x509 -req here cannot back-date).
 dated() { # NAME NOT_BEFORE_DAYS NOT_AFTER_DAYS (relative to now)
-	"$PY" - "$C" "$1" "$2" "$3" <<'PY'
-import datetime, ipaddress, sys
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-d, name, nb, na = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
-ca = x509.load_pem_x509_certificate(open(d + "/inter.pem", "rb").read())
-cakey = serialization.load_pem_private_key(open(d + "/inter.key", "rb").read(), None)
-key = ec.generate_private_key(ec.SECP256R1())
-now = datetime.datetime.now(datetime.timezone.utc)
-cert = (x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca.subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now + datetime.timedelta(days=nb))
-        .not_valid_after(now + datetime.timedelta(days=na))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                       x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .sign(cakey, hashes.SHA256()))
-open("%s/%s.pem" % (d, name), "wb").write(cert.public_bytes(serialization.Encoding.PEM) +
-                                           ca.public_bytes(serialization.Encoding.PEM))
-open("%s/%s.key" % (d, name), "wb").write(key.private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-PY
+	"$PY" "$TOP/tests/tools/dated_cert.py" "$C" "$1" "$2" "$3"
 }
 if dated expired -30 -1 && dated future 1 30 && dated soon -1 5; then
 	refuse expired_cert "$C/expired.pem" "$C/expired.key" "server\.tls_cert: .*expired\.pem: expired on 20[0-9-]+ "
 	refuse not_yet_valid_cert "$C/future.pem" "$C/future.key" "server\.tls_cert: .*future\.pem: not valid before 20"
 	CFG=$T_TMP/soon.json DB=$T_TMP/soon.db RUNNER_LOG=$T_TMP/soon.log
-	mkcfg "$CFG" "$DB" 127.0.0.1:8080 "$C/soon.pem" "$C/soon.key"
+	tls_cfg "$CFG" "$DB" 127.0.0.1:8080 "$C/soon.pem" "$C/soon.key"
 	if runner_start "$CFG"; then
 		line=$(grep '"event":"tls"\|warn tls ' "$RUNNER_LOG")
 		expect_match expiring_soon_warned "$line" 'warn.*days_left[=":]+[45]\b.*renew it'
@@ -321,7 +277,7 @@ grep -Eq 'info tls .*days_left=(29|30)( |$)' "$T_TMP/tls.log" && ok valid_cert_l
 # An encrypted key is refused at once, even with a terminal to prompt on.
 openssl pkey -in "$C/leaf.key" -aes256 -passout pass:sesame -out "$C/enc.key" 2>/dev/null
 refuse encrypted_key "$C/chain.pem" "$C/enc.key" "server\.tls_key: .*enc\.key is encrypted"
-mkcfg "$T_TMP/enc.json" "$T_TMP/enc.db" 127.0.0.1:1 "$C/chain.pem" "$C/enc.key"
+tls_cfg "$T_TMP/enc.json" "$T_TMP/enc.db" 127.0.0.1:1 "$C/chain.pem" "$C/enc.key"
 t0=$(now_ms)
 out=$(timeout 10 script -qec "$RUNNER_BIN check-config $T_TMP/enc.json" /dev/null </dev/null 2>&1)
 rc=$? dt=$(($(now_ms) - t0))
@@ -338,18 +294,7 @@ fi
 
 # ------------------------------------------------------------------ probe peers
 # A plain HTTP server and a server that accepts but never speaks TLS.
-"$PY" - "$T_TMP/peers" <<'PY' &
-import http.server, socket, sys, threading, time
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200); self.end_headers(); self.wfile.write(b"plain\n")
-    def log_message(self, *a): pass
-h = http.server.HTTPServer(("127.0.0.1", 0), H)
-mute = socket.socket(); mute.bind(("127.0.0.1", 0)); mute.listen(8)
-open(sys.argv[1], "w").write("%d %d\n" % (h.server_address[1], mute.getsockname()[1]))
-threading.Thread(target=h.serve_forever, daemon=True).start()
-time.sleep(30)
-PY
+"$PY" "$TOP/tests/tools/probe_peers.py" "$T_TMP/peers" &
 PEERS_PID=$!
 at_exit "kill $PEERS_PID"
 wait_until 5 test -s "$T_TMP/peers" || fail probe_peers "did not start"
@@ -373,7 +318,7 @@ v6port() { "$PY" -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind((":
 v6up() { curl -s -g -o /dev/null --max-time 1 "$@"; }
 CFG=$T_TMP/v6.json DB=$T_TMP/v6.db
 V6P=$(v6port)
-mkcfg "$CFG" "$DB" "[::1]:$V6P"
+tls_cfg "$CFG" "$DB" "[::1]:$V6P"
 check check_config_accepts_ipv6 config_ok "$CFG"
 "$RUNNER_BIN" --config "$CFG" >>"$T_TMP/v6.log" 2>&1 &
 V6PID=$!

@@ -40,7 +40,6 @@ TOKENS=$T_TMP/tokens.list
 : >"$TOKENS"
 : >"$CLI_ERR"
 
-rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 # ---- secrets (all as file: references) --------------------------------------
 HD1=$(rand_hex 32)
@@ -72,75 +71,7 @@ SUB=deployer
 
 # ---- the daemon's config ----------------------------------------------------
 export S MARK_DIR SSH_USER SSHD_PORT KEY_ED25519 KNOWN_HOSTS DB BUILD ISS AUD SUB
-"$PY" - "$CFG" <<'PY' || { fail setup "cannot write config"; exit 1; }
-import json, os, sys
-E = os.environ
-S, M = E["S"], E["MARK_DIR"]
-
-def job(cmd, params=None):
-    j = {"destination": f"{E['SSH_USER']}@127.0.0.1:{E['SSHD_PORT']}",
-         "identity": E["KEY_ED25519"], "known_hosts": E["KNOWN_HOSTS"],
-         "command": cmd, "timeout_s": 30}
-    if params:
-        j["params"] = params
-    return j
-
-def mark(h):
-    return job(f"echo x >> {M}/{h}")
-
-HD = {"scheme": "hookdeck", "secrets": [f"file:{S}/hd1"]}
-
-def jwt(algs, key, **kw):
-    j = {"algorithms": algs, "key": f"file:{S}/{key}", "issuer": E["ISS"],
-         "audience": E["AUD"], "subject": E["SUB"], "claims": {"team": "platform"}}
-    j.update(kw)
-    return j
-
-hooks = [
-    {"id": "hd", "signature": {"scheme": "hookdeck",
-                               "secrets": [f"file:{S}/hd1", f"file:{S}/hd2"]},
-     "job": mark("hd")},
-    {"id": "gh", "signature": {"scheme": "github", "secrets": [f"file:{S}/gh"]},
-     "job": mark("gh")},
-    {"id": "std", "signature": {"scheme": "standard-webhooks", "secrets": [f"file:{S}/std"],
-                                "tolerance_s": 120},
-     "job": mark("std")},
-    {"id": "jwths", "signature": HD, "jwt": jwt(["HS256"], "jwt_hs"), "job": mark("jwths")},
-    {"id": "jwtrs", "signature": HD, "jwt": jwt(["RS256"], "rsa.pub"), "job": mark("jwtrs")},
-    {"id": "jwtes", "signature": HD, "jwt": jwt(["ES256"], "ec.pub"), "job": mark("jwtes")},
-    {"id": "jwthdr", "signature": HD,
-     "jwt": jwt(["HS256"], "jwt_hs", token={"header": "X-Auth-Token"}), "job": mark("jwthdr")},
-    {"id": "jwtq", "signature": HD,
-     "jwt": jwt(["HS256"], "jwt_hs", token={"query": "access_token"}), "job": mark("jwtq")},
-    {"id": "tmpl", "signature": HD,
-     "job": job(f"echo {{{{ref}}}} >> {M}/tmpl",
-                {"ref": {"from": "payload", "path": "ref", "pattern": "[A-Za-z0-9._/-]+"}})},
-    {"id": "loose", "signature": HD,
-     "job": job(f"printf '%s\\n' {{{{v}}}} >> {M}/loose",
-                {"v": {"from": "payload", "path": "v", "pattern": ".*", "max_len": 1024}})},
-    {"id": "hdrp", "signature": HD,
-     "job": job(f"echo {{{{r}}}} >> {M}/hdrp",
-                {"r": {"from": "header", "name": "X-Ref", "pattern": "[a-z0-9-]+"}})},
-    {"id": "claimp", "signature": HD, "jwt": jwt(["HS256"], "jwt_hs"),
-     "job": job(f"echo {{{{env}}}} >> {M}/claimp",
-                {"env": {"from": "jwt", "claim": "env", "pattern": "[a-z]+"}})},
-]
-# This suite sends one body many times as distinct deliveries (signatures,
-# tokens, keys): body dedupe, on by default, would answer the later ones as
-# repeats. It is tested on its own in runner_repeats.sh.
-for h in hooks:
-    if h["signature"]["scheme"] != "standard-webhooks":
-        h["idempotency"] = {"dedupe_body": False}
-cfg = {
-    "server": {"listen": "127.0.0.1:8080", "max_body_bytes": 4096, "threads": 16,
-               "request_timeout_ms": 20000},
-    "store": {"path": E["DB"]},
-    "executor": {"path": E["BUILD"] + "/remote-executor", "max_jobs": 4},
-    "log": {"level": "debug", "format": "text"},
-    "hooks": hooks,
-}
-json.dump(cfg, open(sys.argv[1], "w"), indent=2)
-PY
+"$PY" "$TOP/tests/tools/verify_config.py" "$CFG" || { fail setup "cannot write config"; exit 1; }
 
 # ---- helpers ----------------------------------------------------------------
 declare -A RUNS # mark lines expected per hook
@@ -149,8 +80,6 @@ KEYN=0
 WHY=()
 
 newkey() { KEYN=$((KEYN + 1)); KEY="k$KEYN-$(rand_hex 4)"; }
-mark_lines() { if [ -f "$MARK_DIR/$1" ]; then wc -l <"$MARK_DIR/$1" | tr -d ' '; else echo 0; fi; }
-dbn() { sqlite3 -cmd '.timeout 5000' "$DB" "select count(*) from $1" 2>&1; }
 # hd_sig SECRET FILE : base64(HMAC-SHA256) by openssl, independent of our code
 hd_sig() { openssl dgst -sha256 -hmac "$1" -binary "$2" | openssl base64 -A; }
 # std_sig HEXKEY ID TS FILE : standard-webhooks v1 signature over id.ts.body
@@ -162,7 +91,7 @@ std_sig() {
 req() {
 	R=$RESP/$1
 	shift
-	CODE=$(curl -s --max-time 30 -o "$R.body" -D "$R.hdr" -w '%{http_code}' "$@")
+	CODE=$(fetch "$R" --max-time 30 "$@")
 }
 # hd_post NAME HOOK BODY [CURL-ARGS...] : hookdeck-signed (HD1) with a fresh Idempotency-Key
 hd_post() {
@@ -190,7 +119,7 @@ report() {
 # After a failed case, take the world as it is so one failure does not cascade.
 resync() {
 	local h
-	for h in "${!RUNS[@]}"; do RUNS[$h]=$(mark_lines "$h"); done
+	for h in "${!RUNS[@]}"; do RUNS[$h]=$(runs "$h"); done
 	NJOBS=$(dbn jobs)
 	NDEL=$(dbn deliveries)
 }
@@ -201,7 +130,7 @@ expect_none() {
 	if [ -n "$hre" ] && ! grep -qiE "$hre" "$R.hdr" 2>/dev/null; then WHY+=("no header /$hre/"); fi
 	if [ "$hook" != - ]; then
 		local got
-		got=$(mark_lines "$hook")
+		got=$(runs "$hook")
 		[ "$got" = "${RUNS[$hook]:-0}" ] || WHY+=("$hook ran: mark has $got lines, want ${RUNS[$hook]:-0}")
 	fi
 	store_check
@@ -215,7 +144,7 @@ expect_run() {
 	NJOBS=$((NJOBS + 1))
 	NDEL=$((NDEL + 1))
 	[ "$CODE" = 200 ] || WHY+=("status $CODE, want 200: $(head -c 300 "$R.body" 2>/dev/null)")
-	got=$(mark_lines "$hook")
+	got=$(runs "$hook")
 	[ "$got" = "${RUNS[$hook]}" ] || WHY+=("mark $hook has $got lines, want ${RUNS[$hook]}")
 	if [ $# -ge 3 ] && [ "$got" -gt 0 ]; then
 		local last
@@ -227,39 +156,8 @@ expect_run() {
 	report "$n"
 }
 # Tokens: PyJWT (independent), hand-built (what PyJWT will not mint).
-cat >"$T_TMP/mint.py" <<'PY'
-# mint.py ALG KEYFILE [OVERRIDES-JSON]: a token with the policy's claims; an
-# override of null removes a claim, "@now+N" is a time relative to now.
-import json, os, sys, time, jwt
-alg, keyfile = sys.argv[1], sys.argv[2]
-over = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
-now = int(time.time())
-c = {"iss": os.environ["ISS"], "aud": os.environ["AUD"], "sub": os.environ["SUB"],
-     "team": "platform", "iat": now, "exp": now + 300}
-for k, v in over.items():
-    if v is None:
-        c.pop(k, None)
-    elif isinstance(v, str) and v.startswith("@now"):
-        c[k] = now + int(v[4:] or 0)
-    else:
-        c[k] = v
-print(jwt.encode(c, open(keyfile, "rb").read(), algorithm=alg))
-PY
-cat >"$T_TMP/raw.py" <<'PY'
-# raw.py HEADER-JSON PAYLOAD-JSON ALG KEYFILE: JSON texts used byte for byte
-# (so duplicate names survive); ALG none (empty signature), HS256 or HS512.
-import base64, hashlib, hmac, sys
-b = lambda s: base64.urlsafe_b64encode(s).rstrip(b"=").decode()
-h, p, alg, kf = sys.argv[1:5]
-msg = b(h.encode()) + "." + b(p.encode())
-sig = ""
-if alg != "none":
-    d = {"HS256": hashlib.sha256, "HS512": hashlib.sha512}[alg]
-    sig = b(hmac.new(open(kf, "rb").read(), msg.encode(), d).digest())
-print(msg + "." + sig)
-PY
-mint() { TOK=$("$PY" "$T_TMP/mint.py" "$@") && echo "$TOK" >>"$TOKENS"; }
-raw() { TOK=$("$PY" "$T_TMP/raw.py" "$@") && echo "$TOK" >>"$TOKENS"; }
+mint() { TOK=$("$PY" "$TOP/tests/tools/jwt_mint.py" "$@") && echo "$TOK" >>"$TOKENS"; }
+raw() { TOK=$("$PY" "$TOP/tests/tools/jwt_raw.py" "$@") && echo "$TOK" >>"$TOKENS"; }
 claims_json() { # claims_json [EXTRA-MEMBERS]: the policy's claims as raw JSON text
 	local now
 	now=$(date +%s)
@@ -317,11 +215,7 @@ req route_root "$BASE/"
 expect_none route_root 404 -
 
 req healthz "$BASE/healthz"
-if [ "$CODE" = 200 ] && "$PY" -c 'import json,sys
-d=json.load(open(sys.argv[1]))
-assert d["status"]=="ok" and d["store"]=="ok", d
-assert isinstance(d["uptime_s"],int) and d["uptime_s"]>=0, d
-assert isinstance(d["running_jobs"],int) and d["running_jobs"]==0, d' "$R.body" 2>"$T_TMP/hz.err" &&
+if [ "$CODE" = 200 ] && "$PY" "$TOP/tests/tools/healthz_ok.py" "$R.body" 2>"$T_TMP/hz.err" &&
 	grep -qi '^Content-Type: application/json' "$R.hdr"; then ok healthz; else
 	fail healthz "status $CODE body $(head -c 200 "$R.body") $(tail -n 1 "$T_TMP/hz.err")"
 fi
@@ -823,31 +717,10 @@ check never_pwned test ! -e "$MARK_DIR/pwned"
 CC=$T_TMP/cc
 mkdir -p "$CC"
 export CC
-"$PY" - <<'PY' || fail setup "cannot write the check-config base"
-import json, os
-E = os.environ
-S = E["S"]
-base = {
-    "server": {"listen": "127.0.0.1:18080"},
-    "store": {"path": E["CC"] + "/cc.db"},
-    "executor": {"path": E["BUILD"] + "/remote-executor"},
-    "hooks": [{
-        "id": "a",
-        "signature": {"scheme": "hookdeck", "secrets": [f"file:{S}/hd1"]},
-        "jwt": {"algorithms": ["HS256"], "key": f"file:{S}/jwt_hs", "issuer": "i"},
-        "job": {"destination": "deploy@127.0.0.1:22", "identity": E["KEY_ED25519"],
-                "known_hosts": E["KNOWN_HOSTS"], "command": "true"},
-    }],
-}
-json.dump(base, open(E["CC"] + "/base.json", "w"), indent=2)
-PY
+"$PY" "$TOP/tests/tools/verify_cc_base.py" || fail setup "cannot write the check-config base"
 # mutate NAME PYTHON-STATEMENTS : $CC/NAME.json = base.json changed by the statements on c
 mutate() {
-	"$PY" -c 'import json, sys, copy
-c = json.load(open(sys.argv[1]))
-h = c["hooks"][0]
-exec(sys.argv[3])
-json.dump(c, open(sys.argv[2], "w"), indent=2)' "$CC/base.json" "$CC/$1.json" "$2"
+	"$PY" "$TOP/tests/tools/json_mutate.py" "$CC/base.json" "$CC/$1.json" "$2"
 }
 # cc_expect NAME FILE WANT-SUBSTRING : check-config exits 1 and says WANT
 cc_expect() {

@@ -9,7 +9,7 @@
  *
  * Oracles, beyond crashes, leaks and undefined behaviour: parsing is
  * deterministic; bad_lines never exceeds the number of lines;
- * kh_known_algs writes a NUL-terminated list of distinct known type names
+ * knownhosts_known_algs writes a NUL-terminated list of distinct known type names
  * in the documented order, within its buffer, for any buffer size; a
  * MATCH or CHANGED answer implies that the key's type is among the known
  * algorithms for that host (and their absence implies UNKNOWN or REVOKED);
@@ -78,10 +78,11 @@ static int type_index(const char *t, size_t n)
 	return -1;
 }
 
-/* kh_known_algs into every buffer size up to 128 (and a big one): always a
+/* knownhosts_known_algs into every buffer size up to 128 (and a big one): always a
  * NUL-terminated list of distinct known names, strictly in preference
  * order, never written past LEN. Returns the big buffer's answer. */
-static void algs_checked(const struct kh_file *f, const char *host, int port, char *full, size_t fulllen)
+static void algs_checked(const struct knownhosts_file *f, const char *host, int port,
+    char *full, size_t fulllen)
 {
 	char buf[160];
 	size_t len;
@@ -90,7 +91,7 @@ static void algs_checked(const struct kh_file *f, const char *host, int port, ch
 		const char *p = buf;
 		int last = -1;
 		memset(buf, 0x5a, sizeof buf);
-		kh_known_algs(f, host, port, buf, len);
+		knownhosts_known_algs(f, host, port, buf, len);
 		CHECK(memchr(buf, '\0', len) != NULL);
 		CHECK(buf[len] == 0x5a);
 		while (*p) {
@@ -106,7 +107,7 @@ static void algs_checked(const struct kh_file *f, const char *host, int port, ch
 			}
 		}
 	}
-	kh_known_algs(f, host, port, full, fulllen);
+	knownhosts_known_algs(f, host, port, full, fulllen);
 }
 
 static int list_has(const char *list, const char *type)
@@ -125,47 +126,48 @@ static int list_has(const char *list, const char *type)
 /* Every check for one (HOST, PORT): its known algorithms once, swept over
  * buffer sizes when SWEEP (the sweep is costly, so it is kept for the
  * hosts the input names), then each of the N blobs against them. */
-static void check_host(const struct kh_file *f, const char *host, int port, int sweep,
+static void check_host(const struct knownhosts_file *f, const char *host, int port, int sweep,
     unsigned char (*blobs)[2048], const size_t *lens, size_t n)
 {
 	char algs[256], type[64];
-	enum kh_result r;
+	enum knownhosts_result r;
 	size_t i;
 
 	if (sweep)
 		algs_checked(f, host, port, algs, sizeof algs);
 	else
-		kh_known_algs(f, host, port, algs, sizeof algs);
+		knownhosts_known_algs(f, host, port, algs, sizeof algs);
 	for (i = 0; i < n; i++) {
-		r = kh_check(f, host, port, blobs[i], lens[i]);
-		CHECK(r == KH_MATCH || r == KH_UNKNOWN || r == KH_CHANGED || r == KH_REVOKED);
-		kh_blob_type(blobs[i], lens[i], type, sizeof type);
+		r = knownhosts_check(f, host, port, blobs[i], lens[i]);
+		CHECK(r == KNOWNHOSTS_MATCH || r == KNOWNHOSTS_UNKNOWN || r == KNOWNHOSTS_CHANGED ||
+		    r == KNOWNHOSTS_REVOKED);
+		knownhosts_blob_type(blobs[i], lens[i], type, sizeof type);
 		CHECK(strlen(type) < sizeof type);
-		if (r == KH_MATCH || r == KH_CHANGED)
+		if (r == KNOWNHOSTS_MATCH || r == KNOWNHOSTS_CHANGED)
 			CHECK(type[0] && list_has(algs, type));
 		if (!type[0] || !list_has(algs, type))
-			CHECK(r == KH_UNKNOWN || r == KH_REVOKED);
-		(void)kh_type_label(type);
+			CHECK(r == KNOWNHOSTS_UNKNOWN || r == KNOWNHOSTS_REVOKED);
+		(void)knownhosts_type_label(type);
 	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data, *end = s + size, *p;
-	struct kh_file *f = NULL, *g = NULL;
+	struct knownhosts_file *f = NULL, *g = NULL;
 	unsigned char blobs[6][2048];
 	size_t bloblen[6], nblobs = 0, i, j, lines = 0;
 	char host[300] = "";
 	int bad = -1, bad2 = -1;
 
-	if (kh_parse(s, size, &f, &bad) != 0)
+	if (knownhosts_parse(s, size, &f, &bad) != 0)
 		return 0;
 	CHECK(f != NULL);
 	for (p = s; p < end; p++)
 		lines += *p == '\n';
 	CHECK(bad >= 0 && (size_t)bad <= lines + 1);
-	CHECK(kh_parse(s, size, &g, &bad2) == 0 && bad2 == bad);
-	kh_free(g);
+	CHECK(knownhosts_parse(s, size, &g, &bad2) == 0 && bad2 == bad);
+	knownhosts_free(g);
 
 	/* Host: the first field of the first line, port 22 or its [host]:port. */
 	{
@@ -199,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (i = 0; i < nblobs; i++) {
 		char fp[80];
-		kh_fingerprint(blobs[i], bloblen[i], fp, sizeof fp);
+		knownhosts_fingerprint(blobs[i], bloblen[i], fp, sizeof fp);
 		CHECK(!strncmp(fp, "SHA256:", 7) && strlen(fp) == 7 + 43);
 	}
 	for (j = 0; j < sizeof fixed_hosts / sizeof fixed_hosts[0]; j++)
@@ -212,7 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(h, sizeof h, "%.*s", (int)(rb - host - 1), host + 1);
 		check_host(f, h, rb[1] == ':' ? atoi(rb + 2) : 22, 1, blobs, bloblen, nblobs);
 	}
-	kh_check(f, host, 22, NULL, 0);
-	kh_free(f);
+	knownhosts_check(f, host, 22, NULL, 0);
+	knownhosts_free(f);
 	return 0;
 }

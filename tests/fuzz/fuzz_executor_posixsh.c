@@ -2,7 +2,7 @@
  * fuzz_executor_posixsh.c — libFuzzer harness for executor/posixsh.c.
  *
  * The input is a command as --command-fd would deliver it (any bytes). It
- * goes through psh_script, and the result is read back the way a POSIX
+ * goes through posixsh_script, and the result is read back the way a POSIX
  * shell reads it, independently of the quoting code.
  *
  * Oracles, beyond crashes, leaks and undefined behaviour: an input holding
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *cmd = (const char *)data;
 	char *s = NULL, *back;
 	size_t n = 0, i, k = 0, hl = sizeof head - 1, tl = sizeof tail - 1;
-	int rc = psh_script(cmd, size, &s, &n);
+	int rc = posixsh_script(cmd, size, &s, &n);
 
 	if (memchr(data, '\0', size)) {
 		CHECK(rc == -EINVAL && s == NULL);

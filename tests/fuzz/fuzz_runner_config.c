@@ -1,5 +1,6 @@
 /*
- * fuzz_runner_config.c — libFuzzer harness for runner/config.c.
+ * fuzz_runner_config.c — libFuzzer harness for runner/config.c (with
+ * hookcfg.c and cfgfield.c).
  *
  * The input is a whole configuration file. It is written to a memfd and
  * loaded through /proc/self/fd/N, so config_load reads it exactly as it

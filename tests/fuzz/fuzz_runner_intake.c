@@ -48,9 +48,10 @@
 #include "../../runner/cfggen.h"
 #include "../../runner/config.h"
 #include "../../runner/intake.h"
-#include "../../runner/jobs.h"
 #include "../../runner/log.h"
+#include "../../runner/queue.h"
 #include "../../runner/route_hooks.h"
+#include "../../runner/slots.h"
 #include "../../runner/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -141,8 +142,10 @@ static void setup(void)
 		abort();
 	}
 	log_setup(LOG_ERROR, LOG_TEXT);
-	CHECK(store_open(cfg->store_path, 1, &n, &env.store) == 0);
-	CHECK(jobs_new(cfg->max_jobs, cfg->max_per_destination, &env.jobs) == 0);
+	CHECK(store_open(&(struct store_config){ .sqlite_path = cfg->store_path }, &env.store, 1, &n,
+	    NULL) == 0);
+	CHECK(slots_new(cfg->max_jobs, cfg->max_per_destination, &env.slots) == 0);
+	CHECK(queue_new(env.store, 1, &env.queue) == 0);
 	CHECK(cfggen_new(cfg, &env.gens) == 0);
 	atexit(cleanup);
 }

@@ -17,6 +17,7 @@
  * ends it); an accepted token must carry the policy's issuer and subject and
  * a live exp.
  */
+#include <errno.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -127,8 +128,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (n >= 0) {
 		cJSON *c = NULL;
-		int rc = vjwt_verify(&pol, buf, NOW, &c);
-		if (rc > 0 || rc < -VJWT_CLAIM || (rc == 0) != (c != NULL))
+		enum vjwt_reason why = VJWT_NREASONS;
+		int rc = vjwt_verify(&pol, buf, NOW, &c, &why);
+		if ((rc != 0 && rc != -EACCES) || (rc == 0) != (c != NULL) ||
+		    (rc == 0) != (why == VJWT_OK) || why > VJWT_CLAIM)
 			abort();
 		if (rc == 0) {
 			const cJSON *exp = cJSON_GetObjectItemCaseSensitive(c, "exp");

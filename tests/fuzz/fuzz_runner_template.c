@@ -1,5 +1,6 @@
 /*
- * fuzz_runner_template.c — libFuzzer harness for runner/template.c.
+ * fuzz_runner_template.c — libFuzzer harness for runner/template.c (with
+ * tmplparam.c).
  *
  * The input is an untrusted JSON payload. It feeds a fixed template whose
  * parameters read the payload (top-level key, nested array/object path, key

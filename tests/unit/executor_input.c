@@ -22,6 +22,7 @@
 #include "../../executor/input.h"
 #include "../../executor/status.h"
 #include "t.h"
+#include "../../common/clock.h"
 
 static volatile sig_atomic_t no_stop;
 
@@ -187,16 +188,16 @@ static void test_deadline_and_stop(void)
 
 	/* A writer that never closes: the deadline ends the wait, in time. */
 	fd = fed_pipe("part", 4, 4, 0, 1, &pid);
-	t0 = status_now_ms();
+	t0 = clock_mono_ms();
 	T_EQ_INT(input_read_fd(fd, 100, 0, t0 + 300, &no_stop, &s, &n, &why), -ETIMEDOUT);
 	T_EQ_INT(why, INPUT_TIMEOUT);
-	T_CHECK(status_now_ms() - t0 >= 300);
-	T_CHECK(status_now_ms() - t0 < 1000);
+	T_CHECK(clock_mono_ms() - t0 >= 300);
+	T_CHECK(clock_mono_ms() - t0 < 1000);
 	T_CHECK(s == NULL && is_closed(fd));
 	reap(pid);
 	/* Slow pieces that do end before it: read whole. */
 	fd = fed_pipe("slow but in time", 16, 3, 20000, 0, &pid);
-	T_EQ_INT(input_read_fd(fd, 100, 0, status_now_ms() + 5000, &no_stop, &s, &n, &why), 0);
+	T_EQ_INT(input_read_fd(fd, 100, 0, clock_mono_ms() + 5000, &no_stop, &s, &n, &why), 0);
 	T_EQ_STR(s, "slow but in time");
 	free(s);
 	s = NULL;

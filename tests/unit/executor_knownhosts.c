@@ -127,12 +127,12 @@ static int keygen(struct key *k, const char *name, const char *args)
 }
 
 /* Parse TEXT (NUL-terminated); returns the file, bad lines in *BAD. */
-static struct kh_file *parse(const char *text, int *bad)
+static struct knownhosts_file *parse(const char *text, int *bad)
 {
-	struct kh_file *f = NULL;
+	struct knownhosts_file *f = NULL;
 	int b = -1;
 
-	if (kh_parse(text, strlen(text), &f, &b) != 0)
+	if (knownhosts_parse(text, strlen(text), &f, &b) != 0)
 		return NULL;
 	if (bad)
 		*bad = b;
@@ -145,154 +145,155 @@ static char *line(char *buf, size_t len, const char *pat, const struct key *k)
 	return buf;
 }
 
-static enum kh_result check(const struct kh_file *f, const char *host, int port, const struct key *k)
+static enum knownhosts_result check(const struct knownhosts_file *f, const char *host, int port,
+    const struct key *k)
 {
-	return kh_check(f, host, port, k->blob, k->bloblen);
+	return knownhosts_check(f, host, port, k->blob, k->bloblen);
 }
 
 static void test_plain(void)
 {
 	char text[8192];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 	int bad = -1;
 
 	line(text, sizeof text, "example.com", &ed1);
 	T_CHECK((f = parse(text, &bad)) != NULL);
 	T_EQ_INT(bad, 0);
-	T_EQ_INT(check(f, "example.com", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "example.com", 22, &ed2), KH_CHANGED);
-	T_EQ_INT(check(f, "example.com", 22, &ec1), KH_UNKNOWN); /* other type: unknown */
-	T_EQ_INT(check(f, "example.org", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "www.example.com", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "example.co", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "example.comm", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(kh_check(f, "example.com", 22, ed1.blob, ed1.bloblen - 1), KH_CHANGED);
-	T_EQ_INT(kh_check(f, "example.com", 22, ed1.blob, 3), KH_UNKNOWN); /* no type */
-	T_EQ_INT(kh_check(NULL, "example.com", 22, ed1.blob, ed1.bloblen), KH_UNKNOWN);
-	kh_free(f);
-	kh_free(NULL);
+	T_EQ_INT(check(f, "example.com", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "example.com", 22, &ed2), KNOWNHOSTS_CHANGED);
+	T_EQ_INT(check(f, "example.com", 22, &ec1), KNOWNHOSTS_UNKNOWN); /* other type: unknown */
+	T_EQ_INT(check(f, "example.org", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "www.example.com", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "example.co", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "example.comm", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(knownhosts_check(f, "example.com", 22, ed1.blob, ed1.bloblen - 1), KNOWNHOSTS_CHANGED);
+	T_EQ_INT(knownhosts_check(f, "example.com", 22, ed1.blob, 3), KNOWNHOSTS_UNKNOWN); /* no type */
+	T_EQ_INT(knownhosts_check(NULL, "example.com", 22, ed1.blob, ed1.bloblen), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
+	knownhosts_free(NULL);
 }
 
 static void test_changed_and_matching_entries(void)
 {
 	char a[2048], b[2048], text[8192];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 
 	/* an old key and the current one for the same host: the match wins */
 	snprintf(text, sizeof text, "%s%s", line(a, sizeof a, "h.example", &ed2),
 	    line(b, sizeof b, "h.example", &ed1));
 	T_CHECK((f = parse(text, NULL)) != NULL);
-	T_EQ_INT(check(f, "h.example", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "h.example", 22, &ed2), KH_MATCH);
-	kh_free(f);
+	T_EQ_INT(check(f, "h.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "h.example", 22, &ed2), KNOWNHOSTS_MATCH);
+	knownhosts_free(f);
 	/* both types known: each checked against its own */
 	snprintf(text, sizeof text, "%s%s", line(a, sizeof a, "h.example", &ec1),
 	    line(b, sizeof b, "h.example", &ed1));
 	T_CHECK((f = parse(text, NULL)) != NULL);
-	T_EQ_INT(check(f, "h.example", 22, &ed2), KH_CHANGED);
-	T_EQ_INT(check(f, "h.example", 22, &ec1), KH_MATCH);
-	T_EQ_INT(check(f, "h.example", 22, &ec384), KH_UNKNOWN); /* nistp384 is another type */
-	T_EQ_INT(check(f, "h.example", 22, &rsa1), KH_UNKNOWN);
-	kh_free(f);
+	T_EQ_INT(check(f, "h.example", 22, &ed2), KNOWNHOSTS_CHANGED);
+	T_EQ_INT(check(f, "h.example", 22, &ec1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "h.example", 22, &ec384), KNOWNHOSTS_UNKNOWN); /* nistp384 is another type */
+	T_EQ_INT(check(f, "h.example", 22, &rsa1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
 }
 
 static void test_port(void)
 {
 	char a[2048], b[2048], text[8192];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 
 	snprintf(text, sizeof text, "%s%s", line(a, sizeof a, "[p.example]:2222", &ed1),
 	    line(b, sizeof b, "q.example", &ed1));
 	T_CHECK((f = parse(text, NULL)) != NULL);
-	T_EQ_INT(check(f, "p.example", 2222, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "p.example", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "p.example", 2223, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "p.example", 222, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "q.example", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "q.example", 2222, &ed1), KH_UNKNOWN); /* port 22 entry, other port */
-	kh_free(f);
+	T_EQ_INT(check(f, "p.example", 2222, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "p.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "p.example", 2223, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "p.example", 222, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "q.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "q.example", 2222, &ed1), KNOWNHOSTS_UNKNOWN); /* port 22 entry, other port */
+	knownhosts_free(f);
 	/* "[host]:22" is never looked up: port 22 uses the bare name */
 	T_CHECK((f = parse(line(text, sizeof text, "[r.example]:22", &ed1), NULL)) != NULL);
-	T_EQ_INT(check(f, "r.example", 22, &ed1), KH_UNKNOWN);
-	kh_free(f);
+	T_EQ_INT(check(f, "r.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
 	/* IPv6 literal */
 	T_CHECK((f = parse(line(text, sizeof text, "[::1]:2200,::1", &ed1), NULL)) != NULL);
-	T_EQ_INT(check(f, "::1", 2200, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "::1", 22, &ed1), KH_MATCH);
-	kh_free(f);
+	T_EQ_INT(check(f, "::1", 2200, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "::1", 22, &ed1), KNOWNHOSTS_MATCH);
+	knownhosts_free(f);
 }
 
 static void test_case_insensitive(void)
 {
 	char text[2048];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 
 	T_CHECK((f = parse(line(text, sizeof text, "MiXeD.Example.COM,[UP.EXAMPLE]:2022", &ed1), NULL)) != NULL);
-	T_EQ_INT(check(f, "mixed.example.com", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "MIXED.EXAMPLE.COM", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "up.example", 2022, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "Up.Example", 2022, &ed1), KH_MATCH);
-	kh_free(f);
+	T_EQ_INT(check(f, "mixed.example.com", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "MIXED.EXAMPLE.COM", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "up.example", 2022, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "Up.Example", 2022, &ed1), KNOWNHOSTS_MATCH);
+	knownhosts_free(f);
 }
 
 static void test_wildcards(void)
 {
 	char text[2048];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 
 	T_CHECK((f = parse(line(text, sizeof text, "*.example.com,host?.example.org,[10.0.0.*]:2222", &ed1),
 		     NULL)) != NULL);
-	T_EQ_INT(check(f, "a.example.com", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "a.b.example.com", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "example.com", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "a.example.com", 2222, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "host1.example.org", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "host.example.org", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "host12.example.org", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "10.0.0.7", 2222, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "10.0.0.77", 2222, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "10.0.0.7", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "10.0.1.7", 2222, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "a.example.com", 22, &ed2), KH_CHANGED);
-	kh_free(f);
+	T_EQ_INT(check(f, "a.example.com", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "a.b.example.com", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "example.com", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "a.example.com", 2222, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "host1.example.org", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "host.example.org", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "host12.example.org", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "10.0.0.7", 2222, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "10.0.0.77", 2222, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "10.0.0.7", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "10.0.1.7", 2222, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "a.example.com", 22, &ed2), KNOWNHOSTS_CHANGED);
+	knownhosts_free(f);
 	T_CHECK((f = parse(line(text, sizeof text, "*", &ed1), NULL)) != NULL);
-	T_EQ_INT(check(f, "anything", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "anything", 2222, &ed1), KH_MATCH); /* "*" matches "[anything]:2222" */
-	kh_free(f);
+	T_EQ_INT(check(f, "anything", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "anything", 2222, &ed1), KNOWNHOSTS_MATCH); /* "*" matches "[anything]:2222" */
+	knownhosts_free(f);
 	/* backtracking: several stars */
 	T_CHECK((f = parse(line(text, sizeof text, "*a*b*c,x**y", &ed1), NULL)) != NULL);
-	T_EQ_INT(check(f, "aaabbbccc", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "abcab", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "xy", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "xyz", 22, &ed1), KH_UNKNOWN);
-	kh_free(f);
+	T_EQ_INT(check(f, "aaabbbccc", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "abcab", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "xy", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "xyz", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
 }
 
 static void test_negation_and_lists(void)
 {
 	char text[2048];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 
 	T_CHECK((f = parse(line(text, sizeof text, "*.example.com,!bad.example.com,extra.example.net",
 			       &ed1), NULL)) != NULL);
-	T_EQ_INT(check(f, "good.example.com", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "bad.example.com", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "bad.example.com", 22, &ed2), KH_UNKNOWN); /* not "changed" either */
-	T_EQ_INT(check(f, "extra.example.net", 22, &ed1), KH_MATCH);
-	kh_free(f);
+	T_EQ_INT(check(f, "good.example.com", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "bad.example.com", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "bad.example.com", 22, &ed2), KNOWNHOSTS_UNKNOWN); /* not "changed" either */
+	T_EQ_INT(check(f, "extra.example.net", 22, &ed1), KNOWNHOSTS_MATCH);
+	knownhosts_free(f);
 	/* a negation alone matches nothing; order in the list does not matter */
 	T_CHECK((f = parse(line(text, sizeof text, "!a.example", &ed1), NULL)) != NULL);
-	T_EQ_INT(check(f, "a.example", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "b.example", 22, &ed1), KH_UNKNOWN);
-	kh_free(f);
+	T_EQ_INT(check(f, "a.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "b.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
 	T_CHECK((f = parse(line(text, sizeof text, "![10.0.0.1]:2222,[10.0.0.*]:2222", &ed1), NULL)) != NULL);
-	T_EQ_INT(check(f, "10.0.0.1", 2222, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "10.0.0.2", 2222, &ed1), KH_MATCH);
-	kh_free(f);
+	T_EQ_INT(check(f, "10.0.0.1", 2222, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "10.0.0.2", 2222, &ed1), KNOWNHOSTS_MATCH);
+	knownhosts_free(f);
 	/* empty list members are harmless */
 	T_CHECK((f = parse(line(text, sizeof text, ",,a.example,,", &ed1), NULL)) != NULL);
-	T_EQ_INT(check(f, "a.example", 22, &ed1), KH_MATCH);
-	kh_free(f);
+	T_EQ_INT(check(f, "a.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	knownhosts_free(f);
 }
 
 /* A negated member too long to evaluate must not be skipped (that would let
@@ -301,18 +302,18 @@ static void test_negation_and_lists(void)
 static void test_long_negation_fails_safe(void)
 {
 	char pat[1200], text[8192];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 
 	pat[0] = '!';
 	memset(pat + 1, '*', 1100);
 	snprintf(pat + 1101, sizeof pat - 1101, ",*");
 	T_CHECK((f = parse(line(text, sizeof text, pat, &ed1), NULL)) != NULL);
-	T_EQ_INT(check(f, "victim.example", 22, &ed1), KH_UNKNOWN);
-	kh_free(f);
+	T_EQ_INT(check(f, "victim.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
 }
 
 /* Host matching agrees with OpenSSH's: `ssh-keygen -F NAME` finds a line
- * exactly when kh_check sees the host. */
+ * exactly when knownhosts_check sees the host. */
 static void test_agrees_with_ssh_keygen_F(void)
 {
 	static const char *const pats[] = {
@@ -328,7 +329,7 @@ static void test_agrees_with_ssh_keygen_F(void)
 	};
 	char path[128], cmd[512], text[8192], out[64];
 	size_t i, off = 0;
-	struct kh_file *f;
+	struct knownhosts_file *f;
 
 	for (i = 0; i < sizeof pats / sizeof pats[0]; i++) {
 		char l[2048];
@@ -352,20 +353,20 @@ static void test_agrees_with_ssh_keygen_F(void)
 		snprintf(cmd, sizeof cmd, "ssh-keygen -F '%s' -f %s >/dev/null 2>&1 && echo found", n, path);
 		run(cmd, out, sizeof out);
 		theirs = !strcmp(out, "found");
-		ours = check(f, host, port, &ed1) == KH_MATCH;
+		ours = check(f, host, port, &ed1) == KNOWNHOSTS_MATCH;
 		if (ours != theirs) {
 			fprintf(stderr, "%s: ours %d, ssh-keygen -F %d\n", n, ours, theirs);
 			T_CHECK(ours == theirs);
 		}
 	}
-	kh_free(f);
+	knownhosts_free(f);
 }
 
 /* Hashed entries produced by ssh-keygen -H, for port 22 and another port. */
 static void test_hashed_by_ssh_keygen(void)
 {
 	char path[128], cmd[512], text[8192], a[2048], b[2048];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 	char *hashed;
 	size_t n = 0;
 	int bad = -1;
@@ -381,17 +382,17 @@ static void test_hashed_by_ssh_keygen(void)
 		return;
 	T_CHECK(strstr(hashed, "|1|") != NULL);
 	T_CHECK(strstr(hashed, "hashed.example") == NULL);
-	T_CHECK(kh_parse(hashed, n, &f, &bad) == 0);
+	T_CHECK(knownhosts_parse(hashed, n, &f, &bad) == 0);
 	T_EQ_INT(bad, 0);
-	T_EQ_INT(check(f, "hashed.example", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "HASHED.example", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "hashed.example", 22, &ed2), KH_CHANGED);
-	T_EQ_INT(check(f, "hashed.example", 2222, &ec1), KH_MATCH);
-	T_EQ_INT(check(f, "hashed.example", 2222, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "other.example", 22, &ec1), KH_MATCH);
-	T_EQ_INT(check(f, "hashed.exampl", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "other.example", 2222, &ec1), KH_UNKNOWN);
-	kh_free(f);
+	T_EQ_INT(check(f, "hashed.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "HASHED.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "hashed.example", 22, &ed2), KNOWNHOSTS_CHANGED);
+	T_EQ_INT(check(f, "hashed.example", 2222, &ec1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "hashed.example", 2222, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "other.example", 22, &ec1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "hashed.exampl", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "other.example", 2222, &ec1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
 	free(hashed);
 }
 
@@ -402,7 +403,7 @@ static void test_hashed_computed(void)
 	unsigned int maclen = 0;
 	char s64[64], h64[64], text[8192];
 	const char *name = "[computed.example]:2200";
-	struct kh_file *f;
+	struct knownhosts_file *f;
 	int bad = -1;
 	size_t i;
 
@@ -415,9 +416,9 @@ static void test_hashed_computed(void)
 	snprintf(text, sizeof text, "|1|%s|%s %s %s\n", s64, h64, ed1.type, ed1.b64);
 	T_CHECK((f = parse(text, &bad)) != NULL);
 	T_EQ_INT(bad, 0);
-	T_EQ_INT(check(f, "computed.example", 2200, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "computed.example", 22, &ed1), KH_UNKNOWN);
-	kh_free(f);
+	T_EQ_INT(check(f, "computed.example", 2200, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "computed.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
 	/* the salt must be 20 bytes, the hash 20 bytes, both valid base64 */
 	snprintf(text, sizeof text,
 	    "|1|AAAA|%s %s %s\n|1|%s|AAAA %s %s\n|1|%s %s %s\n|2|%s|%s %s %s\n|1|%s|%s! %s %s\n",
@@ -425,14 +426,14 @@ static void test_hashed_computed(void)
 	    ed1.type, ed1.b64, s64, h64, ed1.type, ed1.b64);
 	T_CHECK((f = parse(text, &bad)) != NULL);
 	T_EQ_INT(bad, 5);
-	T_EQ_INT(check(f, "computed.example", 2200, &ed1), KH_UNKNOWN);
-	kh_free(f);
+	T_EQ_INT(check(f, "computed.example", 2200, &ed1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
 }
 
 static void test_revoked(void)
 {
 	char a[2048], b[2048], text[8192], algs[256];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 	int bad = -1;
 
 	/* revoked wins over a plain entry for the same key, in either order */
@@ -440,53 +441,53 @@ static void test_revoked(void)
 	    line(b, sizeof b, "*", &ed1));
 	T_CHECK((f = parse(text, &bad)) != NULL);
 	T_EQ_INT(bad, 0);
-	T_EQ_INT(check(f, "r.example", 22, &ed1), KH_REVOKED);
-	T_EQ_INT(check(f, "other.example", 2222, &ed1), KH_REVOKED);
-	T_EQ_INT(check(f, "r.example", 22, &ed2), KH_CHANGED);
-	kh_known_algs(f, "r.example", 22, algs, sizeof algs);
+	T_EQ_INT(check(f, "r.example", 22, &ed1), KNOWNHOSTS_REVOKED);
+	T_EQ_INT(check(f, "other.example", 2222, &ed1), KNOWNHOSTS_REVOKED);
+	T_EQ_INT(check(f, "r.example", 22, &ed2), KNOWNHOSTS_CHANGED);
+	knownhosts_known_algs(f, "r.example", 22, algs, sizeof algs);
 	T_EQ_STR(algs, "ssh-ed25519");
-	kh_known_algs(f, "other.example", 22, algs, sizeof algs);
+	knownhosts_known_algs(f, "other.example", 22, algs, sizeof algs);
 	T_EQ_STR(algs, ""); /* a revoked key is not a known one */
-	kh_free(f);
+	knownhosts_free(f);
 	snprintf(text, sizeof text, "@revoked %s%s", line(a, sizeof a, "r.example", &ed2),
 	    line(b, sizeof b, "r.example", &ed1));
 	T_CHECK((f = parse(text, NULL)) != NULL);
-	T_EQ_INT(check(f, "r.example", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "r.example", 22, &ed2), KH_REVOKED);
-	T_EQ_INT(check(f, "s.example", 22, &ed2), KH_UNKNOWN); /* revoked only for r.example */
-	kh_free(f);
+	T_EQ_INT(check(f, "r.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "r.example", 22, &ed2), KNOWNHOSTS_REVOKED);
+	T_EQ_INT(check(f, "s.example", 22, &ed2), KNOWNHOSTS_UNKNOWN); /* revoked only for r.example */
+	knownhosts_free(f);
 	/* @revoked with a tab, and with a hashed host */
 	snprintf(text, sizeof text, "@revoked\t%s", line(a, sizeof a, "t.example", &ec1));
 	T_CHECK((f = parse(text, &bad)) != NULL);
 	T_EQ_INT(bad, 0);
-	T_EQ_INT(check(f, "t.example", 22, &ec1), KH_REVOKED);
-	kh_free(f);
+	T_EQ_INT(check(f, "t.example", 22, &ec1), KNOWNHOSTS_REVOKED);
+	knownhosts_free(f);
 }
 
 static void test_cert_authority_and_markers(void)
 {
 	char a[2048], b[2048], text[8192], algs[64];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 	int bad = -1;
 
 	snprintf(text, sizeof text, "@cert-authority %s@other-marker %s",
 	    line(a, sizeof a, "*.example.com", &ed1), line(b, sizeof b, "*.example.com", &ed1));
 	T_CHECK((f = parse(text, &bad)) != NULL);
 	T_EQ_INT(bad, 0);
-	T_EQ_INT(check(f, "a.example.com", 22, &ed1), KH_UNKNOWN);
-	kh_known_algs(f, "a.example.com", 22, algs, sizeof algs);
+	T_EQ_INT(check(f, "a.example.com", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_known_algs(f, "a.example.com", 22, algs, sizeof algs);
 	T_EQ_STR(algs, "");
-	kh_free(f);
+	knownhosts_free(f);
 	/* "@revoked" alone, or "@revokedx" */
 	T_CHECK((f = parse("@revoked\n@revoked   \n", &bad)) != NULL);
 	T_EQ_INT(bad, 2);
-	kh_free(f);
+	knownhosts_free(f);
 }
 
 static void test_malformed(void)
 {
 	char text[65536], good[2048], *p = text;
-	struct kh_file *f;
+	struct knownhosts_file *f;
 	int bad = -1, expect_bad = 0;
 	size_t left = sizeof text;
 
@@ -510,62 +511,62 @@ static void test_malformed(void)
 	*p++ = '\0';
 	left--;
 	BAD(" comment\n");
-	/* a line longer than KH_MAX_LINE (a long comment after a valid key) */
+	/* a line longer than KNOWNHOSTS_MAX_LINE (a long comment after a valid key) */
 	ADD("long.example %s %s ", ed1.type, ed1.b64);
-	memset(p, 'c', KH_MAX_LINE);
-	p += KH_MAX_LINE;
-	left -= KH_MAX_LINE;
+	memset(p, 'c', KNOWNHOSTS_MAX_LINE);
+	p += KNOWNHOSTS_MAX_LINE;
+	left -= KNOWNHOSTS_MAX_LINE;
 	BAD("\n");
 	ADD("%s", line(good, sizeof good, "good3.example", &ed1));
 #undef BAD
 #undef ADD
-	T_CHECK(kh_parse(text, (size_t)(p - text), &f, &bad) == 0);
+	T_CHECK(knownhosts_parse(text, (size_t)(p - text), &f, &bad) == 0);
 	T_EQ_INT(bad, expect_bad);
-	T_EQ_INT(check(f, "good.example", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "good2.example", 22, &ec1), KH_MATCH);
-	T_EQ_INT(check(f, "good3.example", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "mismatch.example", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "mismatch.example", 22, &ec1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "nul.example", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "long.example", 22, &ed1), KH_UNKNOWN);
-	T_EQ_INT(check(f, "bad64.example", 22, &ed1), KH_UNKNOWN);
-	kh_free(f);
+	T_EQ_INT(check(f, "good.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "good2.example", 22, &ec1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "good3.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "mismatch.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "mismatch.example", 22, &ec1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "nul.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "long.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	T_EQ_INT(check(f, "bad64.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
 	/* bad_lines may be NULL */
-	T_CHECK(kh_parse("x y z\n", 6, &f, NULL) == 0);
-	kh_free(f);
+	T_CHECK(knownhosts_parse("x y z\n", 6, &f, NULL) == 0);
+	knownhosts_free(f);
 }
 
 static void test_line_length_limit(void)
 {
-	char *text = malloc(KH_MAX_LINE + 4096);
+	char *text = malloc(KNOWNHOSTS_MAX_LINE + 4096);
 	size_t head;
-	struct kh_file *f;
+	struct knownhosts_file *f;
 	int bad = -1;
 
 	if (!text)
 		return;
-	/* exactly KH_MAX_LINE bytes (without the newline): accepted */
+	/* exactly KNOWNHOSTS_MAX_LINE bytes (without the newline): accepted */
 	head = (size_t)snprintf(text, 4096, "edge.example %s %s ", ed1.type, ed1.b64);
-	memset(text + head, 'c', KH_MAX_LINE - head);
-	memcpy(text + KH_MAX_LINE, "\r\n", 2);
-	T_CHECK(kh_parse(text, KH_MAX_LINE + 2, &f, &bad) == 0);
+	memset(text + head, 'c', KNOWNHOSTS_MAX_LINE - head);
+	memcpy(text + KNOWNHOSTS_MAX_LINE, "\r\n", 2);
+	T_CHECK(knownhosts_parse(text, KNOWNHOSTS_MAX_LINE + 2, &f, &bad) == 0);
 	T_EQ_INT(bad, 0);
-	T_EQ_INT(check(f, "edge.example", 22, &ed1), KH_MATCH);
-	kh_free(f);
+	T_EQ_INT(check(f, "edge.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	knownhosts_free(f);
 	/* one more byte: refused */
-	text[KH_MAX_LINE] = 'c';
-	memcpy(text + KH_MAX_LINE + 1, "\n", 1);
-	T_CHECK(kh_parse(text, KH_MAX_LINE + 2, &f, &bad) == 0);
+	text[KNOWNHOSTS_MAX_LINE] = 'c';
+	memcpy(text + KNOWNHOSTS_MAX_LINE + 1, "\n", 1);
+	T_CHECK(knownhosts_parse(text, KNOWNHOSTS_MAX_LINE + 2, &f, &bad) == 0);
 	T_EQ_INT(bad, 1);
-	T_EQ_INT(check(f, "edge.example", 22, &ed1), KH_UNKNOWN);
-	kh_free(f);
+	T_EQ_INT(check(f, "edge.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
 	free(text);
 }
 
 static void test_crlf_and_no_final_newline(void)
 {
 	char a[2048], b[2048], text[8192];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 	int bad = -1;
 
 	line(a, sizeof a, "crlf.example", &ed1);
@@ -575,41 +576,41 @@ static void test_crlf_and_no_final_newline(void)
 	snprintf(text, sizeof text, "# comment\r\n%s\r\n\r\n%s", a, b);
 	T_CHECK((f = parse(text, &bad)) != NULL);
 	T_EQ_INT(bad, 0);
-	T_EQ_INT(check(f, "crlf.example", 22, &ed1), KH_MATCH);
-	T_EQ_INT(check(f, "last.example", 22, &ec1), KH_MATCH);
-	kh_free(f);
+	T_EQ_INT(check(f, "crlf.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	T_EQ_INT(check(f, "last.example", 22, &ec1), KNOWNHOSTS_MATCH);
+	knownhosts_free(f);
 	/* the buffer need not be NUL-terminated: LEN is the end */
 	snprintf(text, sizeof text, "%sGARBAGE", line(a, sizeof a, "len.example", &ed1));
-	T_CHECK(kh_parse(text, strlen(a), &f, &bad) == 0);
+	T_CHECK(knownhosts_parse(text, strlen(a), &f, &bad) == 0);
 	T_EQ_INT(bad, 0);
-	T_EQ_INT(check(f, "len.example", 22, &ed1), KH_MATCH);
-	kh_free(f);
+	T_EQ_INT(check(f, "len.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	knownhosts_free(f);
 }
 
 static void test_empty(void)
 {
-	struct kh_file *f = NULL;
+	struct knownhosts_file *f = NULL;
 	char algs[64] = "x";
 	int bad = -1;
 
-	T_CHECK(kh_parse("", 0, &f, &bad) == 0);
+	T_CHECK(knownhosts_parse("", 0, &f, &bad) == 0);
 	T_CHECK(f != NULL);
 	T_EQ_INT(bad, 0);
-	T_EQ_INT(check(f, "any.example", 22, &ed1), KH_UNKNOWN);
-	kh_known_algs(f, "any.example", 22, algs, sizeof algs);
+	T_EQ_INT(check(f, "any.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_known_algs(f, "any.example", 22, algs, sizeof algs);
 	T_EQ_STR(algs, "");
-	kh_free(f);
+	knownhosts_free(f);
 	T_CHECK((f = parse("\n\n# only comments\n\r\n \t \n", &bad)) != NULL);
 	T_EQ_INT(bad, 0);
-	kh_free(f);
-	kh_known_algs(NULL, "x", 22, algs, sizeof algs);
+	knownhosts_free(f);
+	knownhosts_known_algs(NULL, "x", 22, algs, sizeof algs);
 	T_EQ_STR(algs, "");
 }
 
 static void test_known_algs(void)
 {
 	char a[2048], text[8192], algs[256];
-	struct kh_file *f;
+	struct knownhosts_file *f;
 	size_t off = 0;
 
 	/* file order ecdsa-256, rsa, ecdsa-384, ed25519 (twice), another host */
@@ -621,15 +622,15 @@ static void test_known_algs(void)
 	off += (size_t)snprintf(text + off, sizeof text - off, "%s", line(a, sizeof a, "[k.example]:2222", &ed1));
 	T_CHECK((f = parse(text, NULL)) != NULL);
 	/* strongest first, whatever the file order; no repeats */
-	kh_known_algs(f, "k.example", 22, algs, sizeof algs);
+	knownhosts_known_algs(f, "k.example", 22, algs, sizeof algs);
 	T_EQ_STR(algs, "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ssh-rsa");
-	kh_known_algs(f, "K.EXAMPLE", 22, algs, sizeof algs);
+	knownhosts_known_algs(f, "K.EXAMPLE", 22, algs, sizeof algs);
 	T_EQ_STR(algs, "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ssh-rsa");
-	kh_known_algs(f, "k.example", 2222, algs, sizeof algs);
+	knownhosts_known_algs(f, "k.example", 2222, algs, sizeof algs);
 	T_EQ_STR(algs, "ssh-ed25519");
-	kh_known_algs(f, "z.example", 22, algs, sizeof algs);
+	knownhosts_known_algs(f, "z.example", 22, algs, sizeof algs);
 	T_EQ_STR(algs, "ecdsa-sha2-nistp384");
-	kh_known_algs(f, "none", 22, algs, sizeof algs);
+	knownhosts_known_algs(f, "none", 22, algs, sizeof algs);
 	T_EQ_STR(algs, "");
 	/* a short buffer holds whole names only, never overruns, and keeps
 	 * the order */
@@ -640,7 +641,7 @@ static void test_known_algs(void)
 			char *tok, *save = NULL, copy[256];
 			const char *at = full;
 			memset(algs, 'x', sizeof algs);
-			kh_known_algs(f, "k.example", 22, algs, len);
+			knownhosts_known_algs(f, "k.example", 22, algs, len);
 			T_CHECK(strlen(algs) < len);
 			T_CHECK(algs[len] == 'x' || len == sizeof algs - 1);
 			snprintf(copy, sizeof copy, "%s", algs);
@@ -652,7 +653,7 @@ static void test_known_algs(void)
 			}
 		}
 	}
-	kh_free(f);
+	knownhosts_free(f);
 }
 
 static void test_fingerprint(void)
@@ -662,12 +663,12 @@ static void test_fingerprint(void)
 	size_t i;
 
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		kh_fingerprint(keys[i]->blob, keys[i]->bloblen, fp, sizeof fp);
+		knownhosts_fingerprint(keys[i]->blob, keys[i]->bloblen, fp, sizeof fp);
 		T_EQ_STR(fp, keys[i]->fp);
 	}
 	/* a short buffer is truncated, never overrun */
 	memset(fp, 'x', sizeof fp);
-	kh_fingerprint(ed1.blob, ed1.bloblen, fp, 10);
+	knownhosts_fingerprint(ed1.blob, ed1.bloblen, fp, 10);
 	T_EQ_INT((long long)strlen(fp), 9);
 	T_EQ_INT(fp[11], 'x');
 }
@@ -677,77 +678,77 @@ static void test_blob_type(void)
 	unsigned char b[64];
 	char out[40];
 
-	kh_blob_type(ed1.blob, ed1.bloblen, out, sizeof out);
+	knownhosts_blob_type(ed1.blob, ed1.bloblen, out, sizeof out);
 	T_EQ_STR(out, "ssh-ed25519");
-	kh_blob_type(ec1.blob, ec1.bloblen, out, sizeof out);
+	knownhosts_blob_type(ec1.blob, ec1.bloblen, out, sizeof out);
 	T_EQ_STR(out, "ecdsa-sha2-nistp256");
-	kh_blob_type(rsa1.blob, rsa1.bloblen, out, sizeof out);
+	knownhosts_blob_type(rsa1.blob, rsa1.bloblen, out, sizeof out);
 	T_EQ_STR(out, "ssh-rsa");
-	T_EQ_STR(kh_type_label("ssh-ed25519"), "ED25519");
-	T_EQ_STR(kh_type_label("ecdsa-sha2-nistp384"), "ECDSA");
-	T_EQ_STR(kh_type_label("ssh-rsa"), "RSA");
-	T_EQ_STR(kh_type_label("ssh-dss"), "DSA");
-	T_EQ_STR(kh_type_label("x"), "UNKNOWN");
+	T_EQ_STR(knownhosts_type_label("ssh-ed25519"), "ED25519");
+	T_EQ_STR(knownhosts_type_label("ecdsa-sha2-nistp384"), "ECDSA");
+	T_EQ_STR(knownhosts_type_label("ssh-rsa"), "RSA");
+	T_EQ_STR(knownhosts_type_label("ssh-dss"), "DSA");
+	T_EQ_STR(knownhosts_type_label("x"), "UNKNOWN");
 	/* too short for the length, or for the string it announces */
-	kh_blob_type(ed1.blob, 3, out, sizeof out);
+	knownhosts_blob_type(ed1.blob, 3, out, sizeof out);
 	T_EQ_STR(out, "");
-	kh_blob_type(ed1.blob, 4 + 10, out, sizeof out);
+	knownhosts_blob_type(ed1.blob, 4 + 10, out, sizeof out);
 	T_EQ_STR(out, "");
-	kh_blob_type(ed1.blob, 4 + 11, out, sizeof out);
+	knownhosts_blob_type(ed1.blob, 4 + 11, out, sizeof out);
 	T_EQ_STR(out, "ssh-ed25519");
 	/* the name must fit OUT with its NUL */
-	kh_blob_type(ed1.blob, ed1.bloblen, out, 11);
+	knownhosts_blob_type(ed1.blob, ed1.bloblen, out, 11);
 	T_EQ_STR(out, "");
-	kh_blob_type(ed1.blob, ed1.bloblen, out, 12);
+	knownhosts_blob_type(ed1.blob, ed1.bloblen, out, 12);
 	T_EQ_STR(out, "ssh-ed25519");
 	/* zero length, huge length, embedded NUL */
 	memset(b, 0, sizeof b);
-	kh_blob_type(b, sizeof b, out, sizeof out);
+	knownhosts_blob_type(b, sizeof b, out, sizeof out);
 	T_EQ_STR(out, "");
 	b[0] = 0xff;
 	b[1] = 0xff;
 	b[2] = 0xff;
 	b[3] = 0xff;
-	kh_blob_type(b, sizeof b, out, sizeof out);
+	knownhosts_blob_type(b, sizeof b, out, sizeof out);
 	T_EQ_STR(out, "");
 	b[0] = b[1] = b[2] = 0;
 	b[3] = 3;
 	memcpy(b + 4, "a\0b", 3);
-	kh_blob_type(b, 7, out, sizeof out);
+	knownhosts_blob_type(b, 7, out, sizeof out);
 	T_EQ_STR(out, "");
 }
 
 static void test_load(void)
 {
 	char path[128], a[2048];
-	struct kh_file *f = NULL;
+	struct knownhosts_file *f = NULL;
 	int bad = -1;
 	FILE *fp;
 
-	snprintf(path, sizeof path, "%s/kh_load", tmpdir);
+	snprintf(path, sizeof path, "%s/knownhosts_load", tmpdir);
 	line(a, sizeof a, "load.example", &ed1);
 	T_CHECK(write_file(path, a, strlen(a)) == 0);
-	T_EQ_INT(kh_load(path, &f, &bad), 0);
+	T_EQ_INT(knownhosts_load(path, &f, &bad), 0);
 	T_EQ_INT(bad, 0);
-	T_EQ_INT(check(f, "load.example", 22, &ed1), KH_MATCH);
-	kh_free(f);
+	T_EQ_INT(check(f, "load.example", 22, &ed1), KNOWNHOSTS_MATCH);
+	knownhosts_free(f);
 	T_EQ_INT(write_file(path, "", 0), 0);
-	T_EQ_INT(kh_load(path, &f, &bad), 0);
-	T_EQ_INT(check(f, "load.example", 22, &ed1), KH_UNKNOWN);
-	kh_free(f);
+	T_EQ_INT(knownhosts_load(path, &f, &bad), 0);
+	T_EQ_INT(check(f, "load.example", 22, &ed1), KNOWNHOSTS_UNKNOWN);
+	knownhosts_free(f);
 	snprintf(path, sizeof path, "%s/no_such_file", tmpdir);
-	T_EQ_INT(kh_load(path, &f, &bad), -ENOENT);
-	T_EQ_INT(kh_load(tmpdir, &f, &bad), -EISDIR);
-	/* a file over KH_MAX_FILE is refused, one at the limit is read */
+	T_EQ_INT(knownhosts_load(path, &f, &bad), -ENOENT);
+	T_EQ_INT(knownhosts_load(tmpdir, &f, &bad), -EISDIR);
+	/* a file over KNOWNHOSTS_MAX_FILE is refused, one at the limit is read */
 	snprintf(path, sizeof path, "%s/kh_big", tmpdir);
 	if ((fp = fopen(path, "wb"))) {
-		T_CHECK(ftruncate(fileno(fp), (off_t)KH_MAX_FILE + 1) == 0);
+		T_CHECK(ftruncate(fileno(fp), (off_t)KNOWNHOSTS_MAX_FILE + 1) == 0);
 		fclose(fp);
-		T_EQ_INT(kh_load(path, &f, &bad), -EFBIG);
-		T_CHECK(truncate(path, (off_t)KH_MAX_FILE) == 0);
-		T_EQ_INT(kh_load(path, &f, &bad), 0);
+		T_EQ_INT(knownhosts_load(path, &f, &bad), -EFBIG);
+		T_CHECK(truncate(path, (off_t)KNOWNHOSTS_MAX_FILE) == 0);
+		T_EQ_INT(knownhosts_load(path, &f, &bad), 0);
 		T_EQ_INT(bad, 1); /* sixteen MB of NUL bytes: one bad line */
-		kh_free(f);
+		knownhosts_free(f);
 		unlink(path);
 	}
 }

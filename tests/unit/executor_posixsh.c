@@ -109,18 +109,18 @@ static void test_script_text(void)
 	char *s = NULL;
 	size_t n = 0;
 
-	T_EQ_INT(psh_script("echo hi", 7, &s, &n), 0);
+	T_EQ_INT(posixsh_script("echo hi", 7, &s, &n), 0);
 	T_EQ_STR(s, "{ exec /bin/sh -c 'echo hi' </dev/null; }\n");
 	T_EQ_INT(n, strlen("{ exec /bin/sh -c 'echo hi' </dev/null; }\n"));
 	free(s);
 	s = NULL;
-	T_EQ_INT(psh_script("a'b", 3, &s, &n), 0);
+	T_EQ_INT(posixsh_script("a'b", 3, &s, &n), 0);
 	T_EQ_STR(s, "{ exec /bin/sh -c 'a'\\''b' </dev/null; }\n");
 	free(s);
 	s = NULL;
-	T_EQ_INT(psh_script("a\0b", 3, &s, &n), -EINVAL);
+	T_EQ_INT(posixsh_script("a\0b", 3, &s, &n), -EINVAL);
 	T_CHECK(s == NULL);
-	T_EQ_STR(PSH_EXEC_REQUEST, "exec /bin/sh");
+	T_EQ_STR(POSIXSH_EXEC_REQUEST, "exec /bin/sh");
 }
 
 /* The commands: each prints what it got, and would touch @D/inj if any
@@ -187,7 +187,7 @@ static void same_as_direct(const char *cmd_tmpl)
 	size_t n = 0;
 	int wa, wb;
 
-	T_EQ_INT(psh_script(cmd, strlen(cmd), &script, &n), 0);
+	T_EQ_INT(posixsh_script(cmd, strlen(cmd), &script, &n), 0);
 	wa = run(direct, "", 0, &a);
 	if (exists("inj"))
 		fprintf(stderr, "injected directly: %s\n", cmd);
@@ -216,7 +216,7 @@ static void test_runs_as_sh_c(void)
 		same_as_direct(hostile[i]);
 	/* And what that is, for one of them: the values, verbatim. */
 	want = with_dir("\\';touch @D/inj;#\n';touch @D/inj;#\n");
-	T_EQ_INT(psh_script(cmd, strlen(cmd), &script, &n), 0);
+	T_EQ_INT(posixsh_script(cmd, strlen(cmd), &script, &n), 0);
 	if (script) {
 		T_EQ_INT(run(viastdin, script, n, &o), 0);
 		T_EQ_STR(o.p, want);
@@ -290,7 +290,7 @@ static void test_cut_short_runs_nothing(void)
 	char *cmd = with_dir("touch '@D/ran'; echo 'after'"), *script = NULL, *bare;
 	size_t n = 0, first, i;
 
-	T_EQ_INT(psh_script(cmd, strlen(cmd), &script, &n), 0);
+	T_EQ_INT(posixsh_script(cmd, strlen(cmd), &script, &n), 0);
 	if (!script) {
 		free(cmd);
 		return;

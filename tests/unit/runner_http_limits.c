@@ -37,16 +37,9 @@
 #include <civetweb.h>
 
 #include "t.h"
+#include "../../common/clock.h"
 
 #define BIG (1024 * 1024)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int ms)
 {
@@ -76,7 +69,7 @@ static int on_read(struct mg_connection *conn, void *cb)
 {
 	char buf[4096], out[64];
 	long long total = 0;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_mono_ms();
 	int n;
 
 	(void)cb;
@@ -85,7 +78,7 @@ static int on_read(struct mg_connection *conn, void *cb)
 	pthread_mutex_lock(&mu);
 	read_total = total;
 	read_last = n;
-	read_ms = now_ms() - t0;
+	read_ms = clock_mono_ms() - t0;
 	reads_done++;
 	pthread_mutex_unlock(&mu);
 	snprintf(out, sizeof out, "read=%lld rc=%d", total, n);
@@ -117,12 +110,12 @@ static int on_big(struct mg_connection *conn, void *cb)
 	big_started++;
 	pthread_mutex_unlock(&mu);
 	mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", BIG);
-	t0 = now_ms();
+	t0 = clock_mono_ms();
 	n = mg_write(conn, big_body, BIG);
 	if (n != BIG) {
 		pthread_mutex_lock(&mu);
 		if (!big_short++)
-			big_write_ms = now_ms() - t0;
+			big_write_ms = clock_mono_ms() - t0;
 		pthread_mutex_unlock(&mu);
 	}
 	return 200;
@@ -240,7 +233,7 @@ static int dial(void)
 /* Send all of BUF within MS; 0 or -1. */
 static int send_all(int fd, const char *buf, size_t len, int ms)
 {
-	int64_t end = now_ms() + ms;
+	int64_t end = clock_mono_ms() + ms;
 
 	while (len > 0) {
 		struct pollfd p = { fd, POLLOUT, 0 };
@@ -253,7 +246,7 @@ static int send_all(int fd, const char *buf, size_t len, int ms)
 		}
 		if (n < 0 && errno != EAGAIN)
 			return -1;
-		if (now_ms() >= end || poll(&p, 1, (int)(end - now_ms())) < 0)
+		if (clock_mono_ms() >= end || poll(&p, 1, (int)(end - clock_mono_ms())) < 0)
 			return -1;
 	}
 	return 0;
@@ -291,7 +284,7 @@ static int64_t closed_ms(const struct drip *d)
 static void drip_run(struct drip *d)
 {
 	size_t i = 0, dlen = strlen(d->drip);
-	int64_t t0 = now_ms(), next = t0 + d->interval, end = t0 + d->max;
+	int64_t t0 = clock_mono_ms(), next = t0 + d->interval, end = t0 + d->max;
 	int fd = dial();
 
 	d->answer_ms = d->eof_ms = d->reset_ms = -1;
@@ -300,8 +293,8 @@ static void drip_run(struct drip *d)
 		d->reset_ms = 0;
 		goto out;
 	}
-	while (now_ms() < end && d->reset_ms < 0) {
-		int64_t t = now_ms(), until = (i < dlen && next < end) ? next : end;
+	while (clock_mono_ms() < end && d->reset_ms < 0) {
+		int64_t t = clock_mono_ms(), until = (i < dlen && next < end) ? next : end;
 		struct pollfd p = { fd, d->eof_ms < 0 ? POLLIN : 0, 0 };
 		char buf[4096];
 		ssize_t n;
@@ -315,21 +308,21 @@ static void drip_run(struct drip *d)
 			if (n > 0) {
 				size_t k = sizeof d->answer - 1 - d->answer_len;
 				if (d->answer_ms < 0)
-					d->answer_ms = now_ms() - t0;
+					d->answer_ms = clock_mono_ms() - t0;
 				memcpy(d->answer + d->answer_len, buf, (size_t)n < k ? (size_t)n : k);
 				d->answer_len += (size_t)n < k ? (size_t)n : k;
 				d->answer[d->answer_len] = '\0';
 			} else if (n == 0) {
-				d->eof_ms = now_ms() - t0;
+				d->eof_ms = clock_mono_ms() - t0;
 			} else if (errno != EAGAIN) {
-				d->reset_ms = now_ms() - t0;
+				d->reset_ms = clock_mono_ms() - t0;
 			}
 		}
-		if (i < dlen && now_ms() >= next && d->reset_ms < 0) {
+		if (i < dlen && clock_mono_ms() >= next && d->reset_ms < 0) {
 			if (send(fd, d->drip + i, 1, MSG_NOSIGNAL) == 1)
 				i++;
 			else if (errno != EAGAIN)
-				d->reset_ms = now_ms() - t0;
+				d->reset_ms = clock_mono_ms() - t0;
 			next += d->interval;
 		}
 		/* Headers or body all sent and the FIN seen: nothing more to learn. */
@@ -346,7 +339,7 @@ out:
  * the number of complete answers; *eof: the server closed. */
 static int read_answers(int fd, int count, int ms, char *out, size_t size, int *eof)
 {
-	int64_t end = now_ms() + ms;
+	int64_t end = clock_mono_ms() + ms;
 	size_t have = 0;
 
 	*eof = 0;
@@ -364,9 +357,9 @@ static int read_answers(int fd, int count, int ms, char *out, size_t size, int *
 			done++;
 			p = hend + 4 + atol(cl + 16);
 		}
-		if (done >= count || *eof || now_ms() >= end)
+		if (done >= count || *eof || clock_mono_ms() >= end)
 			return done;
-		if (poll(&pf, 1, (int)(end - now_ms())) <= 0)
+		if (poll(&pf, 1, (int)(end - clock_mono_ms())) <= 0)
 			continue;
 		n = recv(fd, out + have, size - 1 - have, 0);
 		if (n > 0) {
@@ -521,11 +514,11 @@ static void test_keep_alive_idle(void)
 	fd = dial();
 	T_CHECK(fd >= 0 && send_all(fd, req, sizeof req - 1, 2000) == 0);
 	T_EQ_INT(read_answers(fd, 1, 3000, out, sizeof out, &eof), 1);
-	t0 = now_ms();
+	t0 = clock_mono_ms();
 	got = read_answers(fd, 1, 5000, out, sizeof out, &eof);
-	note(__func__, "idle connection closed after (ms)", now_ms() - t0);
+	note(__func__, "idle connection closed after (ms)", clock_mono_ms() - t0);
 	T_EQ_INT(got, 0);
-	T_CHECK(eof && now_ms() - t0 >= 300 && now_ms() - t0 < 2000);
+	T_CHECK(eof && clock_mono_ms() - t0 >= 300 && clock_mono_ms() - t0 < 2000);
 	close(fd);
 
 	fd = dial();
@@ -601,11 +594,11 @@ static void test_more_slow_clients_than_threads(void)
 		pthread_create(&th[i], NULL, flood_run, &f[i]);
 	}
 	sleep_ms(200);
-	t0 = now_ms();
+	t0 = clock_mono_ms();
 	got = exchange(req, sizeof req - 1, 1, out, sizeof out);
-	note(__func__, "good request answered after (ms)", now_ms() - t0);
+	note(__func__, "good request answered after (ms)", clock_mono_ms() - t0);
 	T_EQ_INT(got, 1);
-	T_CHECK(now_ms() - t0 < 4500 + 2000);
+	T_CHECK(clock_mono_ms() - t0 < 4500 + 2000);
 	for (i = 0; i < 8; i++) {
 		pthread_join(th[i], NULL);
 		note(__func__, i % 2 ? "header dribbler closed after (ms)" : "body dribbler closed after (ms)",
@@ -634,12 +627,12 @@ static void test_client_that_never_reads(void)
 	fd = dial();
 	T_CHECK(fd >= 0 && send_all(fd, reqs, 20 * (sizeof req - 1), 2000) == 0);
 	sleep_ms(3500);
-	end = now_ms() + 4000;
-	while (fd >= 0 && !closed && now_ms() < end) {
+	end = clock_mono_ms() + 4000;
+	while (fd >= 0 && !closed && clock_mono_ms() < end) {
 		struct pollfd p = { fd, POLLIN, 0 };
 		ssize_t n;
 
-		if (poll(&p, 1, (int)(end - now_ms())) <= 0)
+		if (poll(&p, 1, (int)(end - clock_mono_ms())) <= 0)
 			continue;
 		n = recv(fd, buf, sizeof buf, 0);
 		if (n > 0)
@@ -699,9 +692,9 @@ static void test_tls_body_dribble(void)
 	tv.tv_sec = 0;
 	tv.tv_usec = 200000;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	t0 = now_ms();
+	t0 = clock_mono_ms();
 	T_EQ_INT(SSL_write(ssl, req, sizeof req - 1), (int)sizeof req - 1);
-	while (!closed && now_ms() - t0 < 8000) {
+	while (!closed && clock_mono_ms() - t0 < 8000) {
 		int n;
 
 		if (SSL_write(ssl, "a", 1) != 1)
@@ -715,7 +708,7 @@ static void test_tls_body_dribble(void)
 		}
 		ERR_clear_error();
 		if (closed)
-			cut = now_ms() - t0;
+			cut = clock_mono_ms() - t0;
 	}
 	note(__func__, "closed after (ms)", cut);
 	T_CHECK(cut >= 1000 && cut < 3000);

@@ -20,6 +20,7 @@
 #include "../../runner/template.h"
 #include "shrun.h"
 #include "t.h"
+#include "../../common/shquote.h"
 
 #define MAXH 8
 
@@ -291,7 +292,7 @@ static unsigned rnd(unsigned n)
 static void render_prefix(char *cmd, size_t cap, const char *text, size_t cut,
     const struct shlex_hole *h, size_t nh, const char *value)
 {
-	char *q = tmpl_shell_quote(value);
+	char *q = shquote_dup(value);
 	size_t o = 0, last = 0, k;
 
 	for (k = 0; k < nh && q && o + h[k].off - last + strlen(q) < cap; k++) {

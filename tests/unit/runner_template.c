@@ -17,6 +17,7 @@
 
 #include "../../runner/template.h"
 #include "t.h"
+#include "../../common/shquote.h"
 
 static char errbuf[256];
 
@@ -716,16 +717,16 @@ static void test_shell_quote_roundtrip(void)
 	size_t i, glen, total = sizeof nasty / sizeof nasty[0] + sizeof extra / sizeof extra[0];
 
 	make_tmpdir();
-	q = tmpl_shell_quote("");
+	q = shquote_dup("");
 	T_EQ_STR(q, "''");
 	free(q);
-	q = tmpl_shell_quote("'");
+	q = shquote_dup("'");
 	T_EQ_STR(q, "''\\'''");
 	free(q);
-	q = tmpl_shell_quote("a'b");
+	q = shquote_dup("a'b");
 	T_EQ_STR(q, "'a'\\''b'");
 	free(q);
-	T_CHECK(tmpl_shell_quote(NULL) == NULL);
+	T_CHECK(shquote_dup(NULL) == NULL);
 
 	for (i = 0; i < total; i++) {
 		const char *s = i < sizeof nasty / sizeof nasty[0] ? nasty[i] :
@@ -733,7 +734,7 @@ static void test_shell_quote_roundtrip(void)
 		size_t n;
 
 		expand(value, sizeof value, s);
-		q = tmpl_shell_quote(value);
+		q = shquote_dup(value);
 		T_CHECK(q != NULL);
 		if (!q)
 			continue;

@@ -20,6 +20,7 @@
 #include "../../runner/template.h"
 #include "shrun.h"
 #include "t.h"
+#include "../../common/shquote.h"
 
 static char errbuf[512];
 static char tmpdir[64], marker[128];
@@ -323,7 +324,7 @@ static void test_old_rendering_caught(void)
 	T_CHECK(tmpdir[0] != 0);
 	for (i = 0; i < sizeof old / sizeof old[0]; i++) {
 		expand(value, sizeof value, old[i].value);
-		q = tmpl_shell_quote(value);
+		q = shquote_dup(value);
 		T_CHECK(q != NULL);
 		if (!q)
 			continue;

@@ -1,75 +1,12 @@
 /*
  * runner_verify_hmac.c — unit tests for runner/verify_hmac.c: every scheme's
- * success path with each secret of a rotation set, every negative path, the
- * published test vectors (GitHub docs, Standard Webhooks reference libraries),
- * and signatures produced at test time by the independent openssl CLI.
+ * success path with each secret of a rotation set, the published test
+ * vectors (GitHub docs, Standard Webhooks reference libraries), and
+ * signatures produced at test time by the independent openssl CLI. The
+ * negative paths are in runner_verify_hmac_negative.c, fixtures in
+ * vhmactest.h.
  */
-#include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "../../runner/verify_hmac.h"
-#include "t.h"
-
-/* ---- a small header source over name/value pairs ---- */
-
-#define MAXH 8
-struct hdrs {
-	const char *name[MAXH];
-	const char *value[MAXH];
-	int n;
-};
-
-static const char *hdrs_get(void *ctx, const char *name)
-{
-	struct hdrs *h = ctx;
-	int i;
-
-	for (i = 0; i < h->n; i++)
-		if (strcasecmp(h->name[i], name) == 0)
-			return h->value[i];
-	return NULL;
-}
-
-static void hset(struct hdrs *h, const char *name, const char *value)
-{
-	int i;
-
-	for (i = 0; i < h->n; i++)
-		if (strcasecmp(h->name[i], name) == 0) {
-			h->value[i] = value;
-			return;
-		}
-	if (h->n < MAXH) {
-		h->name[h->n] = name;
-		h->value[h->n++] = value;
-	}
-}
-
-static struct hdr_src src(struct hdrs *h)
-{
-	struct hdr_src s = { hdrs_get, h };
-	return s;
-}
-
-#define B(s) ((const unsigned char *)(s))
-
-/* Published vectors. */
-#define GH_SECRET "It's a Secret to Everybody"
-#define GH_BODY "Hello, World!"
-#define GH_SIG "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
-#define SW_SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-#define SW_ID "msg_p5jXN8AQM9LWM0D4loKWxJek"
-#define SW_TS 1614265330
-#define SW_TS_S "1614265330"
-#define SW_BODY "{\"test\": 2432232314}"
-#define SW_SIG "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-#define SW_BADSIG "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
+#include "vhmactest.h"
 
 /* A rotation set of three secrets for SCHEME. */
 static int secrets3(enum vhmac_scheme s, struct vhmac_secret sec[3])
@@ -119,12 +56,14 @@ static void test_scheme_names(void)
 
 static void test_reasons(void)
 {
-	T_EQ_STR(vhmac_reason(0), "ok");
-	T_EQ_STR(vhmac_reason(-VHMAC_MISSING), "missing");
-	T_EQ_STR(vhmac_reason(-VHMAC_MALFORMED), "malformed");
-	T_EQ_STR(vhmac_reason(-VHMAC_MISMATCH), "mismatch");
-	T_EQ_STR(vhmac_reason(-VHMAC_STALE), "stale");
-	T_EQ_STR(vhmac_reason(-EINVAL), "error");
+	T_EQ_STR(vhmac_reason_name(VHMAC_OK), "ok");
+	T_EQ_STR(vhmac_reason_name(VHMAC_MISSING), "missing");
+	T_EQ_STR(vhmac_reason_name(VHMAC_MALFORMED), "malformed");
+	T_EQ_STR(vhmac_reason_name(VHMAC_MISMATCH), "mismatch");
+	T_EQ_STR(vhmac_reason_name(VHMAC_STALE), "stale");
+	T_EQ_STR(vhmac_reason_name(VHMAC_ERROR), "error");
+	T_EQ_STR(vhmac_reason_name((enum vhmac_reason)-22), "error");
+	T_EQ_STR(vhmac_reason_name(VHMAC_NREASONS), "error");
 }
 
 static void test_secret_from_string(void)
@@ -195,15 +134,15 @@ static void test_github_vector(void)
 	    0);
 	T_EQ_STR(out, GH_SIG);
 	hset(&h, "x-hub-signature-256", GH_SIG);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, B(GH_BODY), strlen(GH_BODY), &hs, 0, 0), 0);
+	T_EQ_INT(verify(VHMAC_GITHUB, &sec, 1, B(GH_BODY), strlen(GH_BODY), &hs, 0, 0), 0);
 	/* upper-case hex accepted */
 	hset(&h, "X-Hub-Signature-256",
 	    "sha256=757107EA0EB2509FC211221CCE984B8A37570B6D7586C22C46F4379C8B043E17");
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, B(GH_BODY), strlen(GH_BODY), &hs, 0, 0), 0);
+	T_EQ_INT(verify(VHMAC_GITHUB, &sec, 1, B(GH_BODY), strlen(GH_BODY), &hs, 0, 0), 0);
 	/* GitHub's own tampered-body example */
 	hset(&h, "X-Hub-Signature-256", GH_SIG);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, B("Hello, World?"), 13, &hs, 0, 0),
-	    -VHMAC_MISMATCH);
+	T_EQ_INT(verify(VHMAC_GITHUB, &sec, 1, B("Hello, World?"), 13, &hs, 0, 0),
+	    VHMAC_MISMATCH);
 	vhmac_secret_clear(&sec);
 }
 
@@ -221,16 +160,16 @@ static void test_standard_vector(void)
 	hset(&h, "webhook-id", SW_ID);
 	hset(&h, "webhook-timestamp", SW_TS_S);
 	hset(&h, "webhook-signature", SW_SIG);
-	T_EQ_INT(vhmac_verify(VHMAC_STANDARD, &sec, 1, B(SW_BODY), strlen(SW_BODY), &hs, SW_TS, 300),
+	T_EQ_INT(verify(VHMAC_STANDARD, &sec, 1, B(SW_BODY), strlen(SW_BODY), &hs, SW_TS, 300),
 	    0);
 	/* the reference suite's "invalid signature is invalid" */
 	hset(&h, "webhook-signature", SW_BADSIG);
-	T_EQ_INT(vhmac_verify(VHMAC_STANDARD, &sec, 1, B(SW_BODY), strlen(SW_BODY), &hs, SW_TS, 300),
-	    -VHMAC_MISMATCH);
+	T_EQ_INT(verify(VHMAC_STANDARD, &sec, 1, B(SW_BODY), strlen(SW_BODY), &hs, SW_TS, 300),
+	    VHMAC_MISMATCH);
 	/* ... and "valid multi sig is valid": other versions ignored */
 	hset(&h, "webhook-signature",
 	    SW_BADSIG " v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= " SW_SIG " " SW_BADSIG);
-	T_EQ_INT(vhmac_verify(VHMAC_STANDARD, &sec, 1, B(SW_BODY), strlen(SW_BODY), &hs, SW_TS, 300),
+	T_EQ_INT(verify(VHMAC_STANDARD, &sec, 1, B(SW_BODY), strlen(SW_BODY), &hs, SW_TS, 300),
 	    0);
 	vhmac_secret_clear(&sec);
 }
@@ -255,29 +194,29 @@ static void test_hookdeck_rotation(void)
 	for (i = 0; i < 3; i++) {
 		h.n = 0;
 		hset(&h, "X-Hookdeck-Signature", sig[i]);
-		T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, sec, 3, B(body), strlen(body), &hs, 0, 0), 0);
+		T_EQ_INT(verify(VHMAC_HOOKDECK, sec, 3, B(body), strlen(body), &hs, 0, 0), 0);
 		/* only the rotation header */
 		h.n = 0;
 		hset(&h, "x-hookdeck-signature-2", sig[i]);
-		T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, sec, 3, B(body), strlen(body), &hs, 0, 0), 0);
+		T_EQ_INT(verify(VHMAC_HOOKDECK, sec, 3, B(body), strlen(body), &hs, 0, 0), 0);
 		/* a wrong primary and the right rotation signature */
 		hset(&h, "x-hookdeck-signature", sig[(i + 1) % 3]);
-		T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec[i], 1, B(body), strlen(body), &hs, 0, 0), 0);
+		T_EQ_INT(verify(VHMAC_HOOKDECK, &sec[i], 1, B(body), strlen(body), &hs, 0, 0), 0);
 		/* and the other way round */
 		hset(&h, "x-hookdeck-signature", sig[i]);
 		hset(&h, "x-hookdeck-signature-2", sig[(i + 1) % 3]);
-		T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec[i], 1, B(body), strlen(body), &hs, 0, 0), 0);
+		T_EQ_INT(verify(VHMAC_HOOKDECK, &sec[i], 1, B(body), strlen(body), &hs, 0, 0), 0);
 		/* a malformed one next to a good one still verifies */
 		hset(&h, "x-hookdeck-signature-2", "garbage");
-		T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec[i], 1, B(body), strlen(body), &hs, 0, 0), 0);
+		T_EQ_INT(verify(VHMAC_HOOKDECK, &sec[i], 1, B(body), strlen(body), &hs, 0, 0), 0);
 	}
 	/* the secret that signed is not configured */
 	h.n = 0;
 	hset(&h, "x-hookdeck-signature", sig[0]);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec[1], 2, B(body), strlen(body), &hs, 0, 0),
-	    -VHMAC_MISMATCH);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, sec, 0, B(body), strlen(body), &hs, 0, 0),
-	    -VHMAC_MISMATCH);
+	T_EQ_INT(verify(VHMAC_HOOKDECK, &sec[1], 2, B(body), strlen(body), &hs, 0, 0),
+	    VHMAC_MISMATCH);
+	T_EQ_INT(verify(VHMAC_HOOKDECK, sec, 0, B(body), strlen(body), &hs, 0, 0),
+	    VHMAC_MISMATCH);
 	clear3(sec);
 }
 
@@ -295,10 +234,10 @@ static void test_github_rotation(void)
 		T_EQ_INT(vhmac_sign(VHMAC_GITHUB, &sec[i], body, sizeof body, NULL, 0, sig, sizeof sig), 0);
 		T_EQ_INT(strlen(sig), 71);
 		hset(&h, "x-hub-signature-256", sig);
-		T_EQ_INT(vhmac_verify(VHMAC_GITHUB, sec, 3, body, sizeof body, &hs, 0, 0), 0);
-		T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec[i], 1, body, sizeof body, &hs, 0, 0), 0);
-		T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec[(i + 1) % 3], 1, body, sizeof body, &hs, 0, 0),
-		    -VHMAC_MISMATCH);
+		T_EQ_INT(verify(VHMAC_GITHUB, sec, 3, body, sizeof body, &hs, 0, 0), 0);
+		T_EQ_INT(verify(VHMAC_GITHUB, &sec[i], 1, body, sizeof body, &hs, 0, 0), 0);
+		T_EQ_INT(verify(VHMAC_GITHUB, &sec[(i + 1) % 3], 1, body, sizeof body, &hs, 0, 0),
+		    VHMAC_MISMATCH);
 	}
 	clear3(sec);
 }
@@ -321,333 +260,18 @@ static void test_standard_rotation(void)
 	hset(&h, "webhook-timestamp", "1700000000");
 	for (i = 0; i < 3; i++) {
 		hset(&h, "webhook-signature", sig[i]);
-		T_EQ_INT(vhmac_verify(VHMAC_STANDARD, sec, 3, B(body), strlen(body), &hs, now, 300), 0);
-		T_EQ_INT(vhmac_verify(VHMAC_STANDARD, &sec[(i + 1) % 3], 1, B(body), strlen(body), &hs,
-		    now, 300), -VHMAC_MISMATCH);
+		T_EQ_INT(verify(VHMAC_STANDARD, sec, 3, B(body), strlen(body), &hs, now, 300), 0);
+		T_EQ_INT(verify(VHMAC_STANDARD, &sec[(i + 1) % 3], 1, B(body), strlen(body), &hs,
+		    now, 300), VHMAC_MISMATCH);
 	}
 	/* the sender's rotation: both signatures in one header, extra spaces */
 	snprintf(list, sizeof list, "  %s   %s ", sig[0], sig[2]);
 	hset(&h, "webhook-signature", list);
 	for (i = 0; i < 3; i += 2)
-		T_EQ_INT(vhmac_verify(VHMAC_STANDARD, &sec[i], 1, B(body), strlen(body), &hs, now, 300), 0);
-	T_EQ_INT(vhmac_verify(VHMAC_STANDARD, &sec[1], 1, B(body), strlen(body), &hs, now, 300),
-	    -VHMAC_MISMATCH);
+		T_EQ_INT(verify(VHMAC_STANDARD, &sec[i], 1, B(body), strlen(body), &hs, now, 300), 0);
+	T_EQ_INT(verify(VHMAC_STANDARD, &sec[1], 1, B(body), strlen(body), &hs, now, 300),
+	    VHMAC_MISMATCH);
 	clear3(sec);
-}
-
-/* ---- negative paths ---- */
-
-static void test_hookdeck_negative(void)
-{
-	struct vhmac_secret sec = { 0 };
-	struct hdrs h = { 0 };
-	struct hdr_src hs = src(&h);
-	const char *body = "payload";
-	char sig[64], t[128], big[5000];
-
-	T_EQ_INT(vhmac_secret_from_string(VHMAC_HOOKDECK, "s3cret", &sec), 0);
-	T_EQ_INT(vhmac_sign(VHMAC_HOOKDECK, &sec, B(body), 7, NULL, 0, sig, sizeof sig), 0);
-
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MISSING);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, NULL, 0, 0), -VHMAC_MISSING);
-	/* other schemes' headers do not count */
-	hset(&h, "X-Hub-Signature-256", GH_SIG);
-	hset(&h, "webhook-signature", sig);
-	hset(&h, "x-hookdeck-signature-3", sig);
-	hset(&h, "x-hookdeck-signature-1", sig);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MISSING);
-	h.n = 0;
-
-	hset(&h, "x-hookdeck-signature", sig);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), 0);
-	/* body changed by one byte, shorter, longer */
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B("paylaad"), 7, &hs, 0, 0), -VHMAC_MISMATCH);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 6, &hs, 0, 0), -VHMAC_MISMATCH);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B("payload!"), 8, &hs, 0, 0), -VHMAC_MISMATCH);
-	/* empty */
-	hset(&h, "x-hookdeck-signature", "");
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* truncated */
-	snprintf(t, sizeof t, "%.40s", sig);
-	hset(&h, "x-hookdeck-signature", t);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* padding removed */
-	snprintf(t, sizeof t, "%.43s", sig);
-	hset(&h, "x-hookdeck-signature", t);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* not base64 */
-	snprintf(t, sizeof t, "%s", sig);
-	t[5] = '*';
-	hset(&h, "x-hookdeck-signature", t);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* whitespace around it */
-	snprintf(t, sizeof t, " %s", sig);
-	hset(&h, "x-hookdeck-signature", t);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* hex instead of base64 */
-	hset(&h, "x-hookdeck-signature", GH_SIG + 7);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* base64 of the wrong length (48 bytes) */
-	hset(&h, "x-hookdeck-signature",
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* too long */
-	memset(big, 'A', sizeof big - 1);
-	big[sizeof big - 1] = '\0';
-	hset(&h, "x-hookdeck-signature", big);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* wrong but well-formed: one bit flipped */
-	snprintf(t, sizeof t, "%s", sig);
-	t[0] = t[0] == 'A' ? 'B' : 'A';
-	hset(&h, "x-hookdeck-signature", t);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MISMATCH);
-	/* one malformed, one wrong: mismatch */
-	hset(&h, "x-hookdeck-signature-2", "!!");
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MISMATCH);
-	/* both malformed */
-	hset(&h, "x-hookdeck-signature", "");
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* an empty secret in the set never matches, a refused one never loads */
-	{
-		struct vhmac_secret empty[2] = { { NULL, 0 }, { (unsigned char *)"", 0 } };
-		hset(&h, "x-hookdeck-signature", sig);
-		T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, empty, 2, B(body), 7, &hs, 0, 0), -VHMAC_MISMATCH);
-	}
-	/* caller errors */
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, NULL, 1, B(body), 7, &hs, 0, 0), -EINVAL);
-	T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, NULL, 7, &hs, 0, 0), -EINVAL);
-	T_EQ_INT(vhmac_verify((enum vhmac_scheme)0, &sec, 1, B(body), 7, &hs, 0, 0), -EINVAL);
-	vhmac_secret_clear(&sec);
-}
-
-static void test_github_negative(void)
-{
-	struct vhmac_secret sec = { 0 };
-	struct hdrs h = { 0 };
-	struct hdr_src hs = src(&h);
-	char t[128], big[5000];
-	const unsigned char *b = B(GH_BODY);
-	size_t n = strlen(GH_BODY);
-
-	T_EQ_INT(vhmac_secret_from_string(VHMAC_GITHUB, GH_SECRET, &sec), 0);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MISSING);
-	/* the SHA-1 header and other schemes' headers do not count */
-	hset(&h, "X-Hub-Signature", "sha1=01dc10d0c83e72ed246219cdd91669667fe2ca59");
-	hset(&h, "x-hookdeck-signature", "dXEH6g6yUJ/CESIczphLijdXC211hsIsRvQ3nIsEPhc=");
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MISSING);
-	h.n = 0;
-	hset(&h, "X-Hub-Signature-256", "");
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* wrong prefixes */
-	hset(&h, "X-Hub-Signature-256", GH_SIG + 7);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	snprintf(t, sizeof t, "SHA256=%s", GH_SIG + 7);
-	hset(&h, "X-Hub-Signature-256", t);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	snprintf(t, sizeof t, "sha1=%s", GH_SIG + 7);
-	hset(&h, "X-Hub-Signature-256", t);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	snprintf(t, sizeof t, "sha256:%s", GH_SIG + 7);
-	hset(&h, "X-Hub-Signature-256", t);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* truncated, one digit short, one digit long, trailing space */
-	snprintf(t, sizeof t, "%.40s", GH_SIG);
-	hset(&h, "X-Hub-Signature-256", t);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	snprintf(t, sizeof t, "%.70s", GH_SIG);
-	hset(&h, "X-Hub-Signature-256", t);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	snprintf(t, sizeof t, "%s0", GH_SIG);
-	hset(&h, "X-Hub-Signature-256", t);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	snprintf(t, sizeof t, "%s ", GH_SIG);
-	hset(&h, "X-Hub-Signature-256", t);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* non-hex digit */
-	snprintf(t, sizeof t, "%s", GH_SIG);
-	t[20] = 'g';
-	hset(&h, "X-Hub-Signature-256", t);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* base64 instead of hex */
-	hset(&h, "X-Hub-Signature-256", "sha256=dXEH6g6yUJ/CESIczphLijdXC211hsIsRvQ3nIsEPhc=");
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* too long */
-	memcpy(big, "sha256=", 7);
-	memset(big + 7, 'a', sizeof big - 8);
-	big[sizeof big - 1] = '\0';
-	hset(&h, "X-Hub-Signature-256", big);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MALFORMED);
-	/* well-formed but wrong: last digit changed */
-	snprintf(t, sizeof t, "%s", GH_SIG);
-	t[70] = '8';
-	hset(&h, "X-Hub-Signature-256", t);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n, &hs, 0, 0), -VHMAC_MISMATCH);
-	/* body changed by one byte */
-	hset(&h, "X-Hub-Signature-256", GH_SIG);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, B("Hello, World."), n, &hs, 0, 0),
-	    -VHMAC_MISMATCH);
-	T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, b, n - 1, &hs, 0, 0), -VHMAC_MISMATCH);
-	vhmac_secret_clear(&sec);
-}
-
-static void std_headers(struct hdrs *h, const char *id, const char *ts, const char *sig)
-{
-	h->n = 0;
-	if (id)
-		hset(h, "webhook-id", id);
-	if (ts)
-		hset(h, "webhook-timestamp", ts);
-	if (sig)
-		hset(h, "webhook-signature", sig);
-}
-
-static void test_standard_negative(void)
-{
-	struct vhmac_secret sec = { 0 };
-	struct hdrs h = { 0 };
-	struct hdr_src hs = src(&h);
-	const unsigned char *b = B(SW_BODY);
-	size_t n = strlen(SW_BODY);
-	char t[512], big[5000], id[300];
-	int64_t now = SW_TS;
-	int i;
-
-	T_EQ_INT(vhmac_secret_from_string(VHMAC_STANDARD, SW_SECRET, &sec), 0);
-#define V(nw, tol) vhmac_verify(VHMAC_STANDARD, &sec, 1, b, n, &hs, (nw), (tol))
-	std_headers(&h, SW_ID, SW_TS_S, SW_SIG);
-	T_EQ_INT(V(now, 300), 0);
-	/* missing any of the three */
-	std_headers(&h, NULL, SW_TS_S, SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_MISSING);
-	std_headers(&h, SW_ID, NULL, SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_MISSING);
-	std_headers(&h, SW_ID, SW_TS_S, NULL);
-	T_EQ_INT(V(now, 300), -VHMAC_MISSING);
-	/* other schemes' headers (and Svix's svix-* names) do not count */
-	std_headers(&h, NULL, NULL, NULL);
-	hset(&h, "x-hookdeck-signature", "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-	hset(&h, "svix-id", SW_ID);
-	hset(&h, "svix-timestamp", SW_TS_S);
-	hset(&h, "svix-signature", SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_MISSING);
-
-	/* timestamp tolerance, both directions, boundaries inclusive */
-	std_headers(&h, SW_ID, SW_TS_S, SW_SIG);
-	T_EQ_INT(V(now + 300, 300), 0);
-	T_EQ_INT(V(now - 300, 300), 0);
-	T_EQ_INT(V(now + 301, 300), -VHMAC_STALE); /* stale */
-	T_EQ_INT(V(now - 301, 300), -VHMAC_STALE); /* from the future */
-	T_EQ_INT(V(now + 1, 0), -VHMAC_STALE);
-	T_EQ_INT(V(now, 0), 0);
-	T_EQ_INT(V(now, -5), 0);
-	T_EQ_INT(V(now + 1, -5), -VHMAC_STALE);
-	T_EQ_INT(V(INT64_MIN, 300), -VHMAC_STALE);
-	T_EQ_INT(V(INT64_MAX, 300), -VHMAC_STALE);
-	/* a stale request with a wrong signature is stale, not a signing oracle */
-	std_headers(&h, SW_ID, SW_TS_S, SW_BADSIG);
-	T_EQ_INT(V(now + 1000, 300), -VHMAC_STALE);
-	/* the timestamp is signed: changing it breaks the signature */
-	std_headers(&h, SW_ID, "1614265331", SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_MISMATCH);
-	std_headers(&h, SW_ID, "01614265330", SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_MISMATCH);
-	/* so is the id */
-	std_headers(&h, "msg_p5jXN8AQM9LWM0D4loKWxJeK", SW_TS_S, SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_MISMATCH);
-	/* body changed by one byte */
-	std_headers(&h, SW_ID, SW_TS_S, SW_SIG);
-	T_EQ_INT(vhmac_verify(VHMAC_STANDARD, &sec, 1, B("{\"test\": 2432232315}"), n, &hs, now, 300),
-	    -VHMAC_MISMATCH);
-
-	/* timestamps that are not plain decimal digits */
-	{
-		static const char *bad_ts[] = { "", " 1614265330", "1614265330 ", "+1614265330",
-			"-1614265330", "1614265330.5", "0x60386ef2", "1.6e9", "16142653３0",
-			"99999999999999999999", "9223372036854775808", "12345678901234567890" };
-		for (i = 0; i < (int)(sizeof bad_ts / sizeof *bad_ts); i++) {
-			std_headers(&h, SW_ID, bad_ts[i], SW_SIG);
-			T_EQ_INT(V(now, 300), -VHMAC_MALFORMED);
-		}
-	}
-	/* the largest int64 parses (and is stale) */
-	std_headers(&h, SW_ID, "9223372036854775807", SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_STALE);
-	/* ids: empty, spaces, control bytes, too long */
-	std_headers(&h, "", SW_TS_S, SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_MALFORMED);
-	std_headers(&h, "msg 1", SW_TS_S, SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_MALFORMED);
-	std_headers(&h, "msg\n1", SW_TS_S, SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_MALFORMED);
-	memset(id, 'a', sizeof id - 1);
-	id[sizeof id - 1] = '\0';
-	std_headers(&h, id, SW_TS_S, SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_MALFORMED);
-	id[255] = '\0';
-	T_EQ_INT(V(now, 300), -VHMAC_MISMATCH); /* 255 is the cap, still accepted */
-
-	/* signature lists */
-	{
-		static const struct {
-			const char *sig;
-			int want;
-		} cases[] = {
-			{ "", -VHMAC_MALFORMED },
-			{ "   ", -VHMAC_MALFORMED },
-			{ "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", -VHMAC_MALFORMED },
-			{ "v1", -VHMAC_MALFORMED },
-			{ "v1,", -VHMAC_MALFORMED },
-			{ ",g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", -VHMAC_MALFORMED },
-			{ "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE", -VHMAC_MALFORMED },
-			{ "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ", -VHMAC_MALFORMED },
-			{ "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=A", -VHMAC_MALFORMED },
-			{ "v1,g0hM9SsE-OTPJTGt_tmIKtSyZlE3uFJELVlNIOLJ1OE=", -VHMAC_MALFORMED },
-			{ "v1=g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", -VHMAC_MALFORMED },
-			{ "V1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", -VHMAC_MISMATCH },
-			{ "v1a,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", -VHMAC_MISMATCH },
-			{ "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", -VHMAC_MISMATCH },
-			{ "v1,!!!", -VHMAC_MALFORMED },
-			{ "v1,!!! " SW_BADSIG, -VHMAC_MISMATCH },
-			{ "v1,!!! " SW_SIG, 0 },
-			{ "junk " SW_SIG, 0 },
-			{ SW_SIG "\t", -VHMAC_MALFORMED },
-			{ SW_SIG ",", -VHMAC_MALFORMED },
-			{ "v1," SW_SIG, -VHMAC_MALFORMED },
-		};
-		for (i = 0; i < (int)(sizeof cases / sizeof *cases); i++) {
-			std_headers(&h, SW_ID, SW_TS_S, cases[i].sig);
-			T_EQ_INT(V(now, 300), cases[i].want);
-		}
-	}
-	/* truncated by one character and by half */
-	snprintf(t, sizeof t, "%.*s", (int)strlen(SW_SIG) - 1, SW_SIG);
-	std_headers(&h, SW_ID, SW_TS_S, t);
-	T_EQ_INT(V(now, 300), -VHMAC_MALFORMED);
-	snprintf(t, sizeof t, "%.20s", SW_SIG);
-	T_EQ_INT(V(now, 300), -VHMAC_MALFORMED);
-	/* too many entries (the valid one comes too late) */
-	t[0] = '\0';
-	for (i = 0; i < 40; i++)
-		strcat(t, "v9,x ");
-	strcat(t, SW_SIG);
-	std_headers(&h, SW_ID, SW_TS_S, t);
-	T_EQ_INT(V(now, 300), -VHMAC_MALFORMED);
-	/* too long */
-	memset(big, ' ', sizeof big - 1);
-	big[sizeof big - 1] = '\0';
-	memcpy(big + sizeof big - 1 - strlen(SW_SIG), SW_SIG, strlen(SW_SIG));
-	std_headers(&h, SW_ID, SW_TS_S, big);
-	T_EQ_INT(V(now, 300), -VHMAC_MALFORMED);
-	/* a raw (non-whsec) key with the same characters does not verify */
-	{
-		struct vhmac_secret raw = { 0 };
-		T_EQ_INT(vhmac_secret_from_string(VHMAC_GITHUB, SW_SECRET, &raw), 0);
-		std_headers(&h, SW_ID, SW_TS_S, SW_SIG);
-		T_EQ_INT(vhmac_verify(VHMAC_STANDARD, &raw, 1, b, n, &hs, now, 300), -VHMAC_MISMATCH);
-		vhmac_secret_clear(&raw);
-	}
-#undef V
-	vhmac_secret_clear(&sec);
 }
 
 /* ---- vhmac_sign ---- */
@@ -673,14 +297,14 @@ static void test_sign(void)
 		h.n = 0;
 		T_EQ_INT(vhmac_sign(VHMAC_HOOKDECK, &sec, body, lens[i], NULL, 0, out, sizeof out), 0);
 		hset(&h, "x-hookdeck-signature", out);
-		T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, &sec, 1, body, lens[i], &hs, 0, 0), 0);
+		T_EQ_INT(verify(VHMAC_HOOKDECK, &sec, 1, body, lens[i], &hs, 0, 0), 0);
 		h.n = 0;
 		T_EQ_INT(vhmac_sign(VHMAC_GITHUB, &sec, body, lens[i], NULL, 0, out, sizeof out), 0);
 		hset(&h, "X-Hub-Signature-256", out);
-		T_EQ_INT(vhmac_verify(VHMAC_GITHUB, &sec, 1, body, lens[i], &hs, 0, 0), 0);
+		T_EQ_INT(verify(VHMAC_GITHUB, &sec, 1, body, lens[i], &hs, 0, 0), 0);
 		T_EQ_INT(vhmac_sign(VHMAC_STANDARD, &sec, body, lens[i], "id-1", 42, out, sizeof out), 0);
 		std_headers(&h, "id-1", "42", out);
-		T_EQ_INT(vhmac_verify(VHMAC_STANDARD, &sec, 1, body, lens[i], &hs, 42, 0), 0);
+		T_EQ_INT(verify(VHMAC_STANDARD, &sec, 1, body, lens[i], &hs, 42, 0), 0);
 	}
 	T_EQ_INT(vhmac_sign(VHMAC_HOOKDECK, &sec, NULL, 0, NULL, 0, out, sizeof out), 0);
 	T_EQ_INT(vhmac_sign(VHMAC_STANDARD, &sec, NULL, 0, "x", 0, out, sizeof out), 0);
@@ -799,11 +423,11 @@ static void test_openssl_cli(void)
 			T_EQ_STR(got, want);
 			h.n = 0;
 			hset(&h, j ? "x-hookdeck-signature-2" : "x-hookdeck-signature", want);
-			T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, sec, 2, body, lens[i], &hs, 0, 0), 0);
+			T_EQ_INT(verify(VHMAC_HOOKDECK, sec, 2, body, lens[i], &hs, 0, 0), 0);
 			if (lens[i]) {
 				body[0] ^= 1;
-				T_EQ_INT(vhmac_verify(VHMAC_HOOKDECK, sec, 2, body, lens[i], &hs, 0, 0),
-				    -VHMAC_MISMATCH);
+				T_EQ_INT(verify(VHMAC_HOOKDECK, sec, 2, body, lens[i], &hs, 0, 0),
+				    VHMAC_MISMATCH);
 				body[0] ^= 1;
 			}
 
@@ -814,11 +438,11 @@ static void test_openssl_cli(void)
 			T_EQ_STR(got, want);
 			h.n = 0;
 			hset(&h, "X-Hub-Signature-256", want);
-			T_EQ_INT(vhmac_verify(VHMAC_GITHUB, sec, 2, body, lens[i], &hs, 0, 0), 0);
+			T_EQ_INT(verify(VHMAC_GITHUB, sec, 2, body, lens[i], &hs, 0, 0), 0);
 			for (mlen = 7; want[mlen]; mlen++)
 				if (want[mlen] >= 'a' && want[mlen] <= 'f')
 					want[mlen] = (char)(want[mlen] - 'a' + 'A');
-			T_EQ_INT(vhmac_verify(VHMAC_GITHUB, sec, 2, body, lens[i], &hs, 0, 0), 0);
+			T_EQ_INT(verify(VHMAC_GITHUB, sec, 2, body, lens[i], &hs, 0, 0), 0);
 
 			/* standard webhooks: key from whsec_ base64, content id.ts.body */
 			T_EQ_INT(write_file(b64f, whsec[j] + 6, strlen(whsec[j] + 6)), 0);
@@ -832,11 +456,11 @@ static void test_openssl_cli(void)
 			    0);
 			T_EQ_STR(got, want);
 			std_headers(&h, tmp, tsbuf, want);
-			T_EQ_INT(vhmac_verify(VHMAC_STANDARD, std, 2, body, lens[i], &hs, now, 300), 0);
-			T_EQ_INT(vhmac_verify(VHMAC_STANDARD, std, 2, body, lens[i], &hs, now + 301, 300),
-			    -VHMAC_STALE);
-			T_EQ_INT(vhmac_verify(VHMAC_STANDARD, &std[1 - j], 1, body, lens[i], &hs, now, 300),
-			    -VHMAC_MISMATCH);
+			T_EQ_INT(verify(VHMAC_STANDARD, std, 2, body, lens[i], &hs, now, 300), 0);
+			T_EQ_INT(verify(VHMAC_STANDARD, std, 2, body, lens[i], &hs, now + 301, 300),
+			    VHMAC_STALE);
+			T_EQ_INT(verify(VHMAC_STANDARD, &std[1 - j], 1, body, lens[i], &hs, now, 300),
+			    VHMAC_MISMATCH);
 			checked++;
 		}
 	}
@@ -868,9 +492,6 @@ int main(void)
 	T_RUN(test_hookdeck_rotation);
 	T_RUN(test_github_rotation);
 	T_RUN(test_standard_rotation);
-	T_RUN(test_hookdeck_negative);
-	T_RUN(test_github_negative);
-	T_RUN(test_standard_negative);
 	T_RUN(test_sign);
 	T_RUN(test_openssl_cli);
 	return T_EXIT();

@@ -1,10 +1,11 @@
 /*
- * runner_store_repeats.c — unit tests of the store's defences against a
- * captured delivery sent again (runner/store.c, store_claim_req): the same
- * body under a new key is the delivery it repeats (by_body), single-use token
- * ids (jti), the queue cap decided inside the claim (STORE_FULL), and taking
- * a claim back (store_unclaim). Real SQLite files in a mkdtemp directory;
- * what was written is read back through a separate read-only connection.
+ * runner_store_sqlite_repeats.c — unit tests of the SQLite store backend's
+ * defences against a captured delivery sent again (store_claim_req in
+ * runner/store_sqlite_claim.c): the same body under a new key is the
+ * delivery it repeats (by_body), single-use token ids (jti), the queue cap
+ * decided inside the claim (STORE_FULL), and taking a claim back
+ * (store_unclaim). Real SQLite files in a mkdtemp directory; what was
+ * written is read back through a separate read-only connection.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -16,6 +17,14 @@
 
 #include "../../runner/store.h"
 #include "t.h"
+
+/* store_open on the SQLite file PATH. */
+static int sopen(const char *path, int mark_interrupted, int *n_interrupted, struct store **out)
+{
+	struct store_config sc = { .sqlite_path = path };
+
+	return store_open(&sc, out, mark_interrupted, n_interrupted, NULL);
+}
 
 #define H1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define H2 "2222222222222222222222222222222222222222222222222222222222222222"
@@ -29,7 +38,7 @@ static struct store *fresh(const char *name)
 	struct store *s = NULL;
 
 	snprintf(g_path, sizeof g_path, "%s/%s-%d.db", g_dir, name, ++g_seq);
-	if (store_open(g_path, 0, NULL, &s) != 0)
+	if (sopen(g_path, 0, NULL, &s) != 0)
 		return NULL;
 	return s;
 }
@@ -62,7 +71,7 @@ static int claim(struct store *s, const char *key, const char *sha, int by_body,
 	static const unsigned char body[] = "{\"event\":1}";
 	struct store_claim_req rq = {
 		.hook = "h", .key = key, .body_sha256 = sha, .body = body, .len = sizeof body - 1,
-		.headers_json = "{\"headers\":{}}", .now_ms = 1000, .initial_state = "running",
+		.headers_json = "{\"headers\":{}}", .now_ms = 1000, .initial_state = JOBSTATE_RUNNING,
 		.by_body = by_body, .jti = jti, .jti_until_ms = jti_until,
 	};
 
@@ -72,7 +81,7 @@ static int claim(struct store *s, const char *key, const char *sha, int by_body,
 static int finish(struct store *s, int64_t id, const char *state, int http, const char *resp)
 {
 	struct store_outcome o = {
-		.state = state, .started_ms = 1000, .finished_ms = 1010,
+		.state = jobstate_from_name(state), .started_ms = 1000, .finished_ms = 1010,
 		.exit_code = !strcmp(state, "succeeded") ? 0 : 1, .http_status = http,
 		.response = resp,
 	};
@@ -194,7 +203,7 @@ static void test_jti_single_use(void)
 		static const unsigned char body[] = "x";
 		struct store_claim_req rq = {
 			.hook = "other", .key = "k2", .body_sha256 = H2, .body = body, .len = 1,
-			.now_ms = 1000, .initial_state = "running", .jti = "tok-1", .jti_until_ms = 5000,
+			.now_ms = 1000, .initial_state = JOBSTATE_RUNNING, .jti = "tok-1", .jti_until_ms = 5000,
 		};
 		T_EQ_INT(store_claim_req(s, &rq, &r), 0);
 		T_EQ_INT(r.kind, STORE_NEW);
@@ -241,7 +250,7 @@ static void test_queue_full_in_claim(void)
 	struct store *s = fresh("full");
 	struct store_claim_req rq = {
 		.hook = "h", .body_sha256 = H1, .body = body, .len = 2, .now_ms = 1000,
-		.initial_state = "queued", .max_queued = 2,
+		.initial_state = JOBSTATE_QUEUED, .max_queued = 2,
 	};
 	struct store_claim_res r = { 0 }, done = { 0 };
 
@@ -277,7 +286,7 @@ static void test_queue_full_in_claim(void)
 	/* running claims ignore the cap */
 	rq.key = "sync";
 	rq.body_sha256 = H1;
-	rq.initial_state = "running";
+	rq.initial_state = JOBSTATE_RUNNING;
 	T_EQ_INT(store_claim_req(s, &rq, &r), 0);
 	T_EQ_INT(r.kind, STORE_NEW);
 	store_close(s);
@@ -322,7 +331,7 @@ static void test_bad_requests(void)
 	struct store *s = fresh("bad");
 	struct store_claim_req rq = {
 		.hook = "h", .key = "k", .body_sha256 = H1, .body = body, .len = 1, .now_ms = 1,
-		.initial_state = "running",
+		.initial_state = JOBSTATE_RUNNING,
 	};
 	struct store_claim_res r = { 0 };
 	char longjti[STORE_JTI_MAX + 2];
@@ -344,7 +353,7 @@ static void test_bad_requests(void)
 	rq.max_queued = -1;
 	T_EQ_INT(store_claim_req(s, &rq, &r), -EINVAL);
 	rq.max_queued = 0;
-	rq.initial_state = "succeeded";
+	rq.initial_state = JOBSTATE_SUCCEEDED;
 	T_EQ_INT(store_claim_req(s, &rq, &r), -EINVAL);
 	T_EQ_INT(store_claim_req(s, NULL, &r), -EINVAL);
 	T_EQ_INT(q1("SELECT count(*) FROM jobs"), 1);
@@ -355,7 +364,7 @@ int main(void)
 {
 	char cmd[128];
 
-	snprintf(g_dir, sizeof g_dir, "/tmp/runner_store_repeats.XXXXXX");
+	snprintf(g_dir, sizeof g_dir, "/tmp/runner_store_sqlite_repeats.XXXXXX");
 	if (!mkdtemp(g_dir)) {
 		printf("FAIL mkdtemp: %s\n", strerror(errno));
 		return 1;

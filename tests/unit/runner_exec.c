@@ -1,10 +1,9 @@
 /*
- * runner_jobs.c — unit tests of runner/jobs.c: the concurrency caps (single
- * thread and a thread-safety smoke test that also checks no cap is ever
- * exceeded), the outcome table for every executor error kind of
- * executor/status.h, and jobs_run's spawn contract.
+ * runner_exec.c — unit tests of runner/exec.c: exec_run's spawn contract,
+ * and a job stopped by its slots' interrupt. (The outcome table:
+ * runner_exec_outcome.c; the caps: runner_slots.c.)
  *
- * jobs_run is driven with stand-in executors: small shell scripts written
+ * exec_run is driven with stand-in executors: small shell scripts written
  * into a mkdtemp directory that record what they were given (argv, the
  * initial environment from /proc/$$/environ, what descriptors 4 and 5
  * hold, open descriptors, process group) or behave in one way (long
@@ -16,10 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../runner/jobs.h"
+#include "../../common/clock.h"
+#include "../../runner/exec.h"
+#include "../../runner/slots.h"
 #include "t.h"
 
 static char g_dir[64];
@@ -43,14 +41,6 @@ static void t_str(int line, const char *expr, const char *got, const char *want)
 	t_failed_ = 1;
 }
 #define T_STR(got, want) t_str(__LINE__, #got, (got), (want))
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* DIR/NAME into BUF. */
 static const char *dpath(char *buf, size_t cap, const char *name)
@@ -107,9 +97,9 @@ static char *slurp(const char *name, size_t *len)
 }
 
 /* A spec for the stand-in executor DIR/NAME. */
-static struct job_spec spec_for(const char *name, char *exe, size_t cap)
+static struct exec_spec spec_for(const char *name, char *exe, size_t cap)
 {
-	struct job_spec s = {
+	struct exec_spec s = {
 		.executor = dpath(exe, cap, name),
 		.destination = "deploy@build.example:2222",
 		.identity = "/keys/id_ed25519",
@@ -125,245 +115,7 @@ static struct job_spec spec_for(const char *name, char *exe, size_t cap)
 	return s;
 }
 
-/* ---- caps ---- */
-
-static void test_caps_global_and_per_destination(void)
-{
-	struct jobs *j = NULL;
-
-	T_EQ_INT(jobs_new(3, 2, &j), 0);
-	if (!j)
-		return;
-	T_EQ_INT(jobs_running(j), 0);
-	T_EQ_INT(jobs_acquire(j, "a:22"), 0);
-	T_EQ_INT(jobs_acquire(j, "a:22"), 0);
-	T_EQ_INT(jobs_acquire(j, "a:22"), -EBUSY); /* per destination */
-	T_EQ_INT(jobs_running(j), 2);
-	T_EQ_INT(jobs_acquire(j, "a:2222"), 0);    /* another port is another destination */
-	T_EQ_INT(jobs_running(j), 3);
-	T_EQ_INT(jobs_acquire(j, "b:22"), -EBUSY); /* global */
-	T_EQ_INT(jobs_running(j), 3);
-	/* Releasing frees exactly that slot. */
-	jobs_release(j, "a:22");
-	T_EQ_INT(jobs_running(j), 2);
-	T_EQ_INT(jobs_acquire(j, "b:22"), 0);
-	T_EQ_INT(jobs_acquire(j, "a:22"), -EBUSY); /* global again */
-	jobs_release(j, "b:22");
-	T_EQ_INT(jobs_acquire(j, "a:22"), 0);
-	T_EQ_INT(jobs_acquire(j, "a:22"), -EBUSY); /* per destination again */
-	/* Releasing a destination that holds nothing changes nothing. */
-	jobs_release(j, "zzz:22");
-	T_EQ_INT(jobs_running(j), 3);
-	jobs_release(j, "a:22");
-	jobs_release(j, "a:22");
-	jobs_release(j, "a:2222");
-	T_EQ_INT(jobs_running(j), 0);
-	jobs_release(j, "a:22"); /* one too many: ignored */
-	T_EQ_INT(jobs_running(j), 0);
-	T_EQ_INT(jobs_acquire(j, "a:22"), 0);
-	T_EQ_INT(jobs_acquire(j, "a:22"), 0);
-	T_EQ_INT(jobs_running(j), 2);
-	jobs_free(j); /* with slots still held: freed all the same */
-	jobs_free(NULL);
-}
-
-static void test_caps_many_destinations(void)
-{
-	struct jobs *j = NULL;
-	char d[32];
-	int i, round;
-
-	T_EQ_INT(jobs_new(64, 1, &j), 0);
-	if (!j)
-		return;
-	for (round = 0; round < 3; round++) {
-		for (i = 0; i < 64; i++) {
-			snprintf(d, sizeof d, "host-%d.example:22", round % 2 ? 63 - i : i);
-			T_EQ_INT(jobs_acquire(j, d), 0);
-			T_EQ_INT(jobs_acquire(j, d), -EBUSY);
-		}
-		T_EQ_INT(jobs_running(j), 64);
-		T_EQ_INT(jobs_acquire(j, "one-more:22"), -EBUSY);
-		/* Release in an order unlike the acquisitions (every 7th). */
-		for (i = 0; i < 64; i++) {
-			snprintf(d, sizeof d, "host-%d.example:22", (i * 7) % 64);
-			jobs_release(j, d);
-			T_EQ_INT(jobs_running(j), 63 - i);
-		}
-		T_EQ_INT(jobs_acquire(j, "one-more:22"), 0);
-		jobs_release(j, "one-more:22");
-		T_EQ_INT(jobs_running(j), 0);
-	}
-	jobs_free(j);
-}
-
-#define NT 8
-#define NDEST 3
-#define MAXJ 5
-#define PERD 2
-
-struct smoke {
-	struct jobs *j;
-	atomic_int global, per[NDEST];
-	atomic_int over, ok, busy;
-};
-
-struct smoke_arg {
-	struct smoke *s;
-	unsigned seed;
-};
-
-static void *smoke_thread(void *arg)
-{
-	struct smoke *s = ((struct smoke_arg *)arg)->s;
-	unsigned r = ((struct smoke_arg *)arg)->seed;
-	static const char *const dests[NDEST] = { "a:22", "b:22", "c:22" };
-	int i;
-
-	for (i = 0; i < 20000; i++) {
-		int k;
-		r = r * 1103515245u + 12345u;
-		k = (int)((r >> 16) % NDEST);
-		if (jobs_acquire(s->j, dests[k]) != 0) {
-			atomic_fetch_add(&s->busy, 1);
-			continue;
-		}
-		atomic_fetch_add(&s->ok, 1);
-		if (atomic_fetch_add(&s->global, 1) + 1 > MAXJ)
-			atomic_fetch_add(&s->over, 1);
-		if (atomic_fetch_add(&s->per[k], 1) + 1 > PERD)
-			atomic_fetch_add(&s->over, 1);
-		if (i % 16 == 0)
-			sched_yield();
-		atomic_fetch_sub(&s->per[k], 1);
-		atomic_fetch_sub(&s->global, 1);
-		jobs_release(s->j, dests[k]);
-	}
-	return NULL;
-}
-
-static void test_caps_threads(void)
-{
-	static struct smoke s;
-	struct smoke_arg args[NT];
-	pthread_t th[NT];
-	int i, n = 0;
-
-	memset(&s, 0, sizeof s);
-	T_EQ_INT(jobs_new(MAXJ, PERD, &s.j), 0);
-	if (!s.j)
-		return;
-	for (i = 0; i < NT; i++) {
-		args[i].s = &s;
-		args[i].seed = (unsigned)i * 7919u + 1u;
-		if (pthread_create(&th[i], NULL, smoke_thread, &args[i]) == 0)
-			n++;
-		else
-			break;
-	}
-	for (i = 0; i < n; i++)
-		pthread_join(th[i], NULL);
-	T_EQ_INT(n, NT);
-	T_EQ_INT(atomic_load(&s.over), 0);
-	T_CHECK(atomic_load(&s.ok) > 0);
-	T_EQ_INT(atomic_load(&s.ok) + atomic_load(&s.busy), NT * 20000);
-	T_EQ_INT(jobs_running(s.j), 0);
-	/* Everything released: each destination takes PERD again. */
-	T_EQ_INT(jobs_acquire(s.j, "a:22"), 0);
-	T_EQ_INT(jobs_acquire(s.j, "a:22"), 0);
-	T_EQ_INT(jobs_acquire(s.j, "a:22"), -EBUSY);
-	jobs_release(s.j, "a:22");
-	jobs_release(s.j, "a:22");
-	jobs_free(s.j);
-}
-
-/* ---- outcome table ---- */
-
-static void outcome(const struct job_result *r, int want_http, const char *want_state, int retry)
-{
-	int http = -1, ra = -1;
-	const char *state = NULL;
-
-	jobs_outcome(r, &http, &state, &ra);
-	T_EQ_INT(http, want_http);
-	T_STR(state, want_state);
-	if (retry)
-		T_CHECK(ra > 0);
-	else
-		T_EQ_INT(ra, 0);
-}
-
-static struct job_result with_error(const char *e)
-{
-	struct job_result r;
-
-	memset(&r, 0, sizeof r);
-	r.has_status = 1;
-	snprintf(r.error, sizeof r.error, "%s", e);
-	snprintf(r.phase, sizeof r.phase, "connect");
-	return r;
-}
-
-static void test_outcome_table(void)
-{
-	/* Every error name of executor/status.h. */
-	static const char *const transient[] = { "resolve", "connect_refused", "connect_timeout",
-		"connect", "handshake", "handshake_timeout", "keepalive", "io" };
-	static const char *const config[] = { "hostkey_unknown", "hostkey_changed",
-		"hostkey_revoked", "known_hosts", "identity", "auth", "exec" };
-	struct job_result r;
-	size_t i;
-
-	for (i = 0; i < sizeof transient / sizeof transient[0]; i++) {
-		r = with_error(transient[i]);
-		outcome(&r, 503, "failed", 1);
-	}
-	for (i = 0; i < sizeof config / sizeof config[0]; i++) {
-		r = with_error(config[i]);
-		outcome(&r, 502, "failed", 0);
-	}
-	r = with_error("timeout");
-	outcome(&r, 504, "timeout", 0);
-	/* The executor failing for its own reasons: a plain failure. */
-	r = with_error("internal");
-	outcome(&r, 500, "failed", 0);
-	r = with_error("terminated");
-	outcome(&r, 500, "failed", 0);
-
-	/* Killed by the runner's deadline, with or without a status line. */
-	memset(&r, 0, sizeof r);
-	r.killed = 1;
-	outcome(&r, 504, "timeout", 0);
-	r = with_error("io");
-	r.killed = 1;
-	outcome(&r, 504, "timeout", 0);
-
-	/* The remote command's own result. */
-	memset(&r, 0, sizeof r);
-	r.has_status = 1;
-	r.has_exit = 1;
-	r.exit_code = 0;
-	outcome(&r, 200, "succeeded", 0);
-	r.exit_code = 1;
-	outcome(&r, 500, "failed", 0);
-	r.exit_code = 255;
-	outcome(&r, 500, "failed", 0);
-	r.has_exit = 0;
-	snprintf(r.signal, sizeof r.signal, "KILL");
-	outcome(&r, 500, "failed", 0);
-	/* Status line without an exit and without an error: not a success. */
-	memset(&r, 0, sizeof r);
-	r.has_status = 1;
-	outcome(&r, 500, "failed", 0);
-	/* No status line at all: whatever the exit status, 500. */
-	memset(&r, 0, sizeof r);
-	r.wait_status = 0;
-	outcome(&r, 500, "failed", 0);
-	r.has_exit = 1; /* stale fields without has_status do not count */
-	outcome(&r, 500, "failed", 0);
-}
-
-/* ---- jobs_run with stand-in executors ---- */
+/* ---- exec_run with stand-in executors ---- */
 
 /* Split a NUL-separated file into at most MAX strings (pointing into BUF). */
 static int split0(char *buf, size_t len, char **v, int max)
@@ -383,8 +135,8 @@ static const char INJECT[] = "echo \"$HOME\" `id` $(touch @D/pwned); rm -rf '/' 
 static void test_run_argv(void)
 {
 	char exe[PATH_MAX], p[PATH_MAX], cmd[256], *buf, *av[40];
-	struct job_spec s = spec_for("argv.sh", exe, sizeof exe);
-	struct job_result r;
+	struct exec_spec s = spec_for("argv.sh", exe, sizeof exe);
+	struct exec_result r;
 	size_t len = 0, k;
 	int n, i;
 	const char *want[] = { "--status-fd", "3", "--exit-with-parent", "--posix-sh", "--command-fd",
@@ -409,7 +161,7 @@ static void test_run_argv(void)
 	s.handshake_timeout_ms = 12000;
 	s.timeout_ms = 1500;
 	s.max_output_bytes = 777;
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	buf = slurp("argv.out", &len);
 	T_CHECK(buf != NULL);
 	if (buf) {
@@ -431,7 +183,7 @@ static void test_run_argv(void)
 	T_EQ_INT(r.has_status, 0);
 	T_CHECK(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0);
 	T_CHECK(r.finished_ms >= r.started_ms && r.started_ms > 1600000000000LL);
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 
 	/* No output cap: no --max-output; whole seconds still carry the fraction. */
 	s.max_output_bytes = 0;
@@ -439,8 +191,8 @@ static void test_run_argv(void)
 	s.connect_timeout_ms = 10000;
 	s.handshake_timeout_ms = 10;
 	s.command = "uptime";
-	T_EQ_INT(jobs_run(&s, &r), 0);
-	jobs_result_clear(&r);
+	T_EQ_INT(exec_run(&s, &r), 0);
+	exec_result_clear(&r);
 	buf = slurp("argv.out", &len);
 	T_CHECK(buf != NULL);
 	if (buf) {
@@ -462,8 +214,8 @@ static void test_run_argv(void)
 static void test_run_environment(void)
 {
 	char exe[PATH_MAX], *buf, *ev[40], *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
-	struct job_spec s = spec_for("env.sh", exe, sizeof exe);
-	struct job_result r;
+	struct exec_spec s = spec_for("env.sh", exe, sizeof exe);
+	struct exec_result r;
 	size_t len = 0;
 	int n, i, seen_path = 0, seen_home = 0;
 
@@ -474,8 +226,8 @@ static void test_run_environment(void)
 	setenv("WR_TEST_LEAK", "must-not-reach-the-executor", 1);
 	setenv("SSH_AUTH_SOCK", "/tmp/agent.sock", 1);
 	s.passphrase = "correct horse battery";
-	T_EQ_INT(jobs_run(&s, &r), 0);
-	jobs_result_clear(&r);
+	T_EQ_INT(exec_run(&s, &r), 0);
+	exec_result_clear(&r);
 	buf = slurp("env.out", &len);
 	T_CHECK(buf != NULL);
 	if (buf) {
@@ -520,8 +272,8 @@ static void test_run_environment(void)
 
 	/* Without a passphrase: neither the descriptor nor the option. */
 	s.passphrase = NULL;
-	T_EQ_INT(jobs_run(&s, &r), 0);
-	jobs_result_clear(&r);
+	T_EQ_INT(exec_run(&s, &r), 0);
+	exec_result_clear(&r);
 	buf = slurp("env.out", &len);
 	if (buf) {
 		n = split0(buf, len, ev, 40);
@@ -545,8 +297,8 @@ static void test_run_environment(void)
 
 	/* HOME unset in the runner: not invented for the child. */
 	unsetenv("HOME");
-	T_EQ_INT(jobs_run(&s, &r), 0);
-	jobs_result_clear(&r);
+	T_EQ_INT(exec_run(&s, &r), 0);
+	exec_result_clear(&r);
 	buf = slurp("env.out", &len);
 	if (buf) {
 		n = split0(buf, len, ev, 40);
@@ -568,8 +320,8 @@ static void test_run_environment(void)
 static void descriptors_once(const char *pass)
 {
 	char exe[PATH_MAX], *buf, *line, *save = NULL;
-	struct job_spec s = spec_for("fds.sh", exe, sizeof exe);
-	struct job_result r;
+	struct exec_spec s = spec_for("fds.sh", exe, sizeof exe);
+	struct exec_result r;
 	char target[6][256] = { { 0 } };
 	int seen[6] = { 0 }, extra = 0, pid = -1, pgid = -2, fd, top = pass ? 5 : 4, k;
 
@@ -582,12 +334,12 @@ static void descriptors_once(const char *pass)
 	/* Descriptors the runner has open must not leak into the child,
 	 * whether or not they are close-on-exec. */
 	fd = open("/dev/zero", O_RDONLY);
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	if (fd >= 0)
 		close(fd);
 	buf = r.tail;
 	r.tail = NULL;
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 	T_CHECK(buf != NULL);
 	for (line = buf ? strtok_r(buf, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
 		char *arrow = strstr(line, " -> "), *num;
@@ -643,8 +395,8 @@ static void test_run_descriptors_stdin_pgid(void)
 static void test_run_descriptors_low_numbers_taken(void)
 {
 	char exe[PATH_MAX], *buf;
-	struct job_spec s = spec_for("fdnums.sh", exe, sizeof exe);
-	struct job_result r;
+	struct exec_spec s = spec_for("fdnums.sh", exe, sizeof exe);
+	struct exec_result r;
 	int held[3], i;
 	size_t len = 0;
 
@@ -655,10 +407,10 @@ static void test_run_descriptors_low_numbers_taken(void)
 			    "echo '{\"v\":1,\"phase\":\"done\",\"error\":null,\"exit\":0}' >&3\n");
 	s.command = "the command";
 	s.passphrase = "the passphrase";
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	T_EQ_INT(r.has_status, 1);
 	T_EQ_INT(r.has_exit, 1);
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 	buf = slurp("fdnums.cmd", &len);
 	T_STR(buf, "the command");
 	free(buf);
@@ -689,8 +441,8 @@ static char *seq_text(int n, size_t *len)
 static void test_run_output_tail(void)
 {
 	char exe[PATH_MAX], *all;
-	struct job_spec s = spec_for("out.sh", exe, sizeof exe);
-	struct job_result r;
+	struct exec_spec s = spec_for("out.sh", exe, sizeof exe);
+	struct exec_result r;
 	size_t len;
 	static const size_t caps[] = { 1, 100, 16384, 100000, 4096 };
 	size_t i;
@@ -700,36 +452,36 @@ static void test_run_output_tail(void)
 	all = seq_text(50000, &len);
 	for (i = 0; i < sizeof caps / sizeof caps[0]; i++) {
 		s.tail_bytes = caps[i];
-		T_EQ_INT(jobs_run(&s, &r), 0);
+		T_EQ_INT(exec_run(&s, &r), 0);
 		T_EQ_INT(r.tail_len, caps[i]);
 		T_CHECK(r.tail && strlen(r.tail) == r.tail_len);
 		T_CHECK(r.tail && !memcmp(r.tail, all + len - caps[i], caps[i]));
-		jobs_result_clear(&r);
+		exec_result_clear(&r);
 	}
 
 	/* Less output than the cap: all of it. */
 	script("short.sh", "printf 'one\\n'; printf 'two\\n' >&2\n");
 	s = spec_for("short.sh", exe, sizeof exe);
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	T_STR(r.tail, "one\ntwo\n");
 	T_EQ_INT(r.tail_len, 8);
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 
 	/* No tail wanted (output_tail_bytes 0 is valid config). */
 	s = spec_for("out.sh", exe, sizeof exe);
 	s.tail_bytes = 0;
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	T_EQ_INT(r.tail_len, 0);
 	T_CHECK(r.tail && r.tail[0] == '\0');
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 	free(all);
 }
 
 static void test_run_status_line(void)
 {
 	char exe[PATH_MAX];
-	struct job_spec s = spec_for("status.sh", exe, sizeof exe);
-	struct job_result r;
+	struct exec_spec s = spec_for("status.sh", exe, sizeof exe);
+	struct exec_result r;
 	int http, ra;
 	const char *state;
 
@@ -740,7 +492,7 @@ static void test_run_status_line(void)
 	    "\"host\":\"build.example\",\"port\":2222,\"hostkey_type\":\"ssh-ed25519\","
 	    "\"hostkey\":\"SHA256:abcdef\",\"ms\":{\"connect\":1,\"total\":35}}' >&3\n"
 	    "exit 7\n");
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	T_EQ_INT(r.has_status, 1);
 	T_STR(r.phase, "done");
 	T_STR(r.error, "");
@@ -754,9 +506,9 @@ static void test_run_status_line(void)
 	T_EQ_INT(r.killed, 0);
 	T_CHECK(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 7);
 	T_STR(r.tail, "working\n");
-	jobs_outcome(&r, &http, &state, &ra);
+	exec_outcome(&r, &http, &state, &ra);
 	T_EQ_INT(http, 500);
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 
 	/* A local failure: error named, no exit; written in two pieces. */
 	script("status.sh",
@@ -765,86 +517,86 @@ static void test_run_status_line(void)
 	    "printf '\"message\":\"server refused every key\",\"exit\":null,\"signal\":null,"
 	    "\"bytes_out\":0,\"bytes_err\":0,\"truncated\":false}\\n' >&3\n"
 	    "exit 255\n");
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	T_EQ_INT(r.has_status, 1);
 	T_STR(r.phase, "auth");
 	T_STR(r.error, "auth");
 	T_STR(r.message, "server refused every key");
 	T_EQ_INT(r.has_exit, 0);
 	T_EQ_INT(r.truncated, 0);
-	jobs_outcome(&r, &http, &state, &ra);
+	exec_outcome(&r, &http, &state, &ra);
 	T_EQ_INT(http, 502);
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 
 	/* Remote signal. */
 	script("status.sh",
 	    "echo '{\"v\":1,\"phase\":\"done\",\"error\":null,\"exit\":null,\"signal\":\"KILL\","
 	    "\"bytes_out\":0,\"bytes_err\":0,\"truncated\":false}' >&3\nexit 255\n");
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	T_EQ_INT(r.has_status, 1);
 	T_STR(r.signal, "KILL");
 	T_EQ_INT(r.has_exit, 0);
-	jobs_outcome(&r, &http, &state, &ra);
+	exec_outcome(&r, &http, &state, &ra);
 	T_EQ_INT(http, 500);
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 
 	/* Success. */
 	script("status.sh", "echo '{\"v\":1,\"phase\":\"done\",\"error\":null,\"exit\":0}' >&3\n");
-	T_EQ_INT(jobs_run(&s, &r), 0);
-	jobs_outcome(&r, &http, &state, &ra);
+	T_EQ_INT(exec_run(&s, &r), 0);
+	exec_outcome(&r, &http, &state, &ra);
 	T_EQ_INT(http, 200);
 	T_STR(state, "succeeded");
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 
 	/* Over-long fields are cut, not overflowed. */
 	script("status.sh",
 	    "printf '{\"phase\":\"' >&3; head -c 5000 /dev/zero | tr '\\0' a >&3; "
 	    "printf '\",\"error\":\"io\"}' >&3\n");
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	T_EQ_INT(r.has_status, 0); /* beyond the status cap: not a status line */
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 	script("status.sh",
 	    "printf '{\"phase\":\"' >&3; head -c 1000 /dev/zero | tr '\\0' a >&3; "
 	    "printf '\",\"error\":\"io\"}' >&3\n");
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	T_EQ_INT(r.has_status, 1);
 	T_EQ_INT(strlen(r.phase), sizeof r.phase - 1);
 	T_STR(r.error, "io");
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 }
 
 static void test_run_no_status(void)
 {
 	char exe[PATH_MAX];
-	struct job_spec s = spec_for("nostatus.sh", exe, sizeof exe);
-	struct job_result r;
+	struct exec_spec s = spec_for("nostatus.sh", exe, sizeof exe);
+	struct exec_result r;
 	int http, ra;
 	const char *state;
 
 	script("nostatus.sh", "echo 'segfault, say'\nexit 3\n");
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	T_EQ_INT(r.has_status, 0);
 	T_EQ_INT(r.has_exit, 0);
 	T_EQ_INT(r.killed, 0);
 	T_CHECK(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 3);
 	T_STR(r.tail, "segfault, say\n");
-	jobs_outcome(&r, &http, &state, &ra);
+	exec_outcome(&r, &http, &state, &ra);
 	T_EQ_INT(http, 500);
 	T_STR(state, "failed");
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 
 	/* Garbage on the status descriptor is no status either. */
 	script("nostatus.sh", "echo 'not json' >&3\nexit 0\n");
-	T_EQ_INT(jobs_run(&s, &r), 0);
+	T_EQ_INT(exec_run(&s, &r), 0);
 	T_EQ_INT(r.has_status, 0);
-	jobs_outcome(&r, &http, &state, &ra);
+	exec_outcome(&r, &http, &state, &ra);
 	T_EQ_INT(http, 500);
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 
 	/* An executor that cannot be started at all. */
 	s.executor = "/nonexistent/remote-executor";
-	T_CHECK(jobs_run(&s, &r) < 0);
-	jobs_result_clear(&r);
+	T_CHECK(exec_run(&s, &r) < 0);
+	exec_result_clear(&r);
 }
 
 static int gone(int pid)
@@ -867,8 +619,8 @@ static int gone(int pid)
 static void test_run_hard_deadline(void)
 {
 	char exe[PATH_MAX], *buf;
-	struct job_spec s = spec_for("stuck.sh", exe, sizeof exe);
-	struct job_result r;
+	struct exec_spec s = spec_for("stuck.sh", exe, sizeof exe);
+	struct exec_result r;
 	int64_t t0, dt;
 	int child = -1, i, http, ra;
 	const char *state;
@@ -882,9 +634,9 @@ static void test_run_hard_deadline(void)
 			   "wait\n");
 	s.timeout_ms = 200;
 	s.connect_timeout_ms = 100;
-	t0 = mono_ms();
-	T_EQ_INT(jobs_run(&s, &r), 0);
-	dt = mono_ms() - t0;
+	t0 = clock_mono_ms();
+	T_EQ_INT(exec_run(&s, &r), 0);
+	dt = clock_mono_ms() - t0;
 	/* SIGTERM at 200 + 250 slack (the connect timeout no longer adds:
 	 * --timeout covers the whole run), ignored, SIGKILL 500 later. */
 	T_CHECK(dt >= 950);
@@ -893,10 +645,10 @@ static void test_run_hard_deadline(void)
 	T_EQ_INT(r.has_status, 0);
 	T_CHECK(WIFSIGNALED(r.wait_status) && WTERMSIG(r.wait_status) == SIGKILL);
 	T_STR(r.tail, "started\n");
-	jobs_outcome(&r, &http, &state, &ra);
+	exec_outcome(&r, &http, &state, &ra);
 	T_EQ_INT(http, 504);
 	T_STR(state, "timeout");
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 
 	buf = slurp("child.pid", NULL);
 	T_CHECK(buf && (child = atoi(buf)) > 0);
@@ -913,8 +665,8 @@ static void test_run_hard_deadline(void)
 static void test_run_deadline_one_second(void)
 {
 	char exe[PATH_MAX];
-	struct job_spec s = spec_for("hang.sh", exe, sizeof exe);
-	struct job_result r;
+	struct exec_spec s = spec_for("hang.sh", exe, sizeof exe);
+	struct exec_result r;
 	int64_t t0, dt;
 	int http, ra;
 	const char *state;
@@ -922,17 +674,17 @@ static void test_run_deadline_one_second(void)
 	script("hang.sh", "exec sleep 60\n");
 	s.timeout_ms = 1000;
 	s.connect_timeout_ms = 10000;
-	t0 = mono_ms();
-	T_EQ_INT(jobs_run(&s, &r), 0);
-	dt = mono_ms() - t0;
+	t0 = clock_mono_ms();
+	T_EQ_INT(exec_run(&s, &r), 0);
+	dt = clock_mono_ms() - t0;
 	T_CHECK(dt >= 1250);
 	T_CHECK(dt < 1700);
 	T_EQ_INT(r.killed, 1);
 	T_CHECK(WIFSIGNALED(r.wait_status) && WTERMSIG(r.wait_status) == SIGTERM);
-	jobs_outcome(&r, &http, &state, &ra);
+	exec_outcome(&r, &http, &state, &ra);
 	T_EQ_INT(http, 504);
 	T_STR(state, "timeout");
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
 
 	s = spec_for("owntimeout.sh", exe, sizeof exe);
 	script("owntimeout.sh", "sleep 1\n"
@@ -940,17 +692,53 @@ static void test_run_deadline_one_second(void)
 				"exit 255\n");
 	s.timeout_ms = 1000;
 	s.connect_timeout_ms = 10000;
-	t0 = mono_ms();
-	T_EQ_INT(jobs_run(&s, &r), 0);
-	dt = mono_ms() - t0;
+	t0 = clock_mono_ms();
+	T_EQ_INT(exec_run(&s, &r), 0);
+	dt = clock_mono_ms() - t0;
 	T_CHECK(dt >= 1000);
 	T_CHECK(dt < 1250);
 	T_EQ_INT(r.killed, 0);
 	T_STR(r.error, "timeout");
-	jobs_outcome(&r, &http, &state, &ra);
+	exec_outcome(&r, &http, &state, &ra);
 	T_EQ_INT(http, 504);
 	T_STR(state, "timeout");
-	jobs_result_clear(&r);
+	exec_result_clear(&r);
+}
+
+/* A job run under slots that are interrupted (the drain timed out) is
+ * stopped with SIGTERM at once and says so: 503 "interrupted", retried by
+ * the next delivery. Without an owner nothing interrupts it. */
+static void test_run_interrupted_by_slots(void)
+{
+	char exe[PATH_MAX];
+	struct exec_spec s = spec_for("interrupt.sh", exe, sizeof exe);
+	struct exec_result r;
+	struct slots *sl = NULL;
+	int64_t t0, dt;
+	int http, ra;
+	const char *state;
+
+	script("interrupt.sh", "exec sleep 60\n");
+	T_EQ_INT(slots_new(2, 1, &sl), 0);
+	if (!sl)
+		return;
+	T_EQ_INT(slots_interrupted(sl), 0);
+	slots_interrupt_all(sl);
+	T_EQ_INT(slots_interrupted(sl), 1);
+	s.owner = sl;
+	t0 = clock_mono_ms();
+	T_EQ_INT(exec_run(&s, &r), 0);
+	dt = clock_mono_ms() - t0;
+	T_CHECK(dt < 1000);
+	T_EQ_INT(r.interrupted, 1);
+	T_EQ_INT(r.killed, 0);
+	T_CHECK(WIFSIGNALED(r.wait_status) && WTERMSIG(r.wait_status) == SIGTERM);
+	exec_outcome(&r, &http, &state, &ra);
+	T_EQ_INT(http, 503);
+	T_STR(state, "interrupted");
+	T_EQ_INT(ra, 10);
+	exec_result_clear(&r);
+	slots_free(sl);
 }
 
 int main(void)
@@ -958,15 +746,11 @@ int main(void)
 	char cmd[128];
 
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(g_dir, sizeof g_dir, "/tmp/runner_jobs.XXXXXX");
+	snprintf(g_dir, sizeof g_dir, "/tmp/runner_exec.XXXXXX");
 	if (!mkdtemp(g_dir)) {
 		printf("FAIL mkdtemp: %s\n", strerror(errno));
 		return 1;
 	}
-	T_RUN(test_caps_global_and_per_destination);
-	T_RUN(test_caps_many_destinations);
-	T_RUN(test_caps_threads);
-	T_RUN(test_outcome_table);
 	T_RUN(test_run_argv);
 	T_RUN(test_run_environment);
 	T_RUN(test_run_descriptors_stdin_pgid);
@@ -976,6 +760,7 @@ int main(void)
 	T_RUN(test_run_no_status);
 	T_RUN(test_run_hard_deadline);
 	T_RUN(test_run_deadline_one_second);
+	T_RUN(test_run_interrupted_by_slots);
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
 	if (system(cmd) != 0)

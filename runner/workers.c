@@ -1,5 +1,5 @@
 /*
- * worker.c — the async worker pool (contract in worker.h).
+ * workers.c — the async worker pool (contract in workers.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,39 +10,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "dispatch.h"
+#include "jobjson.h"
 #include "log.h"
-#include "worker.h"
-
-#define POLL_MS 1000
+#include "workers.h"
 
 struct workers {
 	struct cfggen *gens;
 	struct store *st;
-	struct jobs *jobs;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int stopping, pending;
+	struct queue *q;
+	struct slots *slots;
+	int stopping; /* atomic: workers_quiesce */
 	int n;
 	pthread_t *th;
 };
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int stopping(struct workers *w)
 {
-	int s;
-
-	pthread_mutex_lock(&w->mu);
-	s = w->stopping;
-	pthread_mutex_unlock(&w->mu);
-	return s;
+	return __atomic_load_n(&w->stopping, __ATOMIC_SEQ_CST);
 }
 
 /* A job that cannot run at all is finished with an answer saying why. */
@@ -50,21 +36,29 @@ static void finish_unrunnable(struct workers *w, const struct store_job *job, co
     int http, const char *why)
 {
 	struct store_outcome o = { 0 };
-	char body[512];
-	int64_t now = wall_ms();
+	struct store_job j;
+	char *body = NULL;
+	int64_t now = clock_wall_ms();
 
-	snprintf(body, sizeof body, "{\"job_id\":%" PRId64 ",\"hook\":\"%s\",\"attempt\":%d,"
-				    "\"status\":\"%s\",\"error\":\"%s\"}",
-	    job->id, job->hook, job->attempt, state, why);
-	o.state = state;
+	memset(&j, 0, sizeof j);
+	j.id = job->id;
+	j.attempt = job->attempt;
+	j.exit_code = -1;
+	snprintf(j.hook, sizeof j.hook, "%s", job->hook);
+	j.state = jobstate_from_name(state);
+	snprintf(j.error, sizeof j.error, "%s", why);
+	o.state = jobstate_from_name(state);
 	o.started_ms = now;
 	o.finished_ms = now;
 	o.exit_code = -1;
 	o.error = why;
 	o.http_status = http;
-	o.response = body;
+	if (jobjson_print(&j, 0, NULL, &body) != 0)
+		body = NULL;
+	o.response = body ? body : "{}"; /* out of memory: recorded all the same */
 	if (store_finish(w->st, job->id, &o) != 0)
 		log_event(LOG_ERROR, "store_error", "job", job->hook, "error", "cannot record outcome", NULL);
+	free(body);
 }
 
 /* A job taken from the queue that did not start because the daemon is
@@ -73,7 +67,7 @@ static void finish_unrunnable(struct workers *w, const struct store_job *job, co
  * next start. Only if the store refuses is it recorded interrupted. */
 static void back_to_queue(struct workers *w, const struct store_job *job, const char *rid)
 {
-	if (store_requeue(w->st, job->id) == 0) {
+	if (queue_return(w->q, job->id) == 0) {
 		log_event(LOG_INFO, "job_requeued", "request_id", rid, "hook", job->hook,
 		    "note", "shutdown before it started; it runs after the next start", NULL);
 		return;
@@ -110,7 +104,7 @@ static void run_one(struct workers *w, struct store_job *job, char *body, size_t
 	}
 	/* The global cap is at most the number of workers plus sync requests; the
 	 * per-destination cap may make us wait for a sibling job. */
-	while (!(have_slot = jobs_acquire(w->jobs, h->dest_key) == 0)) {
+	while (!(have_slot = slots_acquire(w->slots, h->dest_key) == 0)) {
 		if (stopping(w)) {
 			back_to_queue(w, job, rid);
 			goto out;
@@ -124,12 +118,12 @@ static void run_one(struct workers *w, struct store_job *job, char *body, size_t
 		back_to_queue(w, job, rid);
 		goto out;
 	}
-	if (dispatch_run(cfg, w->st, w->jobs, h, job->id, job->attempt, cmd, rid, &ans) != 0)
+	if (dispatch_run(cfg, w->st, w->slots, h, job->id, job->attempt, cmd, rid, &ans) != 0)
 		log_event(LOG_ERROR, "job_finished", "request_id", rid, "error", "out of memory", NULL);
 	free(ans.body);
 out:
 	if (have_slot)
-		jobs_release(w->jobs, h->dest_key);
+		slots_release(w->slots, h->dest_key);
 	free(cmd);
 	dispatch_meta_clear(&dm);
 	cfggen_put(w->gens, ref);
@@ -145,26 +139,13 @@ static void *worker_main(void *arg)
 		size_t len = 0;
 		int rc;
 
-		pthread_mutex_lock(&w->mu);
-		if (!w->stopping && !w->pending) {
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += POLL_MS / 1000;
-			pthread_cond_timedwait(&w->cv, &w->mu, &until);
-		}
-		if (w->pending)
-			w->pending--;
-		if (w->stopping) {
-			pthread_mutex_unlock(&w->mu);
-			break;
-		}
-		pthread_mutex_unlock(&w->mu);
-
 		memset(&job, 0, sizeof job);
-		rc = store_take_queued(w->st, wall_ms(), &job, &body, &len, &meta);
+		rc = queue_take(w->q, &job, &body, &len, &meta);
+		if (rc == -ECANCELED)
+			break;
 		if (rc == 0) {
 			run_one(w, &job, body, len, meta);
-			workers_wake(w); /* there may be more */
+			queue_wake(w->q); /* there may be more */
 		} else if (rc != -ENOENT) {
 			log_event(LOG_ERROR, "store_error", "error", strerror(-rc), "note", "async queue", NULL);
 		}
@@ -175,7 +156,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int workers_start(struct cfggen *gens, struct store *st, struct jobs *jobs, int n, struct workers **out)
+int workers_start(struct cfggen *gens, struct store *st, struct queue *q, struct slots *slots, int n,
+    struct workers **out)
 {
 	struct workers *w = calloc(1, sizeof *w);
 	int i;
@@ -186,10 +168,8 @@ int workers_start(struct cfggen *gens, struct store *st, struct jobs *jobs, int 
 	}
 	w->gens = gens;
 	w->st = st;
-	w->jobs = jobs;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	w->pending = n; /* look at the queue once at start: jobs from before a restart */
+	w->q = q;
+	w->slots = slots;
 	for (i = 0; i < n; i++) {
 		if (pthread_create(&w->th[i], NULL, worker_main, w) != 0)
 			break;
@@ -203,25 +183,12 @@ int workers_start(struct cfggen *gens, struct store *st, struct jobs *jobs, int 
 	return 0;
 }
 
-void workers_wake(struct workers *w)
-{
-	if (!w)
-		return;
-	pthread_mutex_lock(&w->mu);
-	if (w->pending < w->n)
-		w->pending++;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
 void workers_quiesce(struct workers *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stopping = 1;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	__atomic_store_n(&w->stopping, 1, __ATOMIC_SEQ_CST);
+	queue_shut(w->q);
 }
 
 void workers_stop(struct workers *w)
@@ -233,8 +200,6 @@ void workers_stop(struct workers *w)
 	workers_quiesce(w);
 	for (i = 0; i < w->n; i++)
 		pthread_join(w->th[i], NULL);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
 	free(w->th);
 	free(w);
 }

@@ -1,8 +1,6 @@
 /*
- * jobs.c — running a hook's job through remote-executor, and the limits on
- * how many run at once. Owns: the concurrency caps (global and per
- * destination, try-acquire: a full cap is answered 429, never queued), the
- * spawn (posix_spawn with an argv, never a shell; its own process group; an
+ * exec.c — running one hook's job through remote-executor. Owns: the spawn
+ * (posix_spawn with an argv, never a shell; its own process group; an
  * environment of PATH and HOME only; stdin /dev/null; only the descriptors
  * below passed), the hard deadline (SIGTERM then SIGKILL to the whole
  * group), capture of the output tail, reading the executor's JSON status
@@ -22,27 +20,15 @@
  * exits within milliseconds); the runner's own deadline is a backstop a
  * quarter second later (SIGTERM, then SIGKILL half a second after that).
  */
-#ifndef JOBS_H
-#define JOBS_H
+#ifndef EXEC_H
+#define EXEC_H
 #include <stddef.h>
 #include <stdint.h>
 
-struct jobs;
+struct slots;
 
-int jobs_new(int max_jobs, int max_per_destination, struct jobs **out);
-void jobs_free(struct jobs *j);
-/* Take a slot for DEST (host:port). 0, or -EBUSY when a cap is full. */
-int jobs_acquire(struct jobs *j, const char *dest);
-void jobs_release(struct jobs *j, const char *dest);
-int jobs_running(struct jobs *j);
-/* Shutdown after the drain timeout: every job running through this struct
- * (spec.owner) gets SIGTERM, then SIGKILL after a grace, and its result says
- * interrupted. Jobs started later are interrupted at once. Async-signal-safe
- * enough for any thread (one atomic store). */
-void jobs_interrupt_all(struct jobs *j);
-
-struct job_spec {
-	struct jobs *owner;        /* whose jobs_interrupt_all stops it; may be NULL */
+struct exec_spec {
+	struct slots *owner;       /* whose slots_interrupt_all stops it; may be NULL */
 	const char *executor;      /* path of remote-executor */
 	const char *destination;   /* user@host:port */
 	const char *identity, *known_hosts;
@@ -52,14 +38,14 @@ struct job_spec {
 	size_t max_output_bytes, tail_bytes;
 };
 
-struct job_result {
+struct exec_result {
 	int has_status;            /* the executor wrote its status line */
 	char phase[16], error[32], message[256], signal[32], hostkey[64];
 	int has_exit, exit_code;
 	uint64_t bytes_out, bytes_err;
 	int truncated;
 	int killed;                /* the runner's hard deadline had to kill it */
-	int interrupted;           /* stopped by jobs_interrupt_all (shutdown) */
+	int interrupted;           /* stopped by slots_interrupt_all (shutdown) */
 	int wait_status;
 	int64_t started_ms, finished_ms; /* unix ms */
 	char *tail;                /* last tail_bytes of stdout+stderr, NUL-terminated */
@@ -68,11 +54,12 @@ struct job_result {
 
 /* Run SPEC to completion (blocking). 0 with RES filled, or -errno when the
  * executor could not be started at all (nor the memfds made for it). */
-int jobs_run(const struct job_spec *spec, struct job_result *res);
-void jobs_result_clear(struct job_result *res);
+int exec_run(const struct exec_spec *spec, struct exec_result *res);
+/* Free what RES holds (its tail) and zero it. */
+void exec_result_clear(struct exec_result *res);
 
 /* What a result means: HTTP status, the stored state ("succeeded", "failed",
  * "timeout", "interrupted": 503, the next delivery runs it again) and a
  * Retry-After in seconds (0: none). */
-void jobs_outcome(const struct job_result *r, int *http_status, const char **state, int *retry_after);
+void exec_outcome(const struct exec_result *r, int *http_status, const char **state, int *retry_after);
 #endif

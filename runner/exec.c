@@ -1,11 +1,9 @@
 /*
- * jobs.c — concurrency caps, and one job run through remote-executor
- * (contract in jobs.h).
+ * exec.c — one job run through remote-executor (contract in exec.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -18,7 +16,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "jobs.h"
+#include "../common/clock.h"
+#include "../common/exstatus.h"
+#include "exec.h"
+#include "slots.h"
 
 #define STATUS_MAX 4096
 /* The executor ends the run at --timeout itself and exits within a few
@@ -31,128 +32,6 @@
 #define FD_COMMAND 4
 #define FD_PASSPHRASE 5
 #define FD_SOURCE_MIN 10 /* sources of the dup2s sit above their targets */
-
-struct dest_count {
-	char *dest;
-	int n;
-};
-
-struct jobs {
-	pthread_mutex_t mu;
-	volatile int stopping;
-	int max, per_dest, running;
-	struct dest_count *d;
-	size_t nd;
-};
-
-int jobs_new(int max_jobs, int max_per_destination, struct jobs **out)
-{
-	struct jobs *j = calloc(1, sizeof *j);
-
-	if (!j)
-		return -ENOMEM;
-	if (!(j->d = calloc((size_t)max_jobs, sizeof *j->d))) {
-		free(j);
-		return -ENOMEM;
-	}
-	pthread_mutex_init(&j->mu, NULL);
-	j->max = max_jobs;
-	j->per_dest = max_per_destination;
-	*out = j;
-	return 0;
-}
-
-void jobs_free(struct jobs *j)
-{
-	size_t i;
-
-	if (!j)
-		return;
-	for (i = 0; i < j->nd; i++)
-		free(j->d[i].dest);
-	free(j->d);
-	pthread_mutex_destroy(&j->mu);
-	free(j);
-}
-
-int jobs_acquire(struct jobs *j, const char *dest)
-{
-	size_t i;
-	int rc = -EBUSY;
-
-	pthread_mutex_lock(&j->mu);
-	if (j->running >= j->max)
-		goto out;
-	for (i = 0; i < j->nd; i++)
-		if (!strcmp(j->d[i].dest, dest))
-			break;
-	if (i < j->nd && j->d[i].n >= j->per_dest)
-		goto out;
-	if (i == j->nd) {
-		/* nd <= running < max: there is room in the array. */
-		if (!(j->d[i].dest = strdup(dest))) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		j->d[i].n = 0;
-		j->nd++;
-	}
-	j->d[i].n++;
-	j->running++;
-	rc = 0;
-out:
-	pthread_mutex_unlock(&j->mu);
-	return rc;
-}
-
-void jobs_release(struct jobs *j, const char *dest)
-{
-	size_t i;
-
-	pthread_mutex_lock(&j->mu);
-	for (i = 0; i < j->nd; i++)
-		if (!strcmp(j->d[i].dest, dest))
-			break;
-	if (i < j->nd) {
-		j->running--;
-		if (--j->d[i].n == 0) {
-			free(j->d[i].dest);
-			j->d[i] = j->d[--j->nd];
-		}
-	}
-	pthread_mutex_unlock(&j->mu);
-}
-
-void jobs_interrupt_all(struct jobs *j)
-{
-	__atomic_store_n(&j->stopping, 1, __ATOMIC_SEQ_CST);
-}
-
-int jobs_running(struct jobs *j)
-{
-	int n;
-
-	pthread_mutex_lock(&j->mu);
-	n = j->running;
-	pthread_mutex_unlock(&j->mu);
-	return n;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Keeps the last CAP bytes written. */
 struct ring {
@@ -214,7 +93,7 @@ static uint64_t count_of(const cJSON *v)
 	return (uint64_t)v->valuedouble;
 }
 
-static void parse_status(const char *line, struct job_result *r)
+static void parse_status(const char *line, struct exec_result *r)
 {
 	cJSON *o = cJSON_Parse(line);
 	const cJSON *v;
@@ -307,7 +186,7 @@ static void fmt_secs(char *buf, size_t len, int64_t ms)
 	snprintf(buf, len, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
-int jobs_run(const struct job_spec *s, struct job_result *r)
+int exec_run(const struct exec_spec *s, struct exec_result *r)
 {
 	int outp[2] = { -1, -1 }, stp[2] = { -1, -1 }, cmdfd = -1, passfd = -1;
 	char t_conn[24], t_hs[24], t_run[24], maxout[24], fdnum[3][8], *home = NULL;
@@ -323,7 +202,7 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 	int64_t deadline, kill_at = 0, give_up_at = 0;
 
 	memset(r, 0, sizeof *r);
-	r->started_ms = wall_ms();
+	r->started_ms = clock_wall_ms();
 	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(stp, O_CLOEXEC) != 0) {
 		rc = -errno;
 		goto out;
@@ -426,15 +305,15 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 	passfd = -1;
 
 	/* --timeout bounds the executor's whole run, connect included. */
-	deadline = mono_ms() + s->timeout_ms + DEADLINE_SLACK_MS;
+	deadline = clock_mono_ms() + s->timeout_ms + DEADLINE_SLACK_MS;
 	while (open_fds > 0) {
 		struct pollfd p[2] = { { .fd = outp[0], .events = POLLIN }, { .fd = stp[0], .events = POLLIN } };
-		int64_t now = mono_ms(), next;
+		int64_t now = clock_mono_ms(), next;
 		char buf[16384];
 		ssize_t n;
 		int i, ms = 200; /* the shutdown flag is looked at this often */
 
-		if (!kill_at && s->owner && __atomic_load_n(&s->owner->stopping, __ATOMIC_SEQ_CST)) {
+		if (!kill_at && s->owner && slots_interrupted(s->owner)) {
 			kill(-pid, SIGTERM);
 			r->interrupted = 1;
 			kill_at = now + KILL_GRACE_MS;
@@ -451,7 +330,7 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 			break;
 		}
 		/* Wake for the next step of the deadline, not a slice later. */
-		next = (!kill_at ? deadline : kill_at != INT64_MAX ? kill_at : give_up_at) - mono_ms();
+		next = (!kill_at ? deadline : kill_at != INT64_MAX ? kill_at : give_up_at) - clock_mono_ms();
 		if (next < ms)
 			ms = next > 0 ? (int)next : 0;
 		if (poll(p, 2, ms) < 0 && errno != EINTR)
@@ -490,7 +369,7 @@ int jobs_run(const struct job_spec *s, struct job_result *r)
 	}
 	rc = 0;
 out:
-	r->finished_ms = wall_ms();
+	r->finished_ms = clock_wall_ms();
 	if (outp[0] >= 0)
 		close(outp[0]);
 	if (outp[1] >= 0)
@@ -508,19 +387,15 @@ out:
 	return rc;
 }
 
-void jobs_result_clear(struct job_result *r)
+void exec_result_clear(struct exec_result *r)
 {
 	free(r->tail);
 	memset(r, 0, sizeof *r);
 }
 
-void jobs_outcome(const struct job_result *r, int *http, const char **state, int *retry_after)
+void exec_outcome(const struct exec_result *r, int *http, const char **state, int *retry_after)
 {
-	static const char *const transient[] = { "resolve", "connect_refused", "connect_timeout",
-		"connect", "handshake", "handshake_timeout", "keepalive", "io", NULL };
-	static const char *const config[] = { "hostkey_unknown", "hostkey_changed", "hostkey_revoked",
-		"known_hosts", "identity", "auth", "exec", NULL };
-	const char *const *e;
+	enum exstatus_error e;
 
 	*retry_after = 0;
 	*state = "failed";
@@ -531,7 +406,7 @@ void jobs_outcome(const struct job_result *r, int *http, const char **state, int
 		*retry_after = 10;
 		return;
 	}
-	if (r->killed || !strcmp(r->error, "timeout")) {
+	if (r->killed || !strcmp(r->error, exstatus_error_name(EXSTATUS_ETIMEOUT))) {
 		*http = 504;
 		*state = "timeout";
 		return;
@@ -545,15 +420,12 @@ void jobs_outcome(const struct job_result *r, int *http, const char **state, int
 		}
 		return; /* non-zero exit or remote signal: 500 */
 	}
-	for (e = transient; *e; e++)
-		if (!strcmp(r->error, *e)) {
-			*http = 503;
-			*retry_after = 30;
-			return;
-		}
-	for (e = config; *e; e++)
-		if (!strcmp(r->error, *e)) {
-			*http = 502;
-			return;
-		}
+	if (exstatus_error_parse(r->error, &e) != 0)
+		return; /* a name the executor does not write: 500 */
+	if (exstatus_error_class(e) == EXSTATUS_CLASS_TRANSIENT) {
+		*http = 503;
+		*retry_after = 30;
+	} else if (exstatus_error_class(e) == EXSTATUS_CLASS_SETUP) {
+		*http = 502;
+	}
 }

@@ -1,0 +1,54 @@
+/*
+ * jobstate.c — the job states' names and properties (contract in
+ * jobstate.h).
+ */
+#include "jobstate.h"
+
+#include <string.h>
+
+static const char *const names[] = {
+	[JOBSTATE_QUEUED] = "queued",
+	[JOBSTATE_RUNNING] = "running",
+	[JOBSTATE_SUCCEEDED] = "succeeded",
+	[JOBSTATE_FAILED] = "failed",
+	[JOBSTATE_TIMEOUT] = "timeout",
+	[JOBSTATE_INTERRUPTED] = "interrupted",
+};
+#define NSTATES ((int)(sizeof names / sizeof names[0]))
+
+const char *jobstate_name(enum jobstate s)
+{
+	return (int)s > 0 && (int)s < NSTATES ? names[s] : "unknown";
+}
+
+enum jobstate jobstate_from_name(const char *name)
+{
+	int i;
+
+	if (!name)
+		return JOBSTATE_NONE;
+	for (i = 1; i < NSTATES; i++)
+		if (!strcmp(name, names[i]))
+			return (enum jobstate)i;
+	return JOBSTATE_NONE;
+}
+
+int jobstate_is_initial(enum jobstate s)
+{
+	return s == JOBSTATE_QUEUED || s == JOBSTATE_RUNNING;
+}
+
+int jobstate_is_active(enum jobstate s)
+{
+	return s == JOBSTATE_QUEUED || s == JOBSTATE_RUNNING;
+}
+
+int jobstate_is_final(enum jobstate s)
+{
+	return s == JOBSTATE_SUCCEEDED || jobstate_is_retryable(s);
+}
+
+int jobstate_is_retryable(enum jobstate s)
+{
+	return s == JOBSTATE_FAILED || s == JOBSTATE_TIMEOUT || s == JOBSTATE_INTERRUPTED;
+}
