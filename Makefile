@@ -53,8 +53,11 @@ EX_SRC   := $(wildcard executor/*.c)
 RN_SRC   := $(wildcard runner/*.c)
 EX_OBJ   := $(EX_SRC:%.c=$(BUILD)/%.o) $(COM_OBJ)
 RN_OBJ   := $(RN_SRC:%.c=$(BUILD)/%.o) $(COM_OBJ) $(BUILD)/third_party/civetweb.o
-EX_LIB   := $(filter-out $(BUILD)/executor/main.o,$(EX_OBJ))
-RN_LIB   := $(filter-out $(BUILD)/runner/main.o,$(RN_OBJ))
+# Each program's modules but its main.o, as an archive: a unit test or a
+# fuzz replay links only the members it reaches (a store test links no
+# CivetWeb, an executor test no libssh2 session it does not call).
+EX_LIB   := $(BUILD)/libexecutor.a
+RN_LIB   := $(BUILD)/librunner.a
 
 # Unit tests: tests/unit/executor_*.c link the executor modules,
 # tests/unit/runner_*.c the runner modules (both with common/); each is its
@@ -118,6 +121,12 @@ $(RN_SRC:%.c=$(BUILD)/%.o) $(patsubst $(BUILD)/tests/%,$(BUILD)/tests/unit/%.o,$
     $(patsubst $(BUILD)/fuzz/%,$(BUILD)/tests/fuzz/%.o,$(FZ_RN)): | $(CW_SRC)/.patched
 $(CW_STAMP) $(CW_DIR)/src/civetweb.c $(CW_DIR)/include/civetweb.h:
 	@echo "$(CW_DIR) is missing: run 'make deps' (it calls third_party/civetweb.sh)" >&2; exit 1
+
+$(EX_LIB): $(filter-out $(BUILD)/executor/main.o,$(EX_OBJ))
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(RN_LIB): $(filter-out $(BUILD)/runner/main.o,$(RN_OBJ))
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/remote-executor: $(EX_OBJ)
 	@mkdir -p $(dir $@)
