@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cfgfield.h"
-#include "config.h"
+#include "cfgtypes.h"
 #include "secret.h"
 
 /* A warning for the operator (check-config prints it, the daemon logs it):

@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cfgfield.h"
-#include "config.h"
+#include "cfgtypes.h"
 
 /* Parse O, the I-th entry of "hooks", into CFG->hooks[I] (zeroed by the
  * caller; CFG->hooks[0..I-1] are done, and the id must differ from theirs).

@@ -36,15 +36,10 @@
 #define TEMPLATE_H
 #include <stddef.h>
 #include <cjson/cJSON.h>
-#include "hdr.h"
+#include "tmplsrc.h"
 
 struct tmpl;
 
-struct tmpl_src {
-	const cJSON *payload;   /* parsed JSON body, or NULL when not JSON */
-	const cJSON *claims;    /* verified JWT claims, or NULL */
-	const struct hdr_src *headers;
-};
 
 /* Compile TEMPLATE with PARAMS (the "params" object, may be NULL). On error
  * returns -EINVAL and writes into ERR a message that starts with the

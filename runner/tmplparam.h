@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "template.h"
+#include "tmplsrc.h"
 
 #define TMPLPARAM_MAX_DEPTH 32  /* payload path segments */
 
