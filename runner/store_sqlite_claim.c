@@ -257,6 +257,28 @@ out:
 	return rc;
 }
 
+/* Step ST (a statement whose first row's columns 0 and 1 are a job's hook
+ * and key) for JOB_ID into HOOK and KEY (sized as struct store_job's). 0,
+ * -ENOENT with NONE as the store's message when there is no row, or the
+ * SQLite failure. The caller resets ST. */
+static int job_key(struct store_sqlite *s, sqlite3_stmt *st, int64_t job_id, const char *none,
+    char hook[sizeof ((struct store_job *)0)->hook], char key[sizeof ((struct store_job *)0)->key])
+{
+	int rc;
+
+	sqlite3_bind_int64(st, 1, job_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		store_backend_msg(&s->base, none);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW)
+		return store_sqlite_fail(s, rc);
+	store_sqlite_copy_column(st, 0, hook, sizeof ((struct store_job *)0)->hook);
+	store_sqlite_copy_column(st, 1, key, sizeof ((struct store_job *)0)->key);
+	return 0;
+}
+
 int store_sqlite_claim_undo(struct store *b, int64_t job_id)
 {
 	struct store_sqlite *s = (struct store_sqlite *)b;
@@ -269,19 +291,8 @@ int store_sqlite_claim_undo(struct store *b, int64_t job_id)
 	if (rc)
 		goto out;
 	st = store_sqlite_stmt(s, Q_UNCLAIM_JOB);
-	sqlite3_bind_int64(st, 1, job_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		store_backend_msg(&s->base, "store_unclaim: no such unfinished job");
-		rc = -ENOENT;
+	if ((rc = job_key(s, st, job_id, "store_unclaim: no such unfinished job", hook, key)) != 0)
 		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = store_sqlite_fail(s, rc);
-		goto out;
-	}
-	store_sqlite_copy_column(st, 0, hook, sizeof hook);
-	store_sqlite_copy_column(st, 1, key, sizeof key);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
 	if (rc != SQLITE_DONE) {
@@ -360,19 +371,8 @@ int store_sqlite_claim_again(struct store *b, int64_t job_id, enum jobstate init
 	if (rc)
 		goto out;
 	st = store_sqlite_stmt(s, Q_JOB_KEY);
-	sqlite3_bind_int64(st, 1, job_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		store_backend_msg(&s->base, "store_claim_again: no such job");
-		rc = -ENOENT;
+	if ((rc = job_key(s, st, job_id, "store_claim_again: no such job", hook, key)) != 0)
 		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = store_sqlite_fail(s, rc);
-		goto out;
-	}
-	store_sqlite_copy_column(st, 0, hook, sizeof hook);
-	store_sqlite_copy_column(st, 1, key, sizeof key);
 	store_sqlite_done(st);
 	st = store_sqlite_stmt(s, Q_LATEST);
 	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);

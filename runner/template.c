@@ -50,29 +50,6 @@ struct tmpl {
 	const char *header_param;      /* the first header a parameter reads, or NULL */
 };
 
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* Operator text for an error message: printable ASCII only, truncated. */
-static const char *printable(const char *s, char *buf, size_t n)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < n; i++)
-		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"') ? s[i] : '?';
-	buf[i] = 0;
-	return buf;
-}
-
 #define is_name_start(c) (((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z') || (c) == '_')
 #define is_name_char(c) (is_name_start(c) || ((c) >= '0' && (c) <= '9'))
 
@@ -154,7 +131,7 @@ static int parse_template(struct tmpl *t, char *err, size_t errlen)
 		while (s[j] == ' ')
 			j++;
 		if (ne == ns || ne - ns > TMPL_MAX_NAME || s[j] != '}' || s[j + 1] != '}') {
-			seterr(err, errlen, "command: \"{{\" at byte %zu does not open a "
+			tmplparam_seterr(err, errlen, "command: \"{{\" at byte %zu does not open a "
 			    "placeholder {{name}}", i);
 			return -EINVAL;
 		}
@@ -163,7 +140,7 @@ static int parse_template(struct tmpl *t, char *err, size_t errlen)
 			    !memcmp(t->p[k].name, s + ns, ne - ns))
 				found = (int)k;
 		if (found < 0) {
-			seterr(err, errlen, "command: undeclared parameter \"%.*s\"",
+			tmplparam_seterr(err, errlen, "command: undeclared parameter \"%.*s\"",
 			    (int)(ne - ns), s + ns);
 			return -EINVAL;
 		}
@@ -198,7 +175,7 @@ static void hole_error(char *err, size_t errlen, const char *N, const struct shl
 		snprintf(buf, sizeof buf, "quote a literal $ before it: '$'{{%s}}", N);
 	else if (!adv)
 		snprintf(buf, sizeof buf, "assign it first: %s={{%s}}; then use \"$%s\"", N, N, N);
-	seterr(err, errlen, "command: placeholder {{%s}} at byte %zu is %s; a value may only "
+	tmplparam_seterr(err, errlen, "command: placeholder {{%s}} at byte %zu is %s; a value may only "
 	    "stand as a word in unquoted text (%s)", N, f->off, shlex_ctx_str(f->ctx),
 	    adv ? adv : buf);
 }
@@ -227,10 +204,10 @@ static int check_shell(const struct tmpl *t, char *err, size_t errlen)
 			;
 		hole_error(err, errlen, t->p[t->parts[i].param].name, &f);
 	} else if (rc == -EINVAL && f.why == SHLEX_UNTERMINATED) {
-		seterr(err, errlen, "command: the text ends %s, opened at byte %zu",
+		tmplparam_seterr(err, errlen, "command: the text ends %s, opened at byte %zu",
 		    shlex_ctx_str(f.ctx), f.off);
 	} else if (rc == -EINVAL) {
-		seterr(err, errlen, "command: at byte %zu, %s", f.off, shlex_why_str(f.why));
+		tmplparam_seterr(err, errlen, "command: at byte %zu, %s", f.off, shlex_why_str(f.why));
 	}
 	free(h);
 	return rc;
@@ -245,26 +222,26 @@ int tmpl_compile(const char *template, const cJSON *params, struct tmpl **out,
 	size_t n = 0, i, k;
 	int rc;
 
-	seterr(err, errlen, "%s", "");
+	tmplparam_seterr(err, errlen, "%s", "");
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
 	if (!template || !template[0]) {
-		seterr(err, errlen, "command: required, a non-empty string");
+		tmplparam_seterr(err, errlen, "command: required, a non-empty string");
 		return -EINVAL;
 	}
 	if (strnlen(template, TMPL_MAX_CMD + 1) > TMPL_MAX_CMD) {
-		seterr(err, errlen, "command: longer than %d bytes", TMPL_MAX_CMD);
+		tmplparam_seterr(err, errlen, "command: longer than %d bytes", TMPL_MAX_CMD);
 		return -EINVAL;
 	}
 	if (params && !cJSON_IsObject(params)) {
-		seterr(err, errlen, "params: must be an object");
+		tmplparam_seterr(err, errlen, "params: must be an object");
 		return -EINVAL;
 	}
 	cJSON_ArrayForEach(c, params)
 		n++;
 	if (n > TMPL_MAX_PARAMS) {
-		seterr(err, errlen, "params: more than %d parameters", TMPL_MAX_PARAMS);
+		tmplparam_seterr(err, errlen, "params: more than %d parameters", TMPL_MAX_PARAMS);
 		return -EINVAL;
 	}
 	rc = -ENOMEM;
@@ -277,14 +254,14 @@ int tmpl_compile(const char *template, const cJSON *params, struct tmpl **out,
 		struct tmplparam *p = &t->p[t->np];
 		rc = -EINVAL;
 		if (!c->string || !valid_name(c->string)) {
-			seterr(err, errlen, "params.%s: invalid parameter name (want "
+			tmplparam_seterr(err, errlen, "params.%s: invalid parameter name (want "
 			    "[A-Za-z_][A-Za-z0-9_]*, at most %d bytes)",
-			    printable(c->string ? c->string : "", buf, 65), TMPL_MAX_NAME);
+			    tmplparam_printable(c->string ? c->string : "", buf, 65), TMPL_MAX_NAME);
 			goto out;
 		}
 		for (k = 0; k < t->np; k++)
 			if (!strcmp(t->p[k].name, c->string)) {
-				seterr(err, errlen, "params.%s: declared twice", c->string);
+				tmplparam_seterr(err, errlen, "params.%s: declared twice", c->string);
 				goto out;
 			}
 		rc = -ENOMEM;
@@ -304,7 +281,7 @@ int tmpl_compile(const char *template, const cJSON *params, struct tmpl **out,
 	rc = -EINVAL;
 	for (i = 0; i < t->np; i++)
 		if (!t->p[i].used) {
-			seterr(err, errlen, "params.%s: declared but not used in command",
+			tmplparam_seterr(err, errlen, "params.%s: declared but not used in command",
 			    t->p[i].name);
 			goto out;
 		}
@@ -316,7 +293,7 @@ int tmpl_compile(const char *template, const cJSON *params, struct tmpl **out,
 	rc = 0;
 out:
 	if (rc == -ENOMEM)
-		seterr(err, errlen, "out of memory");
+		tmplparam_seterr(err, errlen, "out of memory");
 	tmpl_free(t);
 	return rc;
 }
@@ -329,9 +306,9 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_src *src, char **out,
 	size_t i, total = 0, o = 0;
 	int rc = -EINVAL;
 
-	seterr(err, errlen, "%s", "");
+	tmplparam_seterr(err, errlen, "%s", "");
 	if (!t || !out) {
-		seterr(err, errlen, "command: no template");
+		tmplparam_seterr(err, errlen, "command: no template");
 		return -EINVAL;
 	}
 	*out = NULL;
@@ -344,7 +321,7 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_src *src, char **out,
 		const char *v, *bad;
 
 		if (tmplparam_value(p, src, &b, &v, &bad) < 0) {
-			seterr(err, errlen, "parameter \"%s\": %s", p->name, bad);
+			tmplparam_seterr(err, errlen, "parameter \"%s\": %s", p->name, bad);
 			goto out;
 		}
 		if (!(q[i] = shquote_dup(v))) {
@@ -357,7 +334,7 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_src *src, char **out,
 	for (i = 0; i < t->nparts; i++)
 		total += t->parts[i].param < 0 ? t->parts[i].len : strlen(q[t->parts[i].param]);
 	if (total > TMPL_MAX_CMD) {
-		seterr(err, errlen, "command: rendered command longer than %d bytes", TMPL_MAX_CMD);
+		tmplparam_seterr(err, errlen, "command: rendered command longer than %d bytes", TMPL_MAX_CMD);
 		goto out;
 	}
 	if (!(cmd = malloc(total + 1))) {
@@ -377,7 +354,7 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_src *src, char **out,
 	rc = 0;
 out:
 	if (rc == -ENOMEM)
-		seterr(err, errlen, "out of memory");
+		tmplparam_seterr(err, errlen, "out of memory");
 	if (q)
 		for (i = 0; i < t->np; i++)
 			free(q[i]);

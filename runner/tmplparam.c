@@ -38,8 +38,7 @@
 #define TMPL_DEFAULT_LEN  256
 #define TMPL_MAX_LEN      4096
 
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
+void tmplparam_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -50,8 +49,7 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Operator text for an error message: printable ASCII only, truncated. */
-static const char *printable(const char *s, char *buf, size_t n)
+const char *tmplparam_printable(const char *s, char *buf, size_t n)
 {
 	size_t i;
 
@@ -188,7 +186,7 @@ static int parse_path(struct tmplparam *p, const char *path, char *err, size_t e
 	size_t n = 0;
 
 	if (!path[0] || strlen(path) > TMPL_MAX_PATH || has_ctl(path)) {
-		seterr(err, errlen, "params.%s.path: must be 1 to %d printable bytes",
+		tmplparam_seterr(err, errlen, "params.%s.path: must be 1 to %d printable bytes",
 		    p->name, TMPL_MAX_PATH);
 		return -EINVAL;
 	}
@@ -199,11 +197,11 @@ static int parse_path(struct tmplparam *p, const char *path, char *err, size_t e
 		if (dot)
 			*dot = 0;
 		if (!s[0]) {
-			seterr(err, errlen, "params.%s.path: empty segment", p->name);
+			tmplparam_seterr(err, errlen, "params.%s.path: empty segment", p->name);
 			return -EINVAL;
 		}
 		if (n == TMPLPARAM_MAX_DEPTH) {
-			seterr(err, errlen, "params.%s.path: more than %d segments",
+			tmplparam_seterr(err, errlen, "params.%s.path: more than %d segments",
 			    p->name, TMPLPARAM_MAX_DEPTH);
 			return -EINVAL;
 		}
@@ -236,7 +234,7 @@ int tmplparam_parse(struct tmplparam *p, const cJSON *decl, char *err, size_t er
 	size_t i;
 
 	if (!cJSON_IsObject(decl)) {
-		seterr(err, errlen, "params.%s: must be an object", N);
+		tmplparam_seterr(err, errlen, "params.%s: must be an object", N);
 		return -EINVAL;
 	}
 	cJSON_ArrayForEach(c, decl) {
@@ -245,12 +243,12 @@ int tmplparam_parse(struct tmplparam *p, const cJSON *decl, char *err, size_t er
 			if (c->string && !strcmp(c->string, fields[i].key))
 				bit = fields[i].bit;
 		if (!bit) {
-			seterr(err, errlen, "params.%s.%s: unknown field", N,
-			    printable(c->string ? c->string : "", buf, 65));
+			tmplparam_seterr(err, errlen, "params.%s.%s: unknown field", N,
+			    tmplparam_printable(c->string ? c->string : "", buf, 65));
 			return -EINVAL;
 		}
 		if (seen & bit) {
-			seterr(err, errlen, "params.%s.%s: given twice", N, c->string);
+			tmplparam_seterr(err, errlen, "params.%s.%s: given twice", N, c->string);
 			return -EINVAL;
 		}
 		seen |= bit;
@@ -258,7 +256,7 @@ int tmplparam_parse(struct tmplparam *p, const cJSON *decl, char *err, size_t er
 
 	from = cJSON_GetObjectItemCaseSensitive(decl, "from");
 	if (!cJSON_IsString(from) || !from->valuestring) {
-		seterr(err, errlen, "params.%s.from: required, one of \"payload\", \"jwt\", \"header\"", N);
+		tmplparam_seterr(err, errlen, "params.%s.from: required, one of \"payload\", \"jwt\", \"header\"", N);
 		return -EINVAL;
 	}
 	if (!strcmp(from->valuestring, "payload")) {
@@ -271,21 +269,21 @@ int tmplparam_parse(struct tmplparam *p, const cJSON *decl, char *err, size_t er
 		p->from = TMPLPARAM_HEADER;
 		need = F_NAME;
 	} else {
-		seterr(err, errlen, "params.%s.from: unknown source \"%s\" (want \"payload\", "
-		    "\"jwt\" or \"header\")", N, printable(from->valuestring, buf, 65));
+		tmplparam_seterr(err, errlen, "params.%s.from: unknown source \"%s\" (want \"payload\", "
+		    "\"jwt\" or \"header\")", N, tmplparam_printable(from->valuestring, buf, 65));
 		return -EINVAL;
 	}
 	notallowed = (F_PATH | F_CLAIM | F_NAME) & ~need & seen;
 	for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
 		if (notallowed & fields[i].bit) {
-			seterr(err, errlen, "params.%s.%s: not valid with from \"%s\"", N,
+			tmplparam_seterr(err, errlen, "params.%s.%s: not valid with from \"%s\"", N,
 			    fields[i].key, from->valuestring);
 			return -EINVAL;
 		}
 	c = cJSON_GetObjectItemCaseSensitive(decl, need == F_PATH ? "path" :
 	    need == F_CLAIM ? "claim" : "name");
 	if (!cJSON_IsString(c) || !c->valuestring) {
-		seterr(err, errlen, "params.%s.%s: required string for from \"%s\"", N,
+		tmplparam_seterr(err, errlen, "params.%s.%s: required string for from \"%s\"", N,
 		    need == F_PATH ? "path" : need == F_CLAIM ? "claim" : "name",
 		    from->valuestring);
 		return -EINVAL;
@@ -296,13 +294,13 @@ int tmplparam_parse(struct tmplparam *p, const cJSON *decl, char *err, size_t er
 	} else if (p->from == TMPLPARAM_JWT) {
 		if (!c->valuestring[0] || strlen(c->valuestring) > TMPL_MAX_KEY ||
 		    has_ctl(c->valuestring)) {
-			seterr(err, errlen, "params.%s.claim: must be 1 to %d printable bytes",
+			tmplparam_seterr(err, errlen, "params.%s.claim: must be 1 to %d printable bytes",
 			    N, TMPL_MAX_KEY);
 			return -EINVAL;
 		}
 	} else {
 		if (!valid_header_name(c->valuestring)) {
-			seterr(err, errlen, "params.%s.name: not a valid header name", N);
+			tmplparam_seterr(err, errlen, "params.%s.name: not a valid header name", N);
 			return -EINVAL;
 		}
 		/* Credentials and signatures have no business on a remote command
@@ -310,7 +308,7 @@ int tmplparam_parse(struct tmplparam *p, const cJSON *decl, char *err, size_t er
 		if (!strcasecmp(c->valuestring, "authorization") ||
 		    !strcasecmp(c->valuestring, "proxy-authorization") ||
 		    !strcasecmp(c->valuestring, "cookie") || vhmac_is_signature_header(c->valuestring)) {
-			seterr(err, errlen, "params.%s.name: header \"%s\" carries credentials "
+			tmplparam_seterr(err, errlen, "params.%s.name: header \"%s\" carries credentials "
 			    "or a signature and cannot be used", N, c->valuestring);
 			return -EINVAL;
 		}
@@ -321,17 +319,17 @@ int tmplparam_parse(struct tmplparam *p, const cJSON *decl, char *err, size_t er
 	pattern = cJSON_GetObjectItemCaseSensitive(decl, "pattern");
 	if (!cJSON_IsString(pattern) || !pattern->valuestring || !pattern->valuestring[0] ||
 	    strlen(pattern->valuestring) > TMPL_MAX_PATTERN) {
-		seterr(err, errlen, "params.%s.pattern: required, a non-empty POSIX extended "
+		tmplparam_seterr(err, errlen, "params.%s.pattern: required, a non-empty POSIX extended "
 		    "regex the whole value must match", N);
 		return -EINVAL;
 	}
 	if (ere_vet(pattern->valuestring, &ew) < 0) {
 		if (ew == ERE_STACKED)
-			seterr(err, errlen, "params.%s.pattern: a repetition (*, +, ? or {n,m}) "
+			tmplparam_seterr(err, errlen, "params.%s.pattern: a repetition (*, +, ? or {n,m}) "
 			    "directly after another: undefined in POSIX, and costly to compile; "
 			    "group it instead, as in (a+)*", N);
 		else
-			seterr(err, errlen, "params.%s.pattern: backreferences are not allowed: "
+			tmplparam_seterr(err, errlen, "params.%s.pattern: backreferences are not allowed: "
 			    "matching them can take exponential time", N);
 		return -EINVAL;
 	}
@@ -339,7 +337,7 @@ int tmplparam_parse(struct tmplparam *p, const cJSON *decl, char *err, size_t er
 	if (rc != 0) {
 		char msg[128];
 		regerror(rc, NULL, msg, sizeof msg);
-		seterr(err, errlen, "params.%s.pattern: invalid regex: %s", N, msg);
+		tmplparam_seterr(err, errlen, "params.%s.pattern: invalid regex: %s", N, msg);
 		return -EINVAL;
 	}
 	p->have_re = 1;
@@ -349,7 +347,7 @@ int tmplparam_parse(struct tmplparam *p, const cJSON *decl, char *err, size_t er
 	if (maxlen) {
 		double d = cJSON_IsNumber(maxlen) ? maxlen->valuedouble : 0;
 		if (!(d >= 1 && d <= TMPL_MAX_LEN) || (double)(int)d != d) {
-			seterr(err, errlen, "params.%s.max_len: must be an integer from 1 to %d",
+			tmplparam_seterr(err, errlen, "params.%s.max_len: must be an integer from 1 to %d",
 			    N, TMPL_MAX_LEN);
 			return -EINVAL;
 		}
@@ -361,12 +359,12 @@ int tmplparam_parse(struct tmplparam *p, const cJSON *decl, char *err, size_t er
 		char num[64];
 		const char *tw = NULL;
 		if (!(dv = json_text(def, num, sizeof num, &tw))) {
-			seterr(err, errlen, "params.%s.default: %s (want a string, number or "
+			tmplparam_seterr(err, errlen, "params.%s.default: %s (want a string, number or "
 			    "boolean)", N, tw);
 			return -EINVAL;
 		}
 		if ((bad = check_value(p, dv, why, sizeof why))) {
-			seterr(err, errlen, "params.%s.default: %s", N, bad);
+			tmplparam_seterr(err, errlen, "params.%s.default: %s", N, bad);
 			return -EINVAL;
 		}
 		if (!(p->def = strdup(dv)))

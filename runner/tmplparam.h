@@ -7,6 +7,7 @@
 #ifndef TMPLPARAM_H
 #define TMPLPARAM_H
 #include <regex.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -54,4 +55,11 @@ void tmplparam_clear(struct tmplparam *p);
  * "missing header"), pointing to static text or into B. */
 int tmplparam_value(const struct tmplparam *p, const struct tmpl_src *src,
     struct tmplparam_buf *b, const char **value, const char **why);
+/* Write the message FMT into ERR (ERRLEN bytes; nothing when ERR is NULL
+ * or ERRLEN 0): the compiler's and the renderer's error texts. */
+void tmplparam_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* S as operator text for an error message in BUF (N bytes): printable
+ * ASCII only, '"' and the rest as '?', truncated. Returns BUF. */
+const char *tmplparam_printable(const char *s, char *buf, size_t n);
 #endif
