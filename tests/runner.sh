@@ -274,3 +274,186 @@ kill_leftovers() {
 }
 # dbn TABLE : the number of rows in TABLE of the store at $DB
 dbn() { db "select count(*) from $1"; }
+
+# ---------------------------------------------------------------- verification
+# The request-verification suites (tests/e2e/runner_verify.sh and
+# tests/e2e/runner_templates.sh) share one world. verify_setup: check the
+# binaries and tools, start the test sshd, write the secrets (file:
+# references, 0600), the daemon config (tests/tools/verify_config.py) and the
+# payloads in $P. The helpers below send requests and count what ran.
+verify_setup() {
+	WR=$BUILD/webhook-runner
+	need_bins "$WR" "$BUILD/remote-executor"
+	need_tools openssl sqlite3 curl
+	HAVE_PYJWT=1
+	"$PY" -c 'import jwt, cryptography' 2>/dev/null || HAVE_PYJWT=0
+
+	sshd_start || { fail sshd_start "cannot start sshd (see stderr)"; exit 1; }
+
+	S=$T_TMP/secrets P=$T_TMP/payloads RESP=$T_TMP/resp
+	mkdir -p "$S" "$P" "$RESP"
+	chmod 700 "$S"
+	umask_was=$(umask)
+	umask 077 # secret files 0600: check-config warns about looser ones
+	DB=$T_TMP/runner.db
+	CFG=$T_TMP/config.json
+	CLI_ERR=$T_TMP/cli.err # stderr of every check-config / sign run (sanitizer scan)
+	TOKENS=$T_TMP/tokens.list
+	: >"$TOKENS"
+	: >"$CLI_ERR"
+
+
+	# ---- secrets (all as file: references) --------------------------------------
+	HD1=$(rand_hex 32)
+	HD2=$(rand_hex 32)
+	GH_SECRET="It's a Secret to Everybody"
+	JWT_HS=$(rand_hex 32)
+	printf '%s' "$HD1" >"$S/hd1"
+	printf '%s\n' "$HD2" >"$S/hd2" # one trailing newline: not part of the secret
+	printf '%s' "$GH_SECRET" >"$S/gh"
+	printf '%s' "$JWT_HS" >"$S/jwt_hs"
+	head -c 24 /dev/urandom >"$S/std.raw"
+	STD_HEX=$(od -An -tx1 "$S/std.raw" | tr -d ' \n')
+	STD_B64=$(openssl base64 -A <"$S/std.raw")
+	STD_SECRET=whsec_$STD_B64
+	printf '%s' "$STD_SECRET" >"$S/std"
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$S/rsa.key" 2>/dev/null &&
+		openssl pkey -in "$S/rsa.key" -pubout -out "$S/rsa.pub" 2>/dev/null &&
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$S/ec.key" 2>/dev/null &&
+		openssl pkey -in "$S/ec.key" -pubout -out "$S/ec.pub" 2>/dev/null &&
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$S/ec_other.key" 2>/dev/null ||
+		{ fail setup "openssl could not make keys"; exit 1; }
+	# The RSA public key PEM exactly as the daemon holds it (file: drops one
+	# trailing newline), and as it is on disk: the alg-confusion attacker's HMAC keys.
+	printf '%s' "$(cat "$S/rsa.pub")" >"$S/rsa.pub.stripped"
+	umask "$umask_was"
+	ISS=https://ci.example.test
+	AUD=webhook-runner
+	SUB=deployer
+
+	# ---- the daemon's config ----------------------------------------------------
+	export S MARK_DIR SSH_USER SSHD_PORT KEY_ED25519 KNOWN_HOSTS DB BUILD ISS AUD SUB
+	"$PY" "$TOP/tests/tools/verify_config.py" "$CFG" || { fail setup "cannot write config"; exit 1; }
+
+	# ---- payloads
+	printf '{"event":"push","n":1}' >"$P/small.json"
+	printf '{"event":"push","n":2}' >"$P/small2.json"
+	printf 'Hello, World!' >"$P/hello"
+	mkbody() { "$PY" -c 'import sys; n=int(sys.argv[1]); s="{\"pad\":\""; e="\"}"; sys.stdout.write(s+"a"*(n-len(s)-len(e))+e)' "$1" >"$2"; }
+	mkbody 4096 "$P/exact.json"
+	mkbody 4097 "$P/over.json"
+	mkbody 200000 "$P/huge.json"
+	jbody() { "$PY" -c 'import json,sys; sys.stdout.write(json.dumps({sys.argv[1]: sys.argv[2]}))' "$@"; }
+	# ---- counters
+	declare -gA RUNS # mark lines expected per hook
+	NJOBS=0 NDEL=0  # rows expected in jobs / deliveries
+	KEYN=0
+	WHY=()
+}
+newkey() { KEYN=$((KEYN + 1)); KEY="k$KEYN-$(rand_hex 4)"; }
+# hd_sig SECRET FILE : base64(HMAC-SHA256) by openssl, independent of our code
+hd_sig() { openssl dgst -sha256 -hmac "$1" -binary "$2" | openssl base64 -A; }
+# std_sig HEXKEY ID TS FILE : standard-webhooks v1 signature over id.ts.body
+std_sig() {
+	{ printf '%s.%s.' "$2" "$3"; cat "$4"; } |
+		openssl dgst -sha256 -mac HMAC -macopt "hexkey:$1" -binary | openssl base64 -A
+}
+# req NAME CURL-ARGS... : one request; CODE, and $R.body / $R.hdr
+req() {
+	R=$RESP/$1
+	shift
+	CODE=$(fetch "$R" --max-time 30 "$@")
+}
+# hd_post NAME HOOK BODY [CURL-ARGS...] : hookdeck-signed (HD1) with a fresh Idempotency-Key
+hd_post() {
+	local n=$1 hook=$2 body=$3
+	shift 3
+	newkey
+	req "$n" -H "x-hookdeck-signature: $(hd_sig "$HD1" "$body")" -H "Idempotency-Key: $KEY" \
+		-H 'Content-Type: application/json' --data-binary @"$body" "$@" "$(runner_url "$hook")"
+}
+store_check() {
+	local j d
+	j=$(dbn jobs)
+	d=$(dbn deliveries)
+	[ "$j" = "$NJOBS" ] || WHY+=("store has $j jobs, want $NJOBS")
+	[ "$d" = "$NDEL" ] || WHY+=("store has $d deliveries, want $NDEL")
+	[ -e "$MARK_DIR/pwned" ] && WHY+=("$MARK_DIR/pwned exists: an injection ran")
+}
+report() {
+	if [ ${#WHY[@]} -eq 0 ]; then ok "$1"; else
+		local IFS=';'
+		fail "$1" "${WHY[*]}"
+	fi
+	WHY=()
+}
+# After a failed case, take the world as it is so one failure does not cascade.
+resync() {
+	local h
+	for h in "${!RUNS[@]}"; do RUNS[$h]=$(runs "$h"); done
+	NJOBS=$(dbn jobs)
+	NDEL=$(dbn deliveries)
+}
+# expect_none NAME STATUS HOOK|- [HEADER-REGEX] : refused with STATUS, nothing ran or was recorded
+expect_none() {
+	local n=$1 want=$2 hook=$3 hre=${4:-}
+	[ "$CODE" = "$want" ] || WHY+=("status $CODE, want $want: $(head -c 200 "$R.body" 2>/dev/null)")
+	if [ -n "$hre" ] && ! grep -qiE "$hre" "$R.hdr" 2>/dev/null; then WHY+=("no header /$hre/"); fi
+	if [ "$hook" != - ]; then
+		local got
+		got=$(runs "$hook")
+		[ "$got" = "${RUNS[$hook]:-0}" ] || WHY+=("$hook ran: mark has $got lines, want ${RUNS[$hook]:-0}")
+	fi
+	store_check
+	[ ${#WHY[@]} -eq 0 ] || { report "$n"; resync; return; }
+	report "$n"
+}
+# expect_run NAME HOOK [LAST-LINE] : 200, the command ran once (with LAST-LINE), one job and delivery
+expect_run() {
+	local n=$1 hook=$2 got
+	RUNS[$hook]=$((${RUNS[$hook]:-0} + 1))
+	NJOBS=$((NJOBS + 1))
+	NDEL=$((NDEL + 1))
+	[ "$CODE" = 200 ] || WHY+=("status $CODE, want 200: $(head -c 300 "$R.body" 2>/dev/null)")
+	got=$(runs "$hook")
+	[ "$got" = "${RUNS[$hook]}" ] || WHY+=("mark $hook has $got lines, want ${RUNS[$hook]}")
+	if [ $# -ge 3 ] && [ "$got" -gt 0 ]; then
+		local last
+		last=$(tail -n 1 "$MARK_DIR/$hook")
+		[ "$last" == "$3" ] || WHY+=("remote wrote '$last', want '$3'")
+	fi
+	store_check
+	[ ${#WHY[@]} -eq 0 ] || { report "$n"; resync; return; }
+	report "$n"
+}
+# Tokens: PyJWT (independent), hand-built (what PyJWT will not mint).
+mint() { TOK=$("$PY" "$TOP/tests/tools/jwt_mint.py" "$@") && echo "$TOK" >>"$TOKENS"; }
+raw() { TOK=$("$PY" "$TOP/tests/tools/jwt_raw.py" "$@") && echo "$TOK" >>"$TOKENS"; }
+claims_json() { # claims_json [EXTRA-MEMBERS]: the policy's claims as raw JSON text
+	local now
+	now=$(date +%s)
+	printf '{"iss":"%s","aud":"%s","sub":"%s","team":"platform","iat":%d,"exp":%d%s}' \
+		"$ISS" "$AUD" "$SUB" "$now" $((now + 300)) "${1:-}"
+}
+# sign_hdrs NAME HOOK PAYLOAD [OPTIONS] : our `sign` into $T_TMP/NAME.hdrs (stderr too)
+sign_hdrs() {
+	local n=$1 hook=$2 pl=$3
+	shift 3
+	H=$T_TMP/$n.hdrs
+	"$WR" sign --config "$CFG" --hook "$hook" "$@" "$pl" >"$H" 2>"$T_TMP/$n.sign.err"
+	local rc=$?
+	cat "$T_TMP/$n.sign.err" >>"$CLI_ERR"
+	sed -n 's/^\(Authorization: Bearer\|X-Auth-Token:\) //p' "$H" >>"$TOKENS"
+	sed -n 's/^# add to the URL: ?access_token=//p' "$T_TMP/$n.sign.err" >>"$TOKENS"
+	return $rc
+}
+# jwt_post NAME HOOK TOKEN-OR-EMPTY [CURL-ARGS...] : hookdeck-signed, Bearer TOKEN
+jwt_post() {
+	local n=$1 hook=$2 tok=$3
+	shift 3
+	if [ -n "$tok" ]; then
+		hd_post "$n" "$hook" "$P/small.json" -H "Authorization: Bearer $tok" "$@"
+	else
+		hd_post "$n" "$hook" "$P/small.json" "$@"
+	fi
+}
