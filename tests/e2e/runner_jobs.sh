@@ -6,7 +6,7 @@
 # key), a storm of identical deliveries, the concurrency caps (429, nothing
 # recorded), a client that goes away, a crash of the daemon (and of the whole
 # machine), the per-request log, /healthz, and that nothing is left running.
-# Signature/JWT/template rejection is tests/e2e/runner_verify*.sh's job.
+# Signature/JWT/template rejection is tests/e2e/runner_verify.sh and runner_templates.sh's job.
 #
 # Executions are COUNTED through side effects: every job runs
 #   n=<name>; echo $$ >>M/<name>.pids; echo start >>M/<name>.start;
