@@ -146,8 +146,7 @@ check never_pwned test ! -e "$MARK_DIR/pwned"
 
 # ==== the log ====================================================================
 # The same scans as at the end of runner_verify.sh, over this daemon's log and
-# CLI output. Their ok lines are that script's: here a check speaks, under its
-# own name, only when it fails.
+# CLI output, under names of their own.
 runner_stop
 n=0
 while IFS= read -r t; do
@@ -157,15 +156,18 @@ while IFS= read -r t; do
 	s=${t##*.}
 	if [ ${#s} -ge 20 ] && grep -qF -- "$s" "$RUNNER_LOG"; then WHY+=("signature of token #$n in the log"); fi
 done <"$TOKENS"
-[ ${#WHY[@]} -eq 0 ] || report log_has_no_token
+[ "$n" -ge 4 ] || WHY+=("only $n tokens were recorded")
+report templates_log_has_no_token
 WHY=()
 for v in HD1 HD2 GH_SECRET STD_SECRET STD_B64 STD_HEX JWT_HS; do
 	grep -qF -- "${!v}" "$RUNNER_LOG" "$CLI_ERR" && WHY+=("$v in the log")
 done
-[ ${#WHY[@]} -eq 0 ] || report log_has_no_secret
+report templates_log_has_no_secret
 WHY=()
 SAN='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|WARNING: ThreadSanitizer'
 if grep -qE "$SAN" "$RUNNER_LOG" "$CLI_ERR"; then
-	fail sanitizer_clean "$(grep -hE -m 3 "$SAN" "$RUNNER_LOG" "$CLI_ERR" | head -c 400)"
+	fail templates_sanitizer_clean "$(grep -hE -m 3 "$SAN" "$RUNNER_LOG" "$CLI_ERR" | head -c 400)"
+else
+	ok templates_sanitizer_clean
 fi
 exit 0
