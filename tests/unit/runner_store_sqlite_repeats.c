@@ -7,65 +7,22 @@
  * (store_unclaim). Real SQLite files in a mkdtemp directory; what was
  * written is read back through a separate read-only connection.
  */
-#include <errno.h>
-#include <sqlite3.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include "store_sqlite_test.h"
 
-#include "../../runner/store.h"
-#include "t.h"
-
-/* store_open on the SQLite file PATH. */
-static int sopen(const char *path, int mark_interrupted, int *n_interrupted, struct store **out)
-{
-	struct store_config sc = { .sqlite_path = path };
-
-	return store_open(&sc, out, mark_interrupted, n_interrupted, NULL);
-}
-
-#define H1 "1111111111111111111111111111111111111111111111111111111111111111"
-#define H2 "2222222222222222222222222222222222222222222222222222222222222222"
-
-static char g_dir[64];
-static int g_seq;
 static char g_path[128];
 
 static struct store *fresh(const char *name)
 {
 	struct store *s = NULL;
 
-	snprintf(g_path, sizeof g_path, "%s/%s-%d.db", g_dir, name, ++g_seq);
+	newpath(g_path, sizeof g_path, name);
 	if (sopen(g_path, 0, NULL, &s) != 0)
 		return NULL;
 	return s;
 }
 
-/* First column of the first row of SQL, read-only, own connection; -1000 on
- * any error. */
-static long long q1(const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1000;
-
-	if (sqlite3_open_v2(g_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-out:
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
 /* A claim on hook "h" with body hash SHA under KEY. */
-static int claim(struct store *s, const char *key, const char *sha, int by_body, const char *jti,
+static int claim_h(struct store *s, const char *key, const char *sha, int by_body, const char *jti,
     int64_t jti_until, struct store_claim_res *r)
 {
 	static const unsigned char body[] = "{\"event\":1}";
@@ -78,7 +35,7 @@ static int claim(struct store *s, const char *key, const char *sha, int by_body,
 	return store_claim_req(s, &rq, r);
 }
 
-static int finish(struct store *s, int64_t id, const char *state, int http, const char *resp)
+static int finish_h(struct store *s, int64_t id, const char *state, int http, const char *resp)
 {
 	struct store_outcome o = {
 		.state = jobstate_from_name(state), .started_ms = 1000, .finished_ms = 1010,
@@ -100,35 +57,35 @@ static void test_same_body_new_key(void)
 		T_CHECK(s != NULL);
 		return;
 	}
-	T_EQ_INT(claim(s, "k1", H1, 1, NULL, 0, &a), 0);
+	T_EQ_INT(claim_h(s, "k1", H1, 1, NULL, 0, &a), 0);
 	T_EQ_INT(a.kind, STORE_NEW);
 	T_EQ_STR(a.key, "k1");
 	T_EQ_INT(a.by_body, 0);
-	T_EQ_INT(claim(s, "k2", H1, 1, NULL, 0, &r), 0);
+	T_EQ_INT(claim_h(s, "k2", H1, 1, NULL, 0, &r), 0);
 	T_EQ_INT(r.kind, STORE_BUSY);
 	T_EQ_STR(r.key, "k1");
 	T_EQ_INT(r.by_body, 1);
 	T_EQ_INT(r.job_id, a.job_id);
 
-	T_EQ_INT(finish(s, a.job_id, "succeeded", 200, "{\"ok\":1}"), 0);
-	T_EQ_INT(claim(s, "k3", H1, 1, NULL, 0, &r), 0);
+	T_EQ_INT(finish_h(s, a.job_id, "succeeded", 200, "{\"ok\":1}"), 0);
+	T_EQ_INT(claim_h(s, "k3", H1, 1, NULL, 0, &r), 0);
 	T_EQ_INT(r.kind, STORE_REPLAY);
 	T_EQ_STR(r.key, "k1");
 	T_EQ_STR(r.response, "{\"ok\":1}");
 	T_EQ_INT(r.http_status, 200);
 	store_claim_res_clear(&r);
 	/* nothing was written for k2 or k3 */
-	T_EQ_INT(q1("SELECT count(*) FROM deliveries"), 1);
-	T_EQ_INT(q1("SELECT count(*) FROM jobs"), 1);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM deliveries"), 1);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jobs"), 1);
 
 	/* another body is another delivery; without by_body, so is a new key */
-	T_EQ_INT(claim(s, "k4", H2, 1, NULL, 0, &r), 0);
+	T_EQ_INT(claim_h(s, "k4", H2, 1, NULL, 0, &r), 0);
 	T_EQ_INT(r.kind, STORE_NEW);
 	T_EQ_INT(r.by_body, 0);
-	T_EQ_INT(claim(s, "k5", H1, 0, NULL, 0, &r), 0);
+	T_EQ_INT(claim_h(s, "k5", H1, 0, NULL, 0, &r), 0);
 	T_EQ_INT(r.kind, STORE_NEW);
 	T_EQ_STR(r.key, "k5");
-	T_EQ_INT(q1("SELECT count(*) FROM jobs"), 3);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jobs"), 3);
 	store_close(s);
 }
 
@@ -141,16 +98,16 @@ static void test_same_body_retries_under_its_key(void)
 		T_CHECK(s != NULL);
 		return;
 	}
-	T_EQ_INT(claim(s, "k1", H1, 1, NULL, 0, &a), 0);
-	T_EQ_INT(finish(s, a.job_id, "failed", 500, "{}"), 0);
-	T_EQ_INT(claim(s, "k2", H1, 1, NULL, 0, &r), 0);
+	T_EQ_INT(claim_h(s, "k1", H1, 1, NULL, 0, &a), 0);
+	T_EQ_INT(finish_h(s, a.job_id, "failed", 500, "{}"), 0);
+	T_EQ_INT(claim_h(s, "k2", H1, 1, NULL, 0, &r), 0);
 	T_EQ_INT(r.kind, STORE_RETRY);
 	T_EQ_INT(r.attempt, 2);
 	T_EQ_STR(r.key, "k1");
-	T_EQ_INT(q1("SELECT count(*) FROM jobs WHERE key = 'k1' AND attempt = 2 AND state = 'running'"), 1);
-	T_EQ_INT(q1("SELECT count(*) FROM deliveries WHERE key = 'k2'"), 0);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jobs WHERE key = 'k1' AND attempt = 2 AND state = 'running'"), 1);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM deliveries WHERE key = 'k2'"), 0);
 	/* the known key with another body is still a mismatch, body or not */
-	T_EQ_INT(claim(s, "k1", H2, 1, NULL, 0, &r), 0);
+	T_EQ_INT(claim_h(s, "k1", H2, 1, NULL, 0, &r), 0);
 	T_EQ_INT(r.kind, STORE_MISMATCH);
 	store_close(s);
 }
@@ -166,37 +123,37 @@ static void test_jti_single_use(void)
 		T_CHECK(s != NULL);
 		return;
 	}
-	T_EQ_INT(claim(s, "k1", H1, 0, "tok-1", 5000, &a), 0);
+	T_EQ_INT(claim_h(s, "k1", H1, 0, "tok-1", 5000, &a), 0);
 	T_EQ_INT(a.kind, STORE_NEW);
-	T_EQ_INT(q1("SELECT expires_ms FROM jwt_ids WHERE hook = 'h' AND jti = 'tok-1' AND key = 'k1'"),
+	T_EQ_INT(q1(g_path, "SELECT expires_ms FROM jwt_ids WHERE hook = 'h' AND jti = 'tok-1' AND key = 'k1'"),
 	    5000);
-	T_EQ_INT(claim(s, "k1", H1, 0, "tok-1", 5000, &r), 0); /* the same delivery again */
+	T_EQ_INT(claim_h(s, "k1", H1, 0, "tok-1", 5000, &r), 0); /* the same delivery again */
 	T_EQ_INT(r.kind, STORE_BUSY);
-	T_EQ_INT(claim(s, "k2", H2, 0, "tok-1", 5000, &r), 0); /* another delivery, same token */
+	T_EQ_INT(claim_h(s, "k2", H2, 0, "tok-1", 5000, &r), 0); /* another delivery, same token */
 	T_EQ_INT(r.kind, STORE_JTI_REUSED);
 	T_CHECK(r.response == NULL);
-	T_EQ_INT(q1("SELECT count(*) FROM deliveries WHERE key = 'k2'"), 0);
-	T_EQ_INT(q1("SELECT count(*) FROM jobs"), 1);
-	T_EQ_INT(q1("SELECT count(*) FROM jwt_ids WHERE jti = 'tok-1' AND key = 'k1'"), 1);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM deliveries WHERE key = 'k2'"), 0);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jobs"), 1);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jwt_ids WHERE jti = 'tok-1' AND key = 'k1'"), 1);
 
-	T_EQ_INT(finish(s, a.job_id, "failed", 500, "{}"), 0);
-	T_EQ_INT(claim(s, "k1", H1, 0, "tok-1", 5000, &r), 0); /* Hookdeck's retry */
+	T_EQ_INT(finish_h(s, a.job_id, "failed", 500, "{}"), 0);
+	T_EQ_INT(claim_h(s, "k1", H1, 0, "tok-1", 5000, &r), 0); /* Hookdeck's retry */
 	T_EQ_INT(r.kind, STORE_RETRY);
 	T_EQ_INT(r.attempt, 2);
 
 	/* a replay answer also uses up a fresh id for that key */
-	T_EQ_INT(finish(s, r.job_id, "succeeded", 200, "{}"), 0);
-	T_EQ_INT(claim(s, "k1", H1, 0, "tok-2", 5000, &r), 0);
+	T_EQ_INT(finish_h(s, r.job_id, "succeeded", 200, "{}"), 0);
+	T_EQ_INT(claim_h(s, "k1", H1, 0, "tok-2", 5000, &r), 0);
 	T_EQ_INT(r.kind, STORE_REPLAY);
 	store_claim_res_clear(&r);
-	T_EQ_INT(q1("SELECT count(*) FROM jwt_ids WHERE jti = 'tok-2' AND key = 'k1'"), 1);
-	T_EQ_INT(claim(s, "k3", H2, 0, "tok-2", 5000, &r), 0);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jwt_ids WHERE jti = 'tok-2' AND key = 'k1'"), 1);
+	T_EQ_INT(claim_h(s, "k3", H2, 0, "tok-2", 5000, &r), 0);
 	T_EQ_INT(r.kind, STORE_JTI_REUSED);
 
 	/* a mismatch writes nothing, not even the id */
-	T_EQ_INT(claim(s, "k1", H2, 0, "tok-3", 5000, &r), 0);
+	T_EQ_INT(claim_h(s, "k1", H2, 0, "tok-3", 5000, &r), 0);
 	T_EQ_INT(r.kind, STORE_MISMATCH);
-	T_EQ_INT(q1("SELECT count(*) FROM jwt_ids WHERE jti = 'tok-3'"), 0);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jwt_ids WHERE jti = 'tok-3'"), 0);
 
 	/* the same id on another hook is another token */
 	{
@@ -223,21 +180,21 @@ static void test_jti_expiry_and_prune(void)
 		T_CHECK(s != NULL);
 		return;
 	}
-	T_EQ_INT(claim(s, "k1", H1, 0, "old", 999, &r), 0); /* now_ms is 1000: already past */
+	T_EQ_INT(claim_h(s, "k1", H1, 0, "old", 999, &r), 0); /* now_ms is 1000: already past */
 	T_EQ_INT(r.kind, STORE_NEW);
-	T_EQ_INT(claim(s, "k2", H2, 0, "old", 5000, &r), 0);
+	T_EQ_INT(claim_h(s, "k2", H2, 0, "old", 5000, &r), 0);
 	T_EQ_INT(r.kind, STORE_NEW);
-	T_EQ_INT(q1("SELECT count(*) FROM jwt_ids WHERE jti = 'old' AND key = 'k2' AND expires_ms = 5000"),
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jwt_ids WHERE jti = 'old' AND key = 'k2' AND expires_ms = 5000"),
 	    1);
-	T_EQ_INT(claim(s, "k3", H1, 1, "live", INT64_MAX / 2, &r), 0); /* by_body: k1's delivery */
+	T_EQ_INT(claim_h(s, "k3", H1, 1, "live", INT64_MAX / 2, &r), 0); /* by_body: k1's delivery */
 	T_EQ_INT(r.kind, STORE_BUSY);
 	T_EQ_STR(r.key, "k1");
-	T_EQ_INT(q1("SELECT count(*) FROM jwt_ids WHERE jti = 'live' AND key = 'k1'"), 1);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jwt_ids WHERE jti = 'live' AND key = 'k1'"), 1);
 	/* expires_ms 5000 is long past the wall clock; INT64_MAX / 2 is not */
 	T_EQ_INT(store_prune(s, 0, &n), 0);
-	T_EQ_INT(q1("SELECT count(*) FROM jwt_ids WHERE jti = 'old'"), 0);
-	T_EQ_INT(q1("SELECT count(*) FROM jwt_ids WHERE jti = 'live'"), 1);
-	T_EQ_INT(q1("SELECT count(*) FROM jobs"), 2); /* jobs are pruned by their own cutoff */
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jwt_ids WHERE jti = 'old'"), 0);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jwt_ids WHERE jti = 'live'"), 1);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jobs"), 2); /* jobs are pruned by their own cutoff */
 	store_close(s);
 }
 
@@ -262,7 +219,7 @@ static void test_queue_full_in_claim(void)
 	rq.body_sha256 = H2;
 	T_EQ_INT(store_claim_req(s, &rq, &done), 0);
 	T_EQ_INT(done.kind, STORE_NEW);
-	T_EQ_INT(finish(s, done.job_id, "succeeded", 200, "{\"r\":1}"), 0);
+	T_EQ_INT(finish_h(s, done.job_id, "succeeded", 200, "{\"r\":1}"), 0);
 	rq.body_sha256 = H1;
 	rq.key = "q1";
 	T_EQ_INT(store_claim_req(s, &rq, &r), 0);
@@ -273,8 +230,8 @@ static void test_queue_full_in_claim(void)
 	rq.key = "q3";
 	T_EQ_INT(store_claim_req(s, &rq, &r), 0);
 	T_EQ_INT(r.kind, STORE_FULL);
-	T_EQ_INT(q1("SELECT count(*) FROM deliveries WHERE key = 'q3'"), 0);
-	T_EQ_INT(q1("SELECT count(*) FROM jobs WHERE state = 'queued'"), 2);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM deliveries WHERE key = 'q3'"), 0);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jobs WHERE state = 'queued'"), 2);
 	rq.key = "q1";
 	T_EQ_INT(store_claim_req(s, &rq, &r), 0);
 	T_EQ_INT(r.kind, STORE_BUSY);
@@ -303,21 +260,21 @@ static void test_unclaim(void)
 		T_CHECK(s != NULL);
 		return;
 	}
-	T_EQ_INT(claim(s, "k1", H1, 0, NULL, 0, &a), 0);
+	T_EQ_INT(claim_h(s, "k1", H1, 0, NULL, 0, &a), 0);
 	T_EQ_INT(store_unclaim(s, a.job_id), 0);
-	T_EQ_INT(q1("SELECT count(*) FROM jobs"), 0);
-	T_EQ_INT(q1("SELECT count(*) FROM deliveries"), 0);
-	T_EQ_INT(claim(s, "k1", H1, 0, NULL, 0, &r), 0);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jobs"), 0);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM deliveries"), 0);
+	T_EQ_INT(claim_h(s, "k1", H1, 0, NULL, 0, &r), 0);
 	T_EQ_INT(r.kind, STORE_NEW);
 	T_CHECK(r.job_id > a.job_id); /* ids are never reused */
-	T_EQ_INT(finish(s, r.job_id, "failed", 500, "{}"), 0);
+	T_EQ_INT(finish_h(s, r.job_id, "failed", 500, "{}"), 0);
 	T_EQ_INT(store_unclaim(s, r.job_id), -ENOENT);
-	T_EQ_INT(claim(s, "k1", H1, 0, NULL, 0, &a), 0);
+	T_EQ_INT(claim_h(s, "k1", H1, 0, NULL, 0, &a), 0);
 	T_EQ_INT(a.kind, STORE_RETRY);
 	T_EQ_INT(store_unclaim(s, a.job_id), 0);
-	T_EQ_INT(q1("SELECT count(*) FROM jobs"), 1);
-	T_EQ_INT(q1("SELECT count(*) FROM deliveries WHERE key = 'k1'"), 1);
-	T_EQ_INT(claim(s, "k1", H1, 0, NULL, 0, &r), 0);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jobs"), 1);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM deliveries WHERE key = 'k1'"), 1);
+	T_EQ_INT(claim_h(s, "k1", H1, 0, NULL, 0, &r), 0);
 	T_EQ_INT(r.kind, STORE_RETRY);
 	T_EQ_INT(r.attempt, 2);
 	T_EQ_INT(store_unclaim(s, 999999), -ENOENT);
@@ -356,19 +313,14 @@ static void test_bad_requests(void)
 	rq.initial_state = JOBSTATE_SUCCEEDED;
 	T_EQ_INT(store_claim_req(s, &rq, &r), -EINVAL);
 	T_EQ_INT(store_claim_req(s, NULL, &r), -EINVAL);
-	T_EQ_INT(q1("SELECT count(*) FROM jobs"), 1);
+	T_EQ_INT(q1(g_path, "SELECT count(*) FROM jobs"), 1);
 	store_close(s);
 }
 
 int main(void)
 {
-	char cmd[128];
-
-	snprintf(g_dir, sizeof g_dir, "/tmp/runner_store_sqlite_repeats.XXXXXX");
-	if (!mkdtemp(g_dir)) {
-		printf("FAIL mkdtemp: %s\n", strerror(errno));
+	if (sqlite_test_begin("runner_store_sqlite_repeats") != 0)
 		return 1;
-	}
 	T_RUN(test_same_body_new_key);
 	T_RUN(test_same_body_retries_under_its_key);
 	T_RUN(test_jti_single_use);
@@ -376,8 +328,5 @@ int main(void)
 	T_RUN(test_queue_full_in_claim);
 	T_RUN(test_unclaim);
 	T_RUN(test_bad_requests);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-	if (system(cmd) != 0)
-		printf("FAIL cleanup: %s\n", cmd);
-	return T_EXIT();
+	return sqlite_test_end();
 }
