@@ -387,6 +387,34 @@ report() {
 	fi
 	WHY=()
 }
+# The end of a verify-style script: no token (nor its signature part) and no
+# secret ever reached $RUNNER_LOG (or $CLI_ERR), and no sanitizer report.
+# PREFIX names the three checks (PREFIX"log_has_no_token"…); at least
+# MIN_TOKENS tokens of 20+ bytes must have been recorded in $TOKENS.
+verify_log_scans() { # prefix min_tokens
+	local prefix=$1 min=$2 n=0 t s v
+	local san='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|WARNING: ThreadSanitizer'
+	WHY=()
+	while IFS= read -r t; do
+		[ ${#t} -ge 20 ] || continue
+		n=$((n + 1))
+		if grep -qF -- "$t" "$RUNNER_LOG"; then WHY+=("token #$n (${t:0:12}…) in the log"); fi
+		# also its signature part alone
+		s=${t##*.}
+		if [ ${#s} -ge 20 ] && grep -qF -- "$s" "$RUNNER_LOG"; then WHY+=("signature of token #$n in the log"); fi
+	done <"$TOKENS"
+	[ "$n" -ge "$min" ] || WHY+=("only $n tokens were recorded")
+	report "${prefix}log_has_no_token"
+	for v in HD1 HD2 GH_SECRET STD_SECRET STD_B64 STD_HEX JWT_HS; do
+		grep -qF -- "${!v}" "$RUNNER_LOG" "$CLI_ERR" && WHY+=("$v in the log")
+	done
+	report "${prefix}log_has_no_secret"
+	if grep -qE "$san" "$RUNNER_LOG" "$CLI_ERR"; then
+		fail "${prefix}sanitizer_clean" "$(grep -hE -m 3 "$san" "$RUNNER_LOG" "$CLI_ERR" | head -c 400)"
+	else
+		ok "${prefix}sanitizer_clean"
+	fi
+}
 # After a failed case, take the world as it is so one failure does not cascade.
 resync() {
 	local h

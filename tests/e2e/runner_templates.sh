@@ -148,26 +148,5 @@ check never_pwned test ! -e "$MARK_DIR/pwned"
 # The same scans as at the end of runner_verify.sh, over this daemon's log and
 # CLI output, under names of their own.
 runner_stop
-n=0
-while IFS= read -r t; do
-	[ ${#t} -ge 20 ] || continue
-	n=$((n + 1))
-	if grep -qF -- "$t" "$RUNNER_LOG"; then WHY+=("token #$n (${t:0:12}…) in the log"); fi
-	s=${t##*.}
-	if [ ${#s} -ge 20 ] && grep -qF -- "$s" "$RUNNER_LOG"; then WHY+=("signature of token #$n in the log"); fi
-done <"$TOKENS"
-[ "$n" -ge 4 ] || WHY+=("only $n tokens were recorded")
-report templates_log_has_no_token
-WHY=()
-for v in HD1 HD2 GH_SECRET STD_SECRET STD_B64 STD_HEX JWT_HS; do
-	grep -qF -- "${!v}" "$RUNNER_LOG" "$CLI_ERR" && WHY+=("$v in the log")
-done
-report templates_log_has_no_secret
-WHY=()
-SAN='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|WARNING: ThreadSanitizer'
-if grep -qE "$SAN" "$RUNNER_LOG" "$CLI_ERR"; then
-	fail templates_sanitizer_clean "$(grep -hE -m 3 "$SAN" "$RUNNER_LOG" "$CLI_ERR" | head -c 400)"
-else
-	ok templates_sanitizer_clean
-fi
+verify_log_scans templates_ 4
 exit 0

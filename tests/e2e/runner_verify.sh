@@ -563,23 +563,5 @@ for r in signature:missing signature:mismatch signature:malformed signature:stal
 done
 report log_has_reasons
 # No token and no secret ever reaches the log.
-n=0
-while IFS= read -r t; do
-	[ ${#t} -ge 20 ] || continue
-	n=$((n + 1))
-	if grep -qF -- "$t" "$RUNNER_LOG"; then WHY+=("token #$n (${t:0:12}…) in the log"); fi
-	# also its signature part alone
-	s=${t##*.}
-	if [ ${#s} -ge 20 ] && grep -qF -- "$s" "$RUNNER_LOG"; then WHY+=("signature of token #$n in the log"); fi
-done <"$TOKENS"
-[ "$n" -ge 5 ] || WHY+=("only $n tokens were recorded")
-report log_has_no_token
-for v in HD1 HD2 GH_SECRET STD_SECRET STD_B64 STD_HEX JWT_HS; do
-	grep -qF -- "${!v}" "$RUNNER_LOG" "$CLI_ERR" && WHY+=("$v in the log")
-done
-report log_has_no_secret
-SAN='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|WARNING: ThreadSanitizer'
-if grep -qE "$SAN" "$RUNNER_LOG" "$CLI_ERR"; then
-	fail sanitizer_clean "$(grep -hE -m 3 "$SAN" "$RUNNER_LOG" "$CLI_ERR" | head -c 400)"
-else ok sanitizer_clean; fi
+verify_log_scans "" 5
 exit 0
