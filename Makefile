@@ -11,13 +11,17 @@
 
 SANITIZE ?= 0
 CC       ?= cc
-PKGS     := libssh2 openssl libjwt libcjson sqlite3
+# libcurl: the Slack Web API and the relay client; hiredis: the relay's
+# Redis Streams; libpq: the shared PostgreSQL store. --as-needed keeps a
+# program from depending on a library it never calls.
+PKGS     := libssh2 openssl libjwt libcjson sqlite3 libcurl hiredis libpq
 OPT      ?= -O2
 CFLAGS   += $(OPT) -g -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
             -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
             -fstack-protector-strong
 CPPFLAGS += -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDFLAGS  += -Wl,--as-needed
 # CivetWeb: Debian 12's 1.15 source with Debian's patches, fetched by
 # `make deps` (third_party/civetweb.sh says why) and compiled in with
 # OpenSSL 3 linked, not loaded at run time. No CGI: we never run scripts.
@@ -51,29 +55,37 @@ COM_SRC  := $(wildcard common/*.c)
 COM_OBJ  := $(COM_SRC:%.c=$(BUILD)/%.o)
 EX_SRC   := $(wildcard executor/*.c)
 RN_SRC   := $(wildcard runner/*.c)
+RL_SRC   := $(wildcard relay/*.c)
 EX_OBJ   := $(EX_SRC:%.c=$(BUILD)/%.o) $(COM_OBJ)
 RN_OBJ   := $(RN_SRC:%.c=$(BUILD)/%.o) $(COM_OBJ) $(BUILD)/third_party/civetweb.o
+RL_OBJ   := $(RL_SRC:%.c=$(BUILD)/%.o) $(COM_OBJ) $(BUILD)/third_party/civetweb.o
 # Each program's modules but its main.o, as an archive: a unit test or a
 # fuzz replay links only the members it reaches (a store test links no
 # CivetWeb, an executor test no libssh2 session it does not call).
 EX_LIB   := $(BUILD)/libexecutor.a
 RN_LIB   := $(BUILD)/librunner.a
+RL_LIB   := $(BUILD)/librelay.a
 
 # Unit tests: tests/unit/executor_*.c link the executor modules,
 # tests/unit/runner_*.c the runner modules (both with common/); each is its
 # own program.
 UT_EX    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/executor_*.c))
 UT_RN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/runner_*.c))
+UT_RL    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/relay_*.c))
 # tests/unit/common_*.c link common/ alone: it depends on neither program.
 UT_CM    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/common_*.c))
 TOOLS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 # Fuzz harnesses, built as plain programs that replay their seed corpus.
 FZ_EX    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_executor_*.c))
 FZ_RN    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_runner_*.c))
+FZ_RL    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_relay_*.c))
 
 BINS     := $(BUILD)/remote-executor
 ifneq ($(wildcard runner/main.c),)
 BINS     += $(BUILD)/webhook-runner
+endif
+ifneq ($(wildcard relay/main.c),)
+BINS     += $(BUILD)/webhook-relay
 endif
 
 .PHONY: all deps civetweb-source test test-build run clean fuzz bench soak
@@ -118,7 +130,9 @@ $(BUILD)/third_party/civetweb.o: $(CW_SRC)/.patched Makefile
 # Whatever includes civetweb.h waits for the patched copy (and the source,
 # which says how to get it).
 $(RN_SRC:%.c=$(BUILD)/%.o) $(patsubst $(BUILD)/tests/%,$(BUILD)/tests/unit/%.o,$(UT_RN)) \
-    $(patsubst $(BUILD)/fuzz/%,$(BUILD)/tests/fuzz/%.o,$(FZ_RN)): | $(CW_SRC)/.patched
+    $(patsubst $(BUILD)/fuzz/%,$(BUILD)/tests/fuzz/%.o,$(FZ_RN)) \
+    $(RL_SRC:%.c=$(BUILD)/%.o) $(patsubst $(BUILD)/tests/%,$(BUILD)/tests/unit/%.o,$(UT_RL)) \
+    $(patsubst $(BUILD)/fuzz/%,$(BUILD)/tests/fuzz/%.o,$(FZ_RL)): | $(CW_SRC)/.patched
 $(CW_STAMP) $(CW_DIR)/src/civetweb.c $(CW_DIR)/include/civetweb.h:
 	@echo "$(CW_DIR) is missing: run 'make deps' (it calls third_party/civetweb.sh)" >&2; exit 1
 
@@ -126,6 +140,9 @@ $(EX_LIB): $(filter-out $(BUILD)/executor/main.o,$(EX_OBJ))
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(RN_LIB): $(filter-out $(BUILD)/runner/main.o,$(RN_OBJ))
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(RL_LIB): $(filter-out $(BUILD)/relay/main.o,$(RL_OBJ))
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/remote-executor: $(EX_OBJ)
@@ -136,11 +153,19 @@ $(BUILD)/webhook-runner: $(RN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/webhook-relay: $(RL_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/executor_%: $(BUILD)/tests/unit/executor_%.o $(EX_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/runner_%: $(BUILD)/tests/unit/runner_%.o $(RN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/relay_%: $(BUILD)/tests/unit/relay_%.o $(RL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -157,6 +182,10 @@ $(BUILD)/fuzz/fuzz_executor_%: $(BUILD)/tests/fuzz/fuzz_executor_%.o $(BUILD)/te
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fuzz/fuzz_runner_%: $(BUILD)/tests/fuzz/fuzz_runner_%.o $(BUILD)/tests/fuzz/replay.o $(RN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_relay_%: $(BUILD)/tests/fuzz/fuzz_relay_%.o $(BUILD)/tests/fuzz/replay.o $(RL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -185,7 +214,8 @@ $(FUZZ_BUILD)/obj/third_party/civetweb.o: $(FUZZ_CW_SRC)/.patched Makefile
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) -iquote $(CW_DIR)/src $(CW_DEFS) -O1 -g -fno-strict-aliasing \
 	    $(FUZZ_SAN) -MMD -MP -c -o $@ $(FUZZ_CW_SRC)/src/civetweb.c
-$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(patsubst %,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(filter fuzz_runner_%,$(FUZZ_NAMES))): | $(FUZZ_CW_SRC)/.patched
+$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(patsubst %,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(filter fuzz_runner_%,$(FUZZ_NAMES))) \
+    $(RL_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(patsubst %,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(filter fuzz_relay_%,$(FUZZ_NAMES))): | $(FUZZ_CW_SRC)/.patched
 
 $(FUZZ_BUILD)/fuzz_executor_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_executor_%.o \
     $(filter-out %/main.o,$(EX_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)) $(FUZZ_COM_OBJ)
@@ -193,6 +223,11 @@ $(FUZZ_BUILD)/fuzz_executor_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_executor_%.o \
 
 $(FUZZ_BUILD)/fuzz_runner_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_runner_%.o \
     $(filter-out %/main.o,$(RN_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)) $(FUZZ_COM_OBJ) \
+    $(FUZZ_BUILD)/obj/third_party/civetweb.o
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(FUZZ_BUILD)/fuzz_relay_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_relay_%.o \
+    $(filter-out %/main.o,$(RL_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)) $(FUZZ_COM_OBJ) \
     $(FUZZ_BUILD)/obj/third_party/civetweb.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
@@ -230,7 +265,7 @@ test:
 	@$(MAKE) --no-print-directory test-build
 	@bash tests/run.sh $(BUILD)
 
-test-build: $(BINS) $(UT_EX) $(UT_RN) $(UT_CM) $(TOOLS) $(FZ_EX) $(FZ_RN)
+test-build: $(BINS) $(UT_EX) $(UT_RN) $(UT_RL) $(UT_CM) $(TOOLS) $(FZ_EX) $(FZ_RN) $(FZ_RL)
 
 # Installs what it needs first, so it is the one command on a fresh machine.
 run:
@@ -253,7 +288,7 @@ soak:
 	@$(MAKE) --no-print-directory all
 	@bash bench/soak.sh $(BUILD)
 
-# make install [PREFIX=/usr/local] [DESTDIR=]: the two programs in $(PREFIX)/bin,
+# make install [PREFIX=/usr/local] [DESTDIR=]: the programs in $(PREFIX)/bin,
 # the unit in $(UNITDIR) (ExecStart pointed at $(PREFIX)/bin; /usr/local/lib/
 # systemd/system and /usr/lib/systemd/system are both on systemd's unit path),
 # the example config beside where the real one goes (systemd's
@@ -266,7 +301,7 @@ CONFDIR  := /etc/webhook-runner
 .PHONY: install
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(DOCDIR)
-	install -m 0755 $(BUILD)/webhook-runner $(BUILD)/remote-executor $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/webhook-runner.service >$(DESTDIR)$(UNITDIR)/webhook-runner.service.tmp
 	chmod 0644 $(DESTDIR)$(UNITDIR)/webhook-runner.service.tmp
 	mv -f $(DESTDIR)$(UNITDIR)/webhook-runner.service.tmp $(DESTDIR)$(UNITDIR)/webhook-runner.service
