@@ -245,10 +245,15 @@ static int vote(const struct opts *o, enum store_vote_decision d)
 		    approval_reason_name(res.why), approval_reason_text(res.why));
 		goto out;
 	}
-	printf("approval %s (job %" PRId64 ", hook %s): %s by %s (%d of %d approvals)\n", a.id, a.job_id,
-	    hook, res.why == APPROVAL_APPROVED ? "approved; the job is queued" :
-	    res.why == APPROVAL_DENIED ? "denied; the job will not run" : "approval recorded",
-	    name, res.after.approvals, res.after.required);
+	if (res.why == APPROVAL_APPROVED)
+		printf("approval %s (job %" PRId64 ", hook %s): approved by %s (%d of %d approvals); "
+		    "the job is queued\n", a.id, a.job_id, hook, name, res.after.approvals, res.after.required);
+	else if (res.why == APPROVAL_DENIED)
+		printf("approval %s (job %" PRId64 ", hook %s): denied by %s; the job will not run\n", a.id,
+		    a.job_id, hook, name);
+	else
+		printf("approval %s (job %" PRId64 ", hook %s): approval by %s recorded (%d of %d approvals); "
+		    "waiting for more\n", a.id, a.job_id, hook, name, res.after.approvals, res.after.required);
 	rc = 0;
 out:
 	approval_result_clear(&res);

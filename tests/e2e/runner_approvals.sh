@@ -154,7 +154,7 @@ expect_eq refusals_changed_nothing "$(votes)/$(pending_rows)/$(runs d1)/$(db "se
 
 # ------------------------------------------------------------------ approve: runs once
 approve ok1 "$J1" U1AAA
-expect_eq cli_approve_ok "$RC:$(grep -c 'approved; the job is queued' "$R/ok1.out")" "0:1"
+expect_eq cli_approve_ok "$RC:$(grep -c 'approved by U1AAA (1 of 1 approvals); the job is queued' "$R/ok1.out")" "0:1"
 T0=$(now_ms)
 wait_until 15 state_is "$J1" succeeded && ok approved_job_ran ||
 	fail approved_job_ran "status $(jget st status), runs $(runs d1)"
@@ -178,7 +178,7 @@ expect_eq healthz_back_to_0 "$(healthz_pending)" 0
 deliver d2 gate d2 key-d2 U3CCC
 J2=$(jf d2 job_id)
 cli deny1 approvals deny "$J2" --as U2BBB --reason "not during the freeze" --config "$CFG"
-expect_eq cli_deny_ok "$RC:$(grep -c 'denied; the job will not run' "$R/deny1.out")" "0:1"
+expect_eq cli_deny_ok "$RC:$(grep -c 'denied by U2BBB; the job will not run' "$R/deny1.out")" "0:1"
 job s3 "$J2"
 expect_eq denied_jobs_route "$(jget s3 status)/$(jget s3 approval.state)/$(jget s3 approval.decided_by)/$(jget s3 approval.reason)" \
 	"denied/denied/U2BBB/not during the freeze"
@@ -201,14 +201,14 @@ wait_until 5 test "$(prom webhook_runner_approval_decisions_total 'decision=deni
 deliver d3 two d3 key-d3 U3CCC
 J3=$(jf d3 job_id)
 approve two1 "$J3" U1AAA
-expect_eq two_first_recorded "$RC:$(grep -c 'approval recorded by U1AAA (1 of 2' "$R/two1.out")" "0:1"
+expect_eq two_first_recorded "$RC:$(grep -c 'approval by U1AAA recorded (1 of 2 approvals)' "$R/two1.out")" "0:1"
 approve two1b "$J3" U1AAA
 expect_eq two_same_person_refused "$RC:$(grep -c 'twice' "$R/two1b.err")" "1:1"
 sleep 1.5
 expect_eq two_not_run_after_one "$(runs d3)/$(db "select state from jobs where id = $J3")/$(db "select count(*) from approval_votes v join approvals a on a.id = v.approval_id where a.job_id = $J3")" \
 	"0/pending_approval/1"
 approve two2 "$J3" U2BBB
-expect_eq two_second_approves "$RC:$(grep -c 'approved; the job is queued' "$R/two2.out")" "0:1"
+expect_eq two_second_approves "$RC:$(grep -c 'approved by U2BBB (2 of 2 approvals); the job is queued' "$R/two2.out")" "0:1"
 wait_until 15 state_is "$J3" succeeded && ok two_of_three_ran || fail two_of_three_ran "status $(jget st status)"
 sleep 1
 expect_eq two_of_three_ran_once "$(runs d3)" 1
