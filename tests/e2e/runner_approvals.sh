@@ -9,8 +9,10 @@
 # /jobs/<id> and `jobs show`; its redelivery replays the refusal); 2 of 3
 # (runs only after the second distinct approver); one person twice; the
 # requester (named by a JWT claim minted by PyJWT) refused; a non-approver
-# refused; expiry (never runs, state expired), also of one that expired
-# while the daemon was down; a restart while pending, then an approval;
+# refused; a token without the requester claim refused; expiry (never
+# runs, state expired), also of one that expired while the daemon was
+# down; a restart while pending, then an approval; an approval made while
+# the daemon is stopped, run once at its start;
 # votes on a decided one refused; /healthz pending_approvals and the
 # /metrics gauge and decision counters; bad CLI input (unknown id, missing
 # --as, malformed id) refused with nothing changed.
@@ -65,11 +67,13 @@ $(ahook brief '{ "approvers": ["U1AAA"], "timeout_s": 2, "requester_claim": "sla
 
 # ------------------------------------------------------------------ helpers
 # deliver TAG HOOK NAME KEY REQUESTER : a delivery signed by openssl (HMAC)
-# with a PyJWT token whose slack_user claim is REQUESTER; sets CODE
+# with a PyJWT token whose slack_user claim is REQUESTER (none when ""); sets CODE
 deliver() {
 	local tag=$1 hook=$2 name=$3 key=$4 who=$5 body=$P/$3.json tok
 	printf '{"name":"%s"}' "$name" >"$body"
-	tok=$("$PY" "$TOP/tests/tools/jwt_mint.py" HS256 "$JWT_KEY" "{\"slack_user\": \"$who\"}")
+	local over="{\"slack_user\": \"$who\"}"
+	[ -n "$who" ] || over='{}' # no requester claim at all
+	tok=$("$PY" "$TOP/tests/tools/jwt_mint.py" HS256 "$JWT_KEY" "$over")
 	{
 		echo "x-hookdeck-signature: $(openssl dgst -sha256 -hmac "$(cat "$SECRET")" -binary "$body" |
 			openssl base64 -A)"
@@ -132,6 +136,12 @@ expect_match cli_list_shows_pending "$(cat "$R/list1.out")" "gate +key-d1 +0/1 +
 cli list2 approvals list --store "$T_TMP/runner.db" --json --hook gate
 expect_eq cli_list_json "$("$PY" -c 'import json,sys; L=[json.loads(l) for l in open(sys.argv[1])]
 print(len(L), L[0]["job_id"], L[0]["state"], L[0]["requester"])' "$R/list2.out" 2>&1)" "1 $J1 pending U3CCC"
+
+# a token that does not say who asks: refused, nothing recorded
+N0=$(db "select count(*) from jobs")
+deliver nowho gate nowho key-nowho ""
+answer no_requester_claim_403 nowho code=403 'error=*slack_user*'
+expect_eq no_requester_claim_nothing_stored "$(db "select count(*) from jobs")/$(runs nowho)" "$N0/0"
 
 # ------------------------------------------------------------------ refusals that change nothing
 V0=$(votes)
@@ -233,7 +243,11 @@ deliver d5 gate d5 key-d5 U3CCC
 J5=$(jf d5 job_id)
 deliver d6 brief d6 key-d6 U3CCC
 J6=$(jf d6 job_id)
+deliver d7 gate d7 key-d7 U3CCC
+J7=$(jf d7 job_id)
 runner_stop
+approve stopped "$J7" U1AAA # against a stopped daemon's store
+expect_eq approve_while_stopped "$RC:$(db "select state from jobs where id = $J7")" "0:queued"
 sleep 3 # d6 expires while no daemon runs
 expect_eq pending_while_down "$(db "select state from jobs where id = $J5")/$(db "select state from jobs where id = $J6")" \
 	"pending_approval/pending_approval"
@@ -246,9 +260,12 @@ expect_eq approve_after_restart "$RC" 0
 wait_until 15 state_is "$J5" succeeded && ok approve_after_restart_runs || fail approve_after_restart_runs "status $(jget st status)"
 sleep 1
 expect_eq approve_after_restart_runs_once "$(runs d5)/$(runs d6)" 1/0
+wait_until 15 state_is "$J7" succeeded && ok approved_while_stopped_runs_at_start ||
+	fail approved_while_stopped_runs_at_start "status $(jget st status)"
+expect_eq approved_while_stopped_runs_once "$(runs d7)" 1
 
 # ------------------------------------------------------------------ totals
-expect_eq total_runs "$(runs d1)/$(runs d2)/$(runs d3)/$(runs d4)/$(runs d5)/$(runs d6)" 1/0/1/0/1/0
+expect_eq total_runs "$(runs d1)/$(runs d2)/$(runs d3)/$(runs d4)/$(runs d5)/$(runs d6)/$(runs d7)" 1/0/1/0/1/0/1
 expect_eq no_pending_left "$(pending_rows)/$(healthz_pending)" 0/0
 if grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$T_TMP"/runner*.log "$R"/*.err 2>/dev/null; then
 	fail no_sanitizer_reports "see the logs"
