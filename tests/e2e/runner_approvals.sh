@@ -177,6 +177,9 @@ expect_eq approved_jobs_route "$(jget s2 approval.state)/$(jget s2 approval.deci
 "$PY" -c 'import json,sys; v=json.load(open(sys.argv[1]))["approval"]["votes"]
 sys.exit(0 if [(x["voter"], x["source"], x["decision"]) for x in v] == [("U1AAA", "cli", "approve")] else 1)' \
 	"$R/s2.body" && ok approved_votes_listed || fail approved_votes_listed "$(head -c 300 "$R/s2.body")"
+cli replay1 replay "$J1" --config "$CFG"
+expect_eq replay_refuses_approval_hook "$RC:$(grep -c 'would bypass' "$R/replay1.err"):$(db "select count(*) from jobs where key = 'key-d1'")" \
+	"1:1:1"
 approve again1 "$J1" U2BBB
 expect_eq approve_after_approved_refused "$RC:$(grep -c 'closed' "$R/again1.err")" "1:1"
 wait_until 5 test "$(prom webhook_runner_approval_decisions_total 'decision=approved,hook=gate')" = 1 &&
