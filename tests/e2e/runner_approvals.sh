@@ -62,7 +62,8 @@ CFG=$T_TMP/config.json
 mkcfg "$CFG" "$(ahook gate '{ "approvers": ["U1AAA", "U2BBB", "U3CCC"], "requester_claim": "slack_user",
                    "fields": { "Rollback": "deploy --rollback" } }'),
 $(ahook two '{ "approvers": ["U1AAA", "U2BBB", "U3CCC"], "required": 2, "requester_claim": "slack_user" }'),
-$(ahook brief '{ "approvers": ["U1AAA"], "timeout_s": 2, "requester_claim": "slack_user" }')" \
+$(ahook brief '{ "approvers": ["U1AAA"], "timeout_s": 2, "requester_claim": "slack_user" }'),
+$(ahook down '{ "approvers": ["U1AAA"], "timeout_s": 5, "requester_claim": "slack_user" }')" \
 	store="$T_TMP/runner.db" max_jobs=2 log_format=json read_token="$READ_TOKEN"
 
 # ------------------------------------------------------------------ helpers
@@ -244,16 +245,17 @@ grep -q '"event":"approval_expired"' "$T_TMP/runner.log" && ok expiry_logged || 
 # ------------------------------------------------------------------ restart while pending; expiry while down
 deliver d5 gate d5 key-d5 U3CCC
 J5=$(jf d5 job_id)
-deliver d6 brief d6 key-d6 U3CCC
-J6=$(jf d6 job_id)
 deliver d7 gate d7 key-d7 U3CCC
 J7=$(jf d7 job_id)
+deliver d6 down d6 key-d6 U3CCC # timeout_s 5: it expires while no daemon runs
+J6=$(jf d6 job_id)
 runner_stop
 approve stopped "$J7" U1AAA # against a stopped daemon's store
 expect_eq approve_while_stopped "$RC:$(db "select state from jobs where id = $J7")" "0:queued"
-sleep 3 # d6 expires while no daemon runs
+T_DOWN=$(now_ms)
 expect_eq pending_while_down "$(db "select state from jobs where id = $J5")/$(db "select state from jobs where id = $J6")" \
 	"pending_approval/pending_approval"
+sleep "$(awk -v t=$(($(now_ms) - T_DOWN)) 'BEGIN { s = 6 - t / 1000; print (s > 0 ? s : 0) }')"
 start_daemon "$CFG" "$T_TMP/runner2.log"
 wait_until 10 state_is "$J6" expired && ok expired_while_down_marked_at_start ||
 	fail expired_while_down_marked_at_start "status $(jget st status)"
