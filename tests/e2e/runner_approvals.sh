@@ -109,6 +109,7 @@ prom() {
 	"$PY" "$TOP/tests/tools/prom_flatten.py" "$R/m.prom" | awk -F'|' -v n="$1" -v l="$2" \
 		'$1 == n && $2 == l { print $3; f = 1 } END { if (!f) print "absent" }'
 }
+prom_is() { [ "$(prom "$1" "$2")" = "$3" ]; }
 votes() { db "select count(*) from approval_votes"; }
 pending_rows() { db "select count(*) from approvals where state = 'pending'"; }
 
@@ -183,7 +184,7 @@ expect_eq replay_refuses_approval_hook "$RC:$(grep -c 'would bypass' "$R/replay1
 	"1:1:1"
 approve again1 "$J1" U2BBB
 expect_eq approve_after_approved_refused "$RC:$(grep -c 'closed' "$R/again1.err")" "1:1"
-wait_until 5 test "$(prom webhook_runner_approval_decisions_total 'decision=approved,hook=gate')" = 1 &&
+wait_until 5 prom_is webhook_runner_approval_decisions_total 'decision=approved,hook=gate' 1 &&
 	ok metrics_counts_cli_approval ||
 	fail metrics_counts_cli_approval "$(prom webhook_runner_approval_decisions_total 'decision=approved,hook=gate')"
 expect_eq healthz_back_to_0 "$(healthz_pending)" 0
@@ -208,7 +209,7 @@ deliver d2r gate d2 key-d2 U3CCC
 answer denied_redelivery_replays d2r code=403 status=denied "job_id=$J2" hdr:Idempotent-Replayed=true
 sleep 1.5
 expect_eq denied_never_ran "$(runs d2)/$(db "select count(*) from jobs where key = 'key-d2'")" 0/1
-wait_until 5 test "$(prom webhook_runner_approval_decisions_total 'decision=denied,hook=gate')" = 1 &&
+wait_until 5 prom_is webhook_runner_approval_decisions_total 'decision=denied,hook=gate' 1 &&
 	ok metrics_counts_denial || fail metrics_counts_denial "not counted"
 
 # ------------------------------------------------------------------ 2 of 3, once per person
@@ -238,7 +239,7 @@ approve late "$J4" U1AAA
 expect_eq approve_after_expiry_refused "$RC:$(grep -c 'expired' "$R/late.err")" "1:1"
 sleep 1.5
 expect_eq expired_never_ran "$(runs d4)" 0
-wait_until 5 test "$(prom webhook_runner_approval_decisions_total 'decision=expired,hook=brief')" = 1 &&
+wait_until 5 prom_is webhook_runner_approval_decisions_total 'decision=expired,hook=brief' 1 &&
 	ok metrics_counts_expiry || fail metrics_counts_expiry "not counted"
 grep -q '"event":"approval_expired"' "$T_TMP/runner.log" && ok expiry_logged || fail expiry_logged "no approval_expired line"
 
@@ -259,6 +260,8 @@ sleep "$(awk -v t=$(($(now_ms) - T_DOWN)) 'BEGIN { s = 6 - t / 1000; print (s > 
 start_daemon "$CFG" "$T_TMP/runner2.log"
 wait_until 10 state_is "$J6" expired && ok expired_while_down_marked_at_start ||
 	fail expired_while_down_marked_at_start "status $(jget st status)"
+wait_until 5 prom_is webhook_runner_approval_decisions_total 'decision=expired,hook=down' 1 &&
+	ok expired_while_down_counted || fail expired_while_down_counted "not counted by the new daemon"
 expect_eq restart_keeps_pending "$(db "select state from jobs where id = $J5")/$(healthz_pending)" "pending_approval/1"
 approve after "$J5" U2BBB
 expect_eq approve_after_restart "$RC" 0
