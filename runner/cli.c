@@ -58,9 +58,9 @@ struct opts {
 	int64_t id;
 };
 
-/* "webhook-runner CMD: MSG" on stderr; returns CODE. */
-static int say(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int say(int code, const char *cmd, const char *fmt, ...)
+#define say cli_say
+
+int cli_say(int code, const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -148,12 +148,20 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, int 
 	return 0;
 }
 
+
+
 /* ---- the store ------------------------------------------------------- */
 
 /* Load --config (when given) and open the store it or --store names, never
  * creating one. 0, or the exit status after a message. */
 static int open_store(const char *cmd, const struct opts *o, int need_config, struct config **cfg,
     struct store **st)
+{
+	return cli_open_store(cmd, o->config, o->store, need_config, cfg, st);
+}
+
+int cli_open_store(const char *cmd, const char *config, const char *store, int need_config,
+    struct config **cfg, struct store **st)
 {
 	char err[512];
 	const char *path;
@@ -163,13 +171,13 @@ static int open_store(const char *cmd, const struct opts *o, int need_config, st
 
 	*cfg = NULL;
 	*st = NULL;
-	if (!o->config == !o->store || (need_config && !o->config))
+	if (!config == !store || (need_config && !config))
 		return say(2, cmd, need_config ? "--config FILE is required (see --help)" :
 		    "give either --config FILE or --store PATH (see --help)");
-	if (o->config && (rc = config_load(o->config, cfg, err, sizeof err)) != 0)
+	if (config && (rc = config_load(config, cfg, err, sizeof err)) != 0)
 		return need_config ? say(1, cmd, "%s", err) :
 		    say(1, cmd, "%s (or name the store with --store PATH)", err);
-	path = *cfg ? (*cfg)->store_path : o->store;
+	path = *cfg ? (*cfg)->store_path : store;
 	sc.sqlite_path = path;
 	sc.must_exist = 1;
 	rc = store_open(&sc, st, 0, NULL, &why); /* never marks: the daemon may be running */
@@ -188,7 +196,7 @@ static int open_store(const char *cmd, const struct opts *o, int need_config, st
 
 /* Stored text made safe for a terminal: control bytes become '?' (KEEP_NL:
  * newlines and tabs stay). Writes at most CAP-1 bytes of S. */
-static void safe(const char *s, char *dst, size_t cap, int keep_nl)
+void cli_safe(const char *s, char *dst, size_t cap, int keep_nl)
 {
 	size_t i;
 
@@ -199,7 +207,7 @@ static void safe(const char *s, char *dst, size_t cap, int keep_nl)
 	dst[i] = 0;
 }
 
-static void fmt_time(int64_t ms, char *buf, size_t len)
+void cli_fmt_time(int64_t ms, char *buf, size_t len)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
@@ -229,7 +237,7 @@ static void fmt_exit(const struct store_job *j, char *buf, size_t len)
 {
 	char sig[sizeof j->signal];
 
-	safe(j->signal, sig, sizeof sig, 0);
+	cli_safe(j->signal, sig, sizeof sig, 0);
 	if (j->exit_code >= 0)
 		snprintf(buf, len, "%d", j->exit_code);
 	else if (sig[0])
@@ -241,7 +249,7 @@ static void fmt_exit(const struct store_job *j, char *buf, size_t len)
 /* S in a column of W: padded, or cut with ".." when longer. */
 static void cell(const char *s, int w, char *buf, size_t cap)
 {
-	safe(s, buf, cap, 0);
+	cli_safe(s, buf, cap, 0);
 	if (strlen(s) > (size_t)w && w >= 2 && (size_t)w < cap)
 		memcpy(buf + w - 2, "..", 3);
 }
@@ -271,7 +279,7 @@ static void print_table(const struct store_job *v, size_t n, int64_t mark)
 			snprintf(http, sizeof http, "%d", v[i].http_status);
 		else
 			snprintf(http, sizeof http, "-");
-		fmt_time(v[i].started_ms, started, sizeof started);
+		cli_fmt_time(v[i].started_ms, started, sizeof started);
 		fmt_duration(&v[i], dur, sizeof dur);
 		printf("%s%*" PRId64 "  %-*s  %-*s  %7d  %-11s  %-7s  %4s  %-19s  %s\n",
 		    mark > 0 ? (v[i].id == mark ? "* " : "  ") : "", wid, v[i].id, wh, hook, wk, key,
@@ -347,27 +355,27 @@ static void show_text(const struct store_job *j, const struct store_job *att, si
 	int last = natt ? att[natt - 1].attempt : j->attempt;
 
 	printf("job       %" PRId64 "\n", j->id);
-	safe(j->hook, buf, sizeof buf, 0);
+	cli_safe(j->hook, buf, sizeof buf, 0);
 	printf("hook      %s\n", buf);
-	safe(j->key, buf, sizeof buf, 0);
+	cli_safe(j->key, buf, sizeof buf, 0);
 	printf("key       %s\n", buf);
 	printf("attempt   %d of %d\n", j->attempt, last);
 	printf("state     %s\n", jobstate_name(j->state));
 	fmt_exit(j, buf, sizeof buf);
 	printf("exit      %s\n", buf);
 	if (j->error[0]) {
-		safe(j->error, buf, sizeof buf, 0);
+		cli_safe(j->error, buf, sizeof buf, 0);
 		printf("error     %s\n", buf);
 	}
 	if (j->http_status > 0)
 		printf("http      %d\n", j->http_status);
 	else
 		printf("http      -\n");
-	fmt_time(j->created_ms, t, sizeof t);
+	cli_fmt_time(j->created_ms, t, sizeof t);
 	printf("created   %s\n", t);
-	fmt_time(j->started_ms, t, sizeof t);
+	cli_fmt_time(j->started_ms, t, sizeof t);
 	printf("started   %s\n", t);
-	fmt_time(j->finished_ms, t, sizeof t);
+	cli_fmt_time(j->finished_ms, t, sizeof t);
 	printf("finished  %s\n", t);
 	fmt_duration(j, t, sizeof t);
 	printf("duration  %s\n", t);
@@ -380,7 +388,7 @@ static void show_text(const struct store_job *j, const struct store_job *att, si
 	if (j->response && *j->response) {
 		char *r = malloc(strlen(j->response) + 1);
 		if (r) {
-			safe(j->response, r, strlen(j->response) + 1, 1);
+			cli_safe(j->response, r, strlen(j->response) + 1, 1);
 			printf("\nanswer:\n%s\n", r);
 			free(r);
 		}
@@ -389,22 +397,55 @@ static void show_text(const struct store_job *j, const struct store_job *att, si
 		size_t len = strlen(j->output_tail);
 		char *tail = malloc(len + 1);
 		if (tail) {
-			safe(j->output_tail, tail, len + 1, 1);
+			cli_safe(j->output_tail, tail, len + 1, 1);
 			printf("\noutput tail:\n%s%s", tail, tail[len - 1] == '\n' ? "" : "\n");
 			free(tail);
 		}
 	}
 }
 
+/* A's lines for `jobs show`: state, votes and the decision. */
+static void show_approval(const struct store_approval *a)
+{
+	char who[STORE_VOTER_MAX + 1], t[32], reason[STORE_REASON_MAX + 1];
+	size_t i;
+
+	printf("approval  %s: %s (%d of %d approvals)\n", a->id, store_approval_state_name(a->state),
+	    a->approvals, a->required);
+	cli_safe(a->requester[0] ? a->requester : "unknown", who, sizeof who, 0);
+	printf("requester %s\n", who);
+	cli_fmt_time(a->expires_ms, t, sizeof t);
+	printf("expires   %s\n", t);
+	if (a->state != STORE_APPROVAL_PENDING) {
+		cli_safe(a->decided_by[0] ? a->decided_by : "-", who, sizeof who, 0);
+		cli_fmt_time(a->decided_ms, t, sizeof t);
+		printf("decided   %s by %s\n", t, a->state == STORE_APPROVAL_EXPIRED ? "expiry" : who);
+	}
+	if (a->reason[0]) {
+		cli_safe(a->reason, reason, sizeof reason, 0);
+		printf("reason    %s\n", reason);
+	}
+	for (i = 0; i < a->nvotes; i++) {
+		cli_safe(a->votes[i].voter, who, sizeof who, 0);
+		cli_fmt_time(a->votes[i].at_ms, t, sizeof t);
+		cli_safe(a->votes[i].reason, reason, sizeof reason, 0);
+		printf("vote      %s %s %s (%s)%s%s\n", t, who, store_vote_decision_name(a->votes[i].decision),
+		    store_vote_source_name(a->votes[i].source), reason[0] ? ": " : "", reason);
+	}
+}
+
 static int jobs_show(const struct opts *o, struct store *st)
 {
 	struct store_job j, *att = NULL;
+	struct store_approval ap;
 	size_t natt = 0, i, len = 0;
+	int have_ap = 0;
 	char *body = NULL, *meta = NULL;
 	long long dbytes = -1;
 	cJSON *out, *arr;
 	int rc, ret = 0;
 
+	memset(&ap, 0, sizeof ap);
 	rc = store_job_get(st, o->id, &j);
 	if (rc == -ENOENT)
 		return say(1, "jobs show", "no job %" PRId64, o->id);
@@ -417,8 +458,14 @@ static int jobs_show(const struct opts *o, struct store *st)
 		dbytes = (long long)len;
 	else if (rc != -ENOENT)
 		ret = say(1, "jobs show", "%s", store_errmsg(st));
+	if (!ret && store_approval_by_job(st, j.id, &ap) == 0)
+		have_ap = 1;
 	if (!ret && o->json) {
 		out = job_json(&j, 1);
+		if (out && have_ap && jobjson_add_approval(out, &ap, 1) != 0) {
+			cJSON_Delete(out);
+			out = NULL;
+		}
 		arr = out ? cJSON_AddArrayToObject(out, "attempts") : NULL;
 		for (i = 0; arr && i < natt; i++)
 			cJSON_AddItemToArray(arr, job_json(&att[i], 0));
@@ -428,7 +475,12 @@ static int jobs_show(const struct opts *o, struct store *st)
 			ret = say(1, "jobs show", "out of memory");
 	} else if (!ret) {
 		show_text(&j, att, natt, dbytes);
+		if (have_ap) {
+			putchar('\n');
+			show_approval(&ap);
+		}
 	}
+	store_approval_clear(&ap);
 	store_job_clear(&j);
 	for (i = 0; i < natt; i++)
 		store_job_clear(&att[i]);
@@ -510,9 +562,14 @@ int cli_replay_main(int argc, char **argv)
 		goto out;
 	}
 	if (!(h = config_hook(cfg, j.hook))) {
-		safe(j.hook, err, sizeof err, 0);
+		cli_safe(j.hook, err, sizeof err, 0);
 		rc = say(1, cmd, "job %" PRId64 "'s hook \"%s\" is not in %s any more; nothing ran",
 		    o.id, err, cfg->path);
+		goto out;
+	}
+	if (h->approval.enabled) {
+		rc = say(1, cmd, "hook \"%s\" needs people's approval, which a replay would bypass; "
+		    "nothing ran", h->id);
 		goto out;
 	}
 	rc = store_delivery_get(st, j.hook, j.key, &body, &len, &meta);

@@ -16,6 +16,11 @@ void metrics_request(const char *hook, int status);
 void metrics_verify_failure(const char *hook, const char *reason);
 void metrics_idempotency(const char *hook, const char *decision);
 void metrics_job(const char *hook, const char *outcome, double seconds);
+/* An approval decided: DECISION is "approved", "denied" or "expired". */
+void metrics_approval(const char *hook, const char *decision);
+/* The pending-approvals gauge, rendered from the first call on (a daemon
+ * with no approval hook has no such series). */
+void metrics_approvals_pending(int n);
 
 /* Render everything, with the gauges given by the caller, into a malloc'ed
  * string. TLS_NOT_AFTER: the served certificate's expiry (Unix time), or 0
