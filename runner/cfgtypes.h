@@ -41,6 +41,9 @@ struct cfg_hook {
 	int response_output;        /* include the output tail in the answer */
 	int async;                  /* mode "async": 202 + Location, run by the workers */
 	int remote_timeout;         /* wrap the command in timeout(1) on the target */
+	/* executor.socket set: the service holds the keys and known_hosts */
+	char *identity_name;        /* the service's identity to use (NULL in spawn mode) */
+	int reuse;                  /* may share the service's warm session (default 1) */
 };
 
 struct config {
@@ -62,6 +65,8 @@ struct config {
 	char *store_path;
 	int retention_days;
 	char *executor_path;
+	char *executor_socket;      /* executor.socket: jobs go through the remote-executor
+				     * service there instead of a spawn; NULL: spawn mode */
 	int max_jobs, max_per_destination;
 	int max_queued;             /* async jobs waiting; beyond it 429 */
 	enum log_level log_level;
