@@ -18,7 +18,7 @@
 #include "cfgfield.h"
 #include "config.h"
 #include "hookcfg.h"
-#include "secret.h"
+#include "../common/secret.h"
 #include "../common/readfile.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "hookcfg.h"
-#include "secret.h"
+#include "../common/secret.h"
 
 static int parse_signature(struct cfgfield_ctx *c, const cJSON *sig, const char *hp, struct cfg_hook *h)
 {
