@@ -121,6 +121,8 @@ PY
 
 # Ours: three hooks with the same secrets and the same job (`true` on the
 # loopback sshd): one only ever sees bad signatures, one async, one sync.
+# Every request sends the same body under its own Idempotency-Key:
+# dedupe_body off, or each would be a replay of the first one and run nothing.
 hook_json() { # ID MODE
 	cat <<JSON
     {
@@ -128,6 +130,7 @@ hook_json() { # ID MODE
       "signature": { "scheme": "hookdeck", "secrets": ["file:$B/hmac.secret"] },
       "jwt": { "algorithms": ["HS256"], "key": "file:$B/jwt.secret",
                "issuer": "bench", "audience": "webhook-runner" },
+      "idempotency": { "dedupe_body": false },
       "job": { "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT", "identity": "$KEY_ED25519",
                "known_hosts": "$KNOWN_HOSTS", "command": "true", "timeout_s": 30,
                "mode": "$2" }
