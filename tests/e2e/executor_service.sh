@@ -189,6 +189,36 @@ fields svc_sshd_restart_reconnects after_restart rc=0 phase=done exit=0
 expect_eq svc_sshd_restart_ran_once_each "$(marks restart)" 2
 info "after the restart: retries=$(stats rs retries) dead_closed=$(stats rs2 dead_closed)"
 
+# A warm connection whose peer went silent (its sshd processes stopped, by
+# pid): the next job's channel open times out within the handshake
+# timeout, before any exec request, so it runs once on a new connection.
+# descendants PID : the processes under PID (children, grandchildren)
+descendants() { local c; for c in $(pgrep -P "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done; }
+stop_warm() { STOPPED=$(descendants "$SSHD_PID"); [ -n "$STOPPED" ] && kill -STOP $STOPPED; }
+drop_stopped() { [ -n "${STOPPED:-}" ] && kill -KILL $STOPPED 2>/dev/null; STOPPED=; }
+at_exit drop_stopped
+stop_svc
+start_svc "$T_TMP/svc.json"
+job silent0 --command 'echo warm'
+stop_warm
+r0=$(stats silent0 retries)
+job silent1 --handshake-ms 1500 --command "echo run >>$MARK_DIR/silent"
+fields svc_silent_warm_retried_new silent1 rc=0 exit=0 phase=done
+expect_eq svc_silent_warm_ran_once "$(marks silent)" 1
+expect_eq svc_silent_warm_retry_counted "$(($(stats silent1 retries) - r0))" 1
+has_text svc_silent_warm_retry_logged "$T_TMP/svc.log" "job id=silent1 peer_uid=$(id -u) identity=deploy dest=$SDEST reuse=1 warm=0 retried=1"
+drop_stopped
+# Keepalives find an idle connection whose peer went silent: dropped after
+# (keepalive_max + 1) x keepalive_s = 8 s without an answer.
+job silent2 --command 'echo warm'
+k0=$(stats silent2 dead_closed)
+stop_warm
+dead_grew() { [ "$(stats silent3 dead_closed)" -gt "$k0" ]; }
+if wait_until 20 dead_grew; then ok svc_keepalive_drops_silent_idle; else
+	fail svc_keepalive_drops_silent_idle "dead_closed still $k0 after 20 s"; fi
+expect_eq svc_keepalive_none_idle "$(stats silent4 sessions_idle)" 0
+drop_stopped
+
 # ------------------------------------------------------------ concurrency
 stop_svc
 start_svc "$T_TMP/svc.json"
