@@ -23,6 +23,7 @@
 #include "net.h"
 
 #define FLUSH_MS 50 /* teardown: handing the last packets to the kernel */
+#define RELEASE_MS 1000 /* freeing a finished run's channel on a connection kept open */
 
 int64_t conn_min_deadline(int64_t a, int64_t b)
 {
@@ -534,4 +535,20 @@ int conn_idle_ok(struct conn *c, int64_t now)
 	if (c->last_rx < c->idle_since)
 		c->last_rx = c->idle_since;
 	return !c->keepalive_s || now - c->last_rx <= c->dead_ms;
+}
+
+int conn_release_channel(struct conn *c)
+{
+	int64_t dl = clock_mono_ms() + RELEASE_MS;
+	int rc = 0;
+
+	if (!c->ch)
+		return 0;
+	while ((rc = libssh2_channel_free(c->ch)) == LIBSSH2_ERROR_EAGAIN)
+		if (conn_wait_io(c, dl, RELEASE_MS) < 0)
+			break;
+	if (rc != 0)
+		return -EIO; /* the channel stays with the session, which the caller tears down */
+	c->ch = NULL;
+	return 0;
 }

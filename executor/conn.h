@@ -99,6 +99,11 @@ int conn_keepalive_tick(struct conn *c, int can_send);
  * failed, or the peer answered nothing for dead_ms. Never blocks. */
 int conn_idle_ok(struct conn *c, int64_t now);
 
+/* After a run that ended well (chan_exec returned 0): free its channel,
+ * keeping the connection for another run. 0, or -EIO when libssh2 could not
+ * (the connection is then only fit for conn_teardown). */
+int conn_release_channel(struct conn *c);
+
 /* Close what is open (see the header comment) and free the libssh2
  * session; C may be initialised again. */
 void conn_teardown(struct conn *c);
