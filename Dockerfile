@@ -45,6 +45,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential pkg-config dpkg-dev \
       libssh2-1-dev libssl-dev libjwt-dev libcjson-dev libsqlite3-dev \
+      libcurl4-openssl-dev libhiredis-dev libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
