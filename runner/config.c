@@ -116,6 +116,7 @@ static int tls_file(struct cfgfield_ctx *c, const char *field, const char *s, ch
 static int parse_socket(struct cfgfield_ctx *c, const cJSON *o, struct config *cfg)
 {
 	struct sockaddr_un sun;
+	struct stat st;
 	const char *s;
 	int rc;
 
@@ -129,6 +130,9 @@ static int parse_socket(struct cfgfield_ctx *c, const cJSON *o, struct config *c
 	if (strlen(cfg->executor_socket) >= sizeof sun.sun_path)
 		return cfgfield_bad(c, "executor.socket", "%s is longer than a Unix socket path may be "
 		    "(%zu bytes)", cfg->executor_socket, sizeof sun.sun_path - 1);
+	if (stat(cfg->executor_socket, &st) != 0 || !S_ISSOCK(st.st_mode))
+		cfgfield_warn(c, "executor.socket", "%s is not a socket now (is remote-executor serve "
+		    "running?): until it is, jobs are answered 503 and nothing runs", cfg->executor_socket);
 	return 0;
 }
 

@@ -7,6 +7,9 @@
  * fields are refused. Every refusal is checked by the exact beginning of
  * its message, which names the field. Fixtures in cfgtest.h.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "cfgtest.h"
 
 #define SOCK "'executor': {'socket': 'exec.sock'}"
@@ -31,8 +34,29 @@ static void test_socket_loads(void)
 		T_CHECK(c->hooks[0].known_hosts == NULL);
 		T_EQ_INT(c->hooks[0].reuse, 1); /* the default */
 		T_EQ_INT(c->hooks[1].reuse, 0);
+		T_CHECK(has_warning(c, "executor.socket: "));
+		T_CHECK(has_warning(c, "is not a socket now (is remote-executor serve running?)"));
 	}
 	config_free(c);
+}
+
+/* A socket that is there: no warning. */
+static void test_socket_present(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct config *c = NULL;
+	char err[512];
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), rc;
+
+	snprintf(a.sun_path, sizeof a.sun_path, "%s/exec.sock", g_dir);
+	T_CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+	rc = load("{" SOCK ", 'hooks': [" SHOOK("") "]}", &c, err, sizeof err);
+	T_EQ_INT(rc, 0);
+	T_CHECK(c && !has_warning(c, "executor.socket"));
+	config_free(c);
+	if (fd >= 0)
+		close(fd);
+	unlink(a.sun_path);
 }
 
 static void test_spawn_unchanged(void)
@@ -119,6 +143,7 @@ int main(void)
 	if (cfgtest_setup("wr-cfgx", 0) != 0)
 		return 1;
 	T_RUN(test_socket_loads);
+	T_RUN(test_socket_present);
 	T_RUN(test_spawn_unchanged);
 	T_RUN(test_socket_refusals);
 	T_RUN(test_service_hook_refusals);
