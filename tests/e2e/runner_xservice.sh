@@ -6,7 +6,8 @@
 #   - sync success, non-zero exit, timeout and output cap: the same HTTP
 #     status, job state and answer fields in both modes;
 #   - an async job through the queue;
-#   - an identity the service does not know: 502 "refused", nothing runs;
+#   - an identity the service does not know, or one it does not allow for
+#     the destination: 502 "refused", nothing runs, no SSH connection;
 #   - no service at the socket: 503 + Retry-After, recorded failed (never
 #     succeeded), nothing runs;
 #   - a hung service (SIGSTOP): the runner's backstop answers 504, bounded;
@@ -47,7 +48,7 @@ PARAMS='{ "name": { "from": "payload", "path": "name", "pattern": "[a-z0-9-]{1,4
 hook() {
 	local id=$1 how=$2
 	shift 2
-	local to=20 cap=1048576 name=deploy reuse="" mode=sync who
+	local to=20 cap=1048576 name=deploy reuse="" mode=sync dest=$DEST who
 	[ $# -eq 0 ] || local "$@"
 	if [ "$how" = svc ]; then
 		who="\"identity_name\": \"$name\"${reuse:+, \"reuse\": $reuse}"
@@ -57,7 +58,7 @@ hook() {
 	cat <<JSON
     { "id": "$id",
       "signature": { "scheme": "hookdeck", "secrets": ["file:$SECRET"] },
-      "job": { "destination": "$DEST", $who, "mode": "$mode",
+      "job": { "destination": "$dest", $who, "mode": "$mode",
                "command": "$CMD", "params": $PARAMS, "timeout_s": $to,
                "connect_timeout_s": 3, "handshake_timeout_s": 5,
                "max_output_bytes": $cap, "response_output": true } }
@@ -65,7 +66,8 @@ JSON
 }
 hooks() { # MODE
 	echo "$(hook main "$1"), $(hook short "$1" to=1), $(hook capped "$1" cap=100),
-$(hook queued "$1" mode=async), $(hook own "$1" reuse=false), $(hook nosuch "$1" name=nosuch)"
+$(hook queued "$1" mode=async), $(hook own "$1" reuse=false), $(hook nosuch "$1" name=nosuch),
+$(hook elsewhere "$1" dest="$SSH_USER@localhost:$SSHD_PORT")"
 }
 
 # ------------------------------------------------------------------ the service
@@ -162,6 +164,14 @@ if grep '"job_finished"' "$T_TMP/svc.log" | grep -q '"error":"refused"'; then
 else
 	fail svc_unknown_identity_logged "no job_finished with error refused in the log"
 fi
+
+# A destination the identity may not reach (the service allows deploy for
+# 127.0.0.1 only): refused the same way, without a connection.
+before=$(conns)
+on svc; send sv_elsewhere elsewhere "$(pl sv-elsewhere ok 0)" key-sv-elsewhere
+answer svc_destination_not_allowed_502 sv_elsewhere code=502 status=failed error=refused \
+	starts:sv-elsewhere=0 runs:sv-elsewhere=0
+expect_eq svc_destination_not_allowed_no_ssh "$(conns)" "$before"
 
 # ------------------------------------------------------------------ reuse
 # A fresh service: no warm session yet.
