@@ -346,3 +346,9 @@ echo '{"socket": "/tmp/x.sock", "known_hosts": "/x", "allowed_uids": [0], "ident
 "$EX" serve --config "$T_TMP/bad.json" 2>"$T_TMP/bad.err"
 expect_eq svc_bad_config_exit "$?" 2
 has_text svc_bad_config_names_key "$T_TMP/bad.err" 'unknown key "typo"'
+
+# ------------------------------------------------------------ the service's own log
+stop_svc
+san=$(grep -c 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T_TMP/svc.log")
+expect_eq svc_no_sanitizer_reports "$san" 0
+[ "$san" = 0 ] || grep -A 12 'ERROR: \|runtime error:' "$T_TMP/svc.log" | head -n 40 | sed 's/^/# info /'
