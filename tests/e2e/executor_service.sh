@@ -123,8 +123,8 @@ info "connections for the first $((8)) jobs: $((c1 - c0)) (the timed-out one's i
 # ------------------------------------------------------------ reuse
 stop_svc
 start_svc "$T_TMP/svc.json"
-c0=$(connections)
-for i in 1 2 3 4 5; do job warm$i --command "echo run >>$MARK_DIR/warm"; done
+c0=$(connections) t_warm= t_cold=
+for i in 1 2 3 4 5; do job warm$i --command "echo run >>$MARK_DIR/warm"; [ $i = 1 ] || t_warm+=" $ELAPSED"; done
 c1=$(connections)
 expect_eq svc_reuse_one_connection "$((c1 - c0))" 1
 expect_eq svc_reuse_all_ran "$(marks warm)" 5
@@ -134,7 +134,8 @@ expect_eq svc_reuse_stats_reuses "$(stats reuse2 reuses)" 4
 has_text svc_reuse_logged "$T_TMP/svc.log" "job id=warm5 peer_uid=$(id -u) identity=deploy dest=$SDEST reuse=1 warm=1"
 
 c0=$(connections)
-for i in 1 2 3; do job cold$i --no-reuse --command "echo run >>$MARK_DIR/cold"; done
+for i in 1 2 3; do job cold$i --no-reuse --command "echo run >>$MARK_DIR/cold"; t_cold+=" $ELAPSED"; done
+info "client-side ms per job: warm${t_warm}; reuse off${t_cold}"
 c1=$(connections)
 expect_eq svc_no_reuse_connection_each "$((c1 - c0))" 3
 expect_eq svc_no_reuse_all_ran "$(marks cold)" 3
