@@ -209,6 +209,19 @@ expect_eq svc_silent_warm_ran_once "$(marks silent)" 1
 expect_eq svc_silent_warm_retry_counted "$(($(stats silent1 retries) - r0))" 1
 has_text svc_silent_warm_retry_logged "$T_TMP/svc.log" "job id=silent1 peer_uid=$(id -u) identity=deploy dest=$SDEST reuse=1 warm=0 retried=1"
 drop_stopped
+# A connection lost once the command was sent: the job fails, and it is
+# not run again (the command may have run; here it did, once).
+job lost0 --command 'echo warm'
+r0=$(stats lost0 retries)
+(job lost1 --command "echo run >>$MARK_DIR/lost; sleep 5"; exit $RC) &
+lpid=$!
+wait_until 10 test -s "$MARK_DIR/lost"
+kill -KILL $(descendants "$SSHD_PID") 2>/dev/null
+wait "$lpid"
+RC=$?
+fields svc_lost_after_exec_fails lost1 rc=0 error=io
+expect_eq svc_lost_after_exec_not_rerun "$(marks lost)" 1
+expect_eq svc_lost_after_exec_no_retry "$(($(stats lost1 retries) - r0))" 0
 # Keepalives find an idle connection whose peer went silent: dropped after
 # (keepalive_max + 1) x keepalive_s = 8 s without an answer.
 job silent2 --command 'echo warm'
