@@ -77,8 +77,9 @@ static int get_int(const cJSON *obj, const char *key, int lo, int hi, int def, i
 	*out = def;
 	if (!v)
 		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-	    v->valuedouble < lo || v->valuedouble > hi)
+	/* The range first: a cast of an out-of-range double is undefined. */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+	    v->valuedouble != (double)(long long)v->valuedouble)
 		return bad(err, errlen, "%s%s: must be an integer from %d to %d", where, key, lo, hi);
 	*out = (int)v->valuedouble;
 	return 0;
@@ -203,7 +204,7 @@ static int parse_root(const cJSON *root, struct svccfg *c, char *err, size_t err
 	if (!(c->uids = calloc(n, sizeof *c->uids)))
 		return -ENOMEM;
 	cJSON_ArrayForEach(it, v) {
-		if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 4294967294.0 ||
+		if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0 && it->valuedouble <= 4294967294.0) ||
 		    it->valuedouble != (double)(long long)it->valuedouble)
 			return bad(err, errlen, "allowed_uids: entries are uids (integers)");
 		c->uids[c->nuids++] = (uid_t)it->valuedouble;
@@ -285,6 +286,10 @@ int svccfg_parse(const char *buf, size_t len, struct svccfg **out, char *err, si
 out:
 	cJSON_Delete(root);
 	svccfg_free(c);
+	/* Messages quote keys and values from the file: keep them one line. */
+	for (end = err; rc && *end; end++)
+		if ((unsigned char)*end < 0x20 || *end == 0x7f)
+			err[end - err] = '?';
 	return rc;
 }
 

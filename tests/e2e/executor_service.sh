@@ -123,8 +123,8 @@ info "connections for the first $((8)) jobs: $((c1 - c0)) (the timed-out one's i
 # ------------------------------------------------------------ reuse
 stop_svc
 start_svc "$T_TMP/svc.json"
-c0=$(connections)
-for i in 1 2 3 4 5; do job warm$i --command "echo run >>$MARK_DIR/warm"; done
+c0=$(connections) t_warm= t_cold=
+for i in 1 2 3 4 5; do job warm$i --command "echo run >>$MARK_DIR/warm"; [ $i = 1 ] || t_warm+=" $ELAPSED"; done
 c1=$(connections)
 expect_eq svc_reuse_one_connection "$((c1 - c0))" 1
 expect_eq svc_reuse_all_ran "$(marks warm)" 5
@@ -134,7 +134,8 @@ expect_eq svc_reuse_stats_reuses "$(stats reuse2 reuses)" 4
 has_text svc_reuse_logged "$T_TMP/svc.log" "job id=warm5 peer_uid=$(id -u) identity=deploy dest=$SDEST reuse=1 warm=1"
 
 c0=$(connections)
-for i in 1 2 3; do job cold$i --no-reuse --command "echo run >>$MARK_DIR/cold"; done
+for i in 1 2 3; do job cold$i --no-reuse --command "echo run >>$MARK_DIR/cold"; t_cold+=" $ELAPSED"; done
+info "client-side ms per job: warm${t_warm}; reuse off${t_cold}"
 c1=$(connections)
 expect_eq svc_no_reuse_connection_each "$((c1 - c0))" 3
 expect_eq svc_no_reuse_all_ran "$(marks cold)" 3
@@ -208,6 +209,19 @@ expect_eq svc_silent_warm_ran_once "$(marks silent)" 1
 expect_eq svc_silent_warm_retry_counted "$(($(stats silent1 retries) - r0))" 1
 has_text svc_silent_warm_retry_logged "$T_TMP/svc.log" "job id=silent1 peer_uid=$(id -u) identity=deploy dest=$SDEST reuse=1 warm=0 retried=1"
 drop_stopped
+# A connection lost once the command was sent: the job fails, and it is
+# not run again (the command may have run; here it did, once).
+job lost0 --command 'echo warm'
+r0=$(stats lost0 retries)
+(job lost1 --command "echo run >>$MARK_DIR/lost; sleep 5"; exit $RC) &
+lpid=$!
+wait_until 10 test -s "$MARK_DIR/lost"
+kill -KILL $(descendants "$SSHD_PID") 2>/dev/null
+wait "$lpid"
+RC=$?
+fields svc_lost_after_exec_fails lost1 rc=0 error=io
+expect_eq svc_lost_after_exec_not_rerun "$(marks lost)" 1
+expect_eq svc_lost_after_exec_no_retry "$(($(stats lost1 retries) - r0))" 0
 # Keepalives find an idle connection whose peer went silent: dropped after
 # (keepalive_max + 1) x keepalive_s = 8 s without an answer.
 job silent2 --command 'echo warm'
@@ -346,3 +360,9 @@ echo '{"socket": "/tmp/x.sock", "known_hosts": "/x", "allowed_uids": [0], "ident
 "$EX" serve --config "$T_TMP/bad.json" 2>"$T_TMP/bad.err"
 expect_eq svc_bad_config_exit "$?" 2
 has_text svc_bad_config_names_key "$T_TMP/bad.err" 'unknown key "typo"'
+
+# ------------------------------------------------------------ the service's own log
+stop_svc
+san=$(grep -c 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T_TMP/svc.log")
+expect_eq svc_no_sanitizer_reports "$san" 0
+[ "$san" = 0 ] || grep -A 12 'ERROR: \|runtime error:' "$T_TMP/svc.log" | head -n 40 | sed 's/^/# info /'

@@ -140,7 +140,9 @@ int main(int argc, char **argv)
 		r.command = cmdbuf;
 		r.command_len = cmdbuf ? strlen(cmdbuf) : 0;
 		cmdbuf = NULL;
-		if (xproto_req_encode(&r, &req, &reqlen, &why) != 0) {
+		rc = xproto_req_encode(&r, &req, &reqlen, &why);
+		xproto_req_free(&r);
+		if (rc != 0) {
 			fprintf(stderr, "xclient: cannot encode the request: %s\n", xproto_why_text(why));
 			return 2;
 		}
@@ -156,6 +158,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xclient: cannot send the request: %s\n", strerror(errno));
 		/* The service may have answered already (a refusal): read on. */
 	}
+	free(req);
+	req = NULL;
 	if (raw)
 		shutdown(fd, SHUT_WR);
 	if (status_path && !(stf = fopen(status_path, "w"))) {
@@ -176,7 +180,8 @@ int main(int argc, char **argv)
 			if (left <= 0) {
 				close(fd);
 				fprintf(stderr, "xclient: hung up after %lld ms as asked\n", quit_after);
-				return 5;
+				rc = 5;
+				goto out;
 			}
 			if (left < ms)
 				ms = (int)left;
@@ -191,7 +196,8 @@ int main(int argc, char **argv)
 			if (rc != 0 || !final) {
 				fprintf(stderr, "xclient: the service ended the response without a final "
 				    "frame: %s\n", xproto_why_text(d.why));
-				return 3;
+				rc = 3;
+				goto out;
 			}
 			break;
 		}
@@ -200,7 +206,8 @@ int main(int argc, char **argv)
 			off += used;
 			if (rc < 0) {
 				fprintf(stderr, "xclient: bad response: %s\n", xproto_why_text(d.why));
-				return 3;
+				rc = 3;
+				goto out;
 			}
 			if (rc == 0)
 				break;
@@ -217,10 +224,11 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	rc = 0;
+	close(fd);
+out:
 	if (stf)
 		fclose(stf);
 	xproto_dec_free(&d);
-	free(req);
-	close(fd);
-	return 0;
+	return rc;
 }
