@@ -8,7 +8,8 @@
 #       start the service, wait (bounded) for the socket. Sets XS_PID,
 #       XS_SOCK, XS_SOCK_DIR, XS_CFG; its log is DIR/service.log. Stopped at
 #       exit.
-#   xsvc_restart   SIGTERM, wait, start again with the same config
+#   xsvc_restart   SIGTERM, wait, write the config again (XS_UIDS and
+#                  XS_MAX_JOBS, default 16, as they are now) and start
 #   xsvc_stop      SIGTERM and wait (bounded; then SIGKILL)
 XS_BIN=${XS_BIN:-$BUILD/remote-executor}
 
@@ -19,7 +20,7 @@ xsvc_config() { # FILE SOCKET NAME KEY KNOWN_HOSTS DEST
   "socket_mode": "0660",
   "allowed_uids": [${XS_UIDS:-$(id -u)}],
   "known_hosts": "$5",
-  "max_jobs": 16,
+  "max_jobs": ${XS_MAX_JOBS:-16},
   "identities": {
     "$3": { "key": "$4", "destinations": ["$6"] }
   }
@@ -47,7 +48,8 @@ xsvc_start() {
 	XS_SOCK_DIR=$XS_DIR/sock
 	XS_SOCK=$XS_SOCK_DIR/executor.sock
 	XS_CFG=$XS_DIR/executor.json
-	xsvc_config "$XS_CFG" "$XS_SOCK" "$2" "$3" "$4" "$5"
+	XS_ARGS=("$2" "$3" "$4" "$5")
+	xsvc_config "$XS_CFG" "$XS_SOCK" "${XS_ARGS[@]}"
 	at_exit xsvc_stop
 	xsvc_run
 }
@@ -67,5 +69,6 @@ xsvc_stop() {
 
 xsvc_restart() {
 	xsvc_stop
+	xsvc_config "$XS_CFG" "$XS_SOCK" "${XS_ARGS[@]}"
 	xsvc_run
 }

@@ -10,6 +10,7 @@
 #     the destination: 502 "refused", nothing runs, no SSH connection;
 #   - no service at the socket: 503 + Retry-After, recorded failed (never
 #     succeeded), nothing runs;
+#   - a busy service (its max_jobs reached): 503 busy, the job does not run;
 #   - a hung service (SIGSTOP): the runner's backstop answers 504, bounded;
 #   - the service killed mid-job: 500 failed, error "executor", as a dead
 #     executor is, and the job is not run again;
@@ -104,6 +105,12 @@ print(open(sys.argv[2]).read().strip(), ",".join(sorted(b)), {k: b.get(k) for k 
 }
 # same_shape NAME TAG_SPAWN TAG_SVC
 same_shape() { expect_eq "$1" "$(shape "$3")" "$(shape "$2")"; }
+# send_bg TAG HOOK PAYLOAD KEY : send in the background (SEND_PID)
+send_bg() {
+	(send "$@") &
+	BG_PIDS+=("$!")
+	SEND_PID=$!
+}
 # conns : SSH connections accepted by the test sshd so far
 conns() { grep -c 'Accepted publickey for' "$SSHD_DIR/sshd.log"; }
 
@@ -192,6 +199,22 @@ got=$(conns)
 answer svc_noreuse_jobs_ran sv_own3 code=200 runs:sv-own1=1 runs:sv-own2=1 runs:sv-own3=1
 expect_eq svc_noreuse_one_connection_per_job "$((got - before))" 3
 
+# ------------------------------------------------------------------ a busy service
+# max_jobs 1 in the service: a second job while one runs is answered busy
+# (503 + Retry-After), and it does not run; the first one finishes.
+XS_MAX_JOBS=1 xsvc_restart || { fail xsvc_restart "the service did not come back"; exit 1; }
+on svc
+send_bg sv_first main "$(pl sv-first ok 2)" key-sv-first
+if wait_until 10 started sv-first; then
+	send sv_busy main "$(pl sv-busy ok 0)" key-sv-busy
+	answer svc_busy_503 sv_busy code=503 status=failed error=busy 'hdr:Retry-After=[1-9]*' starts:sv-busy=0
+	wait "$SEND_PID" 2>/dev/null
+	answer svc_busy_first_job_finishes sv_first code=200 status=succeeded runs:sv-first=1
+else
+	fail svc_busy "the first job did not start"
+fi
+xsvc_restart || { fail xsvc_restart "the service did not come back"; exit 1; }
+
 # ------------------------------------------------------------------ a hung service
 # Stopped (SIGSTOP): it takes the connection and never answers. The runner's
 # backstop (timeout_s 1, + 1 s) answers 504, bounded.
@@ -207,11 +230,6 @@ if [ "$ELAPSED" -ge 1500 ] && [ "$ELAPSED" -lt 6000 ]; then ok svc_hung_service_
 
 # ------------------------------------------------------------------ service killed mid-job
 on svc
-send_bg() { # TAG HOOK PAYLOAD KEY : send in the background
-	(send "$@") &
-	BG_PIDS+=("$!")
-	SEND_PID=$!
-}
 send_bg sv_dies main "$(pl sv-dies ok 4)" key-sv-dies
 if wait_until 10 started sv-dies; then
 	kill -9 "$XS_PID"
