@@ -140,6 +140,15 @@ c1=$(connections)
 expect_eq svc_no_reuse_connection_each "$((c1 - c0))" 3
 expect_eq svc_no_reuse_all_ran "$(marks cold)" 3
 
+# Many jobs on warm connections: all run, no new connection, and the
+# service's resident memory (an info line: allocators make it noisy).
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$SVC_PID/status"; }
+c0=$(connections) m0=$(rss) t0=$(now_ms)
+for i in $(seq 1 100); do job many --command "echo run >>$MARK_DIR/many"; done
+info "100 warm jobs: $(($(now_ms) - t0)) ms, service RSS ${m0} -> $(rss) kB"
+expect_eq svc_many_warm_all_ran "$(marks many)" 100
+expect_eq svc_many_warm_no_connection "$(($(connections) - c0))" 0
+
 # A passphrase-protected key: the service holds the passphrase (env:).
 xc locked --dest "$SDEST" --identity locked --command 'echo unlocked'
 fields svc_passphrase_identity locked rc=0 exit=0
