@@ -189,7 +189,7 @@ for i in 1 2 3 4; do
 done
 got=$(conns)
 answer svc_reuse_jobs_ran sv_reuse4 code=200 runs:sv-reuse1=1 runs:sv-reuse2=1 runs:sv-reuse3=1 runs:sv-reuse4=1
-info "reuse: 4 jobs, $((got - before)) SSH connections"
+info "reuse: 4 jobs, $((got - before)) SSH connections; duration_ms $(for i in 1 2 3 4; do jf "sv_reuse$i" duration_ms; done | tr '\n' ' ')(the first one connects)"
 expect_eq svc_reuse_one_connection "$((got - before))" 1
 before=$(conns)
 for i in 1 2 3; do
