@@ -14,6 +14,24 @@
 # (server.tls_cert/tls_key), override the health check's URL:
 #   --health-cmd 'webhook-runner healthcheck --url https://127.0.0.1:8080/healthz'
 #
+# The executor as a sidecar (executor.socket; README, "The executor as a
+# service"): the same image runs `remote-executor serve` in a second container
+# that alone mounts the SSH keys, and the two share only the socket's volume:
+#   docker volume create wr-exec
+#   docker run -d --name wr-executor --user 10002:10001 \
+#     -v wr-exec:/run/remote-executor -v /srv/wr/executor:/etc/remote-executor:ro \
+#     -v /srv/wr/keys:/run/secrets:ro --entrypoint remote-executor webhook-runner \
+#     serve --config /etc/remote-executor/executor.json
+#   docker run -d --name wr -p 8080:8080 --stop-timeout 45 \
+#     -v wr-exec:/run/remote-executor -v /srv/wr/etc:/etc/webhook-runner:ro \
+#     -v wr-state:/var/lib/webhook-runner webhook-runner
+# The executor runs as uid 10002 with the runner's group 10001, so the socket
+# (group 10001, 0770) is the runner's to connect to while the key files
+# (0400, uid 10002) are not its to read; the runner's config sets
+# "executor": {"socket": "/run/remote-executor/executor.sock"}. In Kubernetes,
+# the two containers of one pod with an emptyDir at /run/remote-executor and
+# the keys' Secret mounted into the executor's container only.
+#
 # No Docker engine runs in this project's CI: tests/e2e/deploy_docker.sh runs
 # the build stage's make on a fresh copy of the tree and checks what the
 # runtime stage must provide (libraries, user, port, health check). README.md

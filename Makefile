@@ -173,7 +173,9 @@ $(BUILD)/tests/common_%: $(BUILD)/tests/unit/common_%.o $(COM_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o
+# Tools may use common/ (xclient speaks common/xproto); --as-needed and
+# unused objects cost nothing.
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(COM_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -9,6 +9,9 @@
 #      jobs actually executed are counted for both, after the queue drains
 #   3. cold SSH job end to end, sync, c = 1 and 8: ours (remote-executor,
 #      libssh2) vs webhook running `ssh … true` (OpenSSH)
+#   3b. warm SSH job, sync, c = 1 (p50) and 8 (jobs/s): ours through the
+#      remote-executor service (executor.socket, reuse: one SSH session) vs
+#      webhook running `ssh` with a ControlMaster already up
 #   4. resident memory (VmRSS, VmHWM) of both daemons, idle and after 1-3
 #   5. idempotency claim cost with 1 thousand vs 1 million stored keys
 #      (bench/store_claim.c, built into BUILD/bench/)
@@ -44,6 +47,8 @@ source tests/lib.sh
 source tests/sshd.sh
 # shellcheck source=../tests/runner.sh
 source tests/runner.sh
+# shellcheck source=../tests/xservice.sh
+source tests/xservice.sh
 # Cleanups run with errexit off: one that fails must not skip the others.
 trap 'set +e; t_cleanup' EXIT
 
@@ -121,6 +126,8 @@ PY
 
 # Ours: three hooks with the same secrets and the same job (`true` on the
 # loopback sshd): one only ever sees bad signatures, one async, one sync.
+# Every request sends the same body under its own Idempotency-Key:
+# dedupe_body off, or each would be a replay of the first one and run nothing.
 hook_json() { # ID MODE
 	cat <<JSON
     {
@@ -128,6 +135,7 @@ hook_json() { # ID MODE
       "signature": { "scheme": "hookdeck", "secrets": ["file:$B/hmac.secret"] },
       "jwt": { "algorithms": ["HS256"], "key": "file:$B/jwt.secret",
                "issuer": "bench", "audience": "webhook-runner" },
+      "idempotency": { "dedupe_body": false },
       "job": { "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT", "identity": "$KEY_ED25519",
                "known_hosts": "$KNOWN_HOSTS", "command": "true", "timeout_s": 30,
                "mode": "$2" }
@@ -154,6 +162,22 @@ $(hook_json ssh sync)
 }
 JSON
 "$BUILD/webhook-runner" check-config "$B/runner.json" >&2
+# Ours, warm: the same sync hook through the remote-executor service, whose
+# session to the sshd stays up between jobs (reuse, the default).
+xsvc_start "$B/xs" bench "$KEY_ED25519" "$KNOWN_HOSTS" "$SSH_USER@127.0.0.1:$SSHD_PORT" ||
+	{ say "remote-executor serve did not start:"; tail -n 5 "$B/xs/service.log" >&2; exit 1; }
+cat >"$B/runner-warm.json" <<JSON
+{
+  "server": { "listen": "127.0.0.1:8081", "threads": 32 },
+  "store": { "path": "$B/runner-warm.db" },
+  "executor": { "socket": "$XS_SOCK", "max_jobs": 8, "max_per_destination": 8 },
+  "log": { "level": "info", "format": "text" },
+  "hooks": [
+$(hook_json ssh sync | sed "s|\"identity\": \"$KEY_ED25519\",|\"identity_name\": \"bench\",|; /\"known_hosts\":/s|\"known_hosts\": \"$KNOWN_HOSTS\", ||")
+  ]
+}
+JSON
+"$BUILD/webhook-runner" check-config "$B/runner-warm.json" >&2
 "$BUILD/webhook-runner" sign --config "$B/runner.json" --hook accept --ttl 7200 "$B/body.json" \
 	| grep -vi '^idempotency-key:' >"$B/ours_ok.hdr"
 BAD_SIG=$(openssl dgst -sha256 -hmac "not-the-secret" -binary "$B/body.json" | base64)
@@ -180,6 +204,14 @@ cat >"$B/hooks.json" <<JSON
     "pass-arguments-to-command": [ $(arg -F), $(arg /dev/null), $(arg -o), $(arg BatchMode=yes),
       $(arg -o), $(arg StrictHostKeyChecking=yes), $(arg -o), $(arg "UserKnownHostsFile=$KNOWN_HOSTS"),
       $(arg -o), $(arg GlobalKnownHostsFile=/dev/null), $(arg -i), $(arg "$KEY_ED25519"),
+      $(arg -p), $(arg "$SSHD_PORT"), $(arg "$SSH_USER@127.0.0.1"), $(arg true) ],
+    $wh_rule },
+  { "id": "sshcm", "execute-command": "/usr/bin/ssh", "include-command-output-in-response": true,
+    "pass-arguments-to-command": [ $(arg -F), $(arg /dev/null), $(arg -o), $(arg BatchMode=yes),
+      $(arg -o), $(arg StrictHostKeyChecking=yes), $(arg -o), $(arg "UserKnownHostsFile=$KNOWN_HOSTS"),
+      $(arg -o), $(arg GlobalKnownHostsFile=/dev/null), $(arg -i), $(arg "$KEY_ED25519"),
+      $(arg -o), $(arg ControlMaster=auto), $(arg -o), $(arg "ControlPath=$B/cm-%C"),
+      $(arg -o), $(arg ControlPersist=600),
       $(arg -p), $(arg "$SSHD_PORT"), $(arg "$SSH_USER@127.0.0.1"), $(arg true) ],
     $wh_rule }
 ]
@@ -223,6 +255,14 @@ say "starting webhook-runner, webhook and nginx on loopback"
 RUNNER_LOG=$B/runner.log
 runner_start "$B/runner.json"
 OURS=http://127.0.0.1:$RUNNER_PORT/hooks
+MAIN_RUNNER_PID=$RUNNER_PID MAIN_RUNNER_PORT=$RUNNER_PORT
+RUNNER_PID=
+RUNNER_LOG=$B/runner-warm.log
+runner_start "$B/runner-warm.json"
+WARM=http://127.0.0.1:$RUNNER_PORT/hooks
+WARM_PID=$RUNNER_PID
+at_exit "kill $WARM_PID; wait $WARM_PID"
+RUNNER_PID=$MAIN_RUNNER_PID RUNNER_PORT=$MAIN_RUNNER_PORT
 
 WH_PORT=
 for try in 1 2 3 4 5; do
@@ -264,6 +304,10 @@ WH_REJECT_BODY=$(head -c 60 "$B/last.body")
 expect "webhook accept" "$(status "$WH/accept" "$B/wh_ok.hdr")" 200
 expect "webhook ssh" "$(status "$WH/ssh" "$B/wh_ok.hdr")" 200
 expect "nginx" "$(status "$NGINX/" "$B/wh_bad.hdr")" 200
+# The first of each warm path opens its SSH connection (the master, the
+# service's session); the measured jobs find it up.
+expect "ours warm ssh" "$(status "$WARM/ssh" "$B/probe.hdr")" 200
+expect "webhook ssh ControlMaster" "$(status "$WH/sshcm" "$B/wh_ok.hdr")" 200
 
 # ---------------------------------------------------------------- 1. reject
 for c in 1 8 64; do
@@ -321,6 +365,16 @@ for c in 1 8; do
 	fixed_run "ssh_ours_$c" "$OURS/ssh" "$c" "$n" "$B/ours_ok.hdr" "$RUN-ssh$c"
 	fixed_run "ssh_wh_$c" "$WH/ssh" "$c" "$n" "$B/wh_ok.hdr"
 done
+
+# ---------------------------------------------------------------- 3b. warm SSH
+for c in 1 8; do
+	n=$SSH_N1
+	[ "$c" = 8 ] && n=$SSH_N8
+	fixed_run "warm_ours_$c" "$WARM/ssh" "$c" "$n" "$B/ours_ok.hdr" "$RUN-warm$c"
+	fixed_run "warm_wh_$c" "$WH/sshcm" "$c" "$n" "$B/wh_ok.hdr"
+done
+WARM_CONNS=$(grep -c 'Accepted publickey' "$SSHD_DIR/sshd.log" || true)
+ssh -F /dev/null -o "ControlPath=$B/cm-%C" -p "$SSHD_PORT" -O exit "$SSH_USER@127.0.0.1" 2>/dev/null || true
 
 # ---------------------------------------------------------------- 4. memory
 read -r OURS_RSS OURS_HWM < <(mem "$RUNNER_PID")
@@ -407,6 +461,18 @@ table() {
 			"$(ok_rate $w)" "$(ms $w p50_us)" "$(ms $w p99_us)" "${r}×" "$v"
 	done
 	echo "   (failed answers ours/webhook: $(get ssh_ours_1 non2xx)/$(get ssh_wh_1 non2xx) at c=1, $(get ssh_ours_8 non2xx)/$(get ssh_wh_8 non2xx) at c=8)"
+	echo
+	echo "3b. Warm SSH job end to end, sync, command \`true\`; same counts; the SSH connection already up"
+	echo "   ours: sync hook → remote-executor service (executor.socket, reuse); webhook: OpenSSH \`ssh\` through a ControlMaster"
+	printf '   %-4s | %-28s | %-28s | %s\n' c "ours jobs/s  p50 / p99" "webhook+ssh CM jobs/s  p50 / p99" "ours/webhook jobs/s"
+	for c in 1 8; do
+		o=warm_ours_$c w=warm_wh_$c
+		printf '   %-4s | %6s  %7s / %-9s | %6s  %7s / %-9s | %s\n' "$c" \
+			"$(ok_rate $o)" "$(ms $o p50_us)" "$(ms $o p99_us)" \
+			"$(ok_rate $w)" "$(ms $w p50_us)" "$(ms $w p99_us)" "$(ratio "$(ok_rate $o)" "$(ok_rate $w)")×"
+	done
+	echo "   (failed answers ours/webhook: $(get warm_ours_1 non2xx)/$(get warm_wh_1 non2xx) at c=1, $(get warm_ours_8 non2xx)/$(get warm_wh_8 non2xx) at c=8;"\
+		"SSH connections accepted by sshd over the whole run: $WARM_CONNS)"
 	echo
 	echo "4. Resident memory of the daemon process (kB; children — remote-executor, ssh — not included)"
 	printf '   %-8s | %-9s | %-9s | %-17s | %-17s\n' "" "idle RSS" "idle HWM" "after 1-3: RSS" "after 1-3: HWM"

@@ -30,6 +30,9 @@ static const struct {
 	[EXSTATUS_EIO] = { "io", EXSTATUS_CLASS_TRANSIENT },
 	[EXSTATUS_ETERMINATED] = { "terminated", EXSTATUS_CLASS_LOCAL },
 	[EXSTATUS_EINTERNAL] = { "internal", EXSTATUS_CLASS_LOCAL },
+	[EXSTATUS_EREFUSED] = { "refused", EXSTATUS_CLASS_SETUP },
+	[EXSTATUS_EBUSY] = { "busy", EXSTATUS_CLASS_TRANSIENT },
+	[EXSTATUS_EREQUEST] = { "bad_request", EXSTATUS_CLASS_LOCAL },
 };
 
 static const char *const phases[] = {

@@ -50,6 +50,13 @@ enum exstatus_error {
 	EXSTATUS_EIO,               /* "io": connection lost mid-run */
 	EXSTATUS_ETERMINATED,       /* "terminated": SIGTERM/SIGINT/SIGHUP received */
 	EXSTATUS_EINTERNAL,         /* "internal": out of memory, library misuse */
+	EXSTATUS_EREFUSED,          /* "refused": the executor service's config does not
+	                               allow this identity for this destination, or
+	                               the identity is unknown (nothing was sent) */
+	EXSTATUS_EBUSY,             /* "busy": the executor service runs max_jobs already,
+	                               or is draining */
+	EXSTATUS_EREQUEST,          /* "bad_request": the executor service could not read
+	                               the request (framing, version, fields) */
 	EXSTATUS_NERRORS            /* how many there are, not an error */
 };
 

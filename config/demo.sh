@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # `make run`: the demo service. Starts a throwaway OpenSSH sshd on loopback
 # (tests/sshd.sh: fresh host and user keys, a /bin/sh test user when root),
-# writes secrets and a config under .run/demo/, and runs webhook-runner on
-# port 8080 (PORT=… to change) in the foreground. Ctrl-C stops both.
+# the remote-executor service holding the demo's key (tests/xservice.sh;
+# its socket under .run/demo/xs/, so jobs after the first run on a warm SSH
+# session), writes secrets and a config under .run/demo/, and runs
+# webhook-runner on port 8080 (PORT=… to change) in the foreground. Ctrl-C
+# stops all three. DEMO_EXECUTOR=spawn: no service, one executor per job.
 # In another terminal, send a signed request:
 #   ./build/release/webhook-runner sign --config .run/demo/config.json --hook demo \
 #       config/demo-payload.json > .run/demo/headers.txt
@@ -21,6 +24,8 @@ command -v /usr/sbin/sshd >/dev/null || { echo "demo: sshd missing; run 'make de
 source tests/lib.sh
 # shellcheck source=../tests/sshd.sh
 source tests/sshd.sh
+# shellcheck source=../tests/xservice.sh
+source tests/xservice.sh
 sshd_start
 
 D=$TOP/.run/demo
@@ -37,11 +42,25 @@ fi
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/jwt.secret"
 cp "$KEY_ED25519" "$D/id_ed25519"
 cp "$KNOWN_HOSTS" "$D/known_hosts"
+DEST=$SSH_USER@127.0.0.1:$SSHD_PORT
+if [ "${DEMO_EXECUTOR:-service}" = spawn ]; then
+	EXECUTOR="\"path\": \"$BUILD/remote-executor\""
+	WHO="\"identity\": \"$D/id_ed25519\", \"known_hosts\": \"$D/known_hosts\""
+else
+	XSD=$D/xs
+	# A Unix socket path has at most 107 bytes: a deep checkout puts it in /tmp.
+	if [ ${#XSD} -gt 80 ]; then XSD=$T_TMP/xs; fi
+	rm -rf "$XSD"
+	xsvc_start "$XSD" demo "$D/id_ed25519" "$D/known_hosts" "$DEST" ||
+		{ echo "demo: remote-executor serve did not start:" >&2; tail -n 5 "$XSD/service.log" >&2; exit 1; }
+	EXECUTOR="\"socket\": \"$XS_SOCK\""
+	WHO="\"identity_name\": \"demo\""
+fi
 cat >"$D/config.json" <<JSON
 {
   "server": { "listen": "127.0.0.1:$PORT", "threads": 16 },
   "store": { "path": "$D/webhook-runner.db" },
-  "executor": { "path": "$BUILD/remote-executor", "max_jobs": 4 },
+  "executor": { $EXECUTOR, "max_jobs": 4 },
   "log": { "level": "info", "format": "text" },
   "hooks": [
     {
@@ -50,9 +69,8 @@ cat >"$D/config.json" <<JSON
       "jwt": { "algorithms": ["HS256"], "key": "file:$D/jwt.secret",
                "issuer": "demo-issuer", "audience": "webhook-runner" },
       "job": {
-        "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT",
-        "identity": "$D/id_ed25519",
-        "known_hosts": "$D/known_hosts",
+        "destination": "$DEST",
+        $WHO,
         "command": "ref={{ref}} repo={{repo}}; echo \"deploying \$ref of \$repo as \$(id -un) on \$(hostname)\"",
         "params": {
           "ref": { "from": "payload", "path": "ref", "pattern": "refs/heads/[A-Za-z0-9._/-]{1,100}" },
@@ -66,9 +84,8 @@ cat >"$D/config.json" <<JSON
       "id": "demo-hookdeck",
       "signature": { "scheme": "hookdeck", "secrets": ["file:$D/hookdeck.secret"] },
       "job": {
-        "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT",
-        "identity": "$D/id_ed25519",
-        "known_hosts": "$D/known_hosts",
+        "destination": "$DEST",
+        $WHO,
         "command": "ref={{ref}} repo={{repo}}; echo \"push to \$ref of \$repo, run as \$(id -un) on \$(hostname)\"",
         "params": {
           "ref": { "from": "payload", "path": "ref", "pattern": "refs/[A-Za-z0-9._/-]{1,100}" },
@@ -111,6 +128,7 @@ JSON
 cat <<MSG
 
 demo: sshd on 127.0.0.1:$SSHD_PORT (user $SSH_USER), webhook-runner on http://127.0.0.1:$PORT
+demo: jobs run through ${XS_SOCK:-a remote-executor per job (DEMO_EXECUTOR=spawn)}
 demo: send a signed request from another terminal:
   ./build/release/webhook-runner sign --config .run/demo/config.json --hook demo config/demo-payload.json > .run/demo/headers.txt
   curl -H @.run/demo/headers.txt --data-binary @config/demo-payload.json http://127.0.0.1:$PORT/hooks/demo

@@ -164,7 +164,7 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 }
 
 /* [user@]host[:port] and [user@][v6addr]:port. */
-static int parse_dest(const char *d, struct args *a, char *err, size_t errlen)
+int args_parse_dest(const char *d, struct args *a, char *err, size_t errlen)
 {
 	const char *at = strrchr(d, '@'), *h = at ? at + 1 : d, *colon = NULL, *hend;
 	unsigned long long port;
@@ -370,7 +370,7 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 		snprintf(err, errlen, "missing destination (see --help)");
 		return -EINVAL;
 	}
-	if ((rc = parse_dest(argv[optind], a, err, errlen)) != 0)
+	if ((rc = args_parse_dest(argv[optind], a, err, errlen)) != 0)
 		return rc;
 	optind++;
 	if ((rc = check_fds(a, err, errlen)) != 0)

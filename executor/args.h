@@ -37,4 +37,8 @@ struct args {
  * nothing is read from them here. */
 int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen);
 void args_clear(struct args *a);
+/* The destination D ([user@]host[:port], [user@][v6addr]:port) into
+ * A->user and A->host (owned, for args_clear) and A->port (left alone when D
+ * has none). 0; -EINVAL with a one-line ERR; -ENOMEM. */
+int args_parse_dest(const char *d, struct args *a, char *err, size_t errlen);
 #endif

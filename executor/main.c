@@ -2,7 +2,8 @@
  * main.c — remote-executor's entry point: descriptor hygiene, hardening
  * (not dumpable, no core file), signals, arguments, the command and
  * passphrase inputs (read before any network work), one run, the status
- * line, the exit status.
+ * line, the exit status; or, as `remote-executor serve`, the service
+ * (serve.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 
 #include "args.h"
 #include "input.h"
+#include "serve.h"
 #include "session.h"
 #include "status.h"
 #include "../common/clock.h"
@@ -152,6 +154,16 @@ int main(int argc, char **argv)
 
 	if (open_std_fds() != 0)
 		return 255;
+	/* The service (serve.c). A host named "serve" is still reachable as
+	 * user@serve or serve:22; the runner puts options first anyway. */
+	if (argc >= 2 && !strcmp(argv[1], "serve")) {
+		if ((rc = harden()) != 0) {
+			fprintf(stderr, "remote-executor: cannot disable core dumps: %s\n", strerror(-rc));
+			return 1;
+		}
+		close_inherited(-1);
+		return serve_main(argc - 1, argv + 1);
+	}
 	rc = args_parse(argc, argv, &a, err, sizeof err);
 	if (rc == 0 && a.info_only) {
 		args_clear(&a);

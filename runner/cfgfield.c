@@ -10,7 +10,7 @@
 
 #include "cfgfield.h"
 #include "cfgtypes.h"
-#include "secret.h"
+#include "../common/secret.h"
 
 /* A warning for the operator (check-config prints it, the daemon logs it):
  * the config works, but something in it weakens what the daemon promises.

@@ -72,6 +72,9 @@ struct cfg_hook {
 	int async;                  /* mode "async": 202 + Location, run by the workers */
 	int remote_timeout;         /* wrap the command in timeout(1) on the target */
 	struct cfg_approval approval; /* approval.enabled: held for people's approval first */
+	/* executor.socket set: the service holds the keys and known_hosts */
+	char *identity_name;        /* the service's identity to use (NULL in spawn mode) */
+	int reuse;                  /* may share the service's warm session (default 1) */
 };
 
 struct config {
@@ -93,6 +96,8 @@ struct config {
 	char *store_path;
 	int retention_days;
 	char *executor_path;
+	char *executor_socket;      /* executor.socket: jobs go through the remote-executor
+				     * service there instead of a spawn; NULL: spawn mode */
 	int max_jobs, max_per_destination;
 	int max_queued;             /* async jobs waiting; beyond it 429 */
 	enum log_level log_level;

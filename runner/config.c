@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -18,7 +19,7 @@
 #include "cfgfield.h"
 #include "config.h"
 #include "hookcfg.h"
-#include "secret.h"
+#include "../common/secret.h"
 #include "../common/readfile.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
@@ -109,6 +110,33 @@ static int tls_file(struct cfgfield_ctx *c, const char *field, const char *s, ch
 	return (*out = strdup(path)) ? 0 : -ENOMEM;
 }
 
+/* executor.socket: the remote-executor service's Unix socket. With it the
+ * service runs every job, so executor.path (what would be spawned) is
+ * refused rather than silently unused. The socket need not exist yet: a job
+ * that finds no service is answered 503 and runs again on its next delivery. */
+static int parse_socket(struct cfgfield_ctx *c, const cJSON *o, struct config *cfg)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	const char *s;
+	int rc;
+
+	if ((rc = cfgfield_str(c, o, "executor", "socket", 0, &s)) || !s)
+		return rc;
+	if (cfg->executor_path)
+		return cfgfield_bad(c, "executor.socket", "excludes \"path\": with a socket the service "
+		    "runs every job and nothing is spawned");
+	if ((rc = cfgfield_path(c, s, &cfg->executor_socket)))
+		return rc;
+	if (strlen(cfg->executor_socket) >= sizeof sun.sun_path)
+		return cfgfield_bad(c, "executor.socket", "%s is longer than a Unix socket path may be "
+		    "(%zu bytes)", cfg->executor_socket, sizeof sun.sun_path - 1);
+	if (stat(cfg->executor_socket, &st) != 0 || !S_ISSOCK(st.st_mode))
+		cfgfield_warn(c, "executor.socket", "%s is not a socket now (is remote-executor serve "
+		    "running?): until it is, jobs are answered 503 and nothing runs", cfg->executor_socket);
+	return 0;
+}
+
 static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *cfg)
 {
 	static const char *const keys[] = { "server", "store", "executor", "log", "hooks", "slack", NULL };
@@ -116,7 +144,8 @@ static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *
 		"request_timeout_ms", "threads", "drain_timeout_s", "read_token", "metrics_token",
 		"ops_listen", "keepalive_timeout_ms", "min_request_rate", NULL };
 	static const char *const stkeys[] = { "path", "retention_days", NULL };
-	static const char *const ekeys[] = { "path", "max_jobs", "max_per_destination", "max_queued", NULL };
+	static const char *const ekeys[] = { "path", "max_jobs", "max_per_destination", "max_queued",
+		"socket", NULL };
 	static const char *const lkeys[] = { "level", "format", NULL };
 	const cJSON *o, *hooks, *it;
 	const char *s;
@@ -197,6 +226,8 @@ static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *
 		return rc;
 	if ((rc = cfgfield_str(c, o, "executor", "path", 0, &s)) ||
 	    (s && (rc = cfgfield_path(c, s, &cfg->executor_path))))
+		return rc;
+	if ((rc = parse_socket(c, o, cfg)))
 		return rc;
 	if ((rc = cfgfield_int(c, o, "executor", "max_jobs", 1, 512, 8, &v)))
 		return rc;
@@ -311,6 +342,8 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 	}
 	if ((rc = parse_root(&c, root, cfg)) != 0)
 		goto out;
+	if (cfg->executor_socket)
+		goto done; /* nothing is spawned */
 	if (!cfg->executor_path) {
 		char exe[PATH_MAX];
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -333,6 +366,7 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 		rc = cfgfield_bad(&c, "executor.path", "%s is not an executable file", cfg->executor_path);
 		goto out;
 	}
+done:
 	*out = cfg;
 	cfg = NULL;
 out:
@@ -369,6 +403,7 @@ void config_free(struct config *c)
 	free(c->tls_key);
 	free(c->store_path);
 	free(c->executor_path);
+	free(c->executor_socket);
 	if (c->read_token) {
 		explicit_bzero(c->read_token, strlen(c->read_token));
 		free(c->read_token);

@@ -13,6 +13,7 @@
 #include "jobjson.h"
 #include "log.h"
 #include "metrics.h"
+#include "xclient.h"
 #include "../common/shquote.h"
 
 /* cJSON stops a string at NUL (raw or \u0000), which would hand a template
@@ -169,7 +170,20 @@ int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots
 	snprintf(att, sizeof att, "%d", attempt);
 	log_event(LOG_INFO, "job_started", "request_id", request_id, "hook", h->id, "job", jid,
 	    "attempt", att, "destination", h->destination, NULL);
-	rc = exec_run(&spec, &jr);
+	if (cfg->executor_socket) {
+		struct xclient_spec xs = {
+			.owner = slots, .socket_path = cfg->executor_socket,
+			.destination = h->destination, .identity_name = h->identity_name,
+			.command = spec.command, .timeout_ms = h->timeout_ms,
+			.connect_timeout_ms = h->connect_timeout_ms,
+			.handshake_timeout_ms = h->handshake_timeout_ms,
+			.max_output_bytes = h->max_output_bytes, .tail_bytes = h->output_tail_bytes,
+			.reuse = h->reuse, .job_id = jid,
+		};
+		rc = xclient_run(&xs, &jr);
+	} else {
+		rc = exec_run(&spec, &jr);
+	}
 	if (rc != 0) {
 		memset(&jr, 0, sizeof jr);
 		snprintf(jr.message, sizeof jr.message, "cannot start remote-executor: %s", strerror(-rc));
@@ -182,7 +196,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots
 	o.exit_code = jr.has_exit ? jr.exit_code : -1;
 	o.signal = jr.signal[0] ? jr.signal : NULL;
 	o.error = jr.interrupted ? "shutdown" : jr.error[0] ? jr.error : jr.killed ? "timeout" :
-	    jr.has_status ? NULL : "executor";
+	    jr.unavailable ? "executor_unavailable" : jr.has_status ? NULL : "executor";
 	o.http_status = ans->http;
 	ans->body = answer_body(h, job_id, attempt, &o, &jr, request_id);
 	o.response = ans->body ? ans->body : "{}";

@@ -33,13 +33,22 @@
 #define FD_PASSPHRASE 5
 #define FD_SOURCE_MIN 10 /* sources of the dup2s sit above their targets */
 
-/* Keeps the last CAP bytes written. */
-struct ring {
-	char *b;
-	size_t cap, pos, total;
-};
+int exec_tail_init(struct exec_tail *r, size_t cap)
+{
+	memset(r, 0, sizeof *r);
+	r->cap = cap;
+	if (cap && !(r->b = malloc(cap)))
+		return -ENOMEM;
+	return 0;
+}
 
-static void ring_put(struct ring *r, const char *p, size_t n)
+void exec_tail_free(struct exec_tail *r)
+{
+	free(r->b);
+	memset(r, 0, sizeof *r);
+}
+
+void exec_tail_put(struct exec_tail *r, const char *p, size_t n)
 {
 	r->total += n;
 	if (!r->cap)
@@ -58,8 +67,7 @@ static void ring_put(struct ring *r, const char *p, size_t n)
 	}
 }
 
-/* The ring's content in order, NUL-terminated, malloc'ed. */
-static char *ring_take(struct ring *r, size_t *len)
+char *exec_tail_take(struct exec_tail *r, size_t *len)
 {
 	size_t n = r->total < r->cap ? r->total : r->cap;
 	char *s = malloc(n + 1);
@@ -93,7 +101,7 @@ static uint64_t count_of(const cJSON *v)
 	return (uint64_t)v->valuedouble;
 }
 
-static void parse_status(const char *line, struct exec_result *r)
+void exec_parse_status(const char *line, struct exec_result *r)
 {
 	cJSON *o = cJSON_Parse(line);
 	const cJSON *v;
@@ -194,7 +202,7 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 	size_t slen = 0;
 	const char *argv[28], *envp[3];
 	int argc = 0, envc = 0, rc, open_fds = 2, ws = 0;
-	struct ring ring = { 0 };
+	struct exec_tail ring = { 0 };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;
@@ -218,11 +226,8 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 		rc = passfd;
 		goto out;
 	}
-	ring.cap = s->tail_bytes;
-	if (ring.cap && !(ring.b = malloc(ring.cap))) {
-		rc = -ENOMEM;
+	if ((rc = exec_tail_init(&ring, s->tail_bytes)) != 0)
 		goto out;
-	}
 	fmt_secs(t_conn, sizeof t_conn, s->connect_timeout_ms);
 	fmt_secs(t_hs, sizeof t_hs, s->handshake_timeout_ms);
 	fmt_secs(t_run, sizeof t_run, s->timeout_ms);
@@ -349,7 +354,7 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 				continue;
 			}
 			if (i == 0) {
-				ring_put(&ring, buf, (size_t)n);
+				exec_tail_put(&ring, buf, (size_t)n);
 			} else if (slen < STATUS_MAX) {
 				size_t k = (size_t)n < STATUS_MAX - slen ? (size_t)n : STATUS_MAX - slen;
 				memcpy(status + slen, buf, k);
@@ -362,8 +367,8 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 	kill(-pid, SIGKILL); /* nothing of the job's group outlives it */
 	r->wait_status = ws;
 	status[slen] = '\0';
-	parse_status(status, r);
-	if (!(r->tail = ring_take(&ring, &r->tail_len))) {
+	exec_parse_status(status, r);
+	if (!(r->tail = exec_tail_take(&ring, &r->tail_len))) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -383,7 +388,7 @@ out:
 	if (passfd >= 0) /* not handed over: nobody read it */
 		memfd_wipe_close(passfd, strlen(s->passphrase));
 	free(home);
-	free(ring.b);
+	exec_tail_free(&ring);
 	return rc;
 }
 
@@ -404,6 +409,11 @@ void exec_outcome(const struct exec_result *r, int *http, const char **state, in
 		*http = 503;
 		*state = "interrupted";
 		*retry_after = 10;
+		return;
+	}
+	if (r->unavailable) { /* nothing ran: the next delivery may */
+		*http = 503;
+		*retry_after = 30;
 		return;
 	}
 	if (r->killed || !strcmp(r->error, exstatus_error_name(EXSTATUS_ETIMEOUT))) {

@@ -46,6 +46,9 @@ struct exec_result {
 	int truncated;
 	int killed;                /* the runner's hard deadline had to kill it */
 	int interrupted;           /* stopped by slots_interrupt_all (shutdown) */
+	int unavailable;           /* the executor service could not be reached, or
+				    * closed before taking the whole request: the
+				    * job did not start (runner/xclient.c) */
 	int wait_status;
 	int64_t started_ms, finished_ms; /* unix ms */
 	char *tail;                /* last tail_bytes of stdout+stderr, NUL-terminated */
@@ -60,6 +63,28 @@ void exec_result_clear(struct exec_result *res);
 
 /* What a result means: HTTP status, the stored state ("succeeded", "failed",
  * "timeout", "interrupted": 503, the next delivery runs it again) and a
- * Retry-After in seconds (0: none). */
+ * Retry-After in seconds (0: none). An unavailable executor service is 503
+ * "failed" with a Retry-After: nothing ran. */
 void exec_outcome(const struct exec_result *r, int *http_status, const char **state, int *retry_after);
+
+/* The last CAP bytes of a job's output, stdout and stderr as they came
+ * (exec_run reads them from one pipe; the service client from its frames). */
+struct exec_tail {
+	char *b;
+	size_t cap, pos, total;
+};
+/* An empty tail keeping CAP bytes (0: none). 0 or -ENOMEM. */
+int exec_tail_init(struct exec_tail *t, size_t cap);
+/* Add N bytes at P (the oldest fall out past CAP). */
+void exec_tail_put(struct exec_tail *t, const char *p, size_t n);
+/* The kept bytes in order, NUL-terminated, malloc'ed (*LEN without the
+ * NUL); NULL when out of memory. T keeps its bytes. */
+char *exec_tail_take(struct exec_tail *t, size_t *len);
+/* Free what T holds and zero it. */
+void exec_tail_free(struct exec_tail *t);
+/* Fill R's status fields (has_status, phase, error, message, signal,
+ * hostkey, exit, byte counts, truncated) from LINE, the executor's JSON
+ * status line (common/exstatus.h); LINE that is no JSON object leaves
+ * has_status 0. */
+void exec_parse_status(const char *line, struct exec_result *r);
 #endif

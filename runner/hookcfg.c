@@ -8,7 +8,7 @@
 
 #include "approvalcfg.h"
 #include "hookcfg.h"
-#include "secret.h"
+#include "../common/secret.h"
 
 static int parse_signature(struct cfgfield_ctx *c, const cJSON *sig, const char *hp, struct cfg_hook *h)
 {
@@ -247,11 +247,64 @@ static int parse_destination(struct cfgfield_ctx *c, const char *path, const cha
 	return 0;
 }
 
+/* With executor.socket: the service holds every key, passphrase and
+ * known_hosts file, and the hook names one of its identities. A key path
+ * here would mean the runner's config still points at a key the split was
+ * meant to take out of its reach: refused, as the other two are. */
+static int parse_service_job(struct cfgfield_ctx *c, const cJSON *job, const char *path,
+    struct cfg_hook *h)
+{
+	static const char *const held[] = { "identity", "known_hosts", "passphrase", NULL };
+	char sub[128];
+	const char *s, *p;
+	size_t i;
+	int rc;
+
+	for (i = 0; held[i]; i++)
+		if (cJSON_GetObjectItemCaseSensitive(job, held[i])) {
+			snprintf(sub, sizeof sub, "%s.%s", path, held[i]);
+			return cfgfield_bad(c, sub, "executor.socket is set: the remote-executor service "
+			    "holds keys, passphrases and known_hosts; name its identity with "
+			    "\"identity_name\"");
+		}
+	if ((rc = cfgfield_str(c, job, path, "identity_name", 1, &s)))
+		return rc;
+	snprintf(sub, sizeof sub, "%s.identity_name", path);
+	if (strlen(s) > 64)
+		return cfgfield_bad(c, sub, "is longer than 64 characters");
+	for (p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '_' || *p == '.'))
+			return cfgfield_bad(c, sub, "may only hold letters, digits, '-', '_' and '.' "
+			    "(it names an identity of the service, not a file)");
+	if (!(h->identity_name = strdup(s)))
+		return -ENOMEM;
+	h->reuse = 1;
+	return cfgfield_bool(c, job, path, "reuse", &h->reuse);
+}
+
+/* Without executor.socket, the fields that only the service understands. */
+static int refuse_service_fields(struct cfgfield_ctx *c, const cJSON *job, const char *path)
+{
+	static const char *const only[] = { "identity_name", "reuse", NULL };
+	char sub[128];
+	size_t i;
+
+	for (i = 0; only[i]; i++)
+		if (cJSON_GetObjectItemCaseSensitive(job, only[i])) {
+			snprintf(sub, sizeof sub, "%s.%s", path, only[i]);
+			return cfgfield_bad(c, sub, "applies only with executor.socket (the remote-executor "
+			    "service); without it give \"identity\", a key path");
+		}
+	return 0;
+}
+
 static int parse_job(struct cfgfield_ctx *c, const cJSON *job, const char *hp, struct cfg_hook *h)
 {
 	static const char *const keys[] = { "destination", "identity", "known_hosts", "passphrase",
 		"command", "params", "timeout_s", "connect_timeout_s", "handshake_timeout_s",
-		"max_output_bytes", "output_tail_bytes", "response_output", "mode", "remote_timeout", NULL };
+		"max_output_bytes", "output_tail_bytes", "response_output", "mode", "remote_timeout",
+		"identity_name", "reuse", NULL };
 	char path[96], sub[128], terr[400];
 	const char *s;
 	long long v;
@@ -264,6 +317,13 @@ static int parse_job(struct cfgfield_ctx *c, const cJSON *job, const char *hp, s
 		return rc;
 	snprintf(sub, sizeof sub, "%s.destination", path);
 	if ((rc = cfgfield_str(c, job, path, "destination", 1, &s)) || (rc = parse_destination(c, sub, s, h)))
+		return rc;
+	if (c->cfg->executor_socket) {
+		if ((rc = parse_service_job(c, job, path, h)))
+			return rc;
+		goto common;
+	}
+	if ((rc = refuse_service_fields(c, job, path)))
 		return rc;
 	if ((rc = cfgfield_str(c, job, path, "identity", 1, &s)) ||
 	    (rc = cfgfield_path(c, s, &h->identity)) ||
@@ -282,6 +342,7 @@ static int parse_job(struct cfgfield_ctx *c, const cJSON *job, const char *hp, s
 		if ((rc = cfgfield_secret(c, sub, s, &h->passphrase)))
 			return rc;
 	}
+common:
 	if ((rc = cfgfield_str(c, job, path, "mode", 0, &s)))
 		return rc;
 	if (s && strcmp(s, "sync") != 0 && strcmp(s, "async") != 0)
@@ -380,6 +441,7 @@ void hookcfg_clear(struct cfg_hook *h)
 	free(h->dest_key);
 	free(h->identity);
 	free(h->known_hosts);
+	free(h->identity_name);
 	if (h->passphrase) {
 		explicit_bzero(h->passphrase, strlen(h->passphrase));
 		free(h->passphrase);

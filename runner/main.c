@@ -27,7 +27,7 @@
 #include "log.h"
 #include "notify.h"
 #include "queue.h"
-#include "secret.h"
+#include "../common/secret.h"
 #include "http.h"
 #include "slots.h"
 #include "sign.h"

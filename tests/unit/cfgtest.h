@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "../../runner/config.h"
-#include "../../runner/secret.h"
+#include "../../common/secret.h"
 #include "t.h"
 
 static char g_dir[64];

@@ -53,10 +53,10 @@ static void test_outcome_table(void)
 	/* Every error name of common/exstatus.h, spelled out: the names are the
 	 * executor's wire format, so the test pins them. */
 	static const char *const transient[] = { "resolve", "connect_refused", "connect_timeout",
-		"connect", "handshake", "handshake_timeout", "keepalive", "io" };
+		"connect", "handshake", "handshake_timeout", "keepalive", "io", "busy" };
 	static const char *const config[] = { "hostkey_unknown", "hostkey_changed",
-		"hostkey_revoked", "known_hosts", "identity", "auth", "exec" };
-	static const char *const others[] = { "timeout", "internal", "terminated" };
+		"hostkey_revoked", "known_hosts", "identity", "auth", "exec", "refused" };
+	static const char *const others[] = { "timeout", "internal", "terminated", "bad_request" };
 	enum exstatus_error e;
 	struct exec_result r;
 	size_t i;
@@ -85,6 +85,8 @@ static void test_outcome_table(void)
 	r = with_error("internal");
 	outcome(&r, 500, "failed", 0);
 	r = with_error("terminated");
+	outcome(&r, 500, "failed", 0);
+	r = with_error("bad_request");
 	outcome(&r, 500, "failed", 0);
 
 	/* Killed by the runner's deadline, with or without a status line. */
