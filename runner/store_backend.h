@@ -58,10 +58,16 @@ struct store_ops {
 	    size_t *n);
 	/* store_health; *why (never NULL) is set when it fails. */
 	int (*health)(struct store *s, enum store_why *why);
+	/* store_on_queued; NULL when the backend cannot hear of other
+	 * processes' jobs. */
+	void (*on_queued)(struct store *s, void (*fn)(void *), void *arg);
 };
 
 /* The SQLite backend (store_sqlite*.c): the database file at sc->sqlite_path. */
 extern const struct store_ops store_sqlite_ops;
+
+/* The PostgreSQL backend (store_pg*.c): the database at sc->pg_url. */
+extern const struct store_ops store_pg_ops;
 
 /* Set up S, the first member of a backend's handle, for OPS: its mutex,
  * no message. 0 or -ENOMEM. store_base_fini undoes it. */
