@@ -119,17 +119,14 @@ static int wait_notify(PGconn *c, int ms)
 	return got;
 }
 
+/* Called under hmu, so that store_on_queued(NULL) returns only once no
+ * call is under way: the queue it names may then be freed. */
 static void wake(struct store_pg *s)
 {
-	void (*fn)(void *);
-	void *arg;
-
 	pthread_mutex_lock(&s->hmu);
-	fn = s->wake;
-	arg = s->wake_arg;
+	if (s->wake)
+		s->wake(s->wake_arg);
 	pthread_mutex_unlock(&s->hmu);
-	if (fn)
-		fn(arg);
 }
 
 /* The heartbeat: renew, sweep, undo; between beats, listen. */
