@@ -55,6 +55,9 @@ if [ -z "${STORE_TEST_PG_DSN:-}" ] && [ -f "$TOP/tests/pg.sh" ]; then
 		trap pg_stop EXIT
 		if pg_start; then
 			export STORE_TEST_PG_DSN=$PG_DSN
+			# runner_store_pg restarts the server under an open store
+			export STORE_TEST_PG_STOP=". '$TOP/tests/pg.sh' && pg_server_stop"
+			export STORE_TEST_PG_START=". '$TOP/tests/pg.sh' && pg_server_start"
 		else
 			echo "FAIL unit/pg-server: tests/pg.sh could not start PostgreSQL"
 			fail=$((fail + 1))

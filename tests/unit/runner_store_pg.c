@@ -1,0 +1,289 @@
+/*
+ * runner_store_pg.c — what only the PostgreSQL store backend can show, on
+ * the real server tests/run.sh starts ($STORE_TEST_PG_DSN): migration from
+ * an empty database and a refusal of a newer schema (read back with libpq,
+ * not through the store), several instances starting together on one new
+ * schema (the advisory lock), the lease (a dead instance's running job is
+ * marked interrupted by a live one once its lease has expired, a live
+ * instance's is not, a CLI handle never sweeps), and the server restarting
+ * under an open store (failures while it is down write nothing; the
+ * handle reconnects after). Each case uses a schema of its own.
+ */
+#include <errno.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../runner/store.h"
+#include "t.h"
+
+#define H1 "1111111111111111111111111111111111111111111111111111111111111111"
+
+static const char *g_dsn;
+static int g_n;
+
+static void schema_name(const char *what, char *out, size_t cap)
+{
+	snprintf(out, cap, "pg%ld_%s_%d", (long)getpid(), what, g_n++);
+}
+
+static struct store_config cfg(const char *schema)
+{
+	struct store_config sc = { .pg_url = g_dsn, .pg_schema = schema, .pg_pool = 2 };
+	return sc;
+}
+
+/* One value of SQL (run with libpq directly), "" when none, "ERR" on failure. */
+static void sql1(const char *sql, char *out, size_t cap)
+{
+	PGconn *c = PQconnectdb(g_dsn);
+	PGresult *r = NULL;
+
+	snprintf(out, cap, "ERR");
+	if (PQstatus(c) == CONNECTION_OK) {
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			snprintf(out, cap, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+		else if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			snprintf(out, cap, "%s", PQcmdTuples(r));
+	}
+	PQclear(r);
+	PQfinish(c);
+}
+
+static int claim(struct store *s, const char *key, struct store_claim_res *r)
+{
+	return store_claim(s, "h", key, H1, (const unsigned char *)"{}", 2, NULL, 1000, r);
+}
+
+static enum jobstate state_of(struct store *s, int64_t id)
+{
+	struct store_job j;
+	enum jobstate st = JOBSTATE_NONE;
+
+	if (store_job_get(s, id, &j) == 0)
+		st = j.state;
+	store_job_clear(&j);
+	return st;
+}
+
+static void test_migrate_from_empty(void)
+{
+	char schema[64], sql[256], v[64];
+	struct store_config sc;
+	struct store *s = NULL;
+	enum store_why why = STORE_WHY_NONE;
+
+	schema_name("mig", schema, sizeof schema);
+	sc = cfg(schema);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_namespace WHERE nspname = '%s'", schema);
+	sql1(sql, v, sizeof v);
+	T_EQ_STR(v, "0");
+	T_EQ_INT(store_open(&sc, &s, 0, NULL, &why), 0);
+	store_close(s);
+	s = NULL;
+	sql1(sql, v, sizeof v);
+	T_EQ_STR(v, "1");
+	snprintf(sql, sizeof sql, "SELECT version FROM \"%s\".schema_version", schema);
+	sql1(sql, v, sizeof v);
+	T_EQ_STR(v, "1");
+	snprintf(sql, sizeof sql, "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM"
+	    " information_schema.tables WHERE table_schema = '%s'", schema);
+	sql1(sql, v, sizeof v);
+	T_EQ_STR(v, "deliveries,instances,jobs,jwt_ids,schema_version");
+	/* opened again: nothing to do, still version 1 */
+	T_EQ_INT(store_open(&sc, &s, 0, NULL, &why), 0);
+	store_close(s);
+	s = NULL;
+	/* a newer build's schema is refused and left as it is */
+	snprintf(sql, sizeof sql, "UPDATE \"%s\".schema_version SET version = 99", schema);
+	sql1(sql, v, sizeof v);
+	T_EQ_STR(v, "1");
+	T_EQ_INT(store_open(&sc, &s, 0, NULL, &why), -EPROTO);
+	T_EQ_INT(why, STORE_WHY_NEWER);
+	T_CHECK(s == NULL);
+	snprintf(sql, sizeof sql, "SELECT version FROM \"%s\".schema_version", schema);
+	sql1(sql, v, sizeof v);
+	T_EQ_STR(v, "99");
+}
+
+struct starter {
+	struct store_config sc;
+	pthread_barrier_t *go;
+	int rc;
+};
+
+static void *start_one(void *arg)
+{
+	struct starter *x = arg;
+	struct store *s = NULL;
+
+	pthread_barrier_wait(x->go);
+	x->rc = store_open(&x->sc, &s, 1, NULL, NULL);
+	store_close(s);
+	return NULL;
+}
+
+/* Eight instances start at once on a new schema: every one opens it, and
+ * it was created and migrated once. */
+static void test_concurrent_start(void)
+{
+	enum { N = 8 };
+	struct starter x[N];
+	pthread_t th[N];
+	pthread_barrier_t go;
+	char schema[64], sql[256], v[64];
+	int i;
+
+	schema_name("start", schema, sizeof schema);
+	pthread_barrier_init(&go, NULL, N);
+	for (i = 0; i < N; i++) {
+		x[i] = (struct starter){ .sc = cfg(schema), .go = &go };
+		pthread_create(&th[i], NULL, start_one, &x[i]);
+	}
+	for (i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+	for (i = 0; i < N; i++)
+		T_EQ_INT(x[i].rc, 0);
+	snprintf(sql, sizeof sql, "SELECT count(*) || ':' || max(version) FROM \"%s\".schema_version", schema);
+	sql1(sql, v, sizeof v);
+	T_EQ_STR(v, "1:1");
+}
+
+/* An instance dies (a child process that claims and _exits without
+ * closing): its running job stays running while its lease lasts, then the
+ * live instance's heartbeat marks it interrupted, and the next delivery
+ * retries it once. The live instance's own running job is never marked. */
+static void test_lease_expiry(void)
+{
+	char schema[64];
+	struct store_config sc, dead;
+	struct store *live = NULL, *cli = NULL;
+	struct store_claim_res mine, r;
+	int fds[2], status = 0, waited = 0;
+	int64_t theirs = 0;
+	pid_t pid;
+
+	schema_name("lease", schema, sizeof schema);
+	sc = cfg(schema);
+	sc.pg_lease_ms = 1000;
+	sc.pg_heartbeat_ms = 200;
+	T_EQ_INT(store_open(&sc, &live, 1, NULL, NULL), 0);
+	if (!live)
+		return;
+	T_EQ_INT(store_open(&sc, &cli, 0, NULL, NULL), 0); /* a CLI: never sweeps */
+	T_EQ_INT(claim(live, "mine", &mine), 0);
+	T_EQ_INT(mine.kind, STORE_NEW);
+	dead = sc;
+	dead.pg_lease_ms = 3000;
+	dead.pg_heartbeat_ms = 500;
+	T_EQ_INT(pipe(fds), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct store *s = NULL;
+		struct store_claim_res c;
+		int64_t id = -1;
+
+		if (store_open(&dead, &s, 1, NULL, NULL) == 0 && claim(s, "theirs", &c) == 0 && c.kind == STORE_NEW)
+			id = c.job_id;
+		if (write(fds[1], &id, sizeof id) != (ssize_t)sizeof id)
+			_exit(2);
+		_exit(0); /* dies: no close, its lease is left to expire */
+	}
+	close(fds[1]);
+	T_EQ_INT((int)read(fds[0], &theirs, sizeof theirs), (int)sizeof theirs);
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	T_CHECK(theirs > 0);
+	if (theirs <= 0)
+		goto out;
+	/* the lease (3 s) still holds: running, and busy to a redelivery */
+	T_EQ_INT(state_of(live, theirs), JOBSTATE_RUNNING);
+	T_EQ_INT(claim(live, "theirs", &r), 0);
+	T_EQ_INT(r.kind, STORE_BUSY);
+	while (state_of(cli, theirs) == JOBSTATE_RUNNING && waited < 200) { /* 20 s at most */
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		waited++;
+	}
+	printf("# info dead instance's job interrupted %d ms after it died (lease 3000 ms)\n", waited * 100);
+	T_EQ_INT(state_of(cli, theirs), JOBSTATE_INTERRUPTED);
+	T_CHECK(waited >= 15); /* not before the lease ran out (3 s, give or take a beat) */
+	T_EQ_INT(state_of(cli, mine.job_id), JOBSTATE_RUNNING); /* a live lease: left alone */
+	T_EQ_INT(claim(live, "theirs", &r), 0);
+	T_EQ_INT(r.kind, STORE_RETRY);
+	T_EQ_INT(r.attempt, 2);
+	T_EQ_INT(claim(live, "theirs", &r), 0); /* exactly once more */
+	T_EQ_INT(r.kind, STORE_BUSY);
+out:
+	store_close(cli);
+	store_close(live);
+}
+
+static int run_cmd(const char *env)
+{
+	const char *cmd = getenv(env);
+	return cmd && *cmd ? system(cmd) : -1;
+}
+
+/* The server stops under an open store: operations fail (-ENOTCONN,
+ * health says so) and write nothing; once it is back the same handle
+ * reconnects, and a redelivery of what failed is new. */
+static void test_reconnect_after_restart(void)
+{
+	char schema[64];
+	struct store_config sc;
+	struct store *s = NULL;
+	struct store_claim_res r;
+	enum store_why why = STORE_WHY_NONE;
+	int rc, n = 0;
+
+	schema_name("restart", schema, sizeof schema);
+	sc = cfg(schema);
+	sc.pg_connect_timeout_s = 2;
+	T_EQ_INT(store_open(&sc, &s, 1, NULL, NULL), 0);
+	if (!s)
+		return;
+	T_EQ_INT(claim(s, "before", &r), 0);
+	T_EQ_INT(r.kind, STORE_NEW);
+	T_EQ_INT(run_cmd("STORE_TEST_PG_STOP"), 0);
+	rc = claim(s, "during", &r);
+	T_EQ_INT(rc, -ENOTCONN);
+	T_EQ_INT(store_health(s, &why), -ENOTCONN);
+	T_EQ_INT(why, STORE_WHY_GONE);
+	T_CHECK(strstr(store_errmsg(s), "postgresql") != NULL);
+	T_EQ_INT(run_cmd("STORE_TEST_PG_START"), 0);
+	T_EQ_INT(store_health(s, &why), 0);
+	T_EQ_INT(claim(s, "during", &r), 0);
+	T_EQ_INT(r.kind, STORE_NEW); /* the failed claim wrote nothing */
+	T_EQ_INT(claim(s, "before", &r), 0);
+	T_EQ_INT(r.kind, STORE_BUSY); /* and the one before survived */
+	T_EQ_INT(store_count_queued(s, &n), 0);
+	T_EQ_INT(n, 0);
+	store_close(s);
+}
+
+int main(void)
+{
+	g_dsn = getenv("STORE_TEST_PG_DSN");
+	if (!g_dsn || !*g_dsn) {
+		printf("skip runner_store_pg: STORE_TEST_PG_DSN is not set (tests/run.sh sets it when it "
+		       "starts a PostgreSQL server with tests/pg.sh)\n");
+		return 0;
+	}
+	T_RUN(test_migrate_from_empty);
+	T_RUN(test_concurrent_start);
+	T_RUN(test_lease_expiry);
+	if (getenv("STORE_TEST_PG_STOP") && getenv("STORE_TEST_PG_START"))
+		T_RUN(test_reconnect_after_restart);
+	else
+		printf("skip test_reconnect_after_restart: STORE_TEST_PG_STOP/START are not set (tests/run.sh "
+		       "sets them with the server it starts)\n");
+	return T_EXIT();
+}
