@@ -50,8 +50,9 @@ struct store_pg {
 	pthread_cond_t pcv;
 	struct store_pg_conn pool[STORE_PG_POOL_MAX];
 	int npool;
-	/* claims whose COMMIT lost its connection: taken back once it returns */
-	int64_t undo[64];
+	/* claims (and takes) whose COMMIT lost its connection: taken back (put
+	 * back in the queue) once the server answers again; under hmu */
+	struct { int64_t id; int requeue; } undo[64];
 	int nundo;
 	/* the heartbeat thread (store_pg_lease.c): its own connection */
 	pthread_t hb;
@@ -134,9 +135,10 @@ int store_pg_lease_sweep(struct store_pg *s, PGconn *c, int *n);
  * was lost (s->undo), and LISTENs for queued jobs (s->wake). */
 int store_pg_lease_start(struct store_pg *s);
 void store_pg_lease_stop(struct store_pg *s);
-/* Note JOB_ID, a claim whose commit may or may not have happened, to be
- * taken back by the heartbeat once the server answers again. */
-void store_pg_lease_undo_later(struct store_pg *s, int64_t job_id);
+/* Note JOB_ID, a claim (REQUEUE: a take of a queued job) whose commit may
+ * or may not have happened, to be taken back (put back in the queue) by the
+ * heartbeat once the server answers again: nobody runs it. */
+void store_pg_lease_undo_later(struct store_pg *s, int64_t job_id, int requeue);
 
 /* ---- the operations (store.h says what each does) ---- */
 

@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../common/clock.h"
 #include "store_pg.h"
 
 #define XLOCK "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
@@ -307,7 +309,7 @@ int store_pg_claim(struct store *b, const struct store_claim_req *rq, struct sto
 	if (!rc && write) {
 		rc = store_pg_commit(s, pc->c);
 		if (rc == -ENOTCONN && (r.kind == STORE_NEW || r.kind == STORE_RETRY))
-			store_pg_lease_undo_later(s, r.job_id); /* committed or not: nobody runs it */
+			store_pg_lease_undo_later(s, r.job_id, 0); /* committed or not: nobody runs it */
 	}
 	store_pg_put(s, pc); /* rolls back what is still open */
 	if (rc) {
@@ -362,9 +364,9 @@ int store_pg_claim_undo(struct store *b, int64_t job_id)
 	return rc;
 }
 
-int store_pg_claim_finish(struct store *b, int64_t job_id, const struct store_outcome *o)
+/* One try at recording the outcome. */
+static int finish_once(struct store_pg *s, int64_t job_id, const struct store_outcome *o)
 {
-	struct store_pg *s = (struct store_pg *)b;
 	struct store_pg_params p = { .n = 0 };
 	struct store_pg_conn *pc;
 	PGresult *r = NULL;
@@ -394,6 +396,22 @@ int store_pg_claim_finish(struct store *b, int64_t job_id, const struct store_ou
 	}
 	PQclear(r);
 	store_pg_put(s, pc);
+	return rc;
+}
+
+/* The job has run: its outcome must not be lost to a server that is
+ * restarting, or the job would stay "running" under a live lease and every
+ * redelivery would be refused as busy. An unreachable server is tried again
+ * for up to FINISH_RETRY_MS (one statement: trying twice is harmless). */
+#define FINISH_RETRY_MS 30000
+int store_pg_claim_finish(struct store *b, int64_t job_id, const struct store_outcome *o)
+{
+	struct store_pg *s = (struct store_pg *)b;
+	int64_t until = clock_mono_ms() + FINISH_RETRY_MS;
+	int rc;
+
+	while ((rc = finish_once(s, job_id, o)) == -ENOTCONN && clock_mono_ms() < until)
+		usleep(250 * 1000);
 	return rc;
 }
 

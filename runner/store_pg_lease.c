@@ -72,27 +72,43 @@ int store_pg_lease_sweep(struct store_pg *s, PGconn *c, int *n)
 	return rc;
 }
 
-void store_pg_lease_undo_later(struct store_pg *s, int64_t job_id)
+void store_pg_lease_undo_later(struct store_pg *s, int64_t job_id, int requeue)
 {
 	pthread_mutex_lock(&s->hmu);
-	if (s->nundo < (int)(sizeof s->undo / sizeof s->undo[0]))
-		s->undo[s->nundo++] = job_id;
+	if (s->nundo < (int)(sizeof s->undo / sizeof s->undo[0])) {
+		s->undo[s->nundo].id = job_id;
+		s->undo[s->nundo].requeue = requeue;
+		s->nundo++;
+	}
 	pthread_mutex_unlock(&s->hmu);
+}
+
+/* A take whose commit was lost: back to the queue if it is ours and running. */
+static int requeue_on(struct store_pg *s, PGconn *c, int64_t id)
+{
+	struct store_pg_params p = { .n = 0 };
+
+	store_pg_p_i64(&p, id);
+	store_pg_p_str(&p, s->id);
+	return store_pg_exec(s, c, "UPDATE jobs SET state = 'queued', started_ms = NULL, owner = NULL"
+	    " WHERE id = $1 AND state = 'running' AND owner = $2", &p, NULL);
 }
 
 /* Take back the claims whose commit was lost, as far as the server lets. */
 static void undo_pending(struct store_pg *s, PGconn *c)
 {
 	int64_t id;
-	int rc;
+	int rc, rq = 0;
 
 	for (;;) {
 		pthread_mutex_lock(&s->hmu);
-		id = s->nundo ? s->undo[s->nundo - 1] : 0;
+		id = s->nundo ? s->undo[s->nundo - 1].id : 0;
+		if (id)
+			rq = s->undo[s->nundo - 1].requeue;
 		pthread_mutex_unlock(&s->hmu);
 		if (!id)
 			return;
-		rc = store_pg_claim_undo_on(s, c, id);
+		rc = rq ? requeue_on(s, c, id) : store_pg_claim_undo_on(s, c, id);
 		if (rc && rc != -ENOENT) /* -ENOENT: it never committed, or already ran */
 			return;
 		pthread_mutex_lock(&s->hmu);

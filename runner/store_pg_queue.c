@@ -50,6 +50,8 @@ static int take_tx(struct store_pg *s, PGconn *c, int64_t now_ms, struct store_j
 		rc = -EIO;
 	}
 	if (!rc && (rc = store_pg_commit(s, c)) != 0) {
+		if (rc == -ENOTCONN) /* taken or not: nobody runs it */
+			store_pg_lease_undo_later(s, j->id, 1);
 		free(*body);
 		free(*meta);
 		*body = *meta = NULL;
