@@ -5,6 +5,7 @@
 #                     (postgresql://wr:PASSWORD@127.0.0.1:PORT/wr) and
 #                     PG_DSN_NOPW (the same without the password)
 #   pg_psql SQL       run SQL as the superuser over the unix socket (-At output)
+#   pg_query SQL      the same in the test database ($PG_DB)
 #   pg_server_stop    stop the server, keep its data (a restart test)
 #   pg_server_start   start it again on the same port and data
 #   pg_stop           stop the server and remove PG_DIR
@@ -32,6 +33,11 @@ pg_as() { # command... as the server's user
 
 pg_psql() {
 	pg_as "$PG_BIN/psql" -X -q -At -h "$PG_DIR/sock" -p "$PG_PORT" -U postgres -d postgres \
+		-v ON_ERROR_STOP=1 -c "$1"
+}
+
+pg_query() {
+	pg_as "$PG_BIN/psql" -X -q -At -h "$PG_DIR/sock" -p "$PG_PORT" -U postgres -d "$PG_DB" \
 		-v ON_ERROR_STOP=1 -c "$1"
 }
 
