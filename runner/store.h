@@ -136,7 +136,9 @@ enum store_why {
  * layout up to this build's (older stores still open; a newer one is
  * -EPROTO, left as it was), and mark every "running" job "interrupted" (a
  * previous process died with them; its finished_ms becomes now, so prune
- * can expire it) when MARK_INTERRUPTED. *n_interrupted (may be NULL) gets
+ * can expire it) when MARK_INTERRUPTED. On a store shared by several
+ * instances (PostgreSQL) that is every "running" job whose instance holds
+ * no live lease, at open and then at every heartbeat of this handle. *n_interrupted (may be NULL) gets
  * how many; *why (may be NULL) says why it failed (STORE_WHY_NONE: see the
  * errno). 0 or negative (-EIO…); *out is NULL on failure. */
 int store_open(const struct store_config *sc, struct store **out, int mark_interrupted,
