@@ -430,9 +430,8 @@ static void pg_close(struct store *b)
 
 /* A read of the jobs table and a write that is rolled back: the server is
  * reachable, the schema there, the database not read-only. */
-static int pg_health(struct store *b, enum store_why *why)
+static int health_once(struct store_pg *s, enum store_why *why)
 {
-	struct store_pg *s = (struct store_pg *)b;
 	struct store_pg_conn *pc;
 	int rc;
 
@@ -455,6 +454,17 @@ static int pg_health(struct store *b, enum store_why *why)
 	store_pg_rollback(s, pc->c);
 out:
 	store_pg_put(s, pc);
+	return rc;
+}
+
+/* A pooled connection the server dropped fails once: one more try on a new one. */
+static int pg_health(struct store *b, enum store_why *why)
+{
+	struct store_pg *s = (struct store_pg *)b;
+	int rc = health_once(s, why);
+
+	if (rc == -ENOTCONN)
+		rc = health_once(s, why);
 	return rc;
 }
 

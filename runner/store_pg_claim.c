@@ -298,23 +298,32 @@ static int claim_tx(struct store_pg *s, PGconn *c, const struct store_claim_req 
 int store_pg_claim(struct store *b, const struct store_claim_req *rq, struct store_claim_res *out)
 {
 	struct store_pg *s = (struct store_pg *)b;
-	struct store_claim_res r = { 0 };
+	struct store_claim_res r;
 	struct store_pg_conn *pc;
-	int rc, write = 0;
+	int rc, write, tries, committing;
 
-	snprintf(r.key, sizeof r.key, "%s", rq->key);
-	if (!(pc = store_pg_get(s, &rc)))
-		return rc;
-	rc = claim_tx(s, pc->c, rq, &r, &write);
-	if (!rc && write) {
-		rc = store_pg_commit(s, pc->c);
-		if (rc == -ENOTCONN && (r.kind == STORE_NEW || r.kind == STORE_RETRY))
-			store_pg_lease_undo_later(s, r.job_id, 0); /* committed or not: nobody runs it */
-	}
-	store_pg_put(s, pc); /* rolls back what is still open */
-	if (rc) {
+	/* A pooled connection that the server dropped (it restarted) fails at
+	 * its first statement, before anything was written: one more try, on
+	 * a new connection. A lost COMMIT is never tried again. */
+	for (tries = 0;; tries++) {
+		memset(&r, 0, sizeof r);
+		snprintf(r.key, sizeof r.key, "%s", rq->key);
+		write = committing = 0;
+		if (!(pc = store_pg_get(s, &rc)))
+			return rc;
+		rc = claim_tx(s, pc->c, rq, &r, &write);
+		if (!rc && write) {
+			committing = 1;
+			rc = store_pg_commit(s, pc->c);
+			if (rc == -ENOTCONN && (r.kind == STORE_NEW || r.kind == STORE_RETRY))
+				store_pg_lease_undo_later(s, r.job_id, 0); /* committed or not: nobody runs it */
+		}
+		store_pg_put(s, pc); /* rolls back what is still open */
+		if (!rc)
+			break;
 		free(r.response);
-		return rc;
+		if (rc != -ENOTCONN || committing || tries > 0)
+			return rc;
 	}
 	*out = r;
 	return 0;

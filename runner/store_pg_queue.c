@@ -68,14 +68,19 @@ int store_pg_queue_take(struct store *b, int64_t now_ms, struct store_job *job, 
 	struct store_job j;
 	int rc;
 
-	memset(&j, 0, sizeof j);
-	if (!(pc = store_pg_get(s, &rc)))
-		return rc;
-	rc = take_tx(s, pc->c, now_ms, &j, body, len, meta);
-	store_pg_put(s, pc);
-	if (rc) {
+	/* one more try on a new connection when a dropped one failed before
+	 * anything was taken (j.id still 0: the COMMIT was not reached) */
+	for (int tries = 0;; tries++) {
+		memset(&j, 0, sizeof j);
+		if (!(pc = store_pg_get(s, &rc)))
+			return rc;
+		rc = take_tx(s, pc->c, now_ms, &j, body, len, meta);
+		store_pg_put(s, pc);
+		if (!rc)
+			break;
 		store_job_clear(&j);
-		return rc;
+		if (rc != -ENOTCONN || j.id || tries > 0)
+			return rc;
 	}
 	*job = j;
 	return 0;

@@ -5,7 +5,8 @@
  * not through the store), several instances starting together on one new
  * schema (the advisory lock), the lease (a dead instance's running job is
  * marked interrupted by a live one once its lease has expired, a live
- * instance's is not, a CLI handle never sweeps), and the server restarting
+ * instance's is not, a CLI handle never sweeps), another handle's queued
+ * job waking this one's takers (LISTEN/NOTIFY), and the server restarting
  * under an open store (failures while it is down write nothing; the
  * handle reconnects after). Each case uses a schema of its own.
  */
@@ -226,6 +227,76 @@ out:
 	store_close(live);
 }
 
+static int g_woken;
+static pthread_mutex_t g_wmu = PTHREAD_MUTEX_INITIALIZER;
+
+static void woken(void *arg)
+{
+	pthread_mutex_lock(&g_wmu);
+	g_woken += arg == &g_woken;
+	pthread_mutex_unlock(&g_wmu);
+}
+
+static int woken_count(void)
+{
+	int n;
+
+	pthread_mutex_lock(&g_wmu);
+	n = g_woken;
+	pthread_mutex_unlock(&g_wmu);
+	return n;
+}
+
+/* A job queued through another instance's handle wakes this one's takers
+ * (LISTEN/NOTIFY), and so does one put back in the queue; a running claim
+ * does not. */
+static void test_notify_wakes(void)
+{
+	char schema[64];
+	struct store_config sc;
+	struct store *a = NULL, *b = NULL;
+	struct store_claim_res r;
+	struct store_job j;
+	char *body = NULL, *meta = NULL;
+	size_t len;
+	int waited, base;
+
+	schema_name("notify", schema, sizeof schema);
+	sc = cfg(schema);
+	sc.pg_heartbeat_ms = 200;
+	T_EQ_INT(store_open(&sc, &a, 1, NULL, NULL), 0);
+	T_EQ_INT(store_open(&sc, &b, 0, NULL, NULL), 0);
+	if (!a || !b)
+		goto out;
+	store_on_queued(a, woken, &g_woken);
+	for (waited = 0; waited < 20 && !woken_count(); waited++) /* the first look once it listens */
+		usleep(100 * 1000);
+	usleep(300 * 1000);
+	base = woken_count();
+	T_EQ_INT(claim(b, "running", &r), 0); /* not queued: no wake-up */
+	usleep(500 * 1000);
+	T_EQ_INT(woken_count(), base);
+	T_EQ_INT(store_claim_state(b, "h", "queued", H1, (const unsigned char *)"{}", 2, NULL, 1000,
+	    JOBSTATE_QUEUED, &r), 0);
+	for (waited = 0; waited < 50 && woken_count() == base; waited++)
+		usleep(20 * 1000);
+	printf("# info woken %d ms after another handle queued a job\n", waited * 20);
+	T_CHECK(woken_count() > base);
+	base = woken_count();
+	T_EQ_INT(store_take_queued(b, 2000, &j, &body, &len, &meta), 0);
+	T_EQ_INT(store_requeue(b, j.id), 0);
+	store_job_clear(&j);
+	free(body);
+	free(meta);
+	for (waited = 0; waited < 50 && woken_count() == base; waited++)
+		usleep(20 * 1000);
+	T_CHECK(woken_count() > base);
+	store_on_queued(a, NULL, NULL);
+out:
+	store_close(b);
+	store_close(a);
+}
+
 static int run_cmd(const char *env)
 {
 	const char *cmd = getenv(env);
@@ -280,6 +351,7 @@ int main(void)
 	T_RUN(test_migrate_from_empty);
 	T_RUN(test_concurrent_start);
 	T_RUN(test_lease_expiry);
+	T_RUN(test_notify_wakes);
 	if (getenv("STORE_TEST_PG_STOP") && getenv("STORE_TEST_PG_START"))
 		T_RUN(test_reconnect_after_restart);
 	else
