@@ -8,6 +8,7 @@
 #   - the server restarted under load: only 503s (with Retry-After) while it
 #     is down, /healthz says so, and after it nothing is lost or doubled;
 #   - the store's password (store.password, env:) is in no log.
+#   - the CLI (replay, jobs list/show) on the shared store while both run;
 # Executions are counted on the SSH target (runs/starts); the store is read
 # through the CLI (jobs list/show --json) and psql, never a file.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -100,6 +101,19 @@ expect_eq storm_only_200_or_409 "$SOTHER" 0
 expect_eq storm_one_fresh_200 "$((S200 - SREPLAY))" 1
 expect_eq storm_one_job_in_store "$(njobs key-storm)" 1
 expect_eq storm_cli_sees_success "$(cli_state sync key-storm)" "1:succeeded"
+
+# the operator's replay from the CLI, on the shared store while both run:
+# one more execution, and a redelivery to either daemon replays its answer
+STORM_ID=$(pg_query "SELECT id FROM webhook_runner.jobs WHERE key = 'key-storm'")
+"$RUNNER_BIN" replay "$STORM_ID" --config "$T_TMP/b.json" >"$R/replay.out" 2>"$R/replay.err"
+expect_eq cli_replay_exit "$?" 0
+expect_eq cli_replay_ran_once_more "$(runs storm):$(starts storm)" "2:2"
+expect_eq cli_replay_recorded "$(cli_state sync key-storm)" "2:succeeded"
+on A
+send storm-after sync "$STORM" key-storm
+answer cli_replay_then_replayed storm-after code=200 hdr:Idempotent-Replayed=true attempt=2 runs:storm=2
+"$RUNNER_BIN" jobs show "$STORM_ID" --config "$T_TMP/a.json" --json >"$R/show.json" 2>/dev/null
+expect_eq cli_jobs_show "$(json_get "$R/show.json" status):$(json_get "$R/show.json" key)" "succeeded:key-storm"
 
 # ------------------------------------------------------------------ async across instances
 # B stopped; A (one worker) busy with a long job; three more wait in the
