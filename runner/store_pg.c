@@ -72,7 +72,7 @@ void store_pg_p_i64(struct store_pg_params *p, int64_t v)
 
 void store_pg_p_bin(struct store_pg_params *p, const void *v, size_t len)
 {
-	p->v[p->n] = len ? v : "";
+	p->v[p->n] = v ? (len ? v : "") : NULL;
 	p->len[p->n] = (int)len;
 	p->fmt[p->n] = 1;
 	p->n++;
@@ -83,13 +83,24 @@ int64_t store_pg_i64(const PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-int store_pg_dup(const PGresult *r, int row, int col, char **out)
+int store_pg_dup_bytea(const PGresult *r, int row, int col, char **out)
 {
+	unsigned char *raw;
+	size_t n = 0;
+
 	*out = NULL;
 	if (PQgetisnull(r, row, col))
 		return 0;
-	*out = strdup(PQgetvalue(r, row, col));
-	return *out ? 0 : -ENOMEM;
+	raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col), &n);
+	if (!raw || !(*out = malloc(n + 1))) {
+		if (raw)
+			PQfreemem(raw);
+		return -ENOMEM;
+	}
+	memcpy(*out, raw, n);
+	(*out)[n] = 0; /* the texts kept as bytes never hold a NUL: they came as C strings */
+	PQfreemem(raw);
+	return 0;
 }
 
 void store_pg_copy(const PGresult *r, int row, int col, char *dst, size_t cap)
@@ -114,9 +125,9 @@ int store_pg_read_job(const PGresult *r, int row, struct store_job *j)
 	store_pg_copy(r, row, 9, j->signal, sizeof j->signal);
 	store_pg_copy(r, row, 10, j->error, sizeof j->error);
 	j->http_status = (int)store_pg_i64(r, row, 11);
-	rc = store_pg_dup(r, row, 12, &j->response);
+	rc = store_pg_dup_bytea(r, row, 12, &j->response);
 	if (!rc)
-		rc = store_pg_dup(r, row, 13, &j->output_tail);
+		rc = store_pg_dup_bytea(r, row, 13, &j->output_tail);
 	if (rc)
 		store_job_clear(j);
 	return rc;
@@ -304,7 +315,7 @@ int store_pg_delivery_read(struct store_pg *s, PGconn *c, const char *hook, cons
 		store_pg_copy(r, 0, 2, sha, 65);
 	if (body) {
 		raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &n);
-		if (!raw || !(b = malloc(n + 1)) || store_pg_dup(r, 0, 1, &m)) {
+		if (!raw || !(b = malloc(n + 1)) || store_pg_dup_bytea(r, 0, 1, &m)) {
 			store_pg_msg(s, "out of memory");
 			rc = -ENOMEM;
 			goto out;

@@ -6,13 +6,17 @@
  * The backend keeps the store in one schema (store_config.pg_schema) of a
  * database that several runner instances share:
  *   schema_version(version)                                the layout's version
- *   deliveries(hook, key, body_sha256, body BYTEA, headers, received_ms,
+ *   deliveries(hook, key, body_sha256, body BYTEA, headers BYTEA, received_ms,
  *              PRIMARY KEY(hook, key))                     one per verified key
  *   jobs(id BIGINT IDENTITY, hook, key, attempt, state, body_sha256,
  *        created_ms, started_ms, finished_ms, exit_code, signal, error,
- *        http_status, response, output_tail, owner, UNIQUE(hook, key, attempt))
- *   jwt_ids(hook, jti, key, expires_ms, PRIMARY KEY(hook, jti))
+ *        http_status, response BYTEA, output_tail BYTEA, owner,
+ *        UNIQUE(hook, key, attempt))
+ *   jwt_ids(hook, jti (hex of its bytes), key, expires_ms, PRIMARY KEY(hook, jti))
  *   instances(id, host, pid, started, lease_until)        one per open handle
+ * What came from the network or a remote shell (stored headers, answers,
+ * output tails, token ids) is kept as bytes, not TEXT: a UTF8 database
+ * refuses invalid UTF-8, and SQLite keeps such bytes as they are.
  * A job's owner is the instance that claimed or took it "running". Migrations
  * (store_pg_schema.c) run under a session advisory lock, so two instances
  * starting together migrate once.
@@ -98,12 +102,15 @@ void store_pg_msg(struct store_pg *s, const char *fmt, ...) __attribute__((forma
 
 void store_pg_p_str(struct store_pg_params *p, const char *v);   /* NULL: SQL NULL */
 void store_pg_p_i64(struct store_pg_params *p, int64_t v);
-void store_pg_p_bin(struct store_pg_params *p, const void *v, size_t len);
+void store_pg_p_bin(struct store_pg_params *p, const void *v, size_t len); /* NULL V: SQL NULL */
+/* A text of ours as BYTEA: its bytes as they are, valid UTF-8 or not (NULL: SQL NULL). */
+#define store_pg_p_text_bytes(p, v) store_pg_p_bin((p), (v), (v) ? strlen(v) : 0)
 
-/* Row ROW, column COL of R as int64 (0 for NULL), as a malloc'ed string
- * (*out NULL for NULL; 0 or -ENOMEM), copied into DST (CAP bytes, "" for NULL). */
+/* Row ROW, column COL of R as int64 (0 for NULL), a BYTEA column as a
+ * malloc'ed NUL-terminated string (*out NULL for NULL; 0 or -ENOMEM), a
+ * text column copied into DST (CAP bytes, "" for NULL). */
 int64_t store_pg_i64(const PGresult *r, int row, int col);
-int store_pg_dup(const PGresult *r, int row, int col, char **out);
+int store_pg_dup_bytea(const PGresult *r, int row, int col, char **out);
 void store_pg_copy(const PGresult *r, int row, int col, char *dst, size_t cap);
 /* The STORE_PG_JOB_COLS of R's row ROW into *J. 0 or -ENOMEM. */
 int store_pg_read_job(const PGresult *r, int row, struct store_job *j);

@@ -75,7 +75,7 @@ static int put_delivery(struct store_pg *s, PGconn *c, const struct store_claim_
 	store_pg_p_str(&p, key);
 	store_pg_p_str(&p, rq->body_sha256);
 	store_pg_p_bin(&p, rq->body, rq->len);
-	store_pg_p_str(&p, rq->headers_json);
+	store_pg_p_text_bytes(&p, rq->headers_json);
 	store_pg_p_i64(&p, rq->now_ms);
 	rc = store_pg_exec(s, c, "INSERT INTO deliveries (hook, key, body_sha256, body, headers, received_ms)"
 	    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hook, key) DO NOTHING RETURNING 1", &p, &r);
@@ -93,7 +93,7 @@ static int refresh_delivery(struct store_pg *s, PGconn *c, const struct store_cl
 	store_pg_p_str(&p, rq->hook);
 	store_pg_p_str(&p, key);
 	store_pg_p_bin(&p, rq->body, rq->len);
-	store_pg_p_str(&p, rq->headers_json);
+	store_pg_p_text_bytes(&p, rq->headers_json);
 	store_pg_p_i64(&p, rq->now_ms);
 	return store_pg_exec(s, c, "UPDATE deliveries SET body = $3, headers = $4, received_ms = $5"
 	    " WHERE hook = $1 AND key = $2", &p, NULL);
@@ -150,14 +150,23 @@ static int key_by_body(struct store_pg *s, PGconn *c, const char *hook, const ch
  * is recorded for KEY until UNTIL_MS and 0; negative on failure. */
 static int jti_check(struct store_pg *s, PGconn *c, const struct store_claim_req *rq, const char *key)
 {
+	static const char hx[] = "0123456789abcdef";
 	struct store_pg_params p = { .n = 0 };
+	char jti[2 * STORE_JTI_MAX + 1];
 	PGresult *r = NULL;
+	size_t i;
 	int rc;
 
-	if ((rc = xlock(s, c, "jti", rq->hook, rq->jti)) != 0)
+	/* the token's id as hex: any bytes a JWT's JSON string held */
+	for (i = 0; rq->jti[i] && i < STORE_JTI_MAX; i++) {
+		jti[2 * i] = hx[(unsigned char)rq->jti[i] >> 4];
+		jti[2 * i + 1] = hx[(unsigned char)rq->jti[i] & 15];
+	}
+	jti[2 * i] = 0;
+	if ((rc = xlock(s, c, "jti", rq->hook, jti)) != 0)
 		return rc;
 	store_pg_p_str(&p, rq->hook);
-	store_pg_p_str(&p, rq->jti);
+	store_pg_p_str(&p, jti);
 	rc = store_pg_exec(s, c, "SELECT key, expires_ms FROM jwt_ids WHERE hook = $1 AND jti = $2", &p, &r);
 	if (rc)
 		return rc;
@@ -194,8 +203,8 @@ static int decide(struct store_pg *s, const PGresult *r, const struct store_clai
 	} else if (st == JOBSTATE_SUCCEEDED) {
 		res->kind = STORE_REPLAY;
 		res->http_status = (int)store_pg_i64(r, 0, 4);
-		res->response = strdup(PQgetisnull(r, 0, 5) ? "" : PQgetvalue(r, 0, 5));
-		if (!res->response)
+		if (store_pg_dup_bytea(r, 0, 5, &res->response) ||
+		    (!res->response && !(res->response = strdup(""))))
 			return -ENOMEM;
 	} else if (jobstate_is_retryable(st)) {
 		res->kind = STORE_RETRY;
@@ -394,8 +403,8 @@ static int finish_once(struct store_pg *s, int64_t job_id, const struct store_ou
 	store_pg_p_str(&p, o->signal);
 	store_pg_p_str(&p, o->error);
 	store_pg_p_i64(&p, o->http_status);
-	store_pg_p_str(&p, o->response);
-	store_pg_p_str(&p, o->output_tail);
+	store_pg_p_text_bytes(&p, o->response);
+	store_pg_p_text_bytes(&p, o->output_tail);
 	rc = store_pg_exec(s, pc->c, "UPDATE jobs SET state = $2, started_ms = $3, finished_ms = $4,"
 	    " exit_code = $5, signal = $6, error = $7, http_status = $8, response = $9, output_tail = $10"
 	    " WHERE id = $1", &p, &r);

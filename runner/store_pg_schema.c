@@ -11,6 +11,8 @@
  *
  * The layout is the SQLite backend's, in PostgreSQL's types, plus what
  * sharing needs: the jobs' owner and the instances with their leases.
+ * Stored headers, answers and output tails are BYTEA: they may hold bytes
+ * that are not UTF-8, which a TEXT column of a UTF8 database refuses.
  * The claim's lookup of the latest attempt reads UNIQUE(hook, key, attempt)
  * backwards; the queue's head is the partial index of queued ids.
  */
@@ -28,7 +30,7 @@ static const char *const migrations[] = {
 	"  key TEXT NOT NULL,"
 	"  body_sha256 TEXT NOT NULL,"
 	"  body BYTEA,"
-	"  headers TEXT,"
+	"  headers BYTEA,"
 	"  received_ms BIGINT NOT NULL,"
 	"  PRIMARY KEY (hook, key));"
 	"CREATE INDEX deliveries_body ON deliveries (hook, body_sha256, received_ms);"
@@ -47,8 +49,8 @@ static const char *const migrations[] = {
 	"  signal TEXT,"
 	"  error TEXT,"
 	"  http_status INTEGER,"
-	"  response TEXT,"
-	"  output_tail TEXT,"
+	"  response BYTEA,"
+	"  output_tail BYTEA,"
 	"  owner TEXT,"
 	"  UNIQUE (hook, key, attempt),"
 	"  FOREIGN KEY (hook, key) REFERENCES deliveries (hook, key));"
