@@ -7,7 +7,8 @@
 #     the job interrupted, and a redelivery to B runs it exactly once more;
 #   - the server restarted under load: only 503s (with Retry-After) while it
 #     is down, /healthz says so, and after it nothing is lost or doubled;
-#   - the store's password (store.password, env:) is in no log.
+#   - the store's password (store.password, env:) is in no log; a wrong one
+#     stops the start-up with a clear reason; a URL holding one is refused.
 #   - the CLI (replay, jobs list/show) on the shared store while both run;
 # Executions are counted on the SSH target (runs/starts); the store is read
 # through the CLI (jobs list/show --json) and psql, never a file.
@@ -232,8 +233,22 @@ expect_eq restart_one_job_each "$(pg_query "SELECT count(*) FROM webhook_runner.
 expect_eq restart_nothing_left_running "$(pg_query "SELECT count(*) FROM webhook_runner.jobs WHERE state IN ('running', 'queued')")" 0
 
 # ------------------------------------------------------------------ the password
+# refusals: a wrong password stops the start-up with libpq's reason and
+# without the password; a URL holding a password is refused by check-config
+export WR_PG_BAD=wrong-pw-$(rand_hex 6)
+mkcfg "$T_TMP/bad.json" "$(hook sync sync)" store_json="${STORE/WR_PG_PASSWORD/WR_PG_BAD}" max_jobs=4 threads=16
+timeout 30 "$RUNNER_BIN" --config "$T_TMP/bad.json" --host 127.0.0.1 --port "$(closed_port)" >"$T_TMP/bad.log" 2>&1
+BADRC=$?
+expect_eq bad_password_refused_at_start "$BADRC:$(grep -c 'password authentication failed' "$T_TMP/bad.log")" "1:1"
+expect_eq bad_password_not_logged "$(grep -c "$WR_PG_BAD" "$T_TMP/bad.log")" 0
+cp "$T_TMP/a.json" "$T_TMP/pw-in-url.json"
+sed -i "s|postgresql://wr@|postgresql://wr:$PG_PASSWORD@|" "$T_TMP/pw-in-url.json"
+"$RUNNER_BIN" check-config "$T_TMP/pw-in-url.json" >"$R/pwurl.out" 2>"$R/pwurl.err"
+expect_eq check_config_refuses_password_in_url "$?:$(grep -c '^store.url: must not hold a password' "$R/pwurl.err")" "1:1"
+expect_eq check_config_does_not_echo_password "$(grep -c "$PG_PASSWORD" "$R/pwurl.err")" 0
+
 LEAK=""
-for f in "$T_TMP"/*.log; do grep -qF "$PG_PASSWORD" "$f" && LEAK+="$(basename "$f") "; done
+for f in "$T_TMP"/*.log "$R"/*; do [ -f "$f" ] && grep -qF "$PG_PASSWORD" "$f" && LEAK+="$(basename "$f") "; done
 expect_eq password_in_no_log "$LEAK" ""
 expect_match store_logged_without_password "$(grep -h '"event":"listening"' "$T_TMP/A.log" | head -1)" \
 	"postgresql://wr@127.0.0.1"
