@@ -3,7 +3,10 @@
 #   pg_start          initdb in a new temp dir, start the server; sets PG_DIR
 #                     PG_PORT PG_BIN PG_USER PG_PASSWORD PG_DB PG_DSN
 #                     (postgresql://wr:PASSWORD@127.0.0.1:PORT/wr) and
-#                     PG_DSN_NOPW (the same without the password)
+#                     PG_DSN_NOPW (the same without the password), PG_CA
+#                     (the CA certificate that verifies the server's TLS
+#                     certificate, for 127.0.0.1) and PG_CA_OTHER (one that
+#                     does not)
 #   pg_psql SQL       run SQL as the superuser over the unix socket (-At output)
 #   pg_query SQL      the same in the test database ($PG_DB)
 #   pg_server_stop    stop the server, keep its data (a restart test)
@@ -60,7 +63,24 @@ pg_start() {
 	pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust --auth-host=scram-sha-256 \
 		-E UTF8 --no-instructions >"$PG_DIR/initdb.log" 2>&1 ||
 		{ echo "pg.sh: initdb failed: $(tail -n 5 "$PG_DIR/initdb.log")" >&2; return 1; }
+	# TLS: a throwaway CA and a server certificate for 127.0.0.1 (sslmode=verify-full)
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=wr-test-ca -keyout "$PG_DIR/ca.key" \
+		-out "$PG_DIR/ca.crt" >/dev/null 2>&1 &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=wr-other-ca -keyout "$PG_DIR/other.key" \
+			-out "$PG_DIR/other.crt" >/dev/null 2>&1 &&
+		openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$PG_DIR/server.key" \
+			-out "$PG_DIR/server.csr" >/dev/null 2>&1 &&
+		printf 'subjectAltName=IP:127.0.0.1\n' >"$PG_DIR/san.ext" &&
+		openssl x509 -req -in "$PG_DIR/server.csr" -CA "$PG_DIR/ca.crt" -CAkey "$PG_DIR/ca.key" \
+			-CAcreateserial -days 2 -extfile "$PG_DIR/san.ext" -out "$PG_DIR/server.crt" >/dev/null 2>&1 ||
+		{ echo "pg.sh: openssl could not make the test certificates" >&2; return 1; }
+	chmod 600 "$PG_DIR/server.key"
+	[ "$(id -u)" -ne 0 ] || chown postgres: "$PG_DIR/server.key" "$PG_DIR/server.crt"
+	PG_CA=$PG_DIR/ca.crt PG_CA_OTHER=$PG_DIR/other.crt
 	pg_as sh -c "cat >>'$PG_DIR/data/postgresql.conf'" <<-EOF
+		ssl = on
+		ssl_cert_file = '$PG_DIR/server.crt'
+		ssl_key_file = '$PG_DIR/server.key'
 		listen_addresses = '127.0.0.1'
 		unix_socket_directories = '$PG_DIR/sock'
 		fsync = on
@@ -82,7 +102,7 @@ pg_start() {
 		pg_psql "CREATE DATABASE wr OWNER wr" || return 1
 	PG_DSN="postgresql://wr:$PG_PASSWORD@127.0.0.1:$PG_PORT/wr"
 	PG_DSN_NOPW="postgresql://wr@127.0.0.1:$PG_PORT/wr"
-	export PG_DIR PG_PORT PG_BIN PG_USER PG_PASSWORD PG_DB PG_DSN PG_DSN_NOPW
+	export PG_DIR PG_PORT PG_BIN PG_USER PG_PASSWORD PG_DB PG_DSN PG_DSN_NOPW PG_CA PG_CA_OTHER
 }
 
 pg_stop() {

@@ -54,7 +54,8 @@ if [ -z "${STORE_TEST_PG_DSN:-}" ] && [ -f "$TOP/tests/pg.sh" ]; then
 	if pg_available; then
 		trap pg_stop EXIT
 		if pg_start; then
-			export STORE_TEST_PG_DSN=$PG_DSN
+			export STORE_TEST_PG_DSN=$PG_DSN STORE_TEST_PG_PASSWORD=$PG_PASSWORD
+			export STORE_TEST_PG_CA=$PG_CA STORE_TEST_PG_CA_OTHER=$PG_CA_OTHER
 			# runner_store_pg restarts the server under an open store
 			export STORE_TEST_PG_STOP=". '$TOP/tests/pg.sh' && pg_server_stop"
 			export STORE_TEST_PG_START=". '$TOP/tests/pg.sh' && pg_server_start"

@@ -10,6 +10,7 @@
 #   - the store's password (store.password, env:) is in no log; a wrong one
 #     stops the start-up with a clear reason; a URL holding one is refused.
 #   - the CLI (replay, jobs list/show) on the shared store while both run;
+#   - every connection is TLS, sslmode=verify-full against the test CA;
 # Executions are counted on the SSH target (runs/starts); the store is read
 # through the CLI (jobs list/show --json) and psql, never a file.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -46,7 +47,7 @@ hook() { # ID MODE
 JSON
 }
 export WR_PG_PASSWORD=$PG_PASSWORD
-STORE="\"url\": \"$PG_DSN_NOPW?sslmode=disable\", \"password\": \"env:WR_PG_PASSWORD\","
+STORE="\"url\": \"$PG_DSN_NOPW?sslmode=verify-full&sslrootcert=$PG_CA\", \"password\": \"env:WR_PG_PASSWORD\","
 STORE+=" \"lease_s\": 3, \"heartbeat_ms\": 500, \"connect_timeout_s\": 2, \"pool_size\": 4"
 mkcfg "$T_TMP/a.json" "$(hook sync sync), $(hook async async)" store_json="$STORE" max_jobs=1 threads=16 \
 	log_level=info log_format=json
@@ -83,6 +84,8 @@ njobs() { pg_query "SELECT count(*) FROM webhook_runner.jobs WHERE key = '$1'"; 
 start_as A
 start_as B
 expect_match two_instances_registered "$(pg_query "SELECT count(*) FROM webhook_runner.instances")" '^2$'
+TLSQ="FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'webhook-runner'"
+expect_match connections_all_tls "$(pg_query "SELECT count(*) FILTER (WHERE s.ssl) || ':' || count(*) FILTER (WHERE NOT s.ssl) $TLSQ")" '^[2-9][0-9]*:0$'
 
 # ------------------------------------------------------------------ storm
 STORM=$(pl storm ok 2)

@@ -6,7 +6,8 @@
  * schema (the advisory lock), the lease (a dead instance's running job is
  * marked interrupted by a live one once its lease has expired, a live
  * instance's is not, a CLI handle never sweeps), another handle's queued
- * job waking this one's takers (LISTEN/NOTIFY), and the server restarting
+ * job waking this one's takers (LISTEN/NOTIFY), TLS modes passed through
+ * to libpq (verify-full against the right and a wrong CA), and the server restarting
  * under an open store (failures while it is down write nothing; the
  * handle reconnects after). Each case uses a schema of its own.
  */
@@ -297,6 +298,35 @@ out:
 	store_close(a);
 }
 
+/* libpq's TLS parameters in the URL pass through: verify-full with the CA
+ * that signed the server's certificate opens the store; with another CA it
+ * is refused (the certificate is checked, not just TLS used), and so is
+ * nothing when TLS is required of a connection that cannot have it. */
+static void test_tls_modes(void)
+{
+	const char *ca = getenv("STORE_TEST_PG_CA"), *other = getenv("STORE_TEST_PG_CA_OTHER");
+	char schema[64], url[1024], err[256];
+	struct store_config sc;
+	struct store *s = NULL;
+
+	schema_name("tls", schema, sizeof schema);
+	snprintf(url, sizeof url, "%s%ssslmode=verify-full&sslrootcert=%s", g_dsn, strchr(g_dsn, '?') ? "&" : "?", ca);
+	sc = cfg(schema);
+	sc.pg_url = url;
+	T_EQ_INT(store_open(&sc, &s, 0, NULL, NULL), 0);
+	store_close(s);
+	s = NULL;
+	snprintf(url, sizeof url, "%s%ssslmode=verify-full&sslrootcert=%s", g_dsn, strchr(g_dsn, '?') ? "&" : "?", other);
+	sc.open_err = err;
+	sc.open_errlen = sizeof err;
+	err[0] = 0;
+	T_EQ_INT(store_open(&sc, &s, 0, NULL, NULL), -ENOTCONN);
+	T_CHECK(s == NULL);
+	printf("# info verify-full with another CA: %s\n", err);
+	T_CHECK(strstr(err, "certificate") != NULL);
+	T_CHECK(strstr(err, getenv("STORE_TEST_PG_PASSWORD") ? getenv("STORE_TEST_PG_PASSWORD") : "\x01") == NULL);
+}
+
 static int run_cmd(const char *env)
 {
 	const char *cmd = getenv(env);
@@ -352,6 +382,11 @@ int main(void)
 	T_RUN(test_concurrent_start);
 	T_RUN(test_lease_expiry);
 	T_RUN(test_notify_wakes);
+	if (getenv("STORE_TEST_PG_CA") && getenv("STORE_TEST_PG_CA_OTHER"))
+		T_RUN(test_tls_modes);
+	else
+		printf("skip test_tls_modes: STORE_TEST_PG_CA/CA_OTHER are not set (tests/run.sh sets them with "
+		       "the server it starts)\n");
 	if (getenv("STORE_TEST_PG_STOP") && getenv("STORE_TEST_PG_START"))
 		T_RUN(test_reconnect_after_restart);
 	else
