@@ -200,6 +200,17 @@ out:
 /* Delete finished jobs older than the retention (and the deliveries they
  * leave without a job). Quiet when there was nothing to do; an operator sees
  * each deletion and each failure. */
+/* store_on_interrupted's callback: another instance died with jobs running. */
+static void log_swept(int n, void *arg)
+{
+	char count[16];
+
+	(void)arg;
+	snprintf(count, sizeof count, "%d", n);
+	log_event(LOG_WARN, "jobs_interrupted", "count", count, "note", "an instance's lease ran out with "
+	    "these jobs running; their next delivery runs them again", NULL);
+}
+
 /* store_on_queued's callback: a job may wait in the shared store. */
 static void wake_takers(void *q)
 {
@@ -336,6 +347,7 @@ static int serve(int argc, char **argv)
 	if (queue_new(st, workers_n, &queue) != 0)
 		fatal("out of memory");
 	store_on_queued(st, wake_takers, queue); /* another instance's jobs (PostgreSQL NOTIFY) */
+	store_on_interrupted(st, log_swept, NULL);
 	if ((rc = http_start(gens, st, slots, queue, &srv, err, sizeof err)) != 0)
 		fatal("%s", err);
 	if ((rc = workers_start(gens, st, queue, slots, workers_n, &workers)) != 0)

@@ -127,6 +127,12 @@ void store_on_queued(struct store *s, void (*fn)(void *), void *arg)
 		s->ops->on_queued(s, fn, arg);
 }
 
+void store_on_interrupted(struct store *s, void (*fn)(int n, void *arg), void *arg)
+{
+	if (s && s->ops->on_interrupted)
+		s->ops->on_interrupted(s, fn, arg);
+}
+
 /* URL with the password of its userinfo (user:PASSWORD@) and of a
  * password=... parameter replaced by "***". */
 static void redact_url(const char *url, char *buf, size_t len)

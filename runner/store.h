@@ -252,6 +252,12 @@ int store_attempts(struct store *s, const char *hook, const char *key, struct st
  * FN must be quick and thread-safe. */
 void store_on_queued(struct store *s, void (*fn)(void *), void *arg);
 
+/* Jobs of another instance were marked "interrupted" after its lease ran
+ * out (PostgreSQL; SQLite marks only at open, which store_open reports):
+ * FN(N, ARG) is called from a thread of the store's with how many, so the
+ * daemon can say so. Same rules as store_on_queued. */
+void store_on_interrupted(struct store *s, void (*fn)(int n, void *arg), void *arg);
+
 /* SC's location for a log line or a message into BUF (LEN bytes): the
  * SQLite path, or the PostgreSQL URL with any password replaced by "***". */
 void store_where(const struct store_config *sc, char *buf, size_t len);

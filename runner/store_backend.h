@@ -61,6 +61,8 @@ struct store_ops {
 	/* store_on_queued; NULL when the backend cannot hear of other
 	 * processes' jobs. */
 	void (*on_queued)(struct store *s, void (*fn)(void *), void *arg);
+	/* store_on_interrupted; NULL when the backend marks only at open. */
+	void (*on_interrupted)(struct store *s, void (*fn)(int, void *), void *arg);
 };
 
 /* The SQLite backend (store_sqlite*.c): the database file at sc->sqlite_path. */

@@ -489,6 +489,16 @@ static void pg_on_queued(struct store *b, void (*fn)(void *), void *arg)
 	pthread_mutex_unlock(&s->hmu);
 }
 
+static void pg_on_interrupted(struct store *b, void (*fn)(int, void *), void *arg)
+{
+	struct store_pg *s = (struct store_pg *)b;
+
+	pthread_mutex_lock(&s->hmu);
+	s->swept = fn;
+	s->swept_arg = arg;
+	pthread_mutex_unlock(&s->hmu);
+}
+
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -507,4 +517,5 @@ const struct store_ops store_pg_ops = {
 	.attempts = store_pg_history_attempts,
 	.health = pg_health,
 	.on_queued = pg_on_queued,
+	.on_interrupted = pg_on_interrupted,
 };

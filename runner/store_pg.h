@@ -66,6 +66,8 @@ struct store_pg {
 	PGconn *hconn;
 	void (*wake)(void *);
 	void *wake_arg;
+	void (*swept)(int, void *); /* store_on_interrupted's */
+	void *swept_arg;
 };
 
 /* Query parameters, all text but those marked binary. */

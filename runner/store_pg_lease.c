@@ -150,7 +150,7 @@ static void *beat(void *arg)
 {
 	struct store_pg *s = arg;
 	int64_t next = 0, now;
-	int rc, stop;
+	int rc, stop, swept = 0;
 
 	for (;;) {
 		pthread_mutex_lock(&s->hmu);
@@ -174,8 +174,12 @@ static void *beat(void *arg)
 			}
 			if (s->hconn && renew(s, s->hconn) == 0) {
 				undo_pending(s, s->hconn);
-				if (s->marks)
-					store_pg_lease_sweep(s, s->hconn, NULL);
+				if (s->marks && store_pg_lease_sweep(s, s->hconn, &swept) == 0 && swept > 0) {
+					pthread_mutex_lock(&s->hmu); /* as wake(): the callee outlives the call */
+					if (s->swept)
+						s->swept(swept, s->swept_arg);
+					pthread_mutex_unlock(&s->hmu);
+				}
 			}
 		}
 		/* short waits, so that a close is not held up for a whole beat */

@@ -166,6 +166,7 @@ if wait_until 10 started crash; then
 	if wait_until 20 cli_state_is sync key-crash 1:interrupted; then
 		info "kill -9: job seen interrupted $(($(now_ms) - KILL_T)) ms after the kill (lease 3 s)"
 		ok crash_interrupted_after_lease
+		expect_eq crash_b_logged_interrupted "$(grep -c '"event":"jobs_interrupted","count":"1"' "$T_TMP/B.log")" 1
 	else
 		fail crash_interrupted_after_lease "state $(cli_state sync key-crash)"
 	fi

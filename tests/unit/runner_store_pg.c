@@ -29,6 +29,12 @@
 static const char *g_dsn;
 static int g_n;
 
+static int g_swept;
+static void on_swept(int n, void *arg)
+{
+	__atomic_add_fetch((int *)arg, n, __ATOMIC_SEQ_CST);
+}
+
 static void schema_name(const char *what, char *out, size_t cap)
 {
 	snprintf(out, cap, "pg%ld_%s_%d", (long)getpid(), what, g_n++);
@@ -179,6 +185,7 @@ static void test_lease_expiry(void)
 	T_EQ_INT(store_open(&sc, &live, 1, NULL, NULL), 0);
 	if (!live)
 		return;
+	store_on_interrupted(live, on_swept, &g_swept);
 	T_EQ_INT(store_open(&sc, &cli, 0, NULL, NULL), 0); /* a CLI: never sweeps */
 	T_EQ_INT(claim(live, "mine", &mine), 0);
 	T_EQ_INT(mine.kind, STORE_NEW);
@@ -216,6 +223,9 @@ static void test_lease_expiry(void)
 	}
 	printf("# info dead instance's job interrupted %d ms after it died (lease 3000 ms)\n", waited * 100);
 	T_EQ_INT(state_of(cli, theirs), JOBSTATE_INTERRUPTED);
+	for (int i = 0; i < 20 && !__atomic_load_n(&g_swept, __ATOMIC_SEQ_CST); i++)
+		usleep(50 * 1000); /* told just after the marking commits */
+	T_EQ_INT(__atomic_load_n(&g_swept, __ATOMIC_SEQ_CST), 1); /* the daemon is told, once */
 	T_CHECK(waited >= 15); /* not before the lease ran out (3 s, give or take a beat) */
 	T_EQ_INT(state_of(cli, mine.job_id), JOBSTATE_RUNNING); /* a live lease: left alone */
 	T_EQ_INT(claim(live, "theirs", &r), 0);
