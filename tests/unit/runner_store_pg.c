@@ -7,7 +7,8 @@
  * marked interrupted by a live one once its lease has expired, a live
  * instance's is not, a CLI handle never sweeps), another handle's queued
  * job waking this one's takers (LISTEN/NOTIFY), TLS modes passed through
- * to libpq (verify-full against the right and a wrong CA), and the server restarting
+ * to libpq (verify-full against the right and a wrong CA), a COMMIT whose
+ * connection is lost (nothing left busy), and the server restarting
  * under an open store (failures while it is down write nothing; the
  * handle reconnects after). Each case uses a schema of its own.
  */
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "../../runner/store.h"
+#include "../../runner/store_pg.h" /* store_pg_lease_undo_later, for the lost-reply case */
 #include "t.h"
 
 #define H1 "1111111111111111111111111111111111111111111111111111111111111111"
@@ -337,6 +339,79 @@ static void test_tls_modes(void)
 	T_CHECK(strstr(err, getenv("STORE_TEST_PG_PASSWORD") ? getenv("STORE_TEST_PG_PASSWORD") : "\x01") == NULL);
 }
 
+struct slow_claim {
+	struct store *s;
+	int rc;
+	struct store_claim_res r;
+};
+
+static void *claim_slowly(void *arg)
+{
+	struct slow_claim *x = arg;
+
+	x->rc = claim(x->s, "lost", &x->r);
+	return NULL;
+}
+
+/* A claim whose COMMIT loses its connection: a deferred trigger holds the
+ * COMMIT while the test terminates the backend. The claim fails (503 for
+ * the sender), nothing is left behind, and the redelivery is new, not busy.
+ * Then the other half, a commit that happened but whose answer was lost:
+ * the claim, committed, is handed to the heartbeat as such a claim would
+ * be, and is taken back, so the redelivery is new again. */
+static void test_lost_commit(void)
+{
+	char schema[64], sql[512], v[64];
+	struct store_config sc;
+	struct store *s = NULL;
+	struct slow_claim x = { 0 };
+	struct store_claim_res r;
+	pthread_t th;
+	int i;
+
+	schema_name("lost", schema, sizeof schema);
+	sc = cfg(schema);
+	sc.pg_heartbeat_ms = 200;
+	T_EQ_INT(store_open(&sc, &s, 1, NULL, NULL), 0);
+	if (!s)
+		return;
+	snprintf(sql, sizeof sql, "CREATE FUNCTION \"%s\".slow() RETURNS trigger LANGUAGE plpgsql AS"
+	    " $$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$", schema);
+	sql1(sql, v, sizeof v);
+	T_EQ_STR(v, "");
+	snprintf(sql, sizeof sql, "CREATE CONSTRAINT TRIGGER slow AFTER INSERT ON \"%s\".jobs DEFERRABLE"
+	    " INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION \"%s\".slow()", schema, schema);
+	sql1(sql, v, sizeof v);
+	T_EQ_STR(v, "");
+	x.s = s;
+	pthread_create(&th, NULL, claim_slowly, &x);
+	for (i = 0; i < 50; i++) { /* until the claim sits in its COMMIT */
+		sql1("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'webhook-runner'"
+		     " AND query = 'COMMIT' AND state = 'active'", v, sizeof v);
+		if (!strcmp(v, "1"))
+			break;
+		usleep(50 * 1000);
+	}
+	T_EQ_STR(v, "1");
+	sql1("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name ="
+	     " 'webhook-runner' AND query = 'COMMIT' AND state = 'active'", v, sizeof v);
+	T_EQ_STR(v, "1");
+	pthread_join(th, NULL);
+	T_EQ_INT(x.rc, -ENOTCONN);
+	snprintf(sql, sizeof sql, "DROP TRIGGER slow ON \"%s\".jobs", schema);
+	sql1(sql, v, sizeof v);
+	T_EQ_INT(claim(s, "lost", &r), 0);
+	T_EQ_INT(r.kind, STORE_NEW); /* nothing was left behind */
+	/* the lost answer of a commit that happened */
+	store_pg_lease_undo_later((struct store_pg *)s, r.job_id, 0);
+	for (i = 0; i < 50 && state_of(s, r.job_id) != JOBSTATE_NONE; i++)
+		usleep(100 * 1000);
+	T_EQ_INT(state_of(s, r.job_id), JOBSTATE_NONE); /* taken back by the heartbeat */
+	T_EQ_INT(claim(s, "lost", &r), 0);
+	T_EQ_INT(r.kind, STORE_NEW);
+	store_close(s);
+}
+
 static int run_cmd(const char *env)
 {
 	const char *cmd = getenv(env);
@@ -392,6 +467,7 @@ int main(void)
 	T_RUN(test_concurrent_start);
 	T_RUN(test_lease_expiry);
 	T_RUN(test_notify_wakes);
+	T_RUN(test_lost_commit);
 	if (getenv("STORE_TEST_PG_CA") && getenv("STORE_TEST_PG_CA_OTHER"))
 		T_RUN(test_tls_modes);
 	else
