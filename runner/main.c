@@ -197,9 +197,6 @@ out:
 	return rc;
 }
 
-/* Delete finished jobs older than the retention (and the deliveries they
- * leave without a job). Quiet when there was nothing to do; an operator sees
- * each deletion and each failure. */
 /* store_on_interrupted's callback: another instance died with jobs running. */
 static void log_swept(int n, void *arg)
 {
@@ -217,6 +214,9 @@ static void wake_takers(void *q)
 	queue_wake(q);
 }
 
+/* Delete finished jobs older than the retention (and the deliveries they
+ * leave without a job). Quiet when there was nothing to do; an operator sees
+ * each deletion and each failure. */
 static void prune_history(struct store *st, time_t now, int retention_days)
 {
 	char n_s[16], days_s[16];
