@@ -51,7 +51,7 @@ STORE="\"url\": \"$PG_DSN_NOPW?sslmode=verify-full&sslrootcert=$PG_CA\", \"passw
 STORE+=" \"lease_s\": 3, \"heartbeat_ms\": 500, \"connect_timeout_s\": 2, \"pool_size\": 4"
 mkcfg "$T_TMP/a.json" "$(hook sync sync), $(hook async async)" store_json="$STORE" max_jobs=1 threads=16 \
 	log_level=info log_format=json
-mkcfg "$T_TMP/b.json" "$(hook sync sync), $(hook async async)" store_json="$STORE" max_jobs=4 threads=16 \
+mkcfg "$T_TMP/b.json" "$(hook sync sync), $(hook async async)" store_json="$STORE" max_jobs=8 threads=16 \
 	log_level=info log_format=json
 CFG=$T_TMP/a.json
 
@@ -144,8 +144,8 @@ expect_eq async_each_once "$(runs aq1)$(runs aq2)$(runs aq3):$(starts aq1)$(star
 expect_eq async_b_logged_them "$(grep -c '"event":"job_finished".*"hook":"async"' "$T_TMP/B.log")" 3
 
 # ------------------------------------------------------------------ kill -9 of A mid-job
-# from here on A has as many slots as B (no 429 for the load below)
-mkcfg "$T_TMP/a.json" "$(hook sync sync), $(hook async async)" store_json="$STORE" max_jobs=4 threads=16 \
+# from here on A has as many slots as B (8: no 429 for the load below)
+mkcfg "$T_TMP/a.json" "$(hook sync sync), $(hook async async)" store_json="$STORE" max_jobs=8 threads=16 \
 	log_level=info log_format=json
 start_as A
 on A
@@ -194,7 +194,7 @@ load_one() { # I
 (
 	i=0
 	while [ ! -e "$R/load.stop" ] && [ "$i" -lt 400 ]; do
-		# at most 6 in flight, so neither daemon's 4 slots overflow (429)
+		# at most 6 in flight, so neither daemon's 8 slots overflow (429)
 		while [ "$(jobs -pr | wc -l)" -ge 6 ]; do sleep 0.05; done
 		i=$((i + 1))
 		load_one "$i" &
