@@ -56,7 +56,7 @@ struct store_pg {
 	int npool;
 	/* claims (and takes) whose COMMIT lost its connection: taken back (put
 	 * back in the queue) once the server answers again; under hmu */
-	struct { int64_t id; int requeue; } undo[64];
+	struct { int64_t id; int how; } undo[64]; /* how: STORE_PG_UNDO_* */
 	int nundo;
 	/* the heartbeat thread (store_pg_lease.c): its own connection */
 	pthread_t hb;
@@ -144,10 +144,15 @@ int store_pg_lease_sweep(struct store_pg *s, PGconn *c, int *n);
  * was lost (s->undo), and LISTENs for queued jobs (s->wake). */
 int store_pg_lease_start(struct store_pg *s);
 void store_pg_lease_stop(struct store_pg *s);
-/* Note JOB_ID, a claim (REQUEUE: a take of a queued job) whose commit may
- * or may not have happened, to be taken back (put back in the queue) by the
- * heartbeat once the server answers again: nobody runs it. */
-void store_pg_lease_undo_later(struct store_pg *s, int64_t job_id, int requeue);
+/* What the heartbeat does with a noted job once the server answers again. */
+enum {
+	STORE_PG_UNDO_CLAIM = 0,  /* a claim whose commit may or may not have happened: taken back */
+	STORE_PG_UNDO_TAKE = 1,   /* a take likewise: put back in the queue */
+	STORE_PG_UNDO_FINISH = 2, /* a job whose outcome could not be written: "interrupted" */
+};
+/* Note JOB_ID for the heartbeat (HOW: STORE_PG_UNDO_*), so that no job of
+ * this live instance stays "running" when nobody runs it. */
+void store_pg_lease_undo_later(struct store_pg *s, int64_t job_id, int how);
 
 /* ---- the operations (store.h says what each does) ---- */
 

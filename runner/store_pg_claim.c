@@ -325,7 +325,7 @@ int store_pg_claim(struct store *b, const struct store_claim_req *rq, struct sto
 			committing = 1;
 			rc = store_pg_commit(s, pc->c);
 			if (rc == -ENOTCONN && (r.kind == STORE_NEW || r.kind == STORE_RETRY))
-				store_pg_lease_undo_later(s, r.job_id, 0); /* committed or not: nobody runs it */
+				store_pg_lease_undo_later(s, r.job_id, STORE_PG_UNDO_CLAIM); /* committed or not: nobody runs it */
 		}
 		store_pg_put(s, pc); /* rolls back what is still open */
 		if (!rc)
@@ -420,7 +420,9 @@ static int finish_once(struct store_pg *s, int64_t job_id, const struct store_ou
 /* The job has run: its outcome must not be lost to a server that is
  * restarting, or the job would stay "running" under a live lease and every
  * redelivery would be refused as busy. An unreachable server is tried again
- * for up to FINISH_RETRY_MS (one statement: trying twice is harmless). */
+ * for up to FINISH_RETRY_MS (one statement: trying twice is harmless); after
+ * that the heartbeat marks the job "interrupted" once the server is back,
+ * as a crash would have left it, so its next delivery runs it again. */
 #define FINISH_RETRY_MS 30000
 int store_pg_claim_finish(struct store *b, int64_t job_id, const struct store_outcome *o)
 {
@@ -430,6 +432,8 @@ int store_pg_claim_finish(struct store *b, int64_t job_id, const struct store_ou
 
 	while ((rc = finish_once(s, job_id, o)) == -ENOTCONN && clock_mono_ms() < until)
 		usleep(250 * 1000);
+	if (rc == -ENOTCONN)
+		store_pg_lease_undo_later(s, job_id, STORE_PG_UNDO_FINISH);
 	return rc;
 }
 

@@ -2,7 +2,8 @@
  * store_pg_lease.c — the PostgreSQL backend's instances (store_pg.h):
  * registering this handle as an instance with a lease, the heartbeat
  * thread that renews it, the sweep that marks the jobs of dead instances
- * "interrupted", taking back claims whose commit was lost, and hearing of
+ * "interrupted", taking back claims whose commit was lost (and marking
+ * interrupted a job whose outcome could not be written), and hearing of
  * queued jobs (LISTEN) to wake the takers.
  *
  * Leases are kept in the database's clock (clock_timestamp()), so the
@@ -72,15 +73,27 @@ int store_pg_lease_sweep(struct store_pg *s, PGconn *c, int *n)
 	return rc;
 }
 
-void store_pg_lease_undo_later(struct store_pg *s, int64_t job_id, int requeue)
+void store_pg_lease_undo_later(struct store_pg *s, int64_t job_id, int how)
 {
 	pthread_mutex_lock(&s->hmu);
 	if (s->nundo < (int)(sizeof s->undo / sizeof s->undo[0])) {
 		s->undo[s->nundo].id = job_id;
-		s->undo[s->nundo].requeue = requeue;
+		s->undo[s->nundo].how = how;
 		s->nundo++;
 	}
 	pthread_mutex_unlock(&s->hmu);
+}
+
+/* A job whose outcome was lost: "interrupted" if it is ours and still running. */
+static int interrupt_on(struct store_pg *s, PGconn *c, int64_t id)
+{
+	struct store_pg_params p = { .n = 0 };
+
+	store_pg_p_i64(&p, id);
+	store_pg_p_str(&p, s->id);
+	store_pg_p_i64(&p, clock_wall_ms());
+	return store_pg_exec(s, c, "UPDATE jobs SET state = 'interrupted', finished_ms = $3"
+	    " WHERE id = $1 AND state = 'running' AND owner = $2", &p, NULL);
 }
 
 /* A take whose commit was lost: back to the queue if it is ours and running. */
@@ -98,17 +111,18 @@ static int requeue_on(struct store_pg *s, PGconn *c, int64_t id)
 static void undo_pending(struct store_pg *s, PGconn *c)
 {
 	int64_t id;
-	int rc, rq = 0;
+	int rc, how = 0;
 
 	for (;;) {
 		pthread_mutex_lock(&s->hmu);
 		id = s->nundo ? s->undo[s->nundo - 1].id : 0;
 		if (id)
-			rq = s->undo[s->nundo - 1].requeue;
+			how = s->undo[s->nundo - 1].how;
 		pthread_mutex_unlock(&s->hmu);
 		if (!id)
 			return;
-		rc = rq ? requeue_on(s, c, id) : store_pg_claim_undo_on(s, c, id);
+		rc = how == STORE_PG_UNDO_TAKE ? requeue_on(s, c, id) : how == STORE_PG_UNDO_FINISH ?
+		    interrupt_on(s, c, id) : store_pg_claim_undo_on(s, c, id);
 		if (rc && rc != -ENOENT) /* -ENOENT: it never committed, or already ran */
 			return;
 		pthread_mutex_lock(&s->hmu);

@@ -51,7 +51,7 @@ static int take_tx(struct store_pg *s, PGconn *c, int64_t now_ms, struct store_j
 	}
 	if (!rc && (rc = store_pg_commit(s, c)) != 0) {
 		if (rc == -ENOTCONN) /* taken or not: nobody runs it */
-			store_pg_lease_undo_later(s, j->id, 1);
+			store_pg_lease_undo_later(s, j->id, STORE_PG_UNDO_TAKE);
 		free(*body);
 		free(*meta);
 		*body = *meta = NULL;

@@ -358,7 +358,8 @@ static void *claim_slowly(void *arg)
  * the sender), nothing is left behind, and the redelivery is new, not busy.
  * Then the other half, a commit that happened but whose answer was lost:
  * the claim, committed, is handed to the heartbeat as such a claim would
- * be, and is taken back, so the redelivery is new again. */
+ * be, and is taken back, so the redelivery is new again. And a job whose
+ * outcome could not be written is marked interrupted. */
 static void test_lost_commit(void)
 {
 	char schema[64], sql[512], v[64];
@@ -403,12 +404,22 @@ static void test_lost_commit(void)
 	T_EQ_INT(claim(s, "lost", &r), 0);
 	T_EQ_INT(r.kind, STORE_NEW); /* nothing was left behind */
 	/* the lost answer of a commit that happened */
-	store_pg_lease_undo_later((struct store_pg *)s, r.job_id, 0);
+	store_pg_lease_undo_later((struct store_pg *)s, r.job_id, STORE_PG_UNDO_CLAIM);
 	for (i = 0; i < 50 && state_of(s, r.job_id) != JOBSTATE_NONE; i++)
 		usleep(100 * 1000);
 	T_EQ_INT(state_of(s, r.job_id), JOBSTATE_NONE); /* taken back by the heartbeat */
 	T_EQ_INT(claim(s, "lost", &r), 0);
 	T_EQ_INT(r.kind, STORE_NEW);
+	/* a job whose outcome could not be written (the server stayed away past
+	 * store_finish's retries): interrupted once it is back, run again by
+	 * the next delivery */
+	store_pg_lease_undo_later((struct store_pg *)s, r.job_id, STORE_PG_UNDO_FINISH);
+	for (i = 0; i < 50 && state_of(s, r.job_id) == JOBSTATE_RUNNING; i++)
+		usleep(100 * 1000);
+	T_EQ_INT(state_of(s, r.job_id), JOBSTATE_INTERRUPTED);
+	T_EQ_INT(claim(s, "lost", &r), 0);
+	T_EQ_INT(r.kind, STORE_RETRY);
+	T_EQ_INT(r.attempt, 2);
 	store_close(s);
 }
 
