@@ -15,7 +15,8 @@
  *
  * Built and run by bench/run.sh (`make bench`, section 5), or by hand:
  *   cc -O2 -D_GNU_SOURCE -Irunner bench/store_claim.c runner/store.c runner/store_sqlite*.c \
- *       runner/jobstate.c -lsqlite3 -lpthread -o /tmp/b
+ *       runner/store_pg*.c runner/jobstate.c common/clock.c common/randid.c \
+ *       $(pkg-config --cflags --libs sqlite3 libpq) -lpthread -o /tmp/b
  *   /tmp/b [N...]          (files go to a mkdtemp dir under $TMPDIR or /tmp)
  *   STORE_CLAIM_PRAGMAS="PRAGMA mmap_size = 1073741824" /tmp/b   (tuning experiments)
  */

@@ -117,6 +117,11 @@ static void restart_only(struct cfggen *s, const struct config *b)
 		needs_restart("server.tls_cert/tls_key");
 	if (strcmp(a->store_path, b->store_path))
 		needs_restart("store.path");
+	if (!a->store_pg != !b->store_pg || (a->store_pg && (strcmp(a->store_pg->url, b->store_pg->url) ||
+	    strcmp(a->store_pg->schema, b->store_pg->schema) || a->store_pg->pool != b->store_pg->pool ||
+	    a->store_pg->lease_ms != b->store_pg->lease_ms ||
+	    a->store_pg->heartbeat_ms != b->store_pg->heartbeat_ms)))
+		needs_restart("store.url/schema/pool_size/lease_s/heartbeat_ms");
 	if (a->max_jobs != b->max_jobs || a->max_per_destination != b->max_per_destination)
 		needs_restart("executor.max_jobs/max_per_destination");
 }

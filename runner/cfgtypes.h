@@ -77,6 +77,15 @@ struct cfg_hook {
 	int reuse;                  /* may share the service's warm session (default 1) */
 };
 
+/* store.url and the fields that go with it (storecfg.c): the shared
+ * PostgreSQL store. */
+struct cfg_store_pg {
+	char *url;                  /* postgresql://..., without a password */
+	char *password;             /* resolved store.password, or NULL */
+	char *schema;
+	int pool, lease_ms, heartbeat_ms, connect_timeout_s;
+};
+
 struct config {
 	char *path;
 	char *listen_host;
@@ -94,6 +103,7 @@ struct config {
 	char *read_token;           /* resolved server.read_token, or NULL */
 	char *metrics_token;        /* resolved server.metrics_token, or NULL: /metrics is open */
 	char *store_path;
+	struct cfg_store_pg *store_pg; /* store.url: PostgreSQL; NULL: the SQLite file store_path */
 	int retention_days;
 	char *executor_path;
 	char *executor_socket;      /* executor.socket: jobs go through the remote-executor

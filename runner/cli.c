@@ -25,6 +25,7 @@
 #include "jobjson.h"
 #include "log.h"
 #include "store.h"
+#include "storecfg.h"
 #include "../common/clock.h"
 #include "../common/randid.h"
 
@@ -163,7 +164,7 @@ static int open_store(const char *cmd, const struct opts *o, int need_config, st
 int cli_open_store(const char *cmd, const char *config, const char *store, int need_config,
     struct config **cfg, struct store **st)
 {
-	char err[512];
+	char err[512], where[512], oerr[256] = "";
 	const char *path;
 	struct store_config sc = { 0 };
 	enum store_why why;
@@ -177,10 +178,18 @@ int cli_open_store(const char *cmd, const char *config, const char *store, int n
 	if (config && (rc = config_load(config, cfg, err, sizeof err)) != 0)
 		return need_config ? say(1, cmd, "%s", err) :
 		    say(1, cmd, "%s (or name the store with --store PATH)", err);
-	path = *cfg ? (*cfg)->store_path : store;
-	sc.sqlite_path = path;
+	if (*cfg)
+		storecfg_fill(*cfg, &sc);
+	else
+		sc.sqlite_path = store;
+	store_where(&sc, where, sizeof where); /* a PostgreSQL URL without its password */
+	path = where;
 	sc.must_exist = 1;
+	sc.open_err = oerr;
+	sc.open_errlen = sizeof oerr;
 	rc = store_open(&sc, st, 0, NULL, &why); /* never marks: the daemon may be running */
+	if (sc.pg_url && rc)
+		return say(1, cmd, "store %s: %s", path, *oerr ? oerr : strerror(-rc));
 	if (why == STORE_WHY_ABSENT)
 		return say(1, cmd, "store %s: no such file (nothing recorded yet, or another path?)", path);
 	if (why == STORE_WHY_NOT_A_STORE)

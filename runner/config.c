@@ -20,6 +20,7 @@
 #include "config.h"
 #include "hookcfg.h"
 #include "../common/secret.h"
+#include "storecfg.h"
 #include "../common/readfile.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
@@ -143,7 +144,8 @@ static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *
 	static const char *const skeys[] = { "listen", "tls_cert", "tls_key", "max_body_bytes",
 		"request_timeout_ms", "threads", "drain_timeout_s", "read_token", "metrics_token",
 		"ops_listen", "keepalive_timeout_ms", "min_request_rate", NULL };
-	static const char *const stkeys[] = { "path", "retention_days", NULL };
+	static const char *const stkeys[] = { "path", "retention_days", "url", "password", "schema",
+		"pool_size", "lease_s", "heartbeat_ms", "connect_timeout_s", NULL };
 	static const char *const ekeys[] = { "path", "max_jobs", "max_per_destination", "max_queued",
 		"socket", NULL };
 	static const char *const lkeys[] = { "level", "format", NULL };
@@ -217,6 +219,10 @@ static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *
 	if ((rc = cfgfield_str(c, o, "store", "path", 0, &s)) ||
 	    (rc = cfgfield_path(c, s ? s : "webhook-runner.db", &cfg->store_path)))
 		return rc;
+	if ((rc = storecfg_parse(c, o, &cfg->store_pg)))
+		return rc;
+	if (cfg->store_pg && cJSON_GetObjectItemCaseSensitive(o, "path"))
+		return cfgfield_bad(c, "store.path", "goes with the SQLite store; store.url names a PostgreSQL one");
 	if ((rc = cfgfield_int(c, o, "store", "retention_days", 1, 3650, 30, &v)))
 		return rc;
 	cfg->retention_days = (int)v;
@@ -402,6 +408,7 @@ void config_free(struct config *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->store_path);
+	storecfg_free(c->store_pg);
 	free(c->executor_path);
 	free(c->executor_socket);
 	if (c->read_token) {

@@ -32,6 +32,7 @@
 #include "slots.h"
 #include "sign.h"
 #include "store.h"
+#include "storecfg.h"
 #include "tls.h"
 #include "version.h"
 #include "workers.h"
@@ -199,6 +200,23 @@ out:
 	return rc;
 }
 
+/* store_on_interrupted's callback: another instance died with jobs running. */
+static void log_swept(int n, void *arg)
+{
+	char count[16];
+
+	(void)arg;
+	snprintf(count, sizeof count, "%d", n);
+	log_event(LOG_WARN, "jobs_interrupted", "count", count, "note", "an instance's lease ran out with "
+	    "these jobs running; their next delivery runs them again", NULL);
+}
+
+/* store_on_queued's callback: a job may wait in the shared store. */
+static void wake_takers(void *q)
+{
+	queue_wake(q);
+}
+
 /* Delete finished jobs older than the retention (and the deliveries they
  * leave without a job). Quiet when there was nothing to do; an operator sees
  * each deletion and each failure. */
@@ -236,7 +254,8 @@ static int serve(int argc, char **argv)
 	struct queue *queue = NULL;
 	struct http *srv = NULL;
 	struct cfggen *gens = NULL;
-	char err[512], *end, portbuf[16], status[160];
+	char err[512], *end, portbuf[16], status[160], where[512];
+	struct store_config sc;
 	long port = 0;
 	int c, n_int = 0, rc, nrc;
 	sigset_t set;
@@ -291,8 +310,13 @@ static int serve(int argc, char **argv)
 		log_certificate(cfg->tls_cert, not_after);
 	log_warnings(cfg);
 
-	if ((rc = store_open(&(struct store_config){ .sqlite_path = cfg->store_path }, &st, 1, &n_int, NULL)) != 0)
-		fatal("store %s: %s", cfg->store_path, strerror(-rc));
+	storecfg_fill(cfg, &sc);
+	store_where(&sc, where, sizeof where); /* a PostgreSQL URL without its password */
+	sc.open_err = err;
+	sc.open_errlen = sizeof err;
+	err[0] = 0;
+	if ((rc = store_open(&sc, &st, 1, &n_int, NULL)) != 0)
+		fatal("store %s: %s", where, *err ? err : strerror(-rc));
 	if (n_int) {
 		snprintf(err, sizeof err, "%d", n_int);
 		log_event(LOG_WARN, "jobs_interrupted", "count", err,
@@ -317,7 +341,7 @@ static int serve(int argc, char **argv)
 		    cfg->ops_host, cfg->ops_port);
 	log_event(LOG_INFO, "listening", "host", cfg->listen_host, "port", portbuf,
 	    "tls", cfg->tls_cert ? "on" : "off", "ops", cfg->ops_host ? status : NULL,
-	    "config", cfg->path, "store", cfg->store_path, "version", RUNNER_VERSION, NULL);
+	    "config", cfg->path, "store", where, "version", RUNNER_VERSION, NULL);
 	snprintf(status, sizeof status, "serving %zu hook%s on %s:%d", cfg->nhooks,
 	    cfg->nhooks == 1 ? "" : "s", cfg->listen_host, cfg->port);
 	if (cfggen_new(cfg, &gens) != 0)
@@ -326,6 +350,8 @@ static int serve(int argc, char **argv)
 	/* The queue first: the server puts into it, the workers take from it. */
 	if (queue_new(st, workers_n, &queue) != 0)
 		fatal("out of memory");
+	store_on_queued(st, wake_takers, queue); /* another instance's jobs (PostgreSQL NOTIFY) */
+	store_on_interrupted(st, log_swept, NULL);
 	if ((rc = http_start(gens, st, slots, queue, &srv, err, sizeof err)) != 0)
 		fatal("%s", err);
 	if ((rc = workers_start(gens, st, queue, slots, workers_n, &workers)) != 0)
@@ -383,6 +409,7 @@ static int serve(int argc, char **argv)
 	}
 	workers_stop(workers);
 	http_stop(srv);
+	store_on_queued(st, NULL, NULL);
 	queue_free(queue);
 	cfggen_free(gens);
 	store_close(st);

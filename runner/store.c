@@ -124,6 +124,12 @@ int store_open(const struct store_config *sc, struct store **out, int mark_inter
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
+	if (sc && sc->pg_url) {
+		rc = store_pg_ops.open(sc, mark_interrupted, n_interrupted, out, &w);
+		if (rc && why)
+			*why = w;
+		return rc;
+	}
 	if (!sc || !sc->sqlite_path)
 		return -EINVAL;
 	if (!*sc->sqlite_path) {
@@ -143,6 +149,69 @@ void store_close(struct store *s)
 {
 	if (s)
 		s->ops->close(s);
+}
+
+void store_on_queued(struct store *s, void (*fn)(void *), void *arg)
+{
+	if (s && s->ops->on_queued)
+		s->ops->on_queued(s, fn, arg);
+}
+
+void store_on_interrupted(struct store *s, void (*fn)(int n, void *arg), void *arg)
+{
+	if (s && s->ops->on_interrupted)
+		s->ops->on_interrupted(s, fn, arg);
+}
+
+/* URL with the password of its userinfo (user:PASSWORD@) and of a
+ * password=... parameter replaced by "***". */
+static void redact_url(const char *url, char *buf, size_t len)
+{
+	const char *p = url, *scheme = strstr(url, "://"), *at, *colon, *q, *end;
+	size_t n = 0;
+
+#define PUT(s, k) do { size_t k_ = (k); if (n + k_ < len) { memcpy(buf + n, (s), k_); n += k_; } } while (0)
+	if (scheme) {
+		scheme += 3;
+		end = scheme + strcspn(scheme, "/?");
+		at = memchr(scheme, '@', (size_t)(end - scheme));
+		/* the last '@' of the authority ends the userinfo */
+		for (q = at; q && q < end; q = memchr(q + 1, '@', (size_t)(end - q - 1)))
+			at = q;
+		colon = at ? memchr(scheme, ':', (size_t)(at - scheme)) : NULL;
+		if (colon) {
+			PUT(url, (size_t)(colon - url) + 1);
+			PUT("***", 3);
+			p = at;
+		}
+	}
+	while (*p) {
+		if ((p == url || p[-1] == '?' || p[-1] == '&' || p[-1] == ' ') &&
+		    !strncmp(p, "password=", 9)) {
+			PUT(p, 9);
+			PUT("***", 3);
+			p += 9;
+			p += strcspn(p, "& ");
+			continue;
+		}
+		PUT(p, 1);
+		p++;
+	}
+#undef PUT
+	if (len)
+		buf[n < len ? n : len - 1] = 0;
+}
+
+void store_where(const struct store_config *sc, char *buf, size_t len)
+{
+	if (!buf || !len)
+		return;
+	if (!sc)
+		snprintf(buf, len, "(none)");
+	else if (sc->pg_url)
+		redact_url(sc->pg_url, buf, len);
+	else
+		snprintf(buf, len, "%s", sc->sqlite_path ? sc->sqlite_path : "(none)");
 }
 
 const char *store_errmsg(struct store *s)

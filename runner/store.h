@@ -1,8 +1,9 @@
 /*
  * store.h — the store: verified deliveries and their jobs, the atomic
  * idempotency claim, the durable queue of async hooks and the job history.
- * The interface is the same whatever keeps the data (store_backend.h); the
- * one backend today is an embedded SQLite database file (store_sqlite.h).
+ * The interface is the same whatever keeps the data (store_backend.h): an
+ * embedded SQLite database file (store_sqlite.h), the default, or a
+ * PostgreSQL database shared by several runner instances (store_pg.h).
  * Thread-safe: one handle may be used by several threads; several handles
  * (and processes: a CLI beside the daemon) may open the same store at once.
  *
@@ -39,7 +40,8 @@
  * pending_approval claim, on a backend without them); -EBUSY
  * another connection held the store past the busy timeout (5 s); -EROFS the
  * store is read-only, or went away while open; -ENOSPC disk full; -ENOMEM;
- * -EPROTO the store was written by a newer build; -EIO any other failure.
+ * -EPROTO the store was written by a newer build; -ENOTCONN the store's
+ * server cannot be reached (PostgreSQL); -EIO any other failure.
  * store_open also returns the errno of reaching the store (-EACCES, -ENOENT,
  * -EPERM…). A failed operation writes nothing. store_errmsg tells the last
  * failure in words.
@@ -118,12 +120,21 @@ struct store_job {
 	char *response, *output_tail; /* malloc'ed or NULL; store_job_clear frees */
 };
 
-/* Where the store is. Today one backend: the SQLite database file. Another
- * backend adds its own field (an address, say), and store_open picks the
- * backend by the field that is set. */
+/* Where the store is. store_open picks the backend by the field that is
+ * set: PG_URL (PostgreSQL) when non-NULL, else SQLITE_PATH. */
 struct store_config {
 	const char *sqlite_path; /* the SQLite database file (created 0600 when absent) */
 	int must_exist;          /* never create a store: STORE_WHY_ABSENT when there is none */
+	/* PostgreSQL (store_pg.h): */
+	const char *pg_url;      /* a libpq connection URI, postgresql://...; selects the backend */
+	const char *pg_password; /* the resolved password, or NULL (libpq's own sources) */
+	const char *pg_schema;   /* the schema that holds the store; NULL: "webhook_runner" */
+	int pg_pool;             /* connections per handle, 1..64; 0: 4 */
+	int pg_lease_ms;         /* an instance's lease; 0: 10000 */
+	int pg_heartbeat_ms;     /* how often the lease is renewed; 0: 2000 */
+	int pg_connect_timeout_s; /* per connection attempt; 0: 5 */
+	char *open_err;          /* may be NULL: store_open's failure in words, */
+	size_t open_errlen;      /* OPEN_ERRLEN bytes (never a password) */
 };
 
 /* Why store_open or store_health failed, when it is one of these. */
@@ -142,7 +153,9 @@ enum store_why {
  * layout up to this build's (older stores still open; a newer one is
  * -EPROTO, left as it was), and mark every "running" job "interrupted" (a
  * previous process died with them; its finished_ms becomes now, so prune
- * can expire it) when MARK_INTERRUPTED. *n_interrupted (may be NULL) gets
+ * can expire it) when MARK_INTERRUPTED. On a store shared by several
+ * instances (PostgreSQL) that is every "running" job whose instance holds
+ * no live lease, at open and then at every heartbeat of this handle. *n_interrupted (may be NULL) gets
  * how many; *why (may be NULL) says why it failed (STORE_WHY_NONE: see the
  * errno). 0 or negative (-EIO…); *out is NULL on failure. */
 int store_open(const struct store_config *sc, struct store **out, int mark_interrupted,
@@ -249,6 +262,23 @@ int store_list(struct store *s, const char *hook, int failed_only, int limit,
  * store_list returns them; none is 0 with *n = 0. For `jobs show`. */
 int store_attempts(struct store *s, const char *hook, const char *key, struct store_job **out,
     size_t *n);
+
+/* A job may have been queued by another process sharing the store: FN(ARG)
+ * is called (from a thread of the store's) when the backend hears of one,
+ * so a taker can look at once instead of at its next poll. Backends that
+ * cannot hear of one (SQLite) never call it. Set once, before takers run;
+ * FN must be quick and thread-safe. */
+void store_on_queued(struct store *s, void (*fn)(void *), void *arg);
+
+/* Jobs of another instance were marked "interrupted" after its lease ran
+ * out (PostgreSQL; SQLite marks only at open, which store_open reports):
+ * FN(N, ARG) is called from a thread of the store's with how many, so the
+ * daemon can say so. Same rules as store_on_queued. */
+void store_on_interrupted(struct store *s, void (*fn)(int n, void *arg), void *arg);
+
+/* SC's location for a log line or a message into BUF (LEN bytes): the
+ * SQLite path, or the PostgreSQL URL with any password replaced by "***". */
+void store_where(const struct store_config *sc, char *buf, size_t len);
 
 /* 0 when the store answers a read and would accept a write; else the
  * errno, *why (may be NULL) saying which check failed. Nothing is written,

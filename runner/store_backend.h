@@ -76,10 +76,18 @@ struct store_ops {
 	int (*approvals_max_seq)(struct store *s, int64_t *seq);
 	int (*approvals_unsynced)(struct store *s, int limit, struct store_approval **out, size_t *n);
 	int (*approval_claim_sync)(struct store *s, const char *id, int64_t seq, int *won);
+	/* store_on_queued; NULL when the backend cannot hear of other
+	 * processes' jobs. */
+	void (*on_queued)(struct store *s, void (*fn)(void *), void *arg);
+	/* store_on_interrupted; NULL when the backend marks only at open. */
+	void (*on_interrupted)(struct store *s, void (*fn)(int, void *), void *arg);
 };
 
 /* The SQLite backend (store_sqlite*.c): the database file at sc->sqlite_path. */
 extern const struct store_ops store_sqlite_ops;
+
+/* The PostgreSQL backend (store_pg*.c): the database at sc->pg_url. */
+extern const struct store_ops store_pg_ops;
 
 /* Set up S, the first member of a backend's handle, for OPS: its mutex,
  * no message. 0 or -ENOMEM. store_base_fini undoes it. */

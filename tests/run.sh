@@ -43,6 +43,30 @@ run_one() { # name, command...
 
 want() { [ -z "$ONLY" ] || [[ "$1" == *"$ONLY"* ]]; }
 
+# The unit tests of the PostgreSQL store (the contract suite, runner_store_pg*)
+# need a server: one throwaway server (tests/pg.sh) for the whole run, named
+# in STORE_TEST_PG_DSN, stopped at the end. Each test uses schemas of its own.
+# e2e scripts start their own. A server that is installed but does not start
+# is a failure, not a skip.
+if [ -z "${STORE_TEST_PG_DSN:-}" ] && [ -f "$TOP/tests/pg.sh" ]; then
+	# shellcheck source=pg.sh
+	. "$TOP/tests/pg.sh"
+	if pg_available; then
+		trap pg_stop EXIT
+		if pg_start; then
+			export STORE_TEST_PG_DSN=$PG_DSN STORE_TEST_PG_PASSWORD=$PG_PASSWORD
+			export STORE_TEST_PG_CA=$PG_CA STORE_TEST_PG_CA_OTHER=$PG_CA_OTHER
+			# runner_store_pg restarts the server under an open store
+			export STORE_TEST_PG_STOP=". '$TOP/tests/pg.sh' && pg_server_stop"
+			export STORE_TEST_PG_START=". '$TOP/tests/pg.sh' && pg_server_start"
+		else
+			echo "FAIL unit/pg-server: tests/pg.sh could not start PostgreSQL"
+			fail=$((fail + 1))
+			failed_names+=("unit/pg-server")
+		fi
+	fi
+fi
+
 for t in "$BUILD"/tests/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	n=unit/$(basename "$t"); want "$n" && run_one "$n" "$t"

@@ -133,6 +133,8 @@ answer() {
 #   drain= read_token=FILE request_timeout_ms= min_request_rate=
 #   max_body_bytes= tls_cert= tls_key=     (each absent when empty)
 #   log_level= log_format=                 (no "log" object when both empty)
+#   store_json= the store object's members as JSON text, instead of "path"
+#               (a PostgreSQL store: '"url": "postgresql://...", ...')
 #   check=yes (no: write only)  atomic=no (yes: write FILE.tmp, then rename,
 #   so a SIGHUP never reads half a file)
 #   socket= (set: "executor" has this "socket" and no "path"; the hooks then
@@ -142,13 +144,13 @@ mkcfg() {
 	shift 2
 	local store=${DB:-} listen=127.0.0.1:8080 threads=8 max_jobs=4 max_per_dest="" max_queued=""
 	local drain="" read_token="" request_timeout_ms="" min_request_rate="" max_body_bytes=""
-	local tls_cert="" tls_key="" log_level="" log_format="" check=yes atomic=no socket=""
+	local tls_cert="" tls_key="" log_level="" log_format="" check=yes atomic=no socket="" store_json=""
 	local kv
 	for kv; do
 		case ${kv%%=*} in
 		store | listen | threads | max_jobs | max_per_dest | max_queued | drain | read_token | \
 			request_timeout_ms | min_request_rate | max_body_bytes | tls_cert | tls_key | log_level | \
-			log_format | check | atomic | socket) local "$kv" ;;
+			log_format | check | atomic | socket | store_json) local "$kv" ;;
 		*) fail config "mkcfg: unknown option $kv"; exit 1 ;;
 		esac
 	done
@@ -173,7 +175,7 @@ mkcfg() {
 	cat >"$out" <<JSON
 {
   "server": { $server },
-  "store": { "path": "$store" },
+  "store": { ${store_json:-\"path\": \"$store\"} },
   "executor": { $executor },
   $log
   "hooks": [

@@ -4,7 +4,8 @@
  * (store_contract.h): opening and its refusals, the claim's answers (new,
  * busy, replay, retry, mismatch in every state, refused requests), hooks
  * and keys, interrupted jobs at a restart, a job's fields, the same body
- * under a new key, and single-use token ids. The queue, the history, prune,
+ * under a new key, single-use token ids, and stored bytes that are not
+ * UTF-8, kept as they came. The queue, the history, prune,
  * health and races are runner_store_contract_queue.c's. What only one
  * backend can show (its files, its schema) is its own test
  * (runner_store_sqlite*.c).
@@ -470,6 +471,40 @@ static void case_jti_expiry_and_prune(void)
 	store_close(s);
 }
 
+/* Stored headers, answers and output tails are kept byte for byte, also
+ * bytes that are not UTF-8 (a header's obs-text, a remote's output). */
+static void case_bytes_kept(void)
+{
+	static const char hdrs[] = "{\"headers\":{\"x-a\":\"caf\xe9 \xff\xfe\"}}";
+	static const char resp[] = "{\"tail\":\"\xc3\x28 \x80\"}", tail[] = "out \xff\x01\xfe\n";
+	struct store *s = fresh("bytes");
+	struct store_claim_res a, r;
+	struct store_outcome o = { .state = JOBSTATE_SUCCEEDED, .started_ms = 1, .finished_ms = 2,
+		.exit_code = 0, .http_status = 200, .response = resp, .output_tail = tail };
+	struct store_job j;
+	char *body = NULL, *meta = NULL;
+	size_t len = 0;
+
+	T_EQ_INT(store_claim(s, "h", "k", H1, (const unsigned char *)"\xff\x00\xfe", 3, hdrs, 1, &a), 0);
+	T_EQ_INT(a.kind, STORE_NEW);
+	T_EQ_INT(store_finish(s, a.job_id, &o), 0);
+	T_EQ_INT(store_job_get(s, a.job_id, &j), 0);
+	T_EQ_STR(j.response, resp);
+	T_EQ_STR(j.output_tail, tail);
+	store_job_clear(&j);
+	T_EQ_INT(store_delivery_get(s, "h", "k", &body, &len, &meta), 0);
+	T_EQ_INT(len, 3);
+	T_CHECK(body && memcmp(body, "\xff\x00\xfe", 3) == 0);
+	T_EQ_STR(meta, hdrs);
+	free(body);
+	free(meta);
+	T_EQ_INT(store_claim(s, "h", "k", H1, (const unsigned char *)"\xff\x00\xfe", 3, hdrs, 3, &r), 0);
+	T_EQ_INT(r.kind, STORE_REPLAY);
+	T_EQ_STR(r.response, resp);
+	store_claim_res_clear(&r);
+	store_close(s);
+}
+
 int main(void)
 {
 	static const struct contract_case cases[] = {
@@ -485,6 +520,7 @@ int main(void)
 		CONTRACT_CASE(case_same_body_new_key),
 		CONTRACT_CASE(case_jti_single_use),
 		CONTRACT_CASE(case_jti_expiry_and_prune),
+		CONTRACT_CASE(case_bytes_kept),
 	};
 
 	return contract_main("runner_store_contract", cases, sizeof cases / sizeof cases[0]);
