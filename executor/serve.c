@@ -260,12 +260,15 @@ out:
 		    (unsigned long long)ps.connects, (unsigned long long)ps.reuses,
 		    (unsigned long long)ps.idle_closed, (unsigned long long)ps.dead_closed);
 	}
-	/* Jobs cut off by the drain timeout may still use the pool: leave it to exit(). */
-	if (pool && !__atomic_load_n(&counters.running, __ATOMIC_RELAXED))
-		pool_free(pool);
-	if (!__atomic_load_n(&counters.running, __ATOMIC_RELAXED)) {
-		svccfg_free(cfg);
-		libssh2_exit();
+	/* Jobs cut off by the drain timeout still use the pool, the config and
+	 * their connections: end the process at once, under them (the kernel
+	 * closes their sockets; sshd then closes their commands' streams). */
+	if (__atomic_load_n(&counters.running, __ATOMIC_RELAXED)) {
+		fflush(NULL);
+		_exit(rc);
 	}
+	pool_free(pool);
+	svccfg_free(cfg);
+	libssh2_exit();
 	return rc;
 }

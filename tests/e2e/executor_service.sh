@@ -364,6 +364,44 @@ d1=$(grep -c 'Received disconnect from 127.0.0.1' "$SSHD_DIR/sshd.log")
 expect_eq svc_idle_sshd_saw_disconnect "$((d1 - d0))" 1
 info "sshd: $(grep -i disconnect "$SSHD_DIR/sshd.log" | tail -n 3 | tr "\n" "|")"
 
+# ------------------------------------------------------------ slow peers
+# The request's connect and handshake timeouts hold in the service too.
+stop_svc
+peer_svc() { # MODE TAG ARGS... : a peer, a service whose identity may reach it, one job
+	local mode=$1 tag=$2
+	shift 2
+	start_peer "$mode" || { fail "svc_${tag}_peer" "tcp_peer $mode did not start"; return 1; }
+	svc_cfg "$T_TMP/$tag.json" "identities={\"p\":{\"key\":\"$KEY_ED25519\",\"destinations\":[\"$SSH_USER@127.0.0.1:$PEER_PORT\"]}}"
+	start_svc "$T_TMP/$tag.json"
+	xc "$tag" --dest "$SSH_USER@127.0.0.1:$PEER_PORT" --identity p "$@" --command 'true'
+	stop_svc
+	stop_peer
+}
+peer_svc silent hs --handshake-ms 1000 --run-ms 20000
+fields svc_handshake_timeout hs rc=0 phase=handshake error=handshake_timeout
+within svc_handshake_timeout_bound 800 6000
+peer_svc blackhole ct --connect-ms 1000 --run-ms 20000
+fields svc_connect_timeout ct rc=0 phase=connect error=connect_timeout
+within svc_connect_timeout_bound 800 6000
+
+# ------------------------------------------------------------ drain timeout
+# Jobs still running when drain_timeout_s ends are cut off: the service
+# exits, the client sees the response end without a final frame.
+svc_cfg "$T_TMP/dt.json" drain_timeout_s=1
+start_svc "$T_TMP/dt.json"
+(job dt --command "echo >$MARK_DIR/dt_started; sleep 8"; exit $RC) &
+dtpid=$!
+wait_until 10 test -e "$MARK_DIR/dt_started"
+t0=$(now_ms)
+kill -TERM "$SVC_PID"
+wait "$SVC_PID"
+ELAPSED=$(($(now_ms) - t0))
+SVC_PID=
+within svc_drain_timeout_exits 500 5000
+wait "$dtpid"
+expect_eq svc_drain_timeout_client_fails "$?" 3
+has_text svc_drain_timeout_logged "$T_TMP/svc.log" "drain timeout: 1 jobs still running are cut off"
+
 # ------------------------------------------------------------ config errors
 echo '{"socket": "/tmp/x.sock", "known_hosts": "/x", "allowed_uids": [0], "identities": {}, "typo": 1}' >"$T_TMP/bad.json"
 "$EX" serve --config "$T_TMP/bad.json" 2>"$T_TMP/bad.err"
