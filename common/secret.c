@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "secret.h"
-#include "../common/readfile.h"
+#include "readfile.h"
 
 extern char **environ;
 
