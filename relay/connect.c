@@ -13,14 +13,12 @@
 
 #include <curl/curl.h>
 
-#include "../common/readfile.h"
+#include "../common/log.h"
+#include "../common/secret.h"
 #include "connect.h"
-#include "connect_log.h"
 #include "connect_req.h"
 #include "connect_run.h"
 #include "connect_state.h"
-
-#define TOKEN_MAX 4096
 
 static volatile sig_atomic_t stop_flag;
 
@@ -49,6 +47,25 @@ static const char usage_text[] =
 	"  --max-event-bytes N      largest SSE line / event (default 16777216)\n"
 	"  --log-format text|json   (env RELAY_LOG_FORMAT; default text)\n";
 
+/* A number as log text, in BUF (24 bytes). */
+static const char *num(char *buf, unsigned long long v)
+{
+	snprintf(buf, 24, "%llu", v);
+	return buf;
+}
+
+/* The token as it goes into "Authorization: Bearer": printable ASCII, no
+ * space, at most 4096 bytes. */
+static int token_ok(const char *t)
+{
+	size_t n = strlen(t), i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f)
+			return 0;
+	return n > 0 && n <= 4096;
+}
+
 /* Read a whole-number option: VALUE in [MIN, MAX], times SCALE. */
 static int num_opt(const char *name, const char *value, long long min, long long max,
                    long long scale, long long *out)
@@ -65,74 +82,6 @@ static int num_opt(const char *name, const char *value, long long min, long long
 	}
 	*out = v * scale;
 	return 0;
-}
-
-int connect_secret(const char *ref, char **out, char *err, size_t errlen)
-{
-	char path[PATH_MAX], *buf = NULL;
-	const char *v, *dir;
-	size_t len = 0, i;
-	int rc = 0;
-
-	*out = NULL;
-	if (!strncmp(ref, "env:", 4) && ref[4]) {
-		v = getenv(ref + 4);
-		if (!v) {
-			snprintf(err, errlen, "token %s: the variable is not set", ref);
-			return -ENOENT;
-		}
-		buf = strdup(v);
-		if (!buf)
-			return -ENOMEM;
-		len = strlen(buf);
-	} else if ((!strncmp(ref, "file:", 5) && ref[5]) || (!strncmp(ref, "cred:", 5) && ref[5])) {
-		if (ref[0] == 'c') {
-			dir = getenv("CREDENTIALS_DIRECTORY");
-			if (!dir || !*dir) {
-				snprintf(err, errlen, "token %s: $CREDENTIALS_DIRECTORY is not set", ref);
-				return -ENOENT;
-			}
-			if (strchr(ref + 5, '/') || !strcmp(ref + 5, "..") || !strcmp(ref + 5, ".")) {
-				snprintf(err, errlen, "token %s: a credential name has no '/'", ref);
-				return -EINVAL;
-			}
-			if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, ref + 5) >= sizeof path) {
-				snprintf(err, errlen, "token %s: path too long", ref);
-				return -ENAMETOOLONG;
-			}
-		} else {
-			snprintf(path, sizeof path, "%s", ref + 5);
-		}
-		rc = readfile_read(path, TOKEN_MAX, &buf, &len);
-		if (rc) {
-			snprintf(err, errlen, "token %s: %s", ref, rc == -EFBIG ? "file too large" : strerror(-rc));
-			return rc;
-		}
-		if (len && buf[len - 1] == '\n')
-			buf[--len] = 0;
-		if (len && buf[len - 1] == '\r')
-			buf[--len] = 0;
-	} else {
-		snprintf(err, errlen, "token: '%.3s...' is not a reference (env:NAME, file:PATH or "
-		         "cred:NAME); a literal token is refused", ref);
-		return -EINVAL;
-	}
-	for (i = 0; i < len; i++)
-		if ((unsigned char)buf[i] <= 0x20 || (unsigned char)buf[i] >= 0x7f)
-			break;
-	if (!len || i < len || strlen(buf) != len) {
-		snprintf(err, errlen, "token %s: empty, or holds a space, control or non-ASCII byte", ref);
-		rc = -EINVAL;
-		goto out;
-	}
-	*out = buf;
-	buf = NULL;
-out:
-	if (buf) {
-		explicit_bzero(buf, len);
-		free(buf);
-	}
-	return rc;
 }
 
 enum { O_SOURCE = 1, O_TARGET, O_TOKEN, O_STATE, O_HB, O_FWDT, O_RMIN, O_RMAX, O_CMIN, O_CMAX,
@@ -247,26 +196,46 @@ static int parse_args(int argc, char **argv, struct args *a, struct connect_cfg 
 
 int connect_main(int argc, char **argv)
 {
-	char last_id[CONNECT_STATE_ID_MAX + 1], err[512], *token = NULL;
+	char last_id[CONNECT_STATE_ID_MAX + 1], err[512], *token = NULL, **av = NULL;
+	char n[8][24];
 	struct connect_counts counts;
 	struct connect_cfg cfg;
 	struct sigaction sa;
-	struct connect_log l;
 	struct args a;
-	int rc;
+	enum log_format lf = LOG_TEXT;
+	int rc, i;
 
 	memset(&cfg, 0, sizeof cfg);
 	memset(&counts, 0, sizeof counts);
 	prctl(PR_SET_DUMPABLE, 0);
-	rc = parse_args(argc, argv, &a, &cfg);
-	if (rc)
-		return rc > 0 ? 0 : 2;
-	connect_log_format(a.log_format && !strcmp(a.log_format, "json"));
+	/* env: secrets out of /proc/self/environ (getenv still works). First:
+	 * pointers getenv gave before would point into the wiped block. */
+	secret_scrub_environ();
+	/* The table in main.c passes the arguments after "connect"; getopt
+	 * wants a program name first. */
+	av = calloc((size_t)argc + 2, sizeof *av);
+	if (!av) {
+		fprintf(stderr, "webhook-relay connect: out of memory\n");
+		return 1;
+	}
+	av[0] = (char *)"webhook-relay connect";
+	for (i = 0; i < argc; i++)
+		av[i + 1] = argv[i];
+	rc = parse_args(argc + 1, av, &a, &cfg);
+	if (rc) {
+		rc = rc > 0 ? 0 : 2;
+		goto out;
+	}
+	if (a.log_format && *a.log_format)
+		log_format_parse(a.log_format, &lf);
+	log_setup(LOG_INFO, lf);
 	if (a.token_ref && *a.token_ref) {
-		rc = connect_secret(a.token_ref, &token, err, sizeof err);
-		if (rc) {
-			fprintf(stderr, "webhook-relay connect: %s\n", err);
-			return 2;
+		rc = secret_resolve(a.token_ref, &token, NULL, err, sizeof err);
+		if (rc || !token_ok(token)) {
+			fprintf(stderr, "webhook-relay connect: --token: %s\n",
+			        rc ? err : "the token must be 1 to 4096 printable ASCII bytes without spaces");
+			rc = 2;
+			goto out;
 		}
 	}
 	cfg.token = token;
@@ -290,30 +259,22 @@ int connect_main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	connect_log_begin(&l, "info", "started");
-	connect_log_str(&l, "source", cfg.source);
-	connect_log_str(&l, "target", cfg.target);
-	connect_log_str(&l, "state", cfg.state_path);
-	connect_log_str(&l, "last_event_id", last_id[0] ? last_id : NULL);
-	connect_log_str(&l, "token", token ? "set" : "none");
-	connect_log_end(&l);
+	log_event(LOG_INFO, "started", "source", cfg.source, "target", cfg.target, "state",
+	          cfg.state_path, "token", token ? "set" : "none", "last_event_id",
+	          last_id[0] ? last_id : NULL, NULL);
 	rc = connect_run(&cfg, last_id, &stop_flag, &counts) ? 1 : 0;
-	connect_log_begin(&l, "info", "stopped");
-	connect_log_str(&l, "last_event_id", last_id[0] ? last_id : NULL);
-	connect_log_int(&l, "forwarded", (long long)counts.forwarded);
-	connect_log_int(&l, "failed", (long long)counts.failed);
-	connect_log_int(&l, "retries", (long long)counts.retries);
-	connect_log_int(&l, "gaps", (long long)counts.gaps);
-	connect_log_int(&l, "skipped", (long long)counts.skipped);
-	connect_log_int(&l, "reconnects", (long long)counts.reconnects);
-	connect_log_int(&l, "silent", (long long)counts.silent);
-	connect_log_int(&l, "state_errors", (long long)counts.state_errors);
-	connect_log_end(&l);
+	log_event(LOG_INFO, "stopped", "last_event_id", last_id[0] ? last_id : NULL,
+	          "forwarded", num(n[0], counts.forwarded), "failed", num(n[1], counts.failed),
+	          "retries", num(n[2], counts.retries), "gaps", num(n[3], counts.gaps),
+	          "skipped", num(n[4], counts.skipped), "reconnects", num(n[5], counts.reconnects),
+	          "silent", num(n[6], counts.silent), "state_errors", num(n[7], counts.state_errors),
+	          NULL);
 	curl_global_cleanup();
 out:
 	if (token) {
 		explicit_bzero(token, strlen(token));
 		free(token);
 	}
+	free(av);
 	return rc;
 }

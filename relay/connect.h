@@ -3,8 +3,8 @@
  * SSE stream and forwards each stored request to a target. Owns the
  * command line and its environment fallbacks (SOURCE_URL,
  * TARGET_BASE_URL, RELAY_TOKEN, RELAY_STATE_FILE, RELAY_LOG_FORMAT), the
- * token's secret reference (env:NAME, file:PATH, cred:NAME; never a
- * literal), loading the state file, the signals (SIGTERM/SIGINT: stop
+ * token's secret reference (common/secret.h: env:NAME, file:PATH,
+ * cred:NAME; never a literal), loading the state file, the signals (SIGTERM/SIGINT: stop
  * after the forward in flight), and the summary line at exit. The loop
  * itself is connect_run.h.
  */
@@ -12,16 +12,11 @@
 #define CONNECT_H
 #include <stddef.h>
 
-/* Entry point of `webhook-relay connect ARGS...` (ARGV[0] is "connect").
+/* Entry point of `webhook-relay connect ARGS...`: ARGV holds the ARGC
+ * arguments after "connect" (main.c's table strips the names).
  * Exit status: 0 after SIGTERM/SIGINT or --help, 2 for a usage or
  * configuration error (a message on stderr), 1 when it cannot go on (the
  * state file is unreadable or corrupt, out of memory). */
 int connect_main(int argc, char **argv);
 
-/* Resolve the secret reference REF into a malloc'ed token (*OUT, the
- * caller wipes and frees it): env:NAME, file:PATH (one trailing newline
- * dropped), cred:NAME ($CREDENTIALS_DIRECTORY/NAME). 0, -EINVAL (a literal,
- * a malformed reference, an empty token, or one holding a control byte or
- * space) or -ENOENT / -errno, with ERR. */
-int connect_secret(const char *ref, char **out, char *err, size_t errlen);
 #endif

@@ -14,11 +14,18 @@
 #include "../common/clock.h"
 #include "connect_event.h"
 #include "connect_fwd.h"
-#include "connect_log.h"
+#include "../common/log.h"
 #include "connect_run.h"
 #include "connect_stream.h"
 
 enum handled { HANDLED, STOPPED };
+
+/* A number as log text, in BUF (24 bytes). */
+static const char *num(char *buf, long long v)
+{
+	snprintf(buf, 24, "%lld", v);
+	return buf;
+}
 
 /* Sleep MS, in slices, ending early when *STOP is set. 1 when stopped. */
 static int nap(long long ms, volatile sig_atomic_t *stop)
@@ -43,36 +50,26 @@ static int nap(long long ms, volatile sig_atomic_t *stop)
 static void save_state(const struct connect_cfg *cfg, char *last_id, const char *id,
                        struct connect_counts *c)
 {
-	struct connect_log l;
 	char err[512];
 
 	if (connect_state_save(cfg->state_path, id, err, sizeof err)) {
 		c->state_errors++;
-		connect_log_begin(&l, "error", "state_write_failed");
-		connect_log_str(&l, "id", id);
-		connect_log_str(&l, "error", err);
-		connect_log_end(&l);
+		log_event(LOG_ERROR, "state_write_failed", "id", id, "error", err, NULL);
 	}
 	/* In memory it advances anyway: the stream must not go back. */
 	snprintf(last_id, CONNECT_STATE_ID_MAX + 1, "%s", id);
 }
 
-static void log_result(const char *level, const char *what, const struct connect_event *ev,
+/* One line per event done with: id, method, path, the target's status
+ * (or the transport error), attempts, time of the last attempt. */
+static void log_result(enum log_level level, const char *what, const struct connect_event *ev,
                        const char *id, const struct connect_fwd_result *r, unsigned attempts)
 {
-	struct connect_log l;
+	char st[24], at[24], ms[24];
 
-	connect_log_begin(&l, level, what);
-	connect_log_str(&l, "id", id);
-	connect_log_str(&l, "method", ev->method);
-	connect_log_str(&l, "path", ev->path);
-	if (r->status)
-		connect_log_int(&l, "status", r->status);
-	else
-		connect_log_str(&l, "error", r->error);
-	connect_log_int(&l, "attempts", attempts);
-	connect_log_int(&l, "ms", r->elapsed_ms);
-	connect_log_end(&l);
+	log_event(level, what, "id", id, "method", ev->method, "path", ev->path,
+	          r->status ? "status" : "error", r->status ? num(st, r->status) : r->error,
+	          "attempts", num(at, attempts), "ms", num(ms, r->elapsed_ms), NULL);
 }
 
 /* Forward EV until delivered or refused for good. */
@@ -80,7 +77,7 @@ static enum handled forward(const struct connect_cfg *cfg, CURL *h, const struct
                             const char *id, volatile sig_atomic_t *stop, struct connect_counts *c)
 {
 	struct connect_fwd_result r;
-	struct connect_log l;
+	char n1[24], n2[24], n3[24], n4[24];
 	unsigned attempt = 0;
 	long long delay;
 
@@ -91,35 +88,28 @@ static enum handled forward(const struct connect_cfg *cfg, CURL *h, const struct
 		if (connect_fwd_send(h, cfg->target, ev, (long)cfg->forward_timeout_ms, &r)) {
 			memset(&r, 0, sizeof r);
 			snprintf(r.error, sizeof r.error, "the target URL could not be built");
-			log_result("error", "forward_failed", ev, id, &r, attempt);
+			log_result(LOG_ERROR, "forward_failed", ev, id, &r, attempt);
 			c->failed++;
 			return HANDLED;
 		}
 		if (r.verdict == CONNECT_FWD_DELIVERED) {
-			log_result("info", "forwarded", ev, id, &r, attempt);
+			log_result(LOG_INFO, "forwarded", ev, id, &r, attempt);
 			c->forwarded++;
 			return HANDLED;
 		}
 		if (r.verdict == CONNECT_FWD_PERMANENT) {
-			log_result("error", "forward_failed", ev, id, &r, attempt);
+			log_result(LOG_ERROR, "forward_failed", ev, id, &r, attempt);
 			c->failed++;
 			return HANDLED;
 		}
 		delay = connect_fwd_delay_ms(attempt, cfg->retry_min_ms, cfg->retry_max_ms,
 		                             r.retry_after_ms);
-		connect_log_begin(&l, "warn", "forward_retry");
-		connect_log_str(&l, "id", id);
-		connect_log_str(&l, "method", ev->method);
-		connect_log_str(&l, "path", ev->path);
-		if (r.status)
-			connect_log_int(&l, "status", r.status);
-		else
-			connect_log_str(&l, "error", r.error);
-		connect_log_int(&l, "attempt", attempt);
-		if (r.retry_after_ms >= 0)
-			connect_log_int(&l, "retry_after_ms", r.retry_after_ms);
-		connect_log_int(&l, "delay_ms", delay);
-		connect_log_end(&l);
+		log_event(LOG_WARN, "forward_retry", "id", id, "method", ev->method, "path", ev->path,
+		          r.status ? "status" : "error", r.status ? num(n1, r.status) : r.error,
+		          "attempt", num(n2, attempt), "delay_ms", num(n3, delay),
+		          /* last: a NULL key ends the list when there is no hint */
+		          r.retry_after_ms >= 0 ? "retry_after_ms" : NULL, num(n4, r.retry_after_ms),
+		          NULL);
 		if (*stop || nap(delay, stop))
 			return STOPPED;
 	}
@@ -128,20 +118,15 @@ static enum handled forward(const struct connect_cfg *cfg, CURL *h, const struct
 static void log_gap(const struct connect_stream_ev *e, struct connect_counts *c)
 {
 	char after[CONNECT_STATE_ID_MAX + 1], oldest[CONNECT_STATE_ID_MAX + 1];
-	struct connect_log l;
+	char n[24];
+	int ok;
 
 	c->gaps++;
-	connect_log_begin(&l, "error", "gap");
-	connect_log_str(&l, "id", e->id);
-	if (connect_event_gap(e->data, e->data_len, after, oldest, sizeof after) == 0) {
-		connect_log_str(&l, "after", after);
-		connect_log_str(&l, "oldest", oldest);
-	} else {
-		connect_log_str(&l, "data", "(not a gap object)");
-	}
-	connect_log_str(&l, "what", "the server trimmed events this client never received");
-	connect_log_int(&l, "gaps", (long long)c->gaps);
-	connect_log_end(&l);
+	ok = connect_event_gap(e->data, e->data_len, after, oldest, sizeof after) == 0;
+	log_event(LOG_ERROR, "gap", "id", e->id, "after", ok ? after : "(not a gap object)",
+	          "oldest", ok ? oldest : NULL,
+	          "what", "the server trimmed events this client never received: they are lost",
+	          "gaps", num(n, (long long)c->gaps), NULL);
 }
 
 /* One event out of the stream. */
@@ -149,7 +134,6 @@ static enum handled handle(const struct connect_cfg *cfg, CURL *h, const struct 
                            char *last_id, volatile sig_atomic_t *stop, struct connect_counts *c)
 {
 	struct connect_event ev;
-	struct connect_log l;
 	char err[256];
 	const char *id;
 	enum handled rc;
@@ -162,10 +146,7 @@ static enum handled handle(const struct connect_cfg *cfg, CURL *h, const struct 
 		return HANDLED;          /* other types are not ours */
 	if (connect_event_decode(e->data, e->data_len, &ev, err, sizeof err)) {
 		c->failed++;
-		connect_log_begin(&l, "error", "event_refused");
-		connect_log_str(&l, "id", e->id);
-		connect_log_str(&l, "error", err);
-		connect_log_end(&l);
+		log_event(LOG_ERROR, "event_refused", "id", e->id, "error", err, NULL);
 		if (connect_state_id_ok(e->id))
 			save_state(cfg, last_id, e->id, c);
 		return HANDLED;
@@ -176,10 +157,7 @@ static enum handled handle(const struct connect_cfg *cfg, CURL *h, const struct 
 
 		if (cmp == -1 || cmp == 0) {
 			c->skipped++;
-			connect_log_begin(&l, "warn", "skipped_already_forwarded");
-			connect_log_str(&l, "id", id);
-			connect_log_str(&l, "last_id", last_id);
-			connect_log_end(&l);
+			log_event(LOG_WARN, "skipped_already_forwarded", "id", id, "last_id", last_id, NULL);
 			connect_event_free(&ev);
 			return HANDLED;
 		}
@@ -200,28 +178,27 @@ static void log_end(const struct connect_stream *s, int silent, long long silent
 		[CONNECT_STREAM_END_PARSE] = "the stream broke a bound",
 		[CONNECT_STREAM_END_NOMEM] = "out of memory",
 	};
-	struct connect_log l;
+	char n1[24], n2[24];
+	int refused = s->ended_why == CONNECT_STREAM_END_REFUSED;
+	enum log_level lv = s->ended_why == CONNECT_STREAM_END_CLOSED ? LOG_WARN : LOG_ERROR;
+	const char *w = why[s->ended_why], *ev;
 
 	if (silent) {
-		connect_log_begin(&l, "warn", "stream_silent");
-		connect_log_int(&l, "silent_ms", silent_ms);
-		connect_log_end(&l);
+		log_event(LOG_WARN, "stream_silent", "silent_ms", num(n1, silent_ms), NULL);
 		return;
 	}
-	connect_log_begin(&l, s->ended_why == CONNECT_STREAM_END_CLOSED ? "warn" : "error",
-	                  "stream_ended");
-	connect_log_str(&l, "why", why[s->ended_why]);
-	if (s->ended_why == CONNECT_STREAM_END_TRANSPORT)
-		connect_log_str(&l, "error", s->error);
-	if (s->ended_why == CONNECT_STREAM_END_REFUSED) {
-		connect_log_int(&l, "status", s->status);
-		connect_log_str(&l, "content_type", s->content_type);
-		connect_log_str(&l, "body", s->body);
-	}
-	if (s->ended_why == CONNECT_STREAM_END_PARSE)
-		connect_log_str(&l, "bound", sseparse_why_text(s->parse_why));
-	connect_log_int(&l, "events", (long long)s->events);
-	connect_log_end(&l);
+	ev = num(n1, (long long)s->events);
+
+	if (refused)
+		log_event(lv, "stream_ended", "why", w, "events", ev, "status", num(n2, s->status),
+		          "content_type", s->content_type, "body", s->body, NULL);
+	else if (s->ended_why == CONNECT_STREAM_END_TRANSPORT)
+		log_event(lv, "stream_ended", "why", w, "events", ev, "error", s->error, NULL);
+	else if (s->ended_why == CONNECT_STREAM_END_PARSE)
+		log_event(lv, "stream_ended", "why", w, "events", ev, "bound",
+		          sseparse_why_text(s->parse_why), NULL);
+	else
+		log_event(lv, "stream_ended", "why", w, "events", ev, NULL);
 }
 
 /* One subscription, until it ends, goes silent or *STOP. 1 when the
@@ -232,7 +209,6 @@ static int follow(const struct connect_cfg *cfg, CURL *h, char *last_id, long lo
 {
 	struct connect_stream s;
 	struct connect_stream_ev *e;
-	struct connect_log l;
 	char err[256];
 	int64_t opened = clock_mono_ms(), now;
 	int good = 0, silent = 0;
@@ -240,16 +216,12 @@ static int follow(const struct connect_cfg *cfg, CURL *h, char *last_id, long lo
 
 	if (connect_stream_open(&s, cfg->source, cfg->token, last_id, cfg->max_event_bytes,
 	                        cfg->max_event_bytes, err, sizeof err)) {
-		connect_log_begin(&l, "error", "subscribe_failed");
-		connect_log_str(&l, "error", err);
-		connect_log_end(&l);
+		log_event(LOG_ERROR, "subscribe_failed", "error", err, NULL);
 		*nomem = 1;
 		return 0;
 	}
-	connect_log_begin(&l, "info", "subscribing");
-	connect_log_str(&l, "source", cfg->source);
-	connect_log_str(&l, "last_event_id", last_id[0] ? last_id : NULL);
-	connect_log_end(&l);
+	log_event(LOG_INFO, "subscribing", "source", cfg->source, "last_event_id",
+	          last_id[0] ? last_id : NULL, NULL);
 	while (!*stop) {
 		st = connect_stream_poll(&s, 200);
 		if (connect_stream_retry_hint(&s) >= 0)
@@ -291,13 +263,12 @@ int connect_run(const struct connect_cfg *cfg, char *last_id, volatile sig_atomi
 	long long retry_hint = -1, base, delay;
 	unsigned failures = 0, i;
 	unsigned char r[2];
-	struct connect_log l;
+	char n1[24], n2[24];
 	CURL *h = curl_easy_init();
 	int nomem = 0;
 
 	if (!h) {
-		connect_log_begin(&l, "error", "out_of_memory");
-		connect_log_end(&l);
+		log_event(LOG_ERROR, "out_of_memory", NULL);
 		return -ENOMEM;
 	}
 	while (!*stop) {
@@ -323,10 +294,8 @@ int connect_run(const struct connect_cfg *cfg, char *last_id, volatile sig_atomi
 		}
 		failures++;
 		counts->reconnects++;
-		connect_log_begin(&l, "info", "reconnect_wait");
-		connect_log_int(&l, "delay_ms", delay);
-		connect_log_int(&l, "failures", failures);
-		connect_log_end(&l);
+		log_event(LOG_INFO, "reconnect_wait", "delay_ms", num(n1, delay), "failures",
+		          num(n2, failures), NULL);
 		if (nap(delay, stop))
 			break;
 	}

@@ -15,6 +15,7 @@
 #include "../common/log.h"
 #include "../common/secret.h"
 #include "auth.h"
+#include "connect.h"
 #include "evstore.h"
 #include "evstore_mem.h"
 #include "hub.h"
@@ -133,7 +134,7 @@ static void usage(FILE *to)
 	fprintf(to, "usage: webhook-relay <command> [options]\n\n"
 	    "commands:\n"
 	    "  serve      receive webhooks and stream them to subscribers (serve --help)\n"
-	    /* Client-side commands are listed here. */
+	    "  connect    follow a relay's stream and forward each webhook to a target (connect --help)\n"
 	    "  version    print the version\n");
 }
 
@@ -154,7 +155,7 @@ static int version_main(int argc, char **argv)
 static const struct command commands[] = {
 	{ "serve", serve_main },
 	{ "version", version_main },
-	/* Client side: the connect subcommand goes here (relay/connect.h). */
+	{ "connect", connect_main },
 };
 
 int main(int argc, char **argv)
