@@ -206,7 +206,7 @@ static int r_publish(struct evstore *b, const char *channel, const char *tail, s
 	if (!c)
 		return -EIO;
 	key_of(s, channel, key, sizeof key);
-	r = redisCommand(c, "XADD %s MAXLEN ~ %zu * e %b", key, s->maxlen, tail, len);
+	r = redisCommand(c, "XADD %s MAXLEN ~ %lu * e %b", key, (unsigned long)s->maxlen, tail, len);
 	ok = r && r->type == REDIS_REPLY_STRING && evid_parse(r->str, id) == 0;
 	if (r)
 		freeReplyObject(r);
@@ -235,13 +235,14 @@ static int entry_event(const redisReply *e, struct event **out)
 	return -EINVAL;
 }
 
-/* From XINFO STREAM: the oldest entry's id and max-deleted-entry-id. */
-static void stream_info(const redisReply *r, struct evstore_range *rg, struct evid *deleted,
-    int *has_deleted)
+/* From XINFO STREAM: the oldest entry's id, and whether the stream ever
+ * lost entries (entries-added is more than its length: trimmed). */
+static void stream_info(const redisReply *r, struct evstore_range *rg, int *trimmed)
 {
+	long long added = -1, length = -1;
 	size_t i;
 
-	*has_deleted = 0;
+	*trimmed = 0;
 	if (r->type != REDIS_REPLY_ARRAY)
 		return;
 	for (i = 0; i + 1 < r->elements; i += 2) {
@@ -249,12 +250,39 @@ static void stream_info(const redisReply *r, struct evstore_range *rg, struct ev
 
 		if (k->type != REDIS_REPLY_STRING)
 			continue;
-		if (!strcmp(k->str, "max-deleted-entry-id") && v->type == REDIS_REPLY_STRING)
-			*has_deleted = evid_parse(v->str, deleted) == 0;
+		if (!strcmp(k->str, "entries-added") && v->type == REDIS_REPLY_INTEGER)
+			added = v->integer;
+		else if (!strcmp(k->str, "length") && v->type == REDIS_REPLY_INTEGER)
+			length = v->integer;
 		else if (!strcmp(k->str, "first-entry") && v->type == REDIS_REPLY_ARRAY &&
 		    v->elements == 2 && v->element[0]->type == REDIS_REPLY_STRING)
 			rg->has_oldest = evid_parse(v->element[0]->str, &rg->oldest) == 0;
 	}
+	*trimmed = added >= 0 && length >= 0 && added > length;
+}
+
+/* Run the commands appended to C as one MULTI/EXEC; the EXEC reply (its
+ * elements: one reply per command) into *OUT. */
+static int exec_reply(redisContext *c, int queued, redisReply **out)
+{
+	redisReply *r = NULL;
+	int i, ok = 1;
+
+	for (i = 0; i < queued + 1; i++) { /* MULTI's +OK, then one +QUEUED each */
+		if (redisGetReply(c, (void **)&r) != REDIS_OK || !r)
+			return -EIO;
+		if (r->type == REDIS_REPLY_ERROR)
+			ok = 0;
+		freeReplyObject(r);
+	}
+	if (redisGetReply(c, (void **)&r) != REDIS_OK || !r)
+		return -EIO;
+	if (!ok || r->type != REDIS_REPLY_ARRAY || (int)r->elements != queued) {
+		freeReplyObject(r);
+		return -EIO;
+	}
+	*out = r;
+	return 0;
 }
 
 static int r_range(struct evstore *b, const char *channel, const struct evid *after, size_t max,
@@ -262,10 +290,9 @@ static int r_range(struct evstore *b, const char *channel, const struct evid *af
 {
 	struct rstore *s = (struct rstore *)b;
 	redisContext *c = take(s);
-	redisReply *r = NULL, *info = NULL;
+	redisReply *x = NULL, *r;
 	char key[160], from[EVID_STR_MAX];
-	struct evid deleted;
-	int has_deleted, rc = -EIO;
+	int trimmed, rc = -EIO;
 	size_t i;
 
 	*n = 0;
@@ -275,13 +302,17 @@ static int r_range(struct evstore *b, const char *channel, const struct evid *af
 		return -EIO;
 	key_of(s, channel, key, sizeof key);
 	evid_format(after, from);
-	r = redisCommand(c, "XRANGE %s (%s + COUNT %zu", key, from, max);
-	if (!r || r->type != REDIS_REPLY_ARRAY)
+	/* One transaction: the stream's state and its entries at one moment.
+	 * XINFO fails on a stream that does not exist: nothing kept. */
+	redisAppendCommand(c, "MULTI");
+	redisAppendCommand(c, "XINFO STREAM %s", key);
+	redisAppendCommand(c, "XRANGE %s (%s + COUNT %lu", key, from, (unsigned long)max);
+	redisAppendCommand(c, "EXEC");
+	if (exec_reply(c, 2, &x))
 		goto out;
-	info = redisCommand(c, "XINFO STREAM %s", key);
-	if (!info)
+	if ((r = x->element[1])->type != REDIS_REPLY_ARRAY)
 		goto out;
-	stream_info(info, rg, &deleted, &has_deleted);
+	stream_info(x->element[0], rg, &trimmed);
 	for (i = 0; i < r->elements && i < max; i++) {
 		if (entry_event(r->element[i], &out[*n])) {
 			*why = EVSTORE_CORRUPT;
@@ -290,18 +321,18 @@ static int r_range(struct evstore *b, const char *channel, const struct evid *af
 		}
 		(*n)++;
 	}
-	rg->gap = has_deleted && evid_cmp(&deleted, after) > 0 &&
-	    (*n == 0 || evid_cmp(&deleted, &out[0]->id) < 0);
+	/* Redis trims the oldest entries and does not say which ids went: a
+	 * trimmed stream whose oldest entry is after the asked id has lost
+	 * what came after it (or, at worst, lost exactly the asked one). */
+	rg->gap = trimmed && rg->has_oldest && evid_cmp(after, &rg->oldest) < 0;
 	*why = EVSTORE_OK;
 	rc = 0;
 out:
 	if (rc)
 		while (*n)
 			event_unref(out[--*n]);
-	if (r)
-		freeReplyObject(r);
-	if (info)
-		freeReplyObject(info);
+	if (x)
+		freeReplyObject(x);
 	give(s, c, rc == 0 || rc == -EINVAL);
 	return rc;
 }

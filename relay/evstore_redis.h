@@ -2,7 +2,8 @@
  * evstore_redis.c — the Redis Streams event store: one stream per channel
  * (key <prefix><channel>), shared by every relay instance on the same Redis.
  * Publish is XADD with MAXLEN ~ (Redis assigns the id); a resume reads with
- * XRANGE and tells a gap from XINFO STREAM's max-deleted-entry-id; live
+ * XRANGE and tells a gap from XINFO STREAM (trimmed, and the oldest entry
+ * after the asked id); live
  * events come from one reader thread per watched channel (XREAD BLOCK from
  * the last id it saw), which delivers them in stream order, whichever
  * instance took the publish. Connections come from a small pool and are

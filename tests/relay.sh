@@ -51,3 +51,11 @@ pub() {
 		"$(rurl "$name" "/webhooks/$ch")" >"$T_TMP/pub.code"
 	echo "$(cat "$T_TMP/pub.code") $(cat "$T_TMP/pub.body")"
 }
+# expect_ids NAME GOT WANT : expect_eq for a list of event ids; fails when
+# WANT is not one or more ids (an id an earlier step failed to get must not
+# make a later check pass on two empty strings)
+expect_ids() {
+	if ! [[ "$3" =~ ^[0-9]+-[0-9]+(\ [0-9]+-[0-9]+)*$ ]]; then
+		fail "$1" "nothing to compare: want '$3' is not a list of ids"
+	else expect_eq "$1" "$2" "$3"; fi
+}

@@ -67,8 +67,8 @@ expect_eq relay_subscribe_content_type "$($Q header "$S" Content-Type)" text/eve
 expect_eq relay_subscribe_cache_control "$($Q header "$S" Cache-Control)" no-cache
 expect_eq relay_subscribe_accel_buffering "$($Q header "$S" X-Accel-Buffering)" no
 expect_eq relay_subscribe_retry_hint "$($Q retries "$S")" 1
-expect_eq relay_event_id_line "$($Q ids "$S")" "$id1"
-expect_eq relay_event_id_in_data "$($Q data_ids "$S")" "$id1"
+expect_ids relay_event_id_line "$($Q ids "$S")" "$id1"
+expect_ids relay_event_id_in_data "$($Q data_ids "$S")" "$id1"
 expect_eq relay_event_type webhook "$($Q first_type "$S")"
 expect_eq relay_body_roundtrip_sha256 "$($Q body_sha "$S" 0)" "$want_sha"
 expect_eq relay_repeated_headers_in_order "$($Q headers_of "$S" 0 X-Rep)" '["one", "two"]'
@@ -87,18 +87,18 @@ for i in 1 2 3; do r=$(pub m demo -d "n=$i"); ids+="$(idof "$r") "; done
 ids=${ids% }
 wait_until 10 got a webhook 3
 wait_until 10 got b webhook 3
-expect_eq relay_two_subscribers_first "$($Q ids "$T_TMP/a.sse")" "$ids"
-expect_eq relay_two_subscribers_second "$($Q ids "$T_TMP/b.sse")" "$ids"
+expect_ids relay_two_subscribers_first "$($Q ids "$T_TMP/a.sse")" "$ids"
+expect_ids relay_two_subscribers_second "$($Q ids "$T_TMP/b.sse")" "$ids"
 read -r i1 i2 i3 <<<"$ids"
 
 # Resume: everything after the Last-Event-ID (header, or ?last_event_id=).
 read_bg r1 m /subscribe/demo/ "${AUTH[@]}" --header "Last-Event-ID: $i1" --events 2 --seconds 10
 wait_until 10 ended r1
-expect_eq relay_resume_last_event_id "$($Q ids "$T_TMP/r1.sse")" "$i2 $i3"
+expect_ids relay_resume_last_event_id "$($Q ids "$T_TMP/r1.sse")" "$i2 $i3"
 expect_eq relay_resume_no_gap "$($Q count "$T_TMP/r1.sse" gap)" 0
 read_bg r2 m "/subscribe/demo/?last_event_id=$i2" "${AUTH[@]}" --events 1 --seconds 10
 wait_until 10 ended r2
-expect_eq relay_resume_query_param "$($Q ids "$T_TMP/r2.sse")" "$i3"
+expect_ids relay_resume_query_param "$($Q ids "$T_TMP/r2.sse")" "$i3"
 
 # Gap: history holds 5; after 6 more, i1..i3 are gone.
 more=""
@@ -107,9 +107,9 @@ kept=$(echo $more | cut -d' ' -f2-)
 read_bg g m /subscribe/demo/ "${AUTH[@]}" --header "Last-Event-ID: $i2" --events 6 --seconds 10
 wait_until 10 ended g
 expect_eq relay_gap_first "$($Q first_type "$T_TMP/g.sse")" gap
-expect_eq relay_gap_after "$($Q gap "$T_TMP/g.sse" after)" "$i2"
-expect_eq relay_gap_oldest "$($Q gap "$T_TMP/g.sse" oldest)" "${kept%% *}"
-expect_eq relay_gap_then_kept "$($Q ids "$T_TMP/g.sse")" "$kept"
+expect_ids relay_gap_after "$($Q gap "$T_TMP/g.sse" after)" "$i2"
+expect_ids relay_gap_oldest "$($Q gap "$T_TMP/g.sse" oldest)" "${kept%% *}"
+expect_ids relay_gap_then_kept "$($Q ids "$T_TMP/g.sse")" "$kept"
 
 # Limits and refusals, each with its JSON error.
 head -c 200001 /dev/zero >"$T_TMP/big.bin"
