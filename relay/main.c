@@ -18,6 +18,7 @@
 #include "connect.h"
 #include "evstore.h"
 #include "evstore_mem.h"
+#include "evstore_redis.h"
 #include "hub.h"
 #include "opts.h"
 #include "server.h"
@@ -36,8 +37,9 @@ static int open_store(const struct opts *o, struct hub *hub, struct evstore **ou
 	int rc;
 
 	if (o->redis_url) {
-		snprintf(err, errlen, "--redis-url: this build has no Redis backend");
-		return -ENOTSUP;
+		struct evstore_redis_config rc_ = { o->redis_url, o->redis_prefix, o->history };
+
+		return evstore_redis_open(&rc_, deliver, hub, out, err, errlen);
 	}
 	mc.max_events = o->history;
 	mc.max_bytes = o->history_bytes;
