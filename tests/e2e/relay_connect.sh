@@ -85,7 +85,7 @@ client_start() {
 		--reconnect-max 2 "$@" >>"$T_TMP/$n.log" 2>&1 &
 	CPID[$n]=$!
 	BG+=("$!")
-	wait_until 10 grep -q subscribing "$T_TMP/$n.log"
+	wait_until 10 grep -qs subscribing "$T_TMP/$n.log"
 }
 # client_stop NAME : SIGTERM, wait; sets CLIENT_RC
 client_stop() { kill -TERM "${CPID[$1]}" 2>/dev/null; wait "${CPID[$1]}"; CLIENT_RC=$?; }
@@ -267,7 +267,7 @@ rec_start wrong
 	--state "$T_TMP/wrong.state" --reconnect-max 1 >>"$T_TMP/wrong.log" 2>&1 &
 CPID[wrong]=$!
 BG+=("$!")
-wait_until 10 grep -q 'stream_ended' "$T_TMP/wrong.log"
+wait_until 10 grep -qs stream_ended' "$T_TMP/wrong.log"
 sleep 1
 client_stop wrong
 expect_match bad_wrong_token_403 "$(grep stream_ended "$T_TMP/wrong.log" | head -n 1)" 'error stream_ended why="refused by the server" .*status=403'

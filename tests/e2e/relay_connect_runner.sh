@@ -51,7 +51,7 @@ wait_until 10 curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$OPS_PORT/live
 	--heartbeat-timeout 3 --retry-min 200 --retry-max 2 >>"$T_TMP/connect.log" 2>&1 &
 CPID=$!
 BG_PIDS+=("$CPID")
-wait_until 10 grep -q subscribing "$T_TMP/connect.log"
+wait_until 10 grep -qs subscribing "$T_TMP/connect.log"
 
 # hpub FILE SIG EVENTID : publish FILE to the relay for hook "relayed" with
 # SIG as the Hookdeck signature; prints the relay's status

@@ -11,6 +11,8 @@ include repeats (X-Rep twice, with different case) and a header the relay
 client must drop (Connection-listed X-Hop, Keep-Alive). Every request has
 X-Seq: i. The request line and headers are written by hand on one
 keep-alive connection (http.client adds nothing we did not ask for).
+A 503 (the relay's store is away) is retried after a second, up to 30
+times, on a new connection.
 Usage: relay_publish.py HOST:PORT CHANNEL FIRST COUNT EXPECTED [SEED]
 Exit 0 when every publish was answered 202 with an id.
 """
@@ -19,6 +21,7 @@ import http.client
 import json
 import random
 import sys
+import time
 
 hostport, channel, first, count, expected = sys.argv[1:6]
 rnd = random.Random(int(sys.argv[6]) if len(sys.argv) > 6 else 1)
@@ -55,17 +58,26 @@ def main():
                      ("Connection", "keep-alive, X-Hop"), ("X-Hop", "dropped"),
                      ("Keep-Alive", "timeout=5"), ("X-Empty", ""), ("X-Rep", "three")]
             target = "/webhooks/%s%s%s" % (channel, path, "?" + query if query else "")
-            conn.putrequest("POST", target, skip_host=True, skip_accept_encoding=True)
-            conn.putheader("Host", hostport)
-            for k, v in sent:
-                conn.putheader(k, v)
-            conn.putheader("Content-Length", str(len(body)))
-            conn.endheaders(body)
-            r = conn.getresponse()
-            ans = r.read()
-            if r.status != 202:
+            for attempt in range(31):
+                try:
+                    conn.putrequest("POST", target, skip_host=True, skip_accept_encoding=True)
+                    conn.putheader("Host", hostport)
+                    for k, v in sent:
+                        conn.putheader(k, v)
+                    conn.putheader("Content-Length", str(len(body)))
+                    conn.endheaders(body)
+                    r = conn.getresponse()
+                    status, ans = r.status, r.read()
+                except (OSError, http.client.HTTPException) as e:
+                    status, ans = 0, str(e).encode()
+                if status not in (0, 503) or attempt == 30:
+                    break
+                conn.close()
+                conn = http.client.HTTPConnection(host, int(port), timeout=30)
+                time.sleep(1)
+            if status != 202:
                 bad += 1
-                print("publish %d: %d %r" % (i, r.status, ans[:200]), file=sys.stderr)
+                print("publish %d: %d %r" % (i, status, ans[:200]), file=sys.stderr)
                 continue
             rid = json.loads(ans)["id"]
             keep = [[k, v] for k, v in sent
