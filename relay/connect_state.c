@@ -12,6 +12,7 @@
 
 #include "../common/readfile.h"
 #include "connect_state.h"
+#include "evid.h"
 
 #define PREFIX "last_event_id "
 
@@ -139,32 +140,14 @@ out:
 	return rc;
 }
 
-/* <digits>-<digits> into MS and SEQ; 0 or -1. */
-static int split_id(const char *s, unsigned long long *ms, unsigned long long *seq)
-{
-	char *e;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*ms = strtoull(s, &e, 10);
-	if (errno || *e != '-' || e[1] < '0' || e[1] > '9')
-		return -1;
-	*seq = strtoull(e + 1, &e, 10);
-	if (errno || *e)
-		return -1;
-	return 0;
-}
-
 int connect_state_id_cmp(const char *a, const char *b)
 {
-	unsigned long long am, as, bm, bs;
+	struct evid x, y;
+	int c;
 
-	if (split_id(a, &am, &as) || split_id(b, &bm, &bs))
+	/* The server's own id form and order (evid.c), strict. */
+	if (evid_parse(a, &x) || evid_parse(b, &y))
 		return 2;
-	if (am != bm)
-		return am < bm ? -1 : 1;
-	if (as != bs)
-		return as < bs ? -1 : 1;
-	return 0;
+	c = evid_cmp(&x, &y);
+	return c < 0 ? -1 : c > 0;
 }

@@ -5,7 +5,7 @@
  * "last_event_id <id>"), writing it atomically (a temporary file in the
  * same directory, written, fsync'ed, renamed over the old one, and the
  * directory fsync'ed), reading it back strictly, and comparing two
- * `<ms>-<seq>` ids.
+ * `<ms>-<seq>` ids (with evid.h, the server's own parse and order).
  */
 #ifndef CONNECT_STATE_H
 #define CONNECT_STATE_H

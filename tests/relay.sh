@@ -59,3 +59,21 @@ expect_ids() {
 		fail "$1" "nothing to compare: want '$3' is not a list of ids"
 	else expect_eq "$1" "$2" "$3"; fi
 }
+# relay_end_checks PREFIX : stop every instance still running (SIGTERM) and
+# check each exited 0 and no log holds a sanitizer report
+relay_end_checks() {
+	local n bad="" san=""
+	for n in "${!RPID[@]}"; do
+		[ -n "${RPID[$n]}" ] || continue
+		kill -TERM "${RPID[$n]}" 2>/dev/null
+		wait "${RPID[$n]}"
+		local rc=$?
+		[ "$rc" -eq 0 ] || bad+="$n:$rc "
+		RPID[$n]=
+	done
+	for n in "${!RLOG[@]}"; do
+		grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "${RLOG[$n]}" && san+="$n "
+	done
+	if [ -z "$bad" ]; then ok "${1}_instances_exit_0"; else fail "${1}_instances_exit_0" "$bad"; fi
+	if [ -z "$san" ]; then ok "${1}_no_sanitizer_report"; else fail "${1}_no_sanitizer_report" "in the log of $san"; fi
+}

@@ -267,7 +267,7 @@ rec_start wrong
 	--state "$T_TMP/wrong.state" --reconnect-max 1 >>"$T_TMP/wrong.log" 2>&1 &
 CPID[wrong]=$!
 BG+=("$!")
-wait_until 10 grep -qs stream_ended' "$T_TMP/wrong.log"
+wait_until 10 grep -qs stream_ended "$T_TMP/wrong.log"
 sleep 1
 client_stop wrong
 expect_match bad_wrong_token_403 "$(grep stream_ended "$T_TMP/wrong.log" | head -n 1)" 'error stream_ended why="refused by the server" .*status=403'

@@ -161,3 +161,4 @@ expect_eq relay_sigterm_final_retry "$($Q retries "$T_TMP/d.sse")" 2
 expect_eq relay_sigterm_stream_closed "$($Q end "$T_TMP/d.sse")" closed
 if grep -q 'route=subscribe.*end=drained' "${RLOG[m]}"; then ok relay_sigterm_logged
 else fail relay_sigterm_logged "no drained subscribe line in the log"; fi
+relay_end_checks relay_serve

@@ -141,3 +141,4 @@ n=$($Q comments "$T_TMP/long.sse" ping)
 if [ "$n" -ge 4 ]; then ok relay_deadline_stream_heartbeats; else fail relay_deadline_stream_heartbeats "$n pings"; fi
 m=$(curl -s "http://127.0.0.1:${ROPS[t]}/metrics")
 expect_match relay_deadline_nothing_stored "$m" 'relay_events_in_total\{channel="long"\} 1'
+relay_end_checks relay_limits

@@ -94,3 +94,4 @@ m=$(curl -s "http://127.0.0.1:${ROPS[a]}/metrics")
 if [[ "$m" =~ relay_store_errors_total\ ([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 1 ]; then
 	ok relay_redis_errors_counted
 else fail relay_redis_errors_counted "$(grep store_errors <<<"$m")"; fi
+relay_end_checks relay_redis
