@@ -73,7 +73,7 @@ rec_start() {
 	RPORT[$n]=$(cat "$T_TMP/$n.port")
 	touch "$T_TMP/$n.rec"
 }
-rec_stop() { kill "${RPID[$1]}" 2>/dev/null; wait "${RPID[$1]}" 2>/dev/null; }
+rec_stop() { kill "${RPID[$1]}" 2>/dev/null; wait "${RPID[$1]}" 2>/dev/null || true; }
 # client_start NAME CHANNEL RECORDER [flags...] : connect, log $T_TMP/NAME.log,
 # state $T_TMP/NAME.state
 client_start() {
@@ -276,3 +276,26 @@ if grep -q "not-the-token" "$T_TMP/wrong.log"; then fail bad_token_not_logged "t
 	ok bad_token_not_logged
 fi
 rec_stop wrong
+
+# ---------------------------------------------------------------- the systemd unit
+UNIT=$TOP/systemd/webhook-relay-connect.service
+if command -v systemd-analyze >/dev/null; then
+	score=$( (cd "$T_TMP" && timeout 60 systemd-analyze security --offline=true "$UNIT" 2>&1) |
+		sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9.]*\).*/\1/p' | tail -n 1)
+	info "systemd-analyze security: webhook-relay-connect.service ${score:-none}"
+	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }'; then
+		ok unit_security_at_most_1.5
+	else
+		fail unit_security_at_most_1.5 "exposure '${score}'"
+	fi
+	mkdir -p "$T_TMP/verify"
+	sed "s|^ExecStart=/usr/local/bin/webhook-relay|ExecStart=$RELAY_BIN|" "$UNIT" \
+		>"$T_TMP/verify/webhook-relay-connect.service"
+	out=$(cd "$T_TMP" && timeout 60 systemd-analyze verify "$T_TMP/verify/webhook-relay-connect.service" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -z "$out" ]; then ok unit_verify_clean; else
+		fail unit_verify_clean "rc=$rc: $(echo "$out" | head -n 5 | tr '\n' ' ')"
+	fi
+else
+	skip unit_security_at_most_1.5 "systemd-analyze not installed"
+fi
