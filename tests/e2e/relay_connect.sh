@@ -233,6 +233,37 @@ expect_eq quiet_reconnected_delivered "$unique/$missing/$duplicates" "2/0/0"
 client_stop quiet
 rec_stop quiet
 
+# ---------------------------------------------------------------- JSON log, oversize event
+rec_start js
+client_start js js js --log-format json
+publish js 1 2 "$T_TMP/js.exp"
+wait_until 20 has_delivered js 2
+client_stop js
+JL=$("$PY" -c 'import json,sys
+n=bad=0
+fw=[]
+for l in open(sys.argv[1]):
+    n+=1
+    try: o=json.loads(l)
+    except ValueError: bad+=1; continue
+    if o.get("event")=="forwarded": fw.append(o)
+ok=len(fw)==2 and all(set(("ts","level","id","method","path","status","attempts"))<=set(f) and f["status"]=="200" and f["method"]=="POST" for f in fw)
+print("%d/%d/%s"%(n,bad,"fields" if ok else "nofields"))' "$T_TMP/js.log")
+expect_match json_log_lines "$JL" '^[0-9]+/0/fields$'
+# An event over --max-event-bytes: the stream is refused, nothing is
+# forwarded, the state does not move, and the client says which bound.
+rec_start big
+client_start big big big --max-event-bytes 4096
+publish big 0 1 "$T_TMP/big.exp"
+wait_until 15 grep -qs 'stream_ended.*bound=' "$T_TMP/big.log"
+sleep 0.5
+client_stop big
+expect_match big_event_refused "$(grep stream_ended "$T_TMP/big.log" | head -n 1)" \
+	'error stream_ended why="the stream broke a bound" .*bound="line too long"'
+expect_eq big_nothing_forwarded "$(lines "$T_TMP/big.rec")/$(test -e "$T_TMP/big.state" && echo state || echo none)" "0/none"
+rec_stop big
+rec_stop js
+
 # ---------------------------------------------------------------- bad input
 bad() { # NAME WANT_RC REGEX args... (env from BAD_ENV)
 	local n=$1 want=$2 re=$3 out rc

@@ -6,7 +6,7 @@ EXPECTED:
    "headers":[[name, value], ...] (what the target must see, in order,
    without Host and Content-Length), "sha256":..., "len":...}
 Bodies rotate through random binary bytes (every byte value, NUL and CR/LF
-included), bytes that are not UTF-8, form bodies, JSON, and empty; headers
+included; webhook 0 is 10,000 of them), bytes that are not UTF-8, form bodies, JSON, and empty; headers
 include repeats (X-Rep twice, with different case) and a header the relay
 client must drop (Connection-listed X-Hop, Keep-Alive). Every request has
 X-Seq: i. The request line and headers are written by hand on one
@@ -30,6 +30,9 @@ host, port = hostport.rsplit(":", 1)
 
 
 def body_for(i):
+    if i == 0:
+        # Webhook 0 is big (10,000 bytes): for a client's size bound.
+        return bytes(rnd.getrandbits(8) for _ in range(10000)), "application/octet-stream"
     k = i % 5
     if k == 0:
         return bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 3000))), "application/octet-stream"
