@@ -151,7 +151,9 @@ static enum handled handle(const struct connect_cfg *cfg, CURL *h, const struct 
 			save_state(cfg, last_id, e->id, c);
 		return HANDLED;
 	}
-	id = e->id[0] ? e->id : ev.id;
+	/* The event's own id: an SSE event without an `id:` line would carry
+	 * the previous one (EventSource keeps it), and then look forwarded. */
+	id = connect_state_id_ok(ev.id) ? ev.id : e->id;
 	if (last_id[0]) {
 		int cmp = connect_state_id_cmp(id, last_id);
 

@@ -11,6 +11,9 @@
  *     target's answer and the state write forwards that one event again
  *     after the restart (at most one event per crash; the target's
  *     idempotency key makes it run once);
+ *   - the id remembered is the event's own (its JSON "id", which the
+ *     server also writes as the SSE id; the SSE id only when the JSON one
+ *     cannot be stored);
  *   - an event whose <ms>-<seq> id is not after the state's id is skipped
  *     (a server that replays the last id on resume);
  *   - a `gap` event (the server trimmed history we had not read) is logged
