@@ -52,7 +52,7 @@ def main():
     with open(expected, "a") as out:
         for i in range(first, first + count):
             body, ctype = body_for(i)
-            path = "/hooks/h%d/x" % (i % 7)
+            path = "/hooks/h%d/x%s" % (i % 7, "%2Fenc/../dot" if i % 4 == 1 else "")
             query = "" if i % 3 == 0 else "i=%d&q=a%%20b&r=%%2F" % i
             sent = []
             if ctype:
