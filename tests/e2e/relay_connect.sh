@@ -275,6 +275,10 @@ bad() { # NAME WANT_RC REGEX args... (env from BAD_ENV)
 	fi
 }
 SRC="http://127.0.0.1:$SRV_PORT/subscribe/bad/"
+bad bad_help_exit_0 0 'usage: webhook-relay connect' --help
+bad bad_unknown_option 2 'usage: webhook-relay connect' --sauce "$SRC"
+bad bad_extra_argument 2 "unexpected argument 'extra'" --source "$SRC" --target http://127.0.0.1:9 --state "$T_TMP/b.state" extra
+bad bad_min_above_max 2 'above its' --source "$SRC" --target http://127.0.0.1:9 --state "$T_TMP/b.state" --retry-min 5000 --retry-max 1
 bad bad_no_source 2 'source.*required' --target http://127.0.0.1:9 --state "$T_TMP/b.state"
 bad bad_no_target 2 'target.*required' --source "$SRC" --state "$T_TMP/b.state"
 bad bad_no_state 2 'state.*required' --source "$SRC" --target http://127.0.0.1:9
