@@ -141,4 +141,19 @@ n=$($Q comments "$T_TMP/long.sse" ping)
 if [ "$n" -ge 4 ]; then ok relay_deadline_stream_heartbeats; else fail relay_deadline_stream_heartbeats "$n pings"; fi
 m=$(curl -s "http://127.0.0.1:${ROPS[t]}/metrics")
 expect_match relay_deadline_nothing_stored "$m" 'relay_events_in_total\{channel="long"\} 1'
+# ------------------------------------------------ the subscriber cap, JSON logs
+relay_start j --token env:RELAY_T_TOKEN --max-subscribers 1 --log-format json \
+	|| { fail relay_start "relay j did not start"; exit 1; }
+read_bg one j /subscribe/cap/ "${AUTH[@]}" --seconds 20
+wait_until 5 streaming one
+code=$(curl -s -o "$T_TMP/cap.body" -D "$T_TMP/cap.head" -w '%{http_code}' --max-time 5 \
+	-H "Authorization: Bearer $RELAY_T_TOKEN" "$(rurl j /subscribe/cap/)")
+expect_eq relay_max_subscribers_503 "$code $(cat "$T_TMP/cap.body")" '503 {"error":"too many subscribers"}'
+r=$(pub j cap -d x)
+expect_match relay_max_subscribers_publish_still_202 "$r" '^202 '
+bad=$("$PY" "$TOP/tests/tools/non_json_lines.py" "${RLOG[j]}" 2>&1)
+expect_eq relay_log_json_every_line "$bad" ""
+if grep -q '"event":"request".*"route":"publish".*"status":"202"' "${RLOG[j]}"; then
+	ok relay_log_json_request_line
+else fail relay_log_json_request_line "$(tail -n 3 "${RLOG[j]}")"; fi
 relay_end_checks relay_limits
