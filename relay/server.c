@@ -265,9 +265,12 @@ static int on_subscribe(struct mg_connection *conn, void *cbdata)
 		return fail(&r, auth_verdict_status(v), v == AUTH_MISSING ?
 		    "WWW-Authenticate: Bearer\r\n" : NULL, auth_verdict_error(v), 1);
 	lei = mg_get_header(conn, "Last-Event-ID");
-	if (!lei && r.ri->query_string && mg_get_var(r.ri->query_string,
-	    strlen(r.ri->query_string), "last_event_id", qlei, sizeof qlei) >= 0)
-		lei = qlei;
+	if (!lei && r.ri->query_string) {
+		rc = mg_get_var(r.ri->query_string, strlen(r.ri->query_string), "last_event_id",
+		    qlei, sizeof qlei);
+		if (rc >= 0 || rc == -2) /* -2: too long for any id */
+			lei = rc >= 0 ? qlei : "";
+	}
 	if (lei && evid_parse(lei, &p.after))
 		return fail(&r, 400, NULL, "Last-Event-ID: not an event id (<ms>-<seq>)", 1);
 	p.has_after = lei != NULL;
