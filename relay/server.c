@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,12 +469,25 @@ void server_drain(struct server *s)
 	hub_drain(s->hub);
 }
 
+static void *stop_ops(void *ctx)
+{
+	mg_stop(ctx);
+	return NULL;
+}
+
 void server_stop(struct server *s)
 {
+	pthread_t t;
+	int threaded = 0;
+
 	if (!s)
 		return;
-	if (s->ops)
+	/* Each mg_stop waits up to CivetWeb's poll quantum for its master
+	 * thread: stop both listeners at once, not one after the other. */
+	if (s->ops && !(threaded = !pthread_create(&t, NULL, stop_ops, s->ops)))
 		mg_stop(s->ops);
 	mg_stop(s->mg);
+	if (threaded)
+		pthread_join(t, NULL);
 	free(s);
 }

@@ -141,6 +141,16 @@ n=$($Q comments "$T_TMP/long.sse" ping)
 if [ "$n" -ge 4 ]; then ok relay_deadline_stream_heartbeats; else fail relay_deadline_stream_heartbeats "$n pings"; fi
 m=$(curl -s "http://127.0.0.1:${ROPS[t]}/metrics")
 expect_match relay_deadline_nothing_stored "$m" 'relay_events_in_total\{channel="long"\} 1'
+# ------------------------------------------------ --open, said explicitly
+relay_start o --open || { fail relay_start "relay o did not start with --open"; exit 1; }
+read_bg op o /subscribe/anyone/ --events 1 --seconds 10
+wait_until 5 streaming op
+pub o anyone -d hi >/dev/null
+wait_until 10 got op webhook 1
+expect_eq relay_open_subscribe_without_token "$($Q status "$T_TMP/op.sse") $($Q count "$T_TMP/op.sse")" "200 1"
+if grep -q 'start .*open=yes' "${RLOG[o]}"; then ok relay_open_logged_at_start
+else fail relay_open_logged_at_start "$(head -n 2 "${RLOG[o]}")"; fi
+
 # ------------------------------------------------ the subscriber cap, JSON logs
 relay_start j --token env:RELAY_T_TOKEN --max-subscribers 1 --log-format json \
 	|| { fail relay_start "relay j did not start"; exit 1; }
