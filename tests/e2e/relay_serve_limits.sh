@@ -151,6 +151,27 @@ expect_eq relay_open_subscribe_without_token "$($Q status "$T_TMP/op.sse") $($Q 
 if grep -q 'start .*open=yes' "${RLOG[o]}"; then ok relay_open_logged_at_start
 else fail relay_open_logged_at_start "$(head -n 2 "${RLOG[o]}")"; fi
 
+# ------------------------------------------------ settings from the environment
+EP=$(closed_port) EO=$(closed_port)
+SERVER_PORT=$EP OPS_PORT=$EO RELAY_TOKEN=env:RELAY_T_TOKEN RELAY_MAX_BODY=10 RELAY_HOST=127.0.0.1 \
+	"$RELAY_BIN" serve >"$T_TMP/env.log" 2>&1 &
+EPID=$!
+at_exit "kill $EPID"
+if wait_until 10 curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$EO/live"; then
+	ok relay_env_ops_port
+	r=$(curl -s -w ' %{http_code}' -X POST -d 0123456789 "http://127.0.0.1:$EP/webhooks/e")
+	expect_match relay_env_server_port_and_max_body "$r" '^\{"id":"[0-9]+-[0-9]+"\} 202$'
+	r=$(curl -s -w ' %{http_code}' -X POST -d 0123456789A "http://127.0.0.1:$EP/webhooks/e")
+	expect_match relay_env_max_body_413 "$r" ' 413$'
+	r=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$EP/subscribe/e/")
+	expect_match relay_env_token_401 "$r" ' 401$'
+else
+	fail relay_env_ops_port "no /live on OPS_PORT $EO: $(tail -n 3 "$T_TMP/env.log")"
+fi
+kill -TERM "$EPID"
+wait "$EPID"
+expect_eq relay_env_exit_0 "$?" 0
+
 # ------------------------------------------------ the subscriber cap, JSON logs
 relay_start j --token env:RELAY_T_TOKEN --max-subscribers 1 --log-format json \
 	|| { fail relay_start "relay j did not start"; exit 1; }
