@@ -244,6 +244,7 @@ static int on_subscribe(struct mg_connection *conn, void *cbdata)
 	struct stream_params p = { 0 };
 	struct stream_result res;
 	struct hub_sub *sub = NULL;
+	enum evstore_why swhy;
 	struct req r;
 	const char *tok, *lei;
 	char qtok[512], qlei[EVID_STR_MAX + 8], st[8], ms[24], nev[24], nby[24];
@@ -277,6 +278,11 @@ static int on_subscribe(struct mg_connection *conn, void *cbdata)
 	p.has_after = lei != NULL;
 	if (is_draining(s))
 		return fail(&r, 503, "Retry-After: 1\r\n", "draining: the relay is stopping", 1);
+	/* A resume needs the store now; a new stream can wait for it. */
+	if (p.has_after && s->store->ops->health(s->store, &swhy)) {
+		metrics_store_error();
+		return fail(&r, 503, "Retry-After: 1\r\n", evstore_why_name(swhy), 1);
+	}
 	if ((rc = hub_join(s->hub, r.channel, &sub)))
 		return fail(&r, 503, "Retry-After: 1\r\n", rc == -EBUSY ? "too many subscribers" :
 		    rc == -ESHUTDOWN ? "draining: the relay is stopping" : "out of memory", 1);
