@@ -31,6 +31,7 @@ struct mem {
 	pthread_mutex_t lock;
 	struct mchan *bucket[BUCKETS];
 	size_t nchannels;
+	size_t total_bytes;
 };
 
 static unsigned hash(const char *s)
@@ -69,6 +70,7 @@ static void drop_oldest(struct mem *m, struct mchan *c)
 	c->trimmed = ev->id;
 	c->has_trimmed = 1;
 	c->bytes -= ev->len;
+	m->total_bytes -= ev->len;
 	c->ring[c->head] = NULL;
 	c->head = (c->head + 1) % m->cfg.max_events;
 	c->count--;
@@ -82,6 +84,26 @@ static void trim_age(struct mem *m, struct mchan *c, int64_t now)
 		return;
 	while (c->count && (int64_t)at(m, c, 0)->id.ms < now - m->cfg.max_age_ms)
 		drop_oldest(m, c);
+}
+
+/* Make room for LEN more bytes under the store-wide cap: the largest
+ * channel gives up its oldest events first. */
+static void trim_total(struct mem *m, size_t len)
+{
+	struct mchan *c, *big;
+	size_t b;
+
+	while (m->cfg.max_total_bytes && m->total_bytes &&
+	    m->total_bytes + len > m->cfg.max_total_bytes) {
+		big = NULL;
+		for (b = 0; b < BUCKETS; b++)
+			for (c = m->bucket[b]; c; c = c->next)
+				if (c->count && (!big || c->bytes > big->bytes))
+					big = c;
+		if (!big)
+			break;
+		drop_oldest(m, big);
+	}
 }
 
 static int mem_publish(struct evstore *s, const char *channel, const char *tail, size_t len,
@@ -124,9 +146,11 @@ static int mem_publish(struct evstore *s, const char *channel, const char *tail,
 	trim_age(m, c, now);
 	while (c->count && (c->count >= m->cfg.max_events || c->bytes + ev->len > m->cfg.max_bytes))
 		drop_oldest(m, c);
+	trim_total(m, ev->len);
 	c->ring[(c->head + c->count) % m->cfg.max_events] = ev;
 	c->count++;
 	c->bytes += ev->len;
+	m->total_bytes += ev->len;
 	c->last = ev->id;
 	*id = ev->id;
 	if (m->base.deliver)

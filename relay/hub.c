@@ -184,11 +184,16 @@ size_t hub_deliver(struct hub *h, const char *channel, struct event *ev)
 	for (s = h->subs; s; s = s->next) {
 		if (s->dropped || strcmp(s->channel, channel))
 			continue;
+		q = NULL;
 		if (s->count + 1 > h->cfg.queue_events || s->bytes + ev->len > h->cfg.queue_bytes ||
 		    !(q = malloc(sizeof *q))) {
-			snprintf(s->reason, sizeof s->reason,
-			    "queue full: %zu events, %zu bytes waiting (caps %zu events, %zu bytes)",
-			    s->count, s->bytes, h->cfg.queue_events, h->cfg.queue_bytes);
+			if (s->count + 1 > h->cfg.queue_events ||
+			    s->bytes + ev->len > h->cfg.queue_bytes)
+				snprintf(s->reason, sizeof s->reason, "queue full: %zu events, %zu "
+				    "bytes waiting (caps %zu events, %zu bytes)", s->count, s->bytes,
+				    h->cfg.queue_events, h->cfg.queue_bytes);
+			else
+				snprintf(s->reason, sizeof s->reason, "out of memory");
 			s->dropped = 1;
 			clear_queue(s);
 			pthread_cond_signal(&s->cond);

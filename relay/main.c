@@ -45,6 +45,7 @@ static int open_store(const struct opts *o, struct hub *hub, struct evstore **ou
 	mc.max_bytes = o->history_bytes;
 	mc.max_age_ms = o->history_age_s * 1000;
 	mc.max_channels = o->max_channels;
+	mc.max_total_bytes = o->history_total_bytes;
 	if ((rc = evstore_mem_open(&mc, deliver, hub, out)))
 		snprintf(err, errlen, "cannot create the in-memory store: %s", strerror(-rc));
 	return rc;
@@ -68,7 +69,7 @@ static int serve_main(int argc, char **argv)
 	/* Before any getenv that is kept: the scrub moves the environment. */
 	if (secret_scrub_environ())
 		fprintf(stderr, "webhook-relay: warning: could not scrub the environment\n");
-	if ((rc = opts_parse(argc, argv, &o, err, sizeof err))) {
+	if ((rc = opts_parse(argc - 1, argv + 1, &o, err, sizeof err))) {
 		if (rc > 0)
 			return 0;
 		fprintf(stderr, "webhook-relay serve: %s\n", err);
@@ -153,10 +154,12 @@ static int version_main(int argc, char **argv)
 	return 0;
 }
 
-/* Each subcommand gets the arguments after its name. */
+/* Each subcommand gets ARGV from its own name on (argv[0] is "serve",
+ * "connect", ...), as a program gets its own. */
 static const struct command commands[] = {
 	{ "serve", serve_main },
 	{ "version", version_main },
+	/* ---- client side (relay/connect.h) goes below this line ---- */
 	{ "connect", connect_main },
 };
 
@@ -170,7 +173,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(commands[i].name, argv[1]))
-			return commands[i].fn(argc - 2, argv + 2);
+			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "webhook-relay: %s: unknown command\n", argv[1]);
 	usage(stderr);
 	return 2;

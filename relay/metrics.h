@@ -12,11 +12,17 @@
 
 #define METRICS_CHANNELS 1024
 
+/* One event of BYTES (its stored JSON) published on CHANNEL. */
 void metrics_event_in(const char *channel, size_t bytes);
+/* One event of BYTES (its JSON) written to a subscriber of CHANNEL. */
 void metrics_event_out(const char *channel, size_t bytes);
+/* One subscriber of CHANNEL dropped for falling behind. */
 void metrics_drop(const char *channel);
+/* One store command that failed or could not reach the server. */
 void metrics_store_error(void);
-/* ROUTE: "publish", "subscribe", "ops", "other". */
+/* One answer of STATUS on ROUTE: "publish", "subscribe", "ops" (any other
+ * name counts as "other"); statuses outside the known set count as
+ * status="other". */
 void metrics_request(const char *route, int status);
 
 /* The exposition into a malloc'ed string (*OUT, *LEN), with the gauges

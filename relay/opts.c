@@ -39,6 +39,7 @@ static const struct opt table[] = {
 	{ "--history", NULL, SIZE, 1, 10000000, O(history), "events kept per channel (1000)" },
 	{ "--history-bytes", NULL, SIZE, 1, 1LL << 40, O(history_bytes), "bytes kept per channel, in memory (67108864)" },
 	{ "--history-age-s", NULL, INT, 0, 365LL * 86400, O(history_age_s), "age of the oldest event kept, in memory (86400; 0: any)" },
+	{ "--history-total-bytes", NULL, SIZE, 1, 1LL << 40, O(history_total_bytes), "bytes kept in all, in memory (268435456)" },
 	{ "--max-channels", NULL, SIZE, 1, 1000000, O(max_channels), "channels kept, in memory (1024)" },
 	{ "--queue-events", NULL, SIZE, 1, 1000000, O(queue_events), "events waiting per subscriber before it is dropped (1024)" },
 	{ "--queue-bytes", NULL, SIZE, 1, 1LL << 34, O(queue_bytes), "bytes waiting per subscriber before it is dropped (16777216)" },
@@ -65,6 +66,7 @@ static void defaults(struct opts *o)
 	o->history = 1000;
 	o->history_bytes = 64 << 20;
 	o->history_age_s = 86400;
+	o->history_total_bytes = 256 << 20;
 	o->max_channels = 1024;
 	o->queue_events = 1024;
 	o->queue_bytes = 16 << 20;

@@ -32,6 +32,7 @@ struct opts {
 	size_t history;              /* --history: 1000 events per channel */
 	size_t history_bytes;        /* --history-bytes: 64 MiB per channel */
 	int64_t history_age_s;       /* --history-age-s: 86400 */
+	size_t history_total_bytes;  /* --history-total-bytes: 256 MiB, all channels */
 	size_t max_channels;         /* --max-channels: 1024 */
 	size_t queue_events;         /* --queue-events: 1024 per subscriber */
 	size_t queue_bytes;          /* --queue-bytes: 16 MiB per subscriber */

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +244,7 @@ static int on_subscribe(struct mg_connection *conn, void *cbdata)
 	struct stream_params p = { 0 };
 	struct stream_result res;
 	struct hub_sub *sub = NULL;
+	enum evstore_why swhy;
 	struct req r;
 	const char *tok, *lei;
 	char qtok[512], qlei[EVID_STR_MAX + 8], st[8], ms[24], nev[24], nby[24];
@@ -265,14 +267,22 @@ static int on_subscribe(struct mg_connection *conn, void *cbdata)
 		return fail(&r, auth_verdict_status(v), v == AUTH_MISSING ?
 		    "WWW-Authenticate: Bearer\r\n" : NULL, auth_verdict_error(v), 1);
 	lei = mg_get_header(conn, "Last-Event-ID");
-	if (!lei && r.ri->query_string && mg_get_var(r.ri->query_string,
-	    strlen(r.ri->query_string), "last_event_id", qlei, sizeof qlei) >= 0)
-		lei = qlei;
+	if (!lei && r.ri->query_string) {
+		rc = mg_get_var(r.ri->query_string, strlen(r.ri->query_string), "last_event_id",
+		    qlei, sizeof qlei);
+		if (rc >= 0 || rc == -2) /* -2: too long for any id */
+			lei = rc >= 0 ? qlei : "";
+	}
 	if (lei && evid_parse(lei, &p.after))
 		return fail(&r, 400, NULL, "Last-Event-ID: not an event id (<ms>-<seq>)", 1);
 	p.has_after = lei != NULL;
 	if (is_draining(s))
 		return fail(&r, 503, "Retry-After: 1\r\n", "draining: the relay is stopping", 1);
+	/* A resume needs the store now; a new stream can wait for it. */
+	if (p.has_after && s->store->ops->health(s->store, &swhy)) {
+		metrics_store_error();
+		return fail(&r, 503, "Retry-After: 1\r\n", evstore_why_name(swhy), 1);
+	}
 	if ((rc = hub_join(s->hub, r.channel, &sub)))
 		return fail(&r, 503, "Retry-After: 1\r\n", rc == -EBUSY ? "too many subscribers" :
 		    rc == -ESHUTDOWN ? "draining: the relay is stopping" : "out of memory", 1);
@@ -465,12 +475,25 @@ void server_drain(struct server *s)
 	hub_drain(s->hub);
 }
 
+static void *stop_ops(void *ctx)
+{
+	mg_stop(ctx);
+	return NULL;
+}
+
 void server_stop(struct server *s)
 {
+	pthread_t t;
+	int threaded = 0;
+
 	if (!s)
 		return;
-	if (s->ops)
+	/* Each mg_stop waits up to CivetWeb's poll quantum for its master
+	 * thread: stop both listeners at once, not one after the other. */
+	if (s->ops && !(threaded = !pthread_create(&t, NULL, stop_ops, s->ops)))
 		mg_stop(s->ops);
 	mg_stop(s->mg);
+	if (threaded)
+		pthread_join(t, NULL);
 	free(s);
 }

@@ -151,10 +151,14 @@ expect_eq relay_ready_memory "$r" '{"status":"ready"} 200'
 # SIGTERM drains: a subscriber gets a final retry hint and the stream closes; exit 0.
 read_bg d m /subscribe/demo/ "${AUTH[@]}" --seconds 15
 wait_until 5 streaming d
+t0=$(now_ms)
 kill -TERM "${RPID[m]}"
 wait "${RPID[m]}"
 rc=$?
+t1=$(now_ms)
 RPID[m]=
+info "relay SIGTERM to exit with one stream open: $((t1 - t0)) ms"
+if [ $((t1 - t0)) -lt 15000 ]; then ok relay_sigterm_prompt; else fail relay_sigterm_prompt "$((t1 - t0)) ms"; fi
 wait_until 10 ended d
 expect_eq relay_sigterm_exit_0 "$rc" 0
 expect_eq relay_sigterm_final_retry "$($Q retries "$T_TMP/d.sse")" 2

@@ -141,4 +141,50 @@ n=$($Q comments "$T_TMP/long.sse" ping)
 if [ "$n" -ge 4 ]; then ok relay_deadline_stream_heartbeats; else fail relay_deadline_stream_heartbeats "$n pings"; fi
 m=$(curl -s "http://127.0.0.1:${ROPS[t]}/metrics")
 expect_match relay_deadline_nothing_stored "$m" 'relay_events_in_total\{channel="long"\} 1'
+# ------------------------------------------------ --open, said explicitly
+relay_start o --open || { fail relay_start "relay o did not start with --open"; exit 1; }
+read_bg op o /subscribe/anyone/ --events 1 --seconds 10
+wait_until 5 streaming op
+pub o anyone -d hi >/dev/null
+wait_until 10 got op webhook 1
+expect_eq relay_open_subscribe_without_token "$($Q status "$T_TMP/op.sse") $($Q count "$T_TMP/op.sse")" "200 1"
+if grep -q 'start .*open=yes' "${RLOG[o]}"; then ok relay_open_logged_at_start
+else fail relay_open_logged_at_start "$(head -n 2 "${RLOG[o]}")"; fi
+
+# ------------------------------------------------ settings from the environment
+EP=$(closed_port) EO=$(closed_port)
+SERVER_PORT=$EP OPS_PORT=$EO RELAY_TOKEN=env:RELAY_T_TOKEN RELAY_MAX_BODY=10 RELAY_HOST=127.0.0.1 \
+	"$RELAY_BIN" serve >"$T_TMP/env.log" 2>&1 &
+EPID=$!
+at_exit "kill $EPID"
+if wait_until 10 curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$EO/live"; then
+	ok relay_env_ops_port
+	r=$(curl -s -w ' %{http_code}' -X POST -d 0123456789 "http://127.0.0.1:$EP/webhooks/e")
+	expect_match relay_env_server_port_and_max_body "$r" '^\{"id":"[0-9]+-[0-9]+"\} 202$'
+	r=$(curl -s -w ' %{http_code}' -X POST -d 0123456789A "http://127.0.0.1:$EP/webhooks/e")
+	expect_match relay_env_max_body_413 "$r" ' 413$'
+	r=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$EP/subscribe/e/")
+	expect_match relay_env_token_401 "$r" ' 401$'
+else
+	fail relay_env_ops_port "no /live on OPS_PORT $EO: $(tail -n 3 "$T_TMP/env.log")"
+fi
+kill -TERM "$EPID"
+wait "$EPID"
+expect_eq relay_env_exit_0 "$?" 0
+
+# ------------------------------------------------ the subscriber cap, JSON logs
+relay_start j --token env:RELAY_T_TOKEN --max-subscribers 1 --log-format json \
+	|| { fail relay_start "relay j did not start"; exit 1; }
+read_bg one j /subscribe/cap/ "${AUTH[@]}" --seconds 20
+wait_until 5 streaming one
+code=$(curl -s -o "$T_TMP/cap.body" -D "$T_TMP/cap.head" -w '%{http_code}' --max-time 5 \
+	-H "Authorization: Bearer $RELAY_T_TOKEN" "$(rurl j /subscribe/cap/)")
+expect_eq relay_max_subscribers_503 "$code $(cat "$T_TMP/cap.body")" '503 {"error":"too many subscribers"}'
+r=$(pub j cap -d x)
+expect_match relay_max_subscribers_publish_still_202 "$r" '^202 '
+bad=$("$PY" "$TOP/tests/tools/non_json_lines.py" "${RLOG[j]}" 2>&1)
+expect_eq relay_log_json_every_line "$bad" ""
+if grep -q '"event":"request".*"route":"publish".*"status":"202"' "${RLOG[j]}"; then
+	ok relay_log_json_request_line
+else fail relay_log_json_request_line "$(tail -n 3 "${RLOG[j]}")"; fi
 relay_end_checks relay_limits

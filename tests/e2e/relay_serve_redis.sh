@@ -82,6 +82,9 @@ if grep -qi '^Retry-After: [0-9]' "$T_TMP/down.head"; then ok relay_redis_down_r
 else fail relay_redis_down_retry_after "$(tr '\r\n' '  ' <"$T_TMP/down.head")"; fi
 expect_eq relay_redis_down_error_json "$(cat "$T_TMP/down.body")" '{"error":"store unavailable"}'
 expect_eq relay_redis_down_not_ready "$(ready b)" 503
+r=$(curl -s -w ' %{http_code}' --max-time 10 -H "Authorization: Bearer $RELAY_T_TOKEN" \
+	-H "Last-Event-ID: $id1" "$(rurl b /subscribe/shared/)")
+expect_eq relay_redis_down_resume_503 "$r" '{"error":"store unavailable"} 503'
 redis_start
 wait_until 15 test "$(ready a)" = 200
 expect_eq relay_redis_back_ready "$(ready a)" 200

@@ -39,7 +39,7 @@ static void on_deliver(void *ctx, const char *channel, struct event *ev)
 static struct evstore *open_mem(size_t events, size_t bytes, int64_t age, size_t chans,
     struct seen *seen)
 {
-	struct evstore_mem_config c = { events, bytes, age, chans, clock_fake };
+	struct evstore_mem_config c = { events, bytes, age, chans, 0, clock_fake };
 	struct evstore *s = NULL;
 
 	T_EQ_INT(evstore_mem_open(&c, on_deliver, seen, &s), 0);
@@ -176,6 +176,38 @@ static void test_mem_channel_cap(void)
 	s->ops->close(s);
 }
 
+static void test_mem_total_bytes(void)
+{
+	struct evstore_mem_config cfg = { 100, 1 << 20, 0, 4, 0, clock_fake };
+	struct evstore *s = NULL;
+	struct event *out[16];
+	struct evstore_range r;
+	enum evstore_why why;
+	struct evid zero = { 0, 0 };
+	size_t one = strlen(tail) + strlen("{\"id\":\"7000-0\","), n, i, na, nb;
+
+	cfg.max_total_bytes = 5 * one;
+	T_EQ_INT(evstore_mem_open(&cfg, NULL, NULL, &s), 0);
+	fake_now = 7000;
+	for (i = 0; i < 4; i++)
+		put(s, "a");
+	put(s, "b");
+	put(s, "b"); /* over the cap: "a", the largest, loses its oldest */
+	T_EQ_INT(s->ops->range(s, "a", &zero, 16, out, &n, &r, &why), 0);
+	na = n;
+	T_EQ_INT(r.gap, 1);
+	for (i = 0; i < n; i++)
+		event_unref(out[i]);
+	T_EQ_INT(s->ops->range(s, "b", &zero, 16, out, &n, &r, &why), 0);
+	nb = n;
+	T_EQ_INT(r.gap, 0);
+	for (i = 0; i < n; i++)
+		event_unref(out[i]);
+	T_EQ_INT(na, 3);
+	T_EQ_INT(nb, 2);
+	s->ops->close(s);
+}
+
 static void test_event_json(void)
 {
 	static const struct event_hdr h[] = { { "X-A", "1" }, { "X-A", "2" },
@@ -240,6 +272,7 @@ int main(void)
 	T_RUN(test_mem_resume_and_gap);
 	T_RUN(test_mem_bytes_and_age);
 	T_RUN(test_mem_channel_cap);
+	T_RUN(test_mem_total_bytes);
 	T_RUN(test_event_json);
 	T_RUN(test_hub_queue_caps);
 	return T_EXIT();
