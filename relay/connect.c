@@ -131,6 +131,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct connect_cfg 
 	cfg->reconnect_min_ms = 1000;
 	cfg->reconnect_max_ms = 30000;
 	optind = 1;
+	opterr = 0;     /* our own message, naming the program */
 	while (!rc && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_SOURCE: a->source = optarg; break;
@@ -146,7 +147,10 @@ static int parse_args(int argc, char **argv, struct args *a, struct connect_cfg 
 		case O_CMAX: rc = num_opt("reconnect-max", optarg, 1, 86400, 1000, &cfg->reconnect_max_ms); break;
 		case O_MAXEV: rc = num_opt("max-event-bytes", optarg, 4096, 1LL << 30, 1, &a->max_event); break;
 		case O_HELP: fputs(usage_text, stdout); return 1;
-		default: fputs(usage_text, stderr); return -EINVAL;
+		default:
+			fprintf(stderr, "webhook-relay connect: unknown option or missing value: '%s'\n%s",
+			        argv[optind - 1], usage_text);
+			return -EINVAL;
 		}
 	}
 	if (rc)
@@ -196,14 +200,14 @@ static int parse_args(int argc, char **argv, struct args *a, struct connect_cfg 
 
 int connect_main(int argc, char **argv)
 {
-	char last_id[CONNECT_STATE_ID_MAX + 1], err[512], *token = NULL, **av = NULL;
+	char last_id[CONNECT_STATE_ID_MAX + 1], err[512], *token = NULL;
 	char n[8][24];
 	struct connect_counts counts;
 	struct connect_cfg cfg;
 	struct sigaction sa;
 	struct args a;
 	enum log_format lf = LOG_TEXT;
-	int rc, i;
+	int rc;
 
 	memset(&cfg, 0, sizeof cfg);
 	memset(&counts, 0, sizeof counts);
@@ -211,17 +215,7 @@ int connect_main(int argc, char **argv)
 	/* env: secrets out of /proc/self/environ (getenv still works). First:
 	 * pointers getenv gave before would point into the wiped block. */
 	secret_scrub_environ();
-	/* The table in main.c passes the arguments after "connect"; getopt
-	 * wants a program name first. */
-	av = calloc((size_t)argc + 2, sizeof *av);
-	if (!av) {
-		fprintf(stderr, "webhook-relay connect: out of memory\n");
-		return 1;
-	}
-	av[0] = (char *)"webhook-relay connect";
-	for (i = 0; i < argc; i++)
-		av[i + 1] = argv[i];
-	rc = parse_args(argc + 1, av, &a, &cfg);
+	rc = parse_args(argc, argv, &a, &cfg);
 	if (rc) {
 		rc = rc > 0 ? 0 : 2;
 		goto out;
@@ -275,6 +269,5 @@ out:
 		explicit_bzero(token, strlen(token));
 		free(token);
 	}
-	free(av);
 	return rc;
 }

@@ -12,8 +12,8 @@
 #define CONNECT_H
 #include <stddef.h>
 
-/* Entry point of `webhook-relay connect ARGS...`: ARGV holds the ARGC
- * arguments after "connect" (main.c's table strips the names).
+/* Entry point of `webhook-relay connect ARGS...`: ARGV[0] is "connect"
+ * (main.c's table hands each subcommand ARGV from its own name on).
  * Exit status: 0 after SIGTERM/SIGINT or --help, 2 for a usage or
  * configuration error (a message on stderr), 1 when it cannot go on (the
  * state file is unreadable or corrupt, out of memory). */

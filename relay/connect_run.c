@@ -207,7 +207,8 @@ static void log_end(const struct connect_stream *s, int silent, long long silent
  * stream was worth keeping (events came, or it lived a while), so the
  * reconnect backoff starts over. */
 static int follow(const struct connect_cfg *cfg, CURL *h, char *last_id, long long *retry_hint,
-                  volatile sig_atomic_t *stop, struct connect_counts *c, int *nomem)
+                  long long *retry_after, volatile sig_atomic_t *stop, struct connect_counts *c,
+                  int *nomem)
 {
 	struct connect_stream s;
 	struct connect_stream_ev *e;
@@ -255,6 +256,7 @@ static int follow(const struct connect_cfg *cfg, CURL *h, char *last_id, long lo
 		good = 0;
 	if (s.ended_why == CONNECT_STREAM_END_NOMEM)
 		*nomem = 1;
+	*retry_after = s.retry_after_ms;
 	connect_stream_close(&s);
 	return good;
 }
@@ -262,7 +264,7 @@ static int follow(const struct connect_cfg *cfg, CURL *h, char *last_id, long lo
 int connect_run(const struct connect_cfg *cfg, char *last_id, volatile sig_atomic_t *stop,
                 struct connect_counts *counts)
 {
-	long long retry_hint = -1, base, delay;
+	long long retry_hint = -1, retry_after = -1, base, delay;
 	unsigned failures = 0, i;
 	unsigned char r[2];
 	char n1[24], n2[24];
@@ -274,7 +276,7 @@ int connect_run(const struct connect_cfg *cfg, char *last_id, volatile sig_atomi
 		return -ENOMEM;
 	}
 	while (!*stop) {
-		if (follow(cfg, h, last_id, &retry_hint, stop, counts, &nomem))
+		if (follow(cfg, h, last_id, &retry_hint, &retry_after, stop, counts, &nomem))
 			failures = 0;
 		if (*stop)
 			break;
@@ -290,6 +292,10 @@ int connect_run(const struct connect_cfg *cfg, char *last_id, volatile sig_atomi
 			delay = cfg->reconnect_max_ms;
 		if (getrandom(r, sizeof r, GRND_NONBLOCK) == (ssize_t)sizeof r)
 			delay -= delay * ((r[0] << 8 | r[1]) % 2501) / 10000;
+		/* A refusal's Retry-After (a relay whose store is down) is a
+		 * floor, still under the cap. */
+		if (retry_after > delay)
+			delay = retry_after < cfg->reconnect_max_ms ? retry_after : cfg->reconnect_max_ms;
 		if (nomem) {
 			delay = cfg->reconnect_max_ms;
 			nomem = 0;

@@ -92,6 +92,7 @@ int connect_stream_open(struct connect_stream *s, const char *url, const char *t
 	int rc = -ENOMEM, n;
 
 	memset(s, 0, sizeof *s);
+	s->retry_after_ms = -1;
 	s->last_byte_ms = clock_mono_ms();
 	if (sseparse_init(&s->parser, max_line, max_event)) {
 		snprintf(err, errlen, "bad parser bounds");
@@ -163,8 +164,13 @@ static void collect(struct connect_stream *s)
 			check_answer(s);
 		if (s->ended_why != CONNECT_STREAM_END_NONE)
 			continue;            /* the write callback said why */
-		if (s->checked && !s->accepted && s->status)
+		if (s->checked && !s->accepted && s->status) {
+			curl_off_t ra = -1;
+
 			s->ended_why = CONNECT_STREAM_END_REFUSED;
+			if (curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+				s->retry_after_ms = ra > 86400 ? 86400000LL : (long long)ra * 1000;
+		}
 		else if (s->result != CURLE_OK)
 			s->ended_why = CONNECT_STREAM_END_TRANSPORT;
 		else

@@ -3,8 +3,8 @@
  * interface, one connection at a time. Owns the subscribe request
  * (Authorization: Bearer, Accept: text/event-stream, Last-Event-ID, no
  * redirects, http/https only), checking the answer (200 and
- * text/event-stream, else the status and the start of the body are kept
- * for the log), feeding the body to sseparse, and a bounded queue of
+ * text/event-stream, else the status, the start of the body and any
+ * Retry-After are kept for the log and the reconnect delay), feeding the body to sseparse, and a bounded queue of
  * parsed events: when it is full the transfer is paused (TCP pushes back
  * on the server) until the caller has taken events out. The caller
  * forwards events between polls, never inside a libcurl callback.
@@ -59,6 +59,7 @@ struct connect_stream {
 	long status;                    /* HTTP status of the answer, 0 before one */
 	char content_type[128];
 	char body[256];                 /* start of a refused answer's body */
+	long long retry_after_ms;       /* a refused answer's Retry-After, -1 for none */
 	size_t body_len;
 	enum connect_stream_end ended_why;
 	enum sseparse_why parse_why;

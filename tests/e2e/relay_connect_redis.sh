@@ -36,12 +36,15 @@ relay_start a --token "file:$TOK" --redis-url "$REDIS_URL" --redis-prefix "c$(ra
 BG+=("$!")
 wait_until 10 test -s "$T_TMP/rec.port" || { fail setup "recorder did not start"; exit 1; }
 touch "$T_TMP/rec"
-"$RELAY_BIN" connect --source "$(rurl a /subscribe/r/)" --target "http://127.0.0.1:$(cat "$T_TMP/rec.port")/t" \
-	--token "file:$TOK" --state "$T_TMP/c.state" --heartbeat-timeout 3 --retry-min 200 \
-	--retry-max 2 --reconnect-max 2 >>"$T_TMP/c.log" 2>&1 &
-CPID=$!
-BG+=("$CPID")
-wait_until 10 grep -qs subscribing "$T_TMP/c.log"
+client_start() {
+	"$RELAY_BIN" connect --source "$(rurl a /subscribe/r/)" --target "http://127.0.0.1:$(cat "$T_TMP/rec.port")/t" \
+		--token "file:$TOK" --state "$T_TMP/c.state" --heartbeat-timeout 3 --retry-min 200 \
+		--retry-max 2 --reconnect-min 100 --reconnect-max 5 >>"$T_TMP/c.log" 2>&1 &
+	CPID=$!
+	BG+=("$CPID")
+	wait_until 10 grep -qs subscribing "$T_TMP/c.log"
+}
+client_start
 
 delivered() { grep -c '"status": 2' "$T_TMP/rec" 2>/dev/null || true; }
 has_delivered() { [ "$(delivered)" -ge "$1" ]; }
@@ -75,6 +78,20 @@ redis_stop
 sleep 1
 PUB_CODE=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -d x "$(rurl a /webhooks/r/while-down)")
 expect_eq redis_down_publish_503 "$PUB_CODE" 503
+# A client (re)starting while Redis is away: its resume is refused with 503
+# and Retry-After: 1, which it waits out (its own minimum is 100 ms).
+kill -TERM "$CPID"
+wait "$CPID"
+: >"$T_TMP/c.log"
+client_start
+wait_until 10 grep -qs 'stream_ended.*status=503' "$T_TMP/c.log"
+wait_until 5 grep -qs 'reconnect_wait' "$T_TMP/c.log"
+expect_match redis_down_resume_503 "$(grep stream_ended "$T_TMP/c.log" | head -n 1)" 'why="refused by the server" .*status=503'
+WAIT_MS=$(sed -n 's/.*reconnect_wait delay_ms=\([0-9]*\).*/\1/p' "$T_TMP/c.log" | head -n 1)
+info "reconnect after the 503: ${WAIT_MS:-none} ms"
+if [ -n "$WAIT_MS" ] && [ "$WAIT_MS" -ge 1000 ]; then ok redis_down_retry_after_honoured; else
+	fail redis_down_retry_after_honoured "reconnect_wait delay_ms=${WAIT_MS:-none}, want >= 1000"
+fi
 redis_start
 check redis_published_after_restart publish 101 50
 wait_until 60 has_delivered 150
