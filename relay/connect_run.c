@@ -80,12 +80,20 @@ static enum handled forward(const struct connect_cfg *cfg, CURL *h, const struct
 	char n1[24], n2[24], n3[24], n4[24];
 	unsigned attempt = 0;
 	long long delay;
+	int rc;
 
 	for (;;) {
 		attempt++;
 		if (attempt > 1)
 			c->retries++;
-		if (connect_fwd_send(h, cfg->target, ev, (long)cfg->forward_timeout_ms, &r)) {
+		rc = connect_fwd_send(h, cfg->target, ev, (long)cfg->forward_timeout_ms, &r);
+		if (rc == -ENOMEM) {
+			/* Not the event's fault: try it again, as for a transport error. */
+			memset(&r, 0, sizeof r);
+			r.retry_after_ms = -1;
+			r.verdict = CONNECT_FWD_RETRY;
+			snprintf(r.error, sizeof r.error, "out of memory");
+		} else if (rc) {
 			memset(&r, 0, sizeof r);
 			snprintf(r.error, sizeof r.error, "the target URL could not be built");
 			log_result(LOG_ERROR, "forward_failed", ev, id, &r, attempt);

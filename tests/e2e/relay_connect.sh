@@ -233,6 +233,26 @@ expect_eq quiet_reconnected_delivered "$unique/$missing/$duplicates" "2/0/0"
 client_stop quiet
 rec_stop quiet
 
+# ---------------------------------------------------------------- SIGTERM mid-forward
+# The target takes 3 s to answer; SIGTERM arrives while it thinks. The
+# client waits for the answer, saves that id and exits 0.
+rec_start slow
+client_start slow slow slow
+echo "200 1 - 3" >"$T_TMP/slow.ctl"
+publish slow 1 1 "$T_TMP/slow.exp"
+wait_until 10 test "$(lines "$T_TMP/slow.rec")" -ge 1
+T0=$(now_ms)
+client_stop slow
+STOP_MS=$(($(now_ms) - T0))
+info "SIGTERM during a 3 s forward: exited after $STOP_MS ms"
+expect_eq sigterm_inflight_exit_0 "$CLIENT_RC" 0
+if [ "$STOP_MS" -ge 1500 ]; then ok sigterm_inflight_waited; else
+	fail sigterm_inflight_waited "exited $STOP_MS ms after SIGTERM, before the target answered"
+fi
+expect_eq sigterm_inflight_forwarded "$(grep -c ' info forwarded id=.* status=200 attempts=1' "$T_TMP/slow.log")" 1
+expect_eq sigterm_inflight_state_saved "$(state_id slow)" "$(last_expected_id "$T_TMP/slow.exp")"
+rec_stop slow
+
 # ---------------------------------------------------------------- JSON log, oversize event
 rec_start js
 client_start js js js --log-format json

@@ -8,10 +8,11 @@ request it gets, one JSON line each, in OUT:
    "ms": wall clock}
 Control (read on each request, so a test changes it while running): the
 file CONTROL, when it exists, holds one line
-  "STATUS COUNT [RETRY_AFTER]"
+  "STATUS COUNT [RETRY_AFTER|-] [DELAY]"
 and the next COUNT requests get STATUS (with Retry-After: RETRY_AFTER when
-given); COUNT -1 means every request until the file changes. The count left
-is written back to the file.
+given and not "-"), each answered DELAY seconds after it was read (a slow
+target); COUNT -1 means every request until the file changes. The count
+left is written back to the file.
 Usage: relay_recorder.py PORTFILE OUT CONTROL [PORT]
   binds PORT (0: a free one), writes the port to PORTFILE, serves until
   killed (SIGTERM).
@@ -32,24 +33,25 @@ count = [0]
 
 
 def next_status():
-    """(status, retry_after or None) for this request, from CONTROL."""
+    """(status, retry_after or None, delay) for this request, from CONTROL."""
     try:
         with open(control) as f:
             parts = f.read().split()
     except FileNotFoundError:
-        return 200, None
+        return 200, None, 0
     if len(parts) < 2:
-        return 200, None
+        return 200, None, 0
     status, left = int(parts[0]), int(parts[1])
-    ra = parts[2] if len(parts) > 2 else None
+    ra = parts[2] if len(parts) > 2 and parts[2] != "-" else None
+    delay = float(parts[3]) if len(parts) > 3 else 0
     if left == 0:
-        return 200, None
+        return 200, None, 0
     if left > 0:
         tmp = control + ".tmp"
         with open(tmp, "w") as f:
-            f.write("%d %d%s\n" % (status, left - 1, " " + ra if ra else ""))
+            f.write("%d %d %s %s\n" % (status, left - 1, ra or "-", parts[3] if len(parts) > 3 else "0"))
         os.replace(tmp, control)
-    return status, ra
+    return status, ra, delay
 
 
 class H(http.server.BaseHTTPRequestHandler):
@@ -71,7 +73,7 @@ class H(http.server.BaseHTTPRequestHandler):
         # order, decoded as Latin-1, so encoding back gives the bytes.
         hdrs = [[k, v] for k, v in self.headers.items()]
         with lock:
-            status, ra = next_status()
+            status, ra, delay = next_status()
             count[0] += 1
             target = self.path
             path, _, query = target.partition("?")
@@ -82,6 +84,8 @@ class H(http.server.BaseHTTPRequestHandler):
                    "chunked": te is not None, "ms": int(time.time() * 1000)}
             with open(out, "a") as f:
                 f.write(json.dumps(rec) + "\n")
+        if delay:
+            time.sleep(delay)
         msg = b"recorded\n" if status < 300 else b"not now\n"
         self.send_response(status)
         if ra:
