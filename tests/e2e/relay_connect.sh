@@ -253,6 +253,23 @@ expect_eq sigterm_inflight_forwarded "$(grep -c ' info forwarded id=.* status=20
 expect_eq sigterm_inflight_state_saved "$(state_id slow)" "$(last_expected_id "$T_TMP/slow.exp")"
 rec_stop slow
 
+# ---------------------------------------------------------------- state file cannot be written
+# Its directory disappears under it: each write fails loudly and is
+# counted, and forwarding goes on (a restart would resend, never lose).
+rec_start sw
+mkdir -p "$T_TMP/swdir"
+client_start sw sw sw --state "$T_TMP/swdir/state"
+publish sw 1 1 "$T_TMP/sw.exp"
+wait_until 10 has_delivered sw 1
+rm -rf "$T_TMP/swdir"
+publish sw 2 2 "$T_TMP/sw.exp"
+wait_until 10 has_delivered sw 3
+sleep 0.5
+client_stop sw
+expect_eq state_write_failure_logged "$(grep -c 'error state_write_failed id=.* error=' "$T_TMP/sw.log")" 2
+expect_match state_write_failure_counted "$(grep ' stopped ' "$T_TMP/sw.log")" 'forwarded=3 .*state_errors=2'
+rec_stop sw
+
 # ---------------------------------------------------------------- JSON log, oversize event
 rec_start js
 client_start js js js --log-format json
