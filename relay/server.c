@@ -221,9 +221,7 @@ static int on_publish(struct mg_connection *conn, void *cbdata)
 	free(tail);
 	if (rc) {
 		why = evstore_why_name(swhy);
-		st = swhy == EVSTORE_NOMEM ? 500 : 503;
-		if (swhy == EVSTORE_DOWN)
-			metrics_store_error();
+		st = swhy == EVSTORE_NOMEM ? 500 : 503; /* the store counted its own error */
 		return fail(&r, st, st == 503 ? "Retry-After: 1\r\n" : NULL, why, 0);
 	}
 	metrics_event_in(r.channel, tlen);
@@ -279,10 +277,8 @@ static int on_subscribe(struct mg_connection *conn, void *cbdata)
 	if (is_draining(s))
 		return fail(&r, 503, "Retry-After: 1\r\n", "draining: the relay is stopping", 1);
 	/* A resume needs the store now; a new stream can wait for it. */
-	if (p.has_after && s->store->ops->health(s->store, &swhy)) {
-		metrics_store_error();
+	if (p.has_after && s->store->ops->health(s->store, &swhy))
 		return fail(&r, 503, "Retry-After: 1\r\n", evstore_why_name(swhy), 1);
-	}
 	if ((rc = hub_join(s->hub, r.channel, &sub)))
 		return fail(&r, 503, "Retry-After: 1\r\n", rc == -EBUSY ? "too many subscribers" :
 		    rc == -ESHUTDOWN ? "draining: the relay is stopping" : "out of memory", 1);
