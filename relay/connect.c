@@ -178,7 +178,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct connect_cfg 
 		return -EINVAL;
 	}
 	if (connect_req_base_check(a->source, err, sizeof err)) {
-		fprintf(stderr, "webhook-relay connect: --source: %s\n", err + strlen("the target "));
+		fprintf(stderr, "webhook-relay connect: --source: %s\n", err);
 		return -EINVAL;
 	}
 	if (a->log_format && *a->log_format && strcmp(a->log_format, "text") &&

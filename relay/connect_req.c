@@ -19,20 +19,20 @@ int connect_req_base_check(const char *base, char *err, size_t errlen)
 	else if (!strncasecmp(base, "https://", 8))
 		host = base + 8;
 	else {
-		snprintf(err, errlen, "the target base URL must start with http:// or https://");
+		snprintf(err, errlen, "must start with http:// or https://");
 		return -EINVAL;
 	}
 	if (!*host || *host == '/' || *host == ':') {
-		snprintf(err, errlen, "the target base URL has no host");
+		snprintf(err, errlen, "has no host");
 		return -EINVAL;
 	}
 	if (strpbrk(base, "?#")) {
-		snprintf(err, errlen, "the target base URL must not hold a query or a fragment");
+		snprintf(err, errlen, "must not hold a query or a fragment");
 		return -EINVAL;
 	}
 	for (; *base; base++)
 		if ((unsigned char)*base <= 0x20 || (unsigned char)*base >= 0x7f) {
-			snprintf(err, errlen, "the target base URL holds a space, control or non-ASCII byte");
+			snprintf(err, errlen, "holds a space, control or non-ASCII byte");
 			return -EINVAL;
 		}
 	return 0;

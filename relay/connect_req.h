@@ -17,7 +17,8 @@
 #include "connect_event.h"
 
 /* 0 when BASE is an absolute http:// or https:// URL with a host and no
- * query or fragment; -EINVAL with ERR saying why. */
+ * query or fragment; -EINVAL with ERR saying why, as a phrase to follow
+ * the URL's name ("must start with http:// or https://"). */
 int connect_req_base_check(const char *base, char *err, size_t errlen);
 
 /* BASE (checked, one trailing '/' dropped) + PATH + ('?' QUERY when QUERY
