@@ -140,6 +140,8 @@ rec_stop bulk
 
 # ---------------------------------------------------------------- kill -9 mid-stream
 rec_start crash
+# 10 ms per answer: the kill lands mid-stream on any machine.
+echo "200 -1 - 0.01" >"$T_TMP/crash.ctl"
 client_start crash crash crash
 publish crash 1 400 "$T_TMP/crash.exp" &
 PUB=$!
@@ -149,6 +151,9 @@ wait "${CPID[crash]}" 2>/dev/null
 AT_KILL=$(delivered crash)
 STATE_AT_KILL=$(state_id crash)
 info "killed after $AT_KILL deliveries, state $STATE_AT_KILL"
+if [ "$AT_KILL" -ge 120 ] && [ "$AT_KILL" -lt 400 ]; then ok crash_killed_mid_stream; else
+	fail crash_killed_mid_stream "killed after $AT_KILL of 400 deliveries"
+fi
 wait "$PUB"
 client_start crash crash crash
 wait_until 60 has_delivered crash 400
