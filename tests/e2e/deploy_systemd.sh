@@ -65,7 +65,7 @@ inst() { # DESTDIR [make args...]
 if inst "$DEST" PREFIX=/usr; then
 	ok install_runs
 	got=$(cd "$DEST" && find . -type f | sort | tr '\n' ' ')
-	want="./etc/webhook-runner/config.json.example ./usr/bin/remote-executor ./usr/bin/webhook-relay ./usr/bin/webhook-runner ./usr/lib/systemd/system/webhook-relay.service ./usr/lib/systemd/system/webhook-runner.service ./usr/share/doc/webhook-runner/README.md ./usr/share/doc/webhook-runner/config.md "
+	want="./etc/webhook-runner/config.json.example ./usr/bin/remote-executor ./usr/bin/webhook-relay ./usr/bin/webhook-runner ./usr/lib/systemd/system/webhook-relay-connect.service ./usr/lib/systemd/system/webhook-relay.service ./usr/lib/systemd/system/webhook-runner.service ./usr/share/doc/webhook-runner/README.md ./usr/share/doc/webhook-runner/config.md "
 	expect_eq install_layout "$got" "$want"
 	modes=$(cd "$DEST" && stat -c '%a %n' usr/bin/webhook-runner usr/bin/remote-executor \
 		usr/lib/systemd/system/webhook-runner.service etc/webhook-runner/config.json.example | tr '\n' ' ')
@@ -90,7 +90,7 @@ if inst "$DEST" PREFIX=/usr; then
 	if inst "$T_TMP/dest-local"; then
 		expect_eq install_default_prefix \
 			"$(cd "$T_TMP/dest-local" && { ls usr/local/bin; ls usr/local/lib/systemd/system; } | tr '\n' ' ')" \
-			"remote-executor webhook-relay webhook-runner webhook-relay.service webhook-runner.service "
+			"remote-executor webhook-relay webhook-runner webhook-relay-connect.service webhook-relay.service webhook-runner.service "
 		expect_eq install_default_execstart \
 			"$(grep -c '^ExecStart=/usr/local/bin/webhook-runner ' "$T_TMP/dest-local/usr/local/lib/systemd/system/webhook-runner.service")" 1
 	else
