@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/secret.h"
 #include "auth.h"
@@ -118,6 +119,11 @@ static int serve_main(int argc, char **argv)
 	}
 	log_event(LOG_INFO, "drain", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
 	server_drain(srv);
+	/* Let each stream write its final retry hint before the listeners stop
+	 * (CivetWeb refuses writes once stopping); bounded, a stuck write ends
+	 * at its own deadline. */
+	for (int64_t until = clock_mono_ms() + 5000; hub_count(hub) && clock_mono_ms() < until;)
+		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
 	server_stop(srv);
 	srv = NULL;
 	log_event(LOG_INFO, "stop", NULL);
