@@ -26,6 +26,7 @@ struct hub_sub {
 	size_t count, bytes;
 	int dropped;
 	char reason[128];
+	char label[128];
 };
 
 struct hub {
@@ -73,7 +74,7 @@ static void clear_queue(struct hub_sub *s)
 	s->count = s->bytes = 0;
 }
 
-int hub_join(struct hub *h, const char *channel, struct hub_sub **out)
+int hub_join(struct hub *h, const char *channel, const char *label, struct hub_sub **out)
 {
 	struct hub_sub *s;
 	pthread_condattr_t ca;
@@ -82,6 +83,7 @@ int hub_join(struct hub *h, const char *channel, struct hub_sub **out)
 	if (!(s = calloc(1, sizeof *s)))
 		return -ENOMEM;
 	snprintf(s->channel, sizeof s->channel, "%s", channel);
+	snprintf(s->label, sizeof s->label, "%s", label ? label : "");
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &ca);
@@ -174,8 +176,15 @@ const char *hub_drop_reason(const struct hub_sub *s)
 	return s->reason;
 }
 
+/* A drop to report once the lock is released. */
+struct dropnote {
+	struct dropnote *next;
+	char label[128], reason[128];
+};
+
 size_t hub_deliver(struct hub *h, const char *channel, struct event *ev)
 {
+	struct dropnote *notes = NULL, *d;
 	struct hub_sub *s;
 	struct qitem *q;
 	size_t dropped = 0;
@@ -187,8 +196,7 @@ size_t hub_deliver(struct hub *h, const char *channel, struct event *ev)
 		q = NULL;
 		if (s->count + 1 > h->cfg.queue_events || s->bytes + ev->len > h->cfg.queue_bytes ||
 		    !(q = malloc(sizeof *q))) {
-			if (s->count + 1 > h->cfg.queue_events ||
-			    s->bytes + ev->len > h->cfg.queue_bytes)
+			if (s->count + 1 > h->cfg.queue_events || s->bytes + ev->len > h->cfg.queue_bytes)
 				snprintf(s->reason, sizeof s->reason, "queue full: %zu events, %zu "
 				    "bytes waiting (caps %zu events, %zu bytes)", s->count, s->bytes,
 				    h->cfg.queue_events, h->cfg.queue_bytes);
@@ -198,6 +206,12 @@ size_t hub_deliver(struct hub *h, const char *channel, struct event *ev)
 			clear_queue(s);
 			pthread_cond_signal(&s->cond);
 			dropped++;
+			if (h->cfg.on_drop && (d = malloc(sizeof *d))) {
+				memcpy(d->label, s->label, sizeof d->label);
+				memcpy(d->reason, s->reason, sizeof d->reason);
+				d->next = notes;
+				notes = d;
+			}
 			continue;
 		}
 		event_ref(ev);
@@ -213,6 +227,11 @@ size_t hub_deliver(struct hub *h, const char *channel, struct event *ev)
 		pthread_cond_signal(&s->cond);
 	}
 	pthread_mutex_unlock(&h->lock);
+	while ((d = notes)) {
+		notes = d->next;
+		h->cfg.on_drop(h->cfg.drop_ctx, channel, d->label, d->reason);
+		free(d);
+	}
 	return dropped;
 }
 

@@ -4,8 +4,8 @@
  * subscriber cap, and the drain flag. A store delivers each new event with
  * hub_deliver, which only appends to queues and never blocks on a
  * subscriber: one that falls behind past its caps is dropped (its queue
- * freed, the reason kept for its log line) and the others and the
- * publishers go on. Each subscriber's own thread takes from its queue with
+ * freed, on_drop told at once, the reason kept for hub_next) and the
+ * others and the publishers go on. Each subscriber's own thread takes from its queue with
  * hub_next.
  */
 #ifndef RELAY_HUB_H
@@ -17,10 +17,18 @@
 struct hub;
 struct hub_sub;
 
+/* Called once for each subscriber as it is dropped (outside the hub's
+ * lock, from the thread that delivered): CHANNEL, the LABEL it joined with
+ * and the REASON, all valid during the call only. */
+typedef void (*hub_drop_fn)(void *ctx, const char *channel, const char *label,
+    const char *reason);
+
 struct hub_config {
 	size_t max_subscribers;  /* >= 1 */
 	size_t queue_events;     /* per subscriber, >= 1 */
 	size_t queue_bytes;      /* per subscriber, >= 1 */
+	hub_drop_fn on_drop;     /* NULL: nothing */
+	void *drop_ctx;
 };
 
 enum hub_next {
@@ -35,9 +43,10 @@ int hub_new(const struct hub_config *cfg, struct hub **out);
 void hub_free(struct hub *h);
 
 /* A new subscriber of CHANNEL; its queue collects every event delivered
- * from now on. 0; -EBUSY at the subscriber cap; -ESHUTDOWN while draining;
- * -ENOMEM. */
-int hub_join(struct hub *h, const char *channel, struct hub_sub **out);
+ * from now on. LABEL (may be NULL; kept, up to 127 bytes) names it to
+ * on_drop, e.g. a request id and a peer address. 0; -EBUSY at the
+ * subscriber cap; -ESHUTDOWN while draining; -ENOMEM. */
+int hub_join(struct hub *h, const char *channel, const char *label, struct hub_sub **out);
 
 /* Remove SUB and free what its queue holds. NULL: nothing. */
 void hub_leave(struct hub *h, struct hub_sub *sub);

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/secret.h"
 #include "auth.h"
@@ -20,6 +21,7 @@
 #include "evstore_mem.h"
 #include "evstore_redis.h"
 #include "hub.h"
+#include "metrics.h"
 #include "opts.h"
 #include "server.h"
 
@@ -28,6 +30,16 @@
 static void deliver(void *ctx, const char *channel, struct event *ev)
 {
 	hub_deliver(ctx, channel, ev);
+}
+
+/* A subscriber fell behind: said and counted at once, while its own
+ * thread may still be blocked in a write. */
+static void on_drop(void *ctx, const char *channel, const char *label, const char *reason)
+{
+	(void)ctx;
+	metrics_drop(channel);
+	log_event(LOG_WARN, "subscriber_dropped", "channel", channel, "subscriber", label,
+	    "reason", reason, NULL);
 }
 
 static int open_store(const struct opts *o, struct hub *hub, struct evstore **out, char *err,
@@ -88,6 +100,7 @@ static int serve_main(int argc, char **argv)
 	hc.max_subscribers = o.max_subscribers;
 	hc.queue_events = o.queue_events;
 	hc.queue_bytes = o.queue_bytes;
+	hc.on_drop = on_drop;
 	if ((rc = hub_new(&hc, &hub))) {
 		fprintf(stderr, "webhook-relay serve: %s\n", strerror(-rc));
 		goto out;
@@ -119,6 +132,11 @@ static int serve_main(int argc, char **argv)
 	}
 	log_event(LOG_INFO, "drain", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
 	server_drain(srv);
+	/* Let each stream write its final retry hint before the listeners stop
+	 * (CivetWeb refuses writes once stopping); bounded, a stuck write ends
+	 * at its own deadline. */
+	for (int64_t until = clock_mono_ms() + 5000; hub_count(hub) && clock_mono_ms() < until;)
+		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
 	server_stop(srv);
 	srv = NULL;
 	log_event(LOG_INFO, "stop", NULL);

@@ -141,6 +141,12 @@ n=$($Q comments "$T_TMP/hb.sse" ping)
 info "relay heartbeats in 4 s: $n"
 if [ "$n" -ge 2 ]; then ok relay_heartbeat_idle; else fail relay_heartbeat_idle "$n pings in 4 s"; fi
 
+# Readers that went away are noticed (at the latest by the next heartbeat's
+# write) and leave: the gauge is back to 0, no thread or queue kept.
+gauge0() { curl -s "http://127.0.0.1:${ROPS[m]}/metrics" | grep -qx 'relay_subscribers 0'; }
+if wait_until 10 gauge0; then ok relay_subscribers_gone_when_readers_left
+else fail relay_subscribers_gone_when_readers_left "$(curl -s "http://127.0.0.1:${ROPS[m]}/metrics" | grep '^relay_subscribers ')"; fi
+
 # Metrics on the ops port.
 m=$(curl -s "http://127.0.0.1:${ROPS[m]}/metrics")
 expect_match relay_metrics_events_in "$m" 'relay_events_in_total\{channel="demo"\} 12'

@@ -89,16 +89,17 @@ if [ "$rc" -eq 2 ] && [[ "$out" == *"--open"* ]]; then ok relay_config_channel_w
 else fail relay_config_channel_without_token "rc=$rc out=$out"; fi
 
 # ------------------------------------------------ a slow subscriber is dropped
-# The stopped reader's socket buffers fill, then its queue (64 events or
-# 2 MiB); the other subscriber gets everything and publishes never wait.
+# The stopped reader's socket buffers fill (a few MB on loopback), then its
+# queue (64 events or 6 MiB); the other subscriber gets everything and
+# publishes never wait.
 relay_start s --token env:RELAY_T_TOKEN --max-body 200000 --queue-events 64 \
-	--queue-bytes 2097152 --request-timeout-ms 60000 --history 10 \
+	--queue-bytes 6291456 --request-timeout-ms 60000 --history 10 \
 	|| { fail relay_start "relay s did not start"; exit 1; }
 curl -s -N -o "$T_TMP/slow.out" -H "Authorization: Bearer $RELAY_T_TOKEN" \
 	"$(rurl s /subscribe/load/)" &
 SLOW=$!
 at_exit "kill -CONT $SLOW; kill $SLOW"
-N=250
+N=300
 read_bg fast s /subscribe/load/ "${AUTH[@]}" --events $N --seconds 120
 wait_until 5 streaming fast
 wait_until 5 test -s "$T_TMP/slow.out"

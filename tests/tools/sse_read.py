@@ -97,12 +97,9 @@ def main():
         buf += chunk
         closed = not chunk
         while True:
-            cut = -1
-            for j, c in enumerate(buf):
-                if c in (10, 13):
-                    cut = j
-                    break
-            if cut < 0:
+            lf, cr = buf.find(b"\n"), buf.find(b"\r")
+            cut = min(x for x in (lf, cr, len(buf)) if x >= 0)
+            if cut == len(buf):
                 break
             if buf[cut] == 13 and cut + 1 >= len(buf):
                 break  # a CR at the end: wait to see whether LF follows

@@ -231,9 +231,21 @@ static void test_event_json(void)
 	free(t);
 }
 
+static int drops;
+static char drop_label[128], drop_reason[128];
+
+static void on_drop(void *ctx, const char *channel, const char *label, const char *reason)
+{
+	(void)ctx;
+	(void)channel;
+	drops++;
+	snprintf(drop_label, sizeof drop_label, "%s", label);
+	snprintf(drop_reason, sizeof drop_reason, "%s", reason);
+}
+
 static void test_hub_queue_caps(void)
 {
-	struct hub_config c = { 2, 3, 1 << 20 };
+	struct hub_config c = { 2, 3, 1 << 20, on_drop, NULL };
 	struct hub *h = NULL;
 	struct hub_sub *a = NULL, *b = NULL, *x = NULL;
 	struct event *ev = NULL, *got = NULL;
@@ -242,9 +254,9 @@ static void test_hub_queue_caps(void)
 
 	T_EQ_INT(hub_new(&c, &h), 0);
 	T_EQ_INT(event_new(&id, tail, strlen(tail), &ev), 0);
-	T_EQ_INT(hub_join(h, "c", &a), 0);
-	T_EQ_INT(hub_join(h, "c", &b), 0);
-	T_EQ_INT(hub_join(h, "c", &x), -EBUSY);
+	T_EQ_INT(hub_join(h, "c", "a", &a), 0);
+	T_EQ_INT(hub_join(h, "c", "b", &b), 0);
+	T_EQ_INT(hub_join(h, "c", "x", &x), -EBUSY);
 	/* A reads as it goes; B never does and is dropped at the 4th event. */
 	for (i = 0; i < 4; i++) {
 		T_EQ_INT(hub_deliver(h, "c", ev), i == 3 ? 1 : 0);
@@ -260,7 +272,10 @@ static void test_hub_queue_caps(void)
 	T_EQ_INT(hub_count(h), 1);
 	hub_drain(h);
 	T_EQ_INT(hub_next(h, a, 1000, &got), HUB_DRAIN);
-	T_EQ_INT(hub_join(h, "c", &x), -ESHUTDOWN);
+	T_EQ_INT(hub_join(h, "c", NULL, &x), -ESHUTDOWN);
+	T_EQ_INT(drops, 1);
+	T_EQ_STR(drop_label, "b");
+	T_CHECK(strstr(drop_reason, "queue full: 3 events") != NULL);
 	T_EQ_INT(ev->refs, 1); /* every queue's reference was given back */
 	hub_free(h);
 	event_unref(ev);
