@@ -195,17 +195,77 @@ static int decode_members(const cJSON *o, struct connect_event *ev, char *err, s
 	return 0;
 }
 
+static int hexv(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A copy of JSON (LEN bytes) in which each "\u0080".."\u00ff" escape
+ * inside a string is replaced by that one raw byte, which cJSON then keeps
+ * as it is. The relay writes a byte that is not part of well-formed UTF-8
+ * as such an escape (and well-formed UTF-8 as it is), so this gives back
+ * the header bytes the sender sent. Everything else, "\\u00e9" included,
+ * is copied unchanged. Never longer than the input. */
+static char *raw_bytes(const char *json, size_t len, size_t *outlen)
+{
+	char *o = malloc(len + 1);
+	size_t i = 0, n = 0;
+	int in_str = 0;
+
+	if (!o)
+		return NULL;
+	while (i < len) {
+		char c = json[i];
+
+		if (!in_str) {
+			in_str = c == '"';
+			o[n++] = json[i++];
+			continue;
+		}
+		if (c == '"') {
+			in_str = 0;
+			o[n++] = json[i++];
+		} else if (c == '\\' && i + 1 < len && json[i + 1] == 'u' && i + 5 < len &&
+		           json[i + 2] == '0' && json[i + 3] == '0' && hexv(json[i + 4]) >= 8 &&
+		           hexv(json[i + 5]) >= 0) {
+			o[n++] = (char)(hexv(json[i + 4]) << 4 | hexv(json[i + 5]));
+			i += 6;
+		} else if (c == '\\' && i + 1 < len) {
+			o[n++] = json[i++];      /* the backslash and what it escapes */
+			o[n++] = json[i++];
+		} else {
+			o[n++] = json[i++];
+		}
+	}
+	o[n] = 0;
+	*outlen = n;
+	return o;
+}
+
 int connect_event_decode(const char *json, size_t len, struct connect_event *ev, char *err,
                          size_t errlen)
 {
 	cJSON *o = NULL;
+	char *raw = NULL;
+	size_t rlen = 0;
 	int rc;
 
 	memset(ev, 0, sizeof *ev);
 	ev->received_ms = -1;
 	if (errlen)
 		err[0] = 0;
-	o = cJSON_ParseWithLength(json, len);
+	raw = raw_bytes(json, len, &rlen);
+	if (!raw) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	o = cJSON_ParseWithLength(raw, rlen);
 	if (!cJSON_IsObject(o)) {
 		snprintf(err, errlen, "the event's data is not a JSON object");
 		rc = -EINVAL;
@@ -216,6 +276,7 @@ int connect_event_decode(const char *json, size_t len, struct connect_event *ev,
 		snprintf(err, errlen, "out of memory");
 out:
 	cJSON_Delete(o);
+	free(raw);
 	if (rc)
 		connect_event_free(ev);
 	return rc;

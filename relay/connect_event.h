@@ -8,7 +8,10 @@
  * '/', no control bytes in the path or the query, header names that are
  * tokens and values without CR, LF or NUL, bounded counts and sizes, and a
  * body that is valid padded standard base64. The headers keep their order
- * and repeats; the body is the exact bytes.
+ * and repeats; the body is the exact bytes. Header bytes are exact too:
+ * the relay writes a byte that is not part of well-formed UTF-8 as an
+ * escape \u0080..\u00ff, which is read back here as that one byte (not
+ * as the UTF-8 of U+0080..U+00FF).
  *
  * Also decodes the `gap` event's data {"after":"<id>","oldest":"<id>"}.
  */

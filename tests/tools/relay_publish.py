@@ -7,8 +7,10 @@ EXPECTED:
    without Host and Content-Length), "sha256":..., "len":...}
 Bodies rotate through random binary bytes (every byte value, NUL and CR/LF
 included; webhook 0 is 10,000 of them), bytes that are not UTF-8, form bodies, JSON, and empty; headers
-include repeats (X-Rep twice, with different case) and a header the relay
-client must drop (Connection-listed X-Hop, Keep-Alive). Every request has
+include repeats (X-Rep three times, with different case), headers the relay
+client must drop (Connection-listed X-Hop, Keep-Alive), an empty value, and
+values with bytes that are not UTF-8 (X-Latin1) and that are (X-Utf8; http.client
+sends a str header as Latin-1, so both are written byte by byte). Every request has
 X-Seq: i. The request line and headers are written by hand on one
 keep-alive connection (http.client adds nothing we did not ask for).
 A 503 (the relay's store is away) is retried after a second, up to 30
@@ -59,7 +61,8 @@ def main():
                 sent.append(("Content-Type", ctype))
             sent += [("X-Seq", str(i)), ("X-Rep", "one"), ("x-rep", "two"),
                      ("Connection", "keep-alive, X-Hop"), ("X-Hop", "dropped"),
-                     ("Keep-Alive", "timeout=5"), ("X-Empty", ""), ("X-Rep", "three")]
+                     ("Keep-Alive", "timeout=5"), ("X-Empty", ""), ("X-Rep", "three"),
+                     ("X-Latin1", "caf\xe9 \xff\x80"), ("X-Utf8", "caf\xc3\xa9")]
             target = "/webhooks/%s%s%s" % (channel, path, "?" + query if query else "")
             for attempt in range(31):
                 try:

@@ -50,6 +50,28 @@ static void decode_full(void)
 	connect_event_free(&ev);
 }
 
+static void decode_raw_bytes(void)
+{
+	struct connect_event ev;
+	char err[256];
+
+	/* \u00e9 from the relay is the byte E9 (the sender's Latin-1); a raw
+	 * "é" stays UTF-8; an escaped backslash before u00e9 is text; \u0041
+	 * and \u0100 are ordinary escapes. */
+	T_EQ_INT(decode("{\"id\":\"1\",\"method\":\"POST\",\"path\":\"/p\\u00ff\",\"body\":\"\","
+	                "\"headers\":[[\"A\",\"caf\\u00e9\"],[\"B\",\"caf\xc3\xa9\"],"
+	                "[\"C\",\"x\\\\u00e9\"],[\"D\",\"\\u0041\\u0100\\u007f\"]]}", &ev, err, sizeof err), 0);
+	T_EQ_INT(ev.nhdrs, 4);
+	if (ev.nhdrs == 4) {
+		T_EQ_STR(ev.hdrs[0].value, "caf\xe9");
+		T_EQ_STR(ev.hdrs[1].value, "caf\xc3\xa9");
+		T_EQ_STR(ev.hdrs[2].value, "x\\u00e9");
+		T_EQ_STR(ev.hdrs[3].value, "A\xc4\x80\x7f");
+	}
+	T_EQ_STR(ev.path, "/p\xff");
+	connect_event_free(&ev);
+}
+
 static void decode_refusals(void)
 {
 	static const struct { const char *json, *word; } bad[] = {
@@ -221,6 +243,7 @@ static void base_checks(void)
 int main(void)
 {
 	T_RUN(decode_full);
+	T_RUN(decode_raw_bytes);
 	T_RUN(decode_refusals);
 	T_RUN(decode_header_count_bound);
 	T_RUN(gap_decode);
