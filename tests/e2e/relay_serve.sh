@@ -115,6 +115,8 @@ expect_ids relay_gap_then_kept "$($Q ids "$T_TMP/g.sse")" "$kept"
 head -c 200001 /dev/zero >"$T_TMP/big.bin"
 r=$(pub m demo --data-binary @"$T_TMP/big.bin")
 expect_match relay_body_limit_413 "$r" '^413 \{"error":"body too large"\}$'
+r=$(pub m demo --data-binary @"$T_TMP/big.bin" -H 'Transfer-Encoding: chunked')
+expect_match relay_body_limit_chunked_413 "$r" '^413 \{"error":"body too large"\}$'
 head -c 200000 /dev/zero >"$T_TMP/max.bin"
 r=$(pub m demo --data-binary @"$T_TMP/max.bin")
 expect_match relay_body_at_limit_202 "$r" '^202 '
