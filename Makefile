@@ -291,7 +291,7 @@ soak:
 	@bash bench/soak.sh $(BUILD)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the programs in $(PREFIX)/bin,
-# the unit in $(UNITDIR) (ExecStart pointed at $(PREFIX)/bin; /usr/local/lib/
+# the units (webhook-runner, webhook-relay, webhook-relay-connect) in $(UNITDIR) (ExecStart pointed at $(PREFIX)/bin; /usr/local/lib/
 # systemd/system and /usr/lib/systemd/system are both on systemd's unit path),
 # the example config beside where the real one goes (systemd's
 # ConfigurationDirectory= is always under /etc), the docs in $(DOCDIR).
@@ -307,6 +307,12 @@ install: $(BINS)
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/webhook-runner.service >$(DESTDIR)$(UNITDIR)/webhook-runner.service.tmp
 	chmod 0644 $(DESTDIR)$(UNITDIR)/webhook-runner.service.tmp
 	mv -f $(DESTDIR)$(UNITDIR)/webhook-runner.service.tmp $(DESTDIR)$(UNITDIR)/webhook-runner.service
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/webhook-relay.service >$(DESTDIR)$(UNITDIR)/webhook-relay.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/webhook-relay.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/webhook-relay.service.tmp $(DESTDIR)$(UNITDIR)/webhook-relay.service
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/webhook-relay-connect.service >$(DESTDIR)$(UNITDIR)/webhook-relay-connect.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/webhook-relay-connect.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/webhook-relay-connect.service.tmp $(DESTDIR)$(UNITDIR)/webhook-relay-connect.service
 	install -m 0644 config/example.json $(DESTDIR)$(CONFDIR)/config.json.example
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -m 0644 config/README.md $(DESTDIR)$(DOCDIR)/config.md

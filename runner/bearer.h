@@ -1,15 +1,8 @@
 /*
- * bearer.c — the "Authorization: Bearer <token>" value and the one way
- * tokens are compared to a configured secret (constant time).
+ * bearer.h — the bearer module moved to common/ (both programs use it); this
+ * header keeps the runner's includes as they were.
  */
-#ifndef BEARER_H
-#define BEARER_H
-
-/* The token of an "Authorization: Bearer …" value AUTH (the scheme matched
- * case-insensitively, spaces after it skipped; it may be empty), or NULL
- * when AUTH is NULL or another scheme. */
-const char *bearer_token(const char *auth);
-/* 1 when TOK is WANT (constant time in the bytes compared), 0 otherwise or
- * when WANT is NULL. */
-int bearer_equal(const char *tok, const char *want);
+#ifndef RUNNER_BEARER_H
+#define RUNNER_BEARER_H
+#include "../common/bearer.h"
 #endif

@@ -1,12 +1,8 @@
 /*
- * utf8.c — well-formed UTF-8 (RFC 3629). Owns: the one check every value
- * from a request passes before a command line is built from it.
+ * utf8.h — the utf8 module moved to common/ (both programs use it); this
+ * header keeps the runner's includes as they were.
  */
-#ifndef UTF8_H
-#define UTF8_H
-
-/* 1 when the NUL-terminated S is well-formed UTF-8: no stray continuation
- * byte, no truncated or overlong form, no UTF-16 surrogate, nothing past
- * U+10FFFF; else 0. */
-int utf8_valid(const char *s);
+#ifndef RUNNER_UTF8_H
+#define RUNNER_UTF8_H
+#include "../common/utf8.h"
 #endif

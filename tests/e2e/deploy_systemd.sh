@@ -60,12 +60,12 @@ inst() { # DESTDIR [make args...]
 	local d=$1
 	shift
 	timeout 120 make -C "$TOP" --no-print-directory install BUILD="$BUILD" DESTDIR="$d" \
-		-o "$BUILD/webhook-runner" -o "$BUILD/remote-executor" "$@" >>"$T_TMP/install.log" 2>&1
+		-o "$BUILD/webhook-runner" -o "$BUILD/remote-executor" -o "$BUILD/webhook-relay" "$@" >>"$T_TMP/install.log" 2>&1
 }
 if inst "$DEST" PREFIX=/usr; then
 	ok install_runs
 	got=$(cd "$DEST" && find . -type f | sort | tr '\n' ' ')
-	want="./etc/webhook-runner/config.json.example ./usr/bin/remote-executor ./usr/bin/webhook-runner ./usr/lib/systemd/system/webhook-runner.service ./usr/share/doc/webhook-runner/README.md ./usr/share/doc/webhook-runner/config.md "
+	want="./etc/webhook-runner/config.json.example ./usr/bin/remote-executor ./usr/bin/webhook-relay ./usr/bin/webhook-runner ./usr/lib/systemd/system/webhook-relay-connect.service ./usr/lib/systemd/system/webhook-relay.service ./usr/lib/systemd/system/webhook-runner.service ./usr/share/doc/webhook-runner/README.md ./usr/share/doc/webhook-runner/config.md "
 	expect_eq install_layout "$got" "$want"
 	modes=$(cd "$DEST" && stat -c '%a %n' usr/bin/webhook-runner usr/bin/remote-executor \
 		usr/lib/systemd/system/webhook-runner.service etc/webhook-runner/config.json.example | tr '\n' ' ')
@@ -90,7 +90,7 @@ if inst "$DEST" PREFIX=/usr; then
 	if inst "$T_TMP/dest-local"; then
 		expect_eq install_default_prefix \
 			"$(cd "$T_TMP/dest-local" && { ls usr/local/bin; ls usr/local/lib/systemd/system; } | tr '\n' ' ')" \
-			"remote-executor webhook-runner webhook-runner.service "
+			"remote-executor webhook-relay webhook-runner webhook-relay-connect.service webhook-relay.service webhook-runner.service "
 		expect_eq install_default_execstart \
 			"$(grep -c '^ExecStart=/usr/local/bin/webhook-runner ' "$T_TMP/dest-local/usr/local/lib/systemd/system/webhook-runner.service")" 1
 	else
@@ -119,6 +119,22 @@ if [ "$HAVE_SA" = 1 ] && [ -x "$DEST/usr/bin/webhook-runner" ]; then
 	expect_match verify_sees_a_missing_binary "$out" "nowhere/webhook-runner is not executable"
 else
 	skip verify_clean "systemd-analyze not installed or make install failed"
+fi
+# The relay's unit: as clean and as hardened as the runner's.
+if [ "$HAVE_SA" = 1 ] && [ -x "$DEST/usr/bin/webhook-relay" ]; then
+	sed "s|^ExecStart=/usr/bin/|ExecStart=$DEST/usr/bin/|" "$DEST/usr/lib/systemd/system/webhook-relay.service" \
+		>"$T_TMP/verify/webhook-relay.service"
+	out=$(cd "$T_TMP" && timeout 60 systemd-analyze verify "$T_TMP/verify/webhook-relay.service" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -z "$out" ]; then ok relay_unit_verify_clean
+	else fail relay_unit_verify_clean "rc=$rc: $(echo "$out" | head -n 5 | tr '\n' ' ')"; fi
+	score=$(exposure "$TOP/systemd/webhook-relay.service")
+	echo "# systemd-analyze security --offline=true: webhook-relay.service $score"
+	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }'; then
+		ok relay_unit_security_at_most_1.5
+	else fail relay_unit_security_at_most_1.5 "exposure '$score'"; fi
+else
+	skip relay_unit_verify_clean "systemd-analyze not installed or make install failed"
 fi
 
 # ------------------------------------------------------ the notify protocol

@@ -1,6 +1,6 @@
 /*
  * runner_config_secrets.c — unit tests of secret references and of the
- * operator's warnings: secret_resolve (runner/secret.c) on env:/file:/cred:
+ * operator's warnings: secret_resolve (common/secret.c) on env:/file:/cred:
  * references, the warnings config_load gives (a header the signature does
  * not cover, hooks sharing a secret, files others can read), and the scrub
  * of /proc/self/environ. Fixtures in cfgtest.h.
