@@ -14,6 +14,9 @@
  *        UNIQUE(hook, key, attempt))
  *   jwt_ids(hook, jti (hex of its bytes), key, expires_ms, PRIMARY KEY(hook, jti))
  *   instances(id, host, pid, started, lease_until)        one per open handle
+ *   approvals(id, job_id UNIQUE, hook, key, ..., state, seq, synced_seq)
+ *   approval_votes(approval_id, voter, ..., PRIMARY KEY(approval_id, voter))
+ *   approval_seq(n)                                       the change counter
  * What came from the network or a remote shell (stored headers, answers,
  * output tails, token ids) is kept as bytes, not TEXT: a UTF8 database
  * refuses invalid UTF-8, and SQLite keeps such bytes as they are.
@@ -169,6 +172,25 @@ int store_pg_queue_take(struct store *b, int64_t now_ms, struct store_job *job, 
     size_t *len, char **meta);
 int store_pg_queue_requeue(struct store *b, int64_t job_id);
 int store_pg_queue_count(struct store *b, int *n);
+/* store_pg_approval.c */
+/* Create the approval of RQ (rq->approval) for job JOB_ID of KEY, on C
+ * inside the caller's claim transaction. */
+int store_pg_approval_create(struct store_pg *s, PGconn *c, const struct store_claim_req *rq,
+    const char *key, int64_t job_id);
+int store_pg_approval_get(struct store *b, const char *id, int64_t job_id, struct store_approval *out);
+int store_pg_approval_pending(struct store *b, const char *hook, int limit,
+    struct store_approval **out, size_t *n);
+int store_pg_approval_count(struct store *b, int *n);
+int store_pg_approval_vote(struct store *b, const struct store_vote_req *v, enum store_vote_kind *kind,
+    struct store_approval *out);
+int store_pg_approval_expire(struct store *b, int64_t now_ms, int max, struct store_approval **out,
+    size_t *n);
+int store_pg_approval_message(struct store *b, const char *id, const char *channel, const char *ts);
+int store_pg_approval_changed(struct store *b, int64_t since_seq, int limit,
+    struct store_approval **out, size_t *n);
+int store_pg_approval_max_seq(struct store *b, int64_t *seq);
+int store_pg_approval_unsynced(struct store *b, int limit, struct store_approval **out, size_t *n);
+int store_pg_approval_claim_sync(struct store *b, const char *id, int64_t seq, int *won);
 /* store_pg_history.c */
 int store_pg_history_job(struct store *b, int64_t id, struct store_job *out);
 int store_pg_history_delivery(struct store *b, const char *hook, const char *key, char **body,

@@ -13,6 +13,8 @@
  * transaction-scoped advisory locks: a body hash looked up under another
  * key (by_body), a single-use token id, and the queue's cap (the count and
  * the insert under one lock). A claim that writes nothing rolls back.
+ * A "pending_approval" claim inserts its approval record
+ * (store_pg_approval.c) in the same transaction.
  *
  * A claim whose COMMIT fails because the connection was lost may have
  * committed or not; it is answered as a failure (503: the sender retries)
@@ -196,11 +198,12 @@ static int decide(struct store_pg *s, const PGresult *r, const struct store_clai
 	res->job_id = store_pg_i64(r, 0, 0);
 	res->attempt = (int)store_pg_i64(r, 0, 1);
 	st = jobstate_from_name(PQgetvalue(r, 0, 2));
+	res->state = st;
 	if (strcmp(PQgetvalue(r, 0, 3), rq->body_sha256) != 0) {
 		res->kind = STORE_MISMATCH;
 	} else if (jobstate_is_active(st)) {
 		res->kind = STORE_BUSY;
-	} else if (st == JOBSTATE_SUCCEEDED) {
+	} else if (st == JOBSTATE_SUCCEEDED || jobstate_is_refused(st)) {
 		res->kind = STORE_REPLAY;
 		res->http_status = (int)store_pg_i64(r, 0, 4);
 		if (store_pg_dup_bytea(r, 0, 5, &res->response) ||
@@ -216,14 +219,19 @@ static int decide(struct store_pg *s, const PGresult *r, const struct store_clai
 	return 0;
 }
 
-/* The cap of queued jobs: 1 when MAX jobs wait already. */
-static int queue_full(struct store_pg *s, PGconn *c, int max)
+/* The cap of a claim in STATE: 1 when MAX jobs wait already ("queued"),
+ * or MAX approvals are pending ("pending_approval": expired ones not yet
+ * marked count, as on SQLite). The count and the insert after it are under
+ * one lock, so instances claiming at once never go past the cap. */
+static int queue_full(struct store_pg *s, PGconn *c, enum jobstate state, int max)
 {
+	int pend = state == JOBSTATE_PENDING_APPROVAL;
 	PGresult *r = NULL;
 	int rc;
 
-	if ((rc = xlock(s, c, "queue-cap", "", NULL)) != 0 ||
-	    (rc = store_pg_exec(s, c, "SELECT count(*) FROM jobs WHERE state = 'queued'", NULL, &r)) != 0)
+	if ((rc = xlock(s, c, pend ? "approval-cap" : "queue-cap", "", NULL)) != 0 ||
+	    (rc = store_pg_exec(s, c, pend ? "SELECT count(*) FROM approvals WHERE state = 'pending'" :
+		"SELECT count(*) FROM jobs WHERE state = 'queued'", NULL, &r)) != 0)
 		return rc;
 	rc = store_pg_i64(r, 0, 0) >= max;
 	PQclear(r);
@@ -286,8 +294,9 @@ static int claim_tx(struct store_pg *s, PGconn *c, const struct store_claim_req 
 	}
 	if (res->kind != STORE_NEW && res->kind != STORE_RETRY)
 		return 0;
-	if (rq->max_queued && rq->initial_state == JOBSTATE_QUEUED) {
-		if ((rc = queue_full(s, c, rq->max_queued)) < 0)
+	if (rq->max_queued && (rq->initial_state == JOBSTATE_QUEUED ||
+	    rq->initial_state == JOBSTATE_PENDING_APPROVAL)) {
+		if ((rc = queue_full(s, c, rq->initial_state, rq->max_queued)) < 0)
 			return rc;
 		if (rc == 1) {
 			res->kind = STORE_FULL;
@@ -300,6 +309,10 @@ static int claim_tx(struct store_pg *s, PGconn *c, const struct store_claim_req 
 	if ((rc = put_job(s, c, rq->hook, res->key, rq->body_sha256, rq->now_ms, res->attempt,
 	    rq->initial_state, &res->job_id)) != 0)
 		return rc;
+	if (rq->initial_state == JOBSTATE_PENDING_APPROVAL && rq->approval &&
+	    (rc = store_pg_approval_create(s, c, rq, res->key, res->job_id)) != 0)
+		return rc; /* same transaction: no pending job without its approval */
+	res->state = rq->initial_state;
 	*write = 1;
 	return 0;
 }

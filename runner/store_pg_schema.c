@@ -13,6 +13,7 @@
  * sharing needs: the jobs' owner and the instances with their leases.
  * Stored headers, answers and output tails are BYTEA: they may hold bytes
  * that are not UTF-8, which a TEXT column of a UTF8 database refuses.
+ * Version 2 added approvals (store_pg_approval.c says how they are used).
  * The claim's lookup of the latest attempt reads UNIQUE(hook, key, attempt)
  * backwards; the queue's head is the partial index of queued ids.
  */
@@ -72,6 +73,47 @@ static const char *const migrations[] = {
 	"  pid INTEGER NOT NULL,"
 	"  started TIMESTAMPTZ NOT NULL DEFAULT now(),"
 	"  lease_until TIMESTAMPTZ NOT NULL);",
+	/* 1 -> 2: approvals. The jobs' states gain those of approval hooks;
+	 * then the approvals, their votes (one per voter: the primary key), and
+	 * the store-wide change counter, one row that every change updates:
+	 * its row lock orders the changes, so seq order is commit order and a
+	 * reader's cursor never skips a change committed late. */
+	"ALTER TABLE jobs DROP CONSTRAINT IF EXISTS jobs_state_check;"
+	"ALTER TABLE jobs ADD CONSTRAINT jobs_state_check CHECK (state IN ('queued', 'running',"
+	"  'succeeded', 'failed', 'timeout', 'interrupted', 'pending_approval', 'denied', 'expired'));"
+	"CREATE TABLE approvals ("
+	"  id TEXT PRIMARY KEY,"
+	"  job_id BIGINT NOT NULL UNIQUE REFERENCES jobs (id) ON DELETE CASCADE,"
+	"  hook TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  requester TEXT,"
+	"  required INTEGER NOT NULL CHECK (required >= 1),"
+	"  allow_self INTEGER NOT NULL,"
+	"  approvals INTEGER NOT NULL DEFAULT 0,"
+	"  created_ms BIGINT NOT NULL,"
+	"  expires_ms BIGINT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired')),"
+	"  decided_by TEXT,"
+	"  decided_ms BIGINT,"
+	"  reason TEXT,"
+	"  channel TEXT,"
+	"  message_ts TEXT,"
+	"  seq BIGINT NOT NULL,"
+	"  synced_seq BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX approvals_pending ON approvals (expires_ms) WHERE state = 'pending';"
+	"CREATE INDEX approvals_seq ON approvals (seq);"
+	"CREATE INDEX approvals_unsynced ON approvals (seq) WHERE seq > synced_seq;"
+	"CREATE TABLE approval_votes ("
+	"  approval_id TEXT NOT NULL REFERENCES approvals (id) ON DELETE CASCADE,"
+	"  voter TEXT NOT NULL,"
+	"  n BIGINT GENERATED ALWAYS AS IDENTITY,"
+	"  source TEXT NOT NULL CHECK (source IN ('slack', 'cli')),"
+	"  decision TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),"
+	"  reason TEXT,"
+	"  at_ms BIGINT NOT NULL,"
+	"  PRIMARY KEY (approval_id, voter));"
+	"CREATE TABLE approval_seq (n BIGINT NOT NULL);"
+	"INSERT INTO approval_seq (n) VALUES (0);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
