@@ -3,7 +3,8 @@
  * the real server tests/run.sh starts ($STORE_TEST_PG_DSN): migration from
  * an empty database and a refusal of a newer schema (read back with libpq,
  * not through the store), several instances starting together on one new
- * schema (the advisory lock), the lease (a dead instance's running job is
+ * schema (the advisory lock), the forward migration of a layout 1 store
+ * (before approvals) keeping its jobs, the lease (a dead instance's running job is
  * marked interrupted by a live one once its lease has expired, a live
  * instance's is not, a CLI handle never sweeps), another handle's queued
  * job waking this one's takers (LISTEN/NOTIFY), TLS modes passed through
@@ -84,7 +85,7 @@ static enum jobstate state_of(struct store *s, int64_t id)
 
 static void test_migrate_from_empty(void)
 {
-	char schema[64], sql[256], v[64];
+	char schema[64], sql[256], v[128];
 	struct store_config sc;
 	struct store *s = NULL;
 	enum store_why why = STORE_WHY_NONE;
@@ -101,12 +102,12 @@ static void test_migrate_from_empty(void)
 	T_EQ_STR(v, "1");
 	snprintf(sql, sizeof sql, "SELECT version FROM \"%s\".schema_version", schema);
 	sql1(sql, v, sizeof v);
-	T_EQ_STR(v, "1");
+	T_EQ_STR(v, "2");
 	snprintf(sql, sizeof sql, "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM"
 	    " information_schema.tables WHERE table_schema = '%s'", schema);
 	sql1(sql, v, sizeof v);
-	T_EQ_STR(v, "deliveries,instances,jobs,jwt_ids,schema_version");
-	/* opened again: nothing to do, still version 1 */
+	T_EQ_STR(v, "approval_seq,approval_votes,approvals,deliveries,instances,jobs,jwt_ids,schema_version");
+	/* opened again: nothing to do, still version 2 */
 	T_EQ_INT(store_open(&sc, &s, 0, NULL, &why), 0);
 	store_close(s);
 	s = NULL;
@@ -163,7 +164,66 @@ static void test_concurrent_start(void)
 		T_EQ_INT(x[i].rc, 0);
 	snprintf(sql, sizeof sql, "SELECT count(*) || ':' || max(version) FROM \"%s\".schema_version", schema);
 	sql1(sql, v, sizeof v);
-	T_EQ_STR(v, "1:1");
+	T_EQ_STR(v, "1:2");
+}
+
+/* A store of layout 1 (before approvals: made here by taking version 2's
+ * additions back with libpq) is brought to 2 at open: its jobs are kept,
+ * ids go on after them, and an approval claim works. */
+static void test_migrate_1_to_2(void)
+{
+	static const char *const down[] = {
+		"DROP TABLE approval_votes", "DROP TABLE approvals", "DROP TABLE approval_seq",
+		"ALTER TABLE jobs DROP CONSTRAINT jobs_state_check",
+		"ALTER TABLE jobs ADD CONSTRAINT jobs_state_check CHECK (state IN ('queued', 'running',"
+		" 'succeeded', 'failed', 'timeout', 'interrupted'))",
+		"UPDATE schema_version SET version = 1",
+	};
+	struct store_approval_req ar = { .id = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3", .required = 1,
+		.expires_ms = 999999 };
+	struct store_claim_req rq = { .hook = "h", .key = "k2", .body_sha256 = H1,
+		.body = (const unsigned char *)"{}", .len = 2, .now_ms = 1000,
+		.initial_state = JOBSTATE_PENDING_APPROVAL, .approval = &ar };
+	char schema[64], sql[512], v[64];
+	struct store_config sc;
+	struct store *s = NULL;
+	struct store_claim_res r1, r2;
+	struct store_approval a;
+	enum store_why why = STORE_WHY_NONE;
+	size_t i;
+
+	memset(&a, 0, sizeof a);
+	schema_name("mig12", schema, sizeof schema);
+	sc = cfg(schema);
+	T_EQ_INT(store_open(&sc, &s, 0, NULL, &why), 0);
+	T_EQ_INT(claim(s, "k1", &r1), 0);
+	T_EQ_INT(r1.kind, STORE_NEW);
+	store_close(s);
+	s = NULL;
+	for (i = 0; i < sizeof down / sizeof down[0]; i++) {
+		snprintf(sql, sizeof sql, "SET search_path TO \"%s\"; %s", schema, down[i]);
+		sql1(sql, v, sizeof v);
+		T_CHECK(strcmp(v, "ERR") != 0);
+	}
+	/* a layout 1 store refuses the new states: the downgrade took */
+	snprintf(sql, sizeof sql, "UPDATE \"%s\".jobs SET state = 'denied'", schema);
+	sql1(sql, v, sizeof v);
+	T_EQ_STR(v, "ERR");
+	T_EQ_INT(store_open(&sc, &s, 0, NULL, &why), 0);
+	snprintf(sql, sizeof sql, "SELECT version FROM \"%s\".schema_version", schema);
+	sql1(sql, v, sizeof v);
+	T_EQ_STR(v, "2");
+	T_EQ_INT(state_of(s, r1.job_id), JOBSTATE_RUNNING);
+	T_EQ_INT(store_claim_req(s, &rq, &r2), 0);
+	T_EQ_INT(r2.kind, STORE_NEW);
+	T_CHECK(r2.job_id > r1.job_id);
+	T_EQ_INT(state_of(s, r2.job_id), JOBSTATE_PENDING_APPROVAL);
+	T_EQ_INT(store_approval_by_job(s, r2.job_id, &a), 0);
+	T_EQ_STR(a.id, ar.id);
+	T_EQ_INT(a.state, STORE_APPROVAL_PENDING);
+	T_EQ_INT(a.seq, 1);
+	store_approval_clear(&a);
+	store_close(s);
 }
 
 /* An instance dies (a child process that claims and _exits without
@@ -476,6 +536,7 @@ int main(void)
 	}
 	T_RUN(test_migrate_from_empty);
 	T_RUN(test_concurrent_start);
+	T_RUN(test_migrate_1_to_2);
 	T_RUN(test_lease_expiry);
 	T_RUN(test_notify_wakes);
 	T_RUN(test_lost_commit);
