@@ -4,7 +4,9 @@
  * an empty database and a refusal of a newer schema (read back with libpq,
  * not through the store), several instances starting together on one new
  * schema (the advisory lock), the forward migration of a layout 1 store
- * (before approvals) keeping its jobs, the lease (a dead instance's running job is
+ * (before approvals) keeping its jobs, approvals from several handles at
+ * once (the cap of pending approvals, one winner of a change's showing,
+ * expiry split between instances, each once), the lease (a dead instance's running job is
  * marked interrupted by a live one once its lease has expired, a live
  * instance's is not, a CLI handle never sweeps), another handle's queued
  * job waking this one's takers (LISTEN/NOTIFY), TLS modes passed through
@@ -224,6 +226,163 @@ static void test_migrate_1_to_2(void)
 	T_EQ_INT(a.seq, 1);
 	store_approval_clear(&a);
 	store_close(s);
+}
+
+/* ---- approvals across instances: several handles, one store ---------- */
+
+enum { AN = 6 };
+struct appr_worker {
+	struct store *s;
+	pthread_barrier_t *go;
+	int what, i, rc, kind, won;
+	const char *id;
+	int64_t seq;
+	size_t expired;
+};
+
+/* A pending_approval claim of key "ak<I>" (approval id of I) on hook "h". */
+static int claim_appr(struct store *s, int i, int64_t expires, int max, struct store_claim_res *r)
+{
+	char id[STORE_APPROVAL_ID_LEN + 1], key[16];
+	struct store_approval_req ar = { .id = id, .required = 1, .expires_ms = expires };
+	struct store_claim_req rq = { .hook = "h", .key = key, .body_sha256 = H1,
+		.body = (const unsigned char *)"{}", .len = 2, .now_ms = 1000,
+		.initial_state = JOBSTATE_PENDING_APPROVAL, .approval = &ar, .max_queued = max };
+
+	snprintf(id, sizeof id, "%032x", i);
+	snprintf(key, sizeof key, "ak%d", i);
+	return store_claim_req(s, &rq, r);
+}
+
+static void *appr_one(void *arg)
+{
+	struct appr_worker *w = arg;
+	struct store_claim_res r;
+	struct store_approval *v = NULL;
+	size_t n = 0;
+
+	pthread_barrier_wait(w->go);
+	if (w->what == 0) {        /* a claim under the cap of 3 */
+		w->rc = claim_appr(w->s, w->i, 999999, 3, &r);
+		w->kind = r.kind;
+	} else if (w->what == 1) { /* claim one change's showing */
+		w->rc = store_approval_claim_sync(w->s, w->id, w->seq, &w->won);
+	} else {                   /* expire in batches of 4 until none is left */
+		do {
+			w->rc = store_approvals_expire(w->s, 5000, 4, &v, &n);
+			w->expired += w->rc ? 0 : n;
+			store_approvals_free(v, n);
+			v = NULL;
+		} while (!w->rc && n == 4);
+	}
+	return NULL;
+}
+
+/* Run AN workers doing WHAT at once, worker i on handle h[i]. */
+static void appr_race(struct store **h, struct appr_worker *w, int what, const char *id, int64_t seq)
+{
+	pthread_t th[AN];
+	pthread_barrier_t go;
+	int i;
+
+	pthread_barrier_init(&go, NULL, AN);
+	for (i = 0; i < AN; i++) {
+		w[i] = (struct appr_worker){ .s = h[i], .go = &go, .what = what, .i = i + 1, .id = id,
+			.seq = seq };
+		pthread_create(&th[i], NULL, appr_one, &w[i]);
+	}
+	for (i = 0; i < AN; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+}
+
+/* Six handles (instances) at once: six claims under a cap of 3 pending
+ * approvals store 3; six claims of one change's showing make one winner;
+ * expiry from six handles expires every due approval once, each with a
+ * change seq of its own. */
+static void test_approvals_across_handles(void)
+{
+	struct store *h[AN] = { 0 };
+	struct appr_worker w[AN];
+	struct store_claim_res r;
+	struct store_approval a, *v = NULL;
+	char schema[64], sql[256], val[64];
+	struct store_config sc;
+	int i, nnew = 0, nfull = 0, nwon = 0, n = -1;
+	size_t total = 0, nv = 0, k;
+
+	memset(&a, 0, sizeof a);
+	schema_name("appr", schema, sizeof schema);
+	sc = cfg(schema);
+	for (i = 0; i < AN; i++)
+		T_EQ_INT(store_open(&sc, &h[i], 0, NULL, NULL), 0);
+	if (!h[AN - 1])
+		goto out;
+	appr_race(h, w, 0, NULL, 0);
+	for (i = 0; i < AN; i++) {
+		T_EQ_INT(w[i].rc, 0);
+		nnew += w[i].kind == STORE_NEW;
+		nfull += w[i].kind == STORE_FULL;
+	}
+	T_EQ_INT(nnew, 3);
+	T_EQ_INT(nfull, 3);
+	T_EQ_INT(store_approvals_count_pending(h[0], &n), 0);
+	T_EQ_INT(n, 3);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\".jobs", schema);
+	sql1(sql, val, sizeof val);
+	T_EQ_STR(val, "3"); /* a refused claim leaves nothing */
+
+	/* one change's showing: of six claimers exactly one wins */
+	T_EQ_INT(store_approvals_pending(h[0], NULL, 10, &v, &nv), 0);
+	T_EQ_INT((int)nv, 3);
+	if (nv == 3) {
+		appr_race(h, w, 1, v[0].id, v[0].seq);
+		for (i = 0; i < AN; i++) {
+			T_EQ_INT(w[i].rc, 0);
+			nwon += w[i].won;
+		}
+		T_EQ_INT(nwon, 1);
+		T_EQ_INT(store_approval_get(h[1], v[0].id, &a), 0);
+		T_EQ_INT(a.synced_seq, v[0].seq);
+		store_approval_clear(&a);
+	}
+	store_approvals_free(v, nv);
+	v = NULL;
+
+	/* 20 more, due at 2000 (no cap), then expiry from every handle at once */
+	for (i = 100; i < 120; i++) {
+		T_EQ_INT(claim_appr(h[i % AN], i, 2000, 0, &r), 0);
+		T_EQ_INT(r.kind, STORE_NEW);
+	}
+	appr_race(h, w, 2, NULL, 0);
+	for (i = 0; i < AN; i++) {
+		T_EQ_INT(w[i].rc, 0);
+		total += w[i].expired;
+	}
+	T_EQ_INT((int)total, 20);
+	T_EQ_INT(store_approvals_count_pending(h[0], &n), 0);
+	T_EQ_INT(n, 3); /* the first three expire later */
+	snprintf(sql, sizeof sql, "SELECT count(*) || '/' || count(DISTINCT seq) FROM \"%s\".approvals"
+	    " WHERE state = 'expired'", schema);
+	sql1(sql, val, sizeof val);
+	T_EQ_STR(val, "20/20");
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\".jobs WHERE state = 'expired'"
+	    " AND http_status = 403", schema);
+	sql1(sql, val, sizeof val);
+	T_EQ_STR(val, "20");
+	/* every change has a seq of its own and the counter is the highest */
+	T_EQ_INT(store_approvals_changed(h[2], 0, 1000, &v, &nv), 0);
+	for (k = 1; k < nv; k++)
+		T_CHECK(v[k].seq > v[k - 1].seq);
+	{
+		int64_t mx = 0;
+		T_EQ_INT(store_approvals_max_seq(h[3], &mx), 0);
+		T_CHECK(nv > 0 && mx == v[nv - 1].seq);
+	}
+	store_approvals_free(v, nv);
+out:
+	for (i = 0; i < AN; i++)
+		store_close(h[i]);
 }
 
 /* An instance dies (a child process that claims and _exits without
@@ -537,6 +696,7 @@ int main(void)
 	T_RUN(test_migrate_from_empty);
 	T_RUN(test_concurrent_start);
 	T_RUN(test_migrate_1_to_2);
+	T_RUN(test_approvals_across_handles);
 	T_RUN(test_lease_expiry);
 	T_RUN(test_notify_wakes);
 	T_RUN(test_lost_commit);
