@@ -17,6 +17,36 @@
 
 enum cfg_token_from { TOKEN_BEARER = 0, TOKEN_HEADER, TOKEN_QUERY };
 
+/* One of approval.fields: a label and the text shown beside it. */
+struct cfg_approval_field {
+	char *label, *text;
+};
+
+/* A hook's "approval" (approvalcfg.c): who must approve before it runs. */
+struct cfg_approval {
+	int enabled;                /* the hook has an "approval" section */
+	char *channel;              /* Slack channel id to post in, or NULL (CLI only) */
+	char **users;               /* approvers: Slack user ids */
+	size_t nusers;
+	char **groups;              /* Slack user group ids (members resolved by the Slack side) */
+	size_t ngroups;
+	int required;               /* approve votes needed (N of M), >= 1 */
+	int timeout_s;              /* pending longer than this: expired (denied, never run) */
+	int allow_self;             /* the requester may approve their own request */
+	char *requester_claim;      /* JWT claim holding the requester's Slack user id, or NULL */
+	struct cfg_approval_field *fields; /* shown in the message */
+	size_t nfields;
+};
+
+/* The top-level "slack" section (approvalcfg.c); present == 0 without one. */
+struct cfg_slack {
+	int present;
+	char *bot_token;            /* resolved secret (xoxb-…) */
+	char *signing_secret;       /* resolved secret: v0 request signatures */
+	char *api_url;              /* Web API base, no trailing '/' (https://slack.com/api) */
+	int timeout_ms;             /* one Web API call */
+};
+
 struct cfg_hook {
 	char *id;
 	enum vhmac_scheme scheme;
@@ -41,6 +71,7 @@ struct cfg_hook {
 	int response_output;        /* include the output tail in the answer */
 	int async;                  /* mode "async": 202 + Location, run by the workers */
 	int remote_timeout;         /* wrap the command in timeout(1) on the target */
+	struct cfg_approval approval; /* approval.enabled: held for people's approval first */
 };
 
 struct config {
@@ -66,6 +97,7 @@ struct config {
 	int max_queued;             /* async jobs waiting; beyond it 429 */
 	enum log_level log_level;
 	enum log_format log_format;
+	struct cfg_slack slack;     /* the Slack app, for approvals */
 	struct cfg_hook *hooks;
 	size_t nhooks;
 	char **warnings;            /* "field: what weakens the promise", for the operator */

@@ -13,6 +13,9 @@ static const char *const names[] = {
 	[JOBSTATE_FAILED] = "failed",
 	[JOBSTATE_TIMEOUT] = "timeout",
 	[JOBSTATE_INTERRUPTED] = "interrupted",
+	[JOBSTATE_PENDING_APPROVAL] = "pending_approval",
+	[JOBSTATE_DENIED] = "denied",
+	[JOBSTATE_EXPIRED] = "expired",
 };
 #define NSTATES ((int)(sizeof names / sizeof names[0]))
 
@@ -35,17 +38,22 @@ enum jobstate jobstate_from_name(const char *name)
 
 int jobstate_is_initial(enum jobstate s)
 {
-	return s == JOBSTATE_QUEUED || s == JOBSTATE_RUNNING;
+	return s == JOBSTATE_QUEUED || s == JOBSTATE_RUNNING || s == JOBSTATE_PENDING_APPROVAL;
 }
 
 int jobstate_is_active(enum jobstate s)
 {
-	return s == JOBSTATE_QUEUED || s == JOBSTATE_RUNNING;
+	return s == JOBSTATE_QUEUED || s == JOBSTATE_RUNNING || s == JOBSTATE_PENDING_APPROVAL;
 }
 
 int jobstate_is_final(enum jobstate s)
 {
-	return s == JOBSTATE_SUCCEEDED || jobstate_is_retryable(s);
+	return s == JOBSTATE_SUCCEEDED || jobstate_is_retryable(s) || jobstate_is_refused(s);
+}
+
+int jobstate_is_refused(enum jobstate s)
+{
+	return s == JOBSTATE_DENIED || s == JOBSTATE_EXPIRED;
 }
 
 int jobstate_is_retryable(enum jobstate s)

@@ -12,15 +12,19 @@
  *         never points at another job after a prune), with the attempt's
  *         state, timings, exit/signal/error, http status, response and
  *         output tail; every job has its delivery.
- * States: enum jobstate (jobstate.h): "queued", "running", "succeeded",
- *         "failed", "timeout", "interrupted".
+ * States: enum jobstate (jobstate.h): "pending_approval", "queued",
+ *         "running", "succeeded", "failed", "timeout", "interrupted",
+ *         "denied", "expired".
+ *   approvals: one per job of a hook with an approval (below), with its votes.
  *
  * The claim (store_claim) is one atomic step that looks at the latest
  * attempt for (hook, key):
  *   none                               -> insert delivery + attempt 1 "running": STORE_NEW
  *   body_sha256 differs                -> STORE_MISMATCH (nothing written)
- *   "queued" or "running"              -> STORE_BUSY (nothing written)
- *   "succeeded"                        -> STORE_REPLAY with its http_status and response
+ *   "queued", "running" or
+ *   "pending_approval"                 -> STORE_BUSY (nothing written)
+ *   "succeeded", "denied", "expired"   -> STORE_REPLAY with its http_status and response
+ *                                         (a human's decision stands: never asked again)
  *   "failed", "timeout", "interrupted" -> insert attempt n+1 "running": STORE_RETRY
  *
  * Durability: a committed claim or outcome survives a crash of the process
@@ -46,6 +50,7 @@
 #include "jobstate.h"
 
 struct store;
+struct store_approval_req;
 
 enum store_claim_kind {
 	STORE_NEW = 1, STORE_RETRY, STORE_BUSY, STORE_REPLAY, STORE_MISMATCH,
@@ -63,12 +68,17 @@ struct store_claim_req {
 	size_t len;
 	const char *headers_json;    /* headers kept for replay, a JSON object; may be NULL */
 	int64_t now_ms;
-	enum jobstate initial_state; /* JOBSTATE_RUNNING (sync hooks) or JOBSTATE_QUEUED (async) */
+	enum jobstate initial_state; /* JOBSTATE_RUNNING (sync hooks), JOBSTATE_QUEUED (async)
+				      * or JOBSTATE_PENDING_APPROVAL (approval hooks) */
 	int by_body;                 /* a key not seen before whose body HOOK already has is
 				      * that delivery (the claim goes on under its key) */
 	const char *jti;             /* single-use token id (1..STORE_JTI_MAX bytes), or NULL */
 	int64_t jti_until_ms;        /* how long to remember it */
 	int max_queued;              /* "queued": STORE_FULL when this many wait; 0: no cap */
+	/* INITIAL_STATE JOBSTATE_PENDING_APPROVAL: the approval record created
+	 * with the attempt, in the same transaction (store_approval_req); NULL
+	 * for any other state. */
+	const struct store_approval_req *approval;
 };
 
 struct store_claim_res {
@@ -79,6 +89,9 @@ struct store_claim_res {
 	char *response;     /* REPLAY only: malloc'ed, caller frees */
 	char key[256];      /* the delivery's key: the request's, or by_body's match */
 	int by_body;        /* 1 when the body matched a delivery under another key */
+	enum jobstate state; /* BUSY/REPLAY: the latest attempt's state (a pending_approval
+			      * BUSY is answered as its first 202; a denied/expired REPLAY
+			      * says so) */
 };
 
 struct store_outcome {
@@ -236,4 +249,161 @@ int store_attempts(struct store *s, const char *hook, const char *key, struct st
  * errno, *why (may be NULL) saying which check failed. Nothing is written,
  * so a full disk shows up only at the next real write. */
 int store_health(struct store *s, enum store_why *why);
+
+/* ---- approvals ----------------------------------------------------------
+ *
+ * A job of a hook with an approval is claimed "pending_approval" together
+ * with its approval record (store_claim_req with rq->approval, one
+ * transaction). People vote on it (store_approval_vote); the store enforces
+ * what must be atomic: no vote on a decided or expired approval, one vote
+ * per voter, and the decision:
+ *   an approve vote that brings the approve votes to REQUIRED -> "approved",
+ *     and the job goes "pending_approval" -> "queued" (workers run it);
+ *   a deny vote -> "denied" at once, the job "denied" (final, never runs);
+ *   expiry (store_approvals_expire, or a vote at/after expires_ms) ->
+ *     "expired", the job "expired" (final, never runs).
+ * Who may vote (approvers, self-approval) is the approval module's rule
+ * (approval.h), never the store's.
+ *
+ * Change tracking: every change of an approval (created, vote, decision)
+ * takes the next value of a store-wide sequence into its seq; synced_seq is
+ * the last seq the Slack message shows. A process that shows approvals
+ * elsewhere (the Slack side) lists those with seq > synced_seq
+ * (store_approvals_unsynced) and claims each change before it acts
+ * (store_approval_claim_sync): one claimer wins per change, so the message
+ * is updated once per change even with several daemons or a CLI on the
+ * store. store_approvals_changed lists changes after a seq, for a daemon
+ * that logs and counts decisions made by any process.
+ */
+
+#define STORE_APPROVAL_ID_LEN 32  /* hex digits of an approval id */
+#define STORE_VOTER_MAX 64        /* bytes of a voter or requester id */
+#define STORE_REASON_MAX 500      /* bytes of a deny reason */
+#define STORE_SLACK_REF_MAX 64    /* bytes of a Slack channel id or message ts */
+
+enum store_approval_state {
+	STORE_APPROVAL_NONE = 0, /* not a state */
+	STORE_APPROVAL_PENDING,
+	STORE_APPROVAL_APPROVED,
+	STORE_APPROVAL_DENIED,
+	STORE_APPROVAL_EXPIRED,
+};
+enum store_vote_source { STORE_VOTE_SLACK = 1, STORE_VOTE_CLI };
+enum store_vote_decision { STORE_VOTE_APPROVE = 1, STORE_VOTE_DENY };
+
+/* "pending", "approved", "denied", "expired" ("unknown" otherwise); and back
+ * (STORE_APPROVAL_NONE for anything else). Static storage. */
+const char *store_approval_state_name(enum store_approval_state st);
+enum store_approval_state store_approval_state_from_name(const char *name);
+/* "slack"/"cli" and "approve"/"deny" ("unknown" otherwise). */
+const char *store_vote_source_name(enum store_vote_source src);
+const char *store_vote_decision_name(enum store_vote_decision d);
+
+/* The approval a pending_approval claim creates (store_claim_req.approval). */
+struct store_approval_req {
+	const char *id;          /* STORE_APPROVAL_ID_LEN lowercase hex digits, unique (random) */
+	const char *requester;   /* 1..STORE_VOTER_MAX bytes, or NULL: unknown */
+	int required;            /* approve votes that approve it, 1..1000 */
+	int allow_self;          /* the requester may approve (kept for the rules) */
+	int64_t expires_ms;      /* when it expires (> the claim's now_ms) */
+	const char *channel;     /* the Slack channel to post in, or NULL (<= STORE_SLACK_REF_MAX) */
+};
+
+struct store_vote {
+	char voter[STORE_VOTER_MAX + 1];
+	enum store_vote_source source;
+	enum store_vote_decision decision;
+	char reason[STORE_REASON_MAX + 1]; /* "" when none */
+	int64_t at_ms;
+};
+
+struct store_approval {
+	char id[STORE_APPROVAL_ID_LEN + 1];
+	int64_t job_id;
+	char hook[128], key[256];
+	char requester[STORE_VOTER_MAX + 1];   /* "" when unknown */
+	int required, allow_self;
+	int approvals;                         /* approve votes so far */
+	int64_t created_ms, expires_ms;
+	enum store_approval_state state;
+	char decided_by[STORE_VOTER_MAX + 1];  /* the deciding voter; "" pending or expired */
+	int64_t decided_ms;                    /* 0 while pending */
+	char reason[STORE_REASON_MAX + 1];     /* the deny reason, "" when none */
+	char channel[STORE_SLACK_REF_MAX + 1]; /* "" when none */
+	char message_ts[STORE_SLACK_REF_MAX + 1]; /* "" until the message is posted */
+	int64_t seq, synced_seq;
+	struct store_vote *votes;              /* oldest first, malloc'ed; store_approval_clear */
+	size_t nvotes;
+};
+void store_approval_clear(struct store_approval *a);
+/* Free an array of N approvals from the listings below (NULL is fine). */
+void store_approvals_free(struct store_approval *v, size_t n);
+
+/* The approval ID, or the approval of job JOB_ID, with its votes. -ENOENT
+ * when none. */
+int store_approval_get(struct store *s, const char *id, struct store_approval *out);
+int store_approval_by_job(struct store *s, int64_t job_id, struct store_approval *out);
+
+/* Pending approvals (HOOK's only when non-NULL), oldest first, at most
+ * LIMIT (1..10000), with their votes. *out malloc'ed (NULL when none). */
+int store_approvals_pending(struct store *s, const char *hook, int limit, struct store_approval **out,
+    size_t *n);
+/* How many approvals are pending (expired ones not yet marked count). */
+int store_approvals_count_pending(struct store *s, int *n);
+
+struct store_vote_req {
+	const char *approval_id;
+	const char *voter;                /* 1..STORE_VOTER_MAX bytes */
+	enum store_vote_source source;
+	enum store_vote_decision decision;
+	const char *reason;               /* NULL or 0..STORE_REASON_MAX bytes */
+	int64_t now_ms;
+};
+
+enum store_vote_kind {
+	STORE_VOTE_COUNTED = 1, /* recorded; still pending (fewer than required) */
+	STORE_VOTE_DECIDED,     /* recorded, and it decided (approved: job queued; denied) */
+	STORE_VOTE_CLOSED,      /* already decided: nothing written */
+	STORE_VOTE_LATE,        /* at or past expires_ms: the approval is now expired (and its
+				 * job), the vote not recorded */
+	STORE_VOTE_TWICE,       /* this voter already voted: nothing written */
+};
+
+/* One vote, atomically (one transaction): the approval's state, expiry and
+ * this voter's earlier vote are checked, the vote recorded, and a decision
+ * applied with its job's state (see above). *OUT gets the kind and the
+ * approval as it is after the call (votes included; free with
+ * store_approval_clear). -ENOENT when there is no such approval; -EINVAL
+ * for a bad request. */
+int store_approval_vote(struct store *s, const struct store_vote_req *v, enum store_vote_kind *kind,
+    struct store_approval *out);
+
+/* Expire pending approvals whose expires_ms <= NOW_MS, and their jobs, at
+ * most MAX (1..1000) in one transaction, oldest first. *OUT (malloc'ed, may
+ * be NULL when *n is 0) gets the ones expired, without votes. Call again
+ * while *n == MAX. */
+int store_approvals_expire(struct store *s, int64_t now_ms, int max, struct store_approval **out,
+    size_t *n);
+
+/* Record where the approval's Slack message is (CHANNEL, TS: 1..
+ * STORE_SLACK_REF_MAX bytes). Not a change: seq is left as it is. -ENOENT
+ * when no such approval. */
+int store_approval_set_message(struct store *s, const char *id, const char *channel, const char *ts);
+
+/* Approvals changed after SINCE_SEQ (seq > SINCE_SEQ), in seq order, at
+ * most LIMIT (1..1000), without votes. For a daemon's tick: log and count
+ * the decisions another process made. */
+int store_approvals_changed(struct store *s, int64_t since_seq, int limit, struct store_approval **out,
+    size_t *n);
+/* The highest seq of any approval (0 when none): where a new daemon starts
+ * its store_approvals_changed cursor. */
+int store_approvals_max_seq(struct store *s, int64_t *seq);
+/* Approvals whose message does not show their last change (seq >
+ * synced_seq), in seq order, at most LIMIT (1..1000), with votes. */
+int store_approvals_unsynced(struct store *s, int limit, struct store_approval **out, size_t *n);
+/* Claim the showing of change SEQ of approval ID: *WON = 1 when this call
+ * moved synced_seq up to SEQ (the caller updates the message), 0 when
+ * another claimer already did (or a later change was claimed). -ENOENT when
+ * no such approval. */
+int store_approval_claim_sync(struct store *s, const char *id, int64_t seq, int *won);
 #endif

@@ -58,6 +58,24 @@ struct store_ops {
 	    size_t *n);
 	/* store_health; *why (never NULL) is set when it fails. */
 	int (*health)(struct store *s, enum store_why *why);
+	/* The approvals of store.h, with valid arguments (the front checked ids,
+	 * lengths, enums and limits). approval_get takes an id, or NULL and a
+	 * job id. A vote's kind is set whenever it returns 0. */
+	int (*approval_get)(struct store *s, const char *id, int64_t job_id, struct store_approval *out);
+	int (*approvals_pending)(struct store *s, const char *hook, int limit,
+	    struct store_approval **out, size_t *n);
+	int (*approvals_count_pending)(struct store *s, int *n);
+	int (*approval_vote)(struct store *s, const struct store_vote_req *v, enum store_vote_kind *kind,
+	    struct store_approval *out);
+	int (*approvals_expire)(struct store *s, int64_t now_ms, int max, struct store_approval **out,
+	    size_t *n);
+	int (*approval_set_message)(struct store *s, const char *id, const char *channel,
+	    const char *ts);
+	int (*approvals_changed)(struct store *s, int64_t since_seq, int limit,
+	    struct store_approval **out, size_t *n);
+	int (*approvals_max_seq)(struct store *s, int64_t *seq);
+	int (*approvals_unsynced)(struct store *s, int limit, struct store_approval **out, size_t *n);
+	int (*approval_claim_sync)(struct store *s, const char *id, int64_t seq, int *won);
 };
 
 /* The SQLite backend (store_sqlite*.c): the database file at sc->sqlite_path. */
