@@ -16,6 +16,11 @@ void metrics_request(const char *hook, int status);
 void metrics_verify_failure(const char *hook, const char *reason);
 void metrics_idempotency(const char *hook, const char *decision);
 void metrics_job(const char *hook, const char *outcome, double seconds);
+/* One Slack Web API call (each try): METHOD a fixed method name
+ * ("chat.postMessage"…, "response_url"), RESULT "ok", a transport word
+ * ("timeout", "ratelimited", "http_5xx"…) or Slack's own error code (a
+ * bounded vocabulary of Slack's, never request data). */
+void metrics_slack_call(const char *method, const char *result);
 
 /* Render everything, with the gauges given by the caller, into a malloc'ed
  * string. TLS_NOT_AFTER: the served certificate's expiry (Unix time), or 0

@@ -315,6 +315,10 @@ static int decision_block(cJSON *blocks, const struct slackmsg_approval *a)
 		put(&t, t.n ? "\nReason: " : "Reason: ");
 		put(&t, a->reason);
 	}
+	if (a->state == SLACKMSG_APPROVED && a->outcome && a->outcome[0]) {
+		put(&t, t.n ? "\nJob " : "Job ");
+		put(&t, a->outcome);
+	}
 	if (!t.n && !t.oom)
 		return 0;
 	return section_buf(blocks, &t);

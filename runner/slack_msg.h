@@ -64,6 +64,7 @@ struct slackmsg_approval {
 	int decided_in_slack;        /* DECIDED_BY is a Slack user id (shown as a mention) */
 	int64_t decided_at;
 	const char *reason;          /* the deny reason, or NULL */
+	const char *outcome;         /* the job's outcome once it ran ("succeeded, exit code 0"), or NULL */
 };
 
 /* The chat.postMessage body (TS NULL) or the chat.update body (TS the

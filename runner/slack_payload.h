@@ -19,7 +19,7 @@
 #include <stddef.h>
 
 #define SLACKPL_BODY_MAX (256 * 1024) /* an interaction or event body, raw */
-#define SLACKPL_REASON_MAX 1000       /* the deny reason, bytes (the modal caps it too) */
+#define SLACKPL_REASON_MAX 500        /* the deny reason, bytes: the store's STORE_REASON_MAX (the modal caps it too) */
 #define SLACKPL_REASON_BLOCK "deny_reason" /* block_id and action_id of the modal's input */
 #define SLACKPL_VIEW_CALLBACK "deny_reason" /* callback_id of the deny modal */
 
