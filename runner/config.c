@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "approvalcfg.h"
 #include "cfgfield.h"
 #include "config.h"
 #include "hookcfg.h"
@@ -110,7 +111,7 @@ static int tls_file(struct cfgfield_ctx *c, const char *field, const char *s, ch
 
 static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *cfg)
 {
-	static const char *const keys[] = { "server", "store", "executor", "log", "hooks", NULL };
+	static const char *const keys[] = { "server", "store", "executor", "log", "hooks", "slack", NULL };
 	static const char *const skeys[] = { "listen", "tls_cert", "tls_key", "max_body_bytes",
 		"request_timeout_ms", "threads", "drain_timeout_s", "read_token", "metrics_token",
 		"ops_listen", "keepalive_timeout_ms", "min_request_rate", NULL };
@@ -222,6 +223,9 @@ static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *
 	if (s && log_format_parse(s, &cfg->log_format) != 0)
 		return cfgfield_bad(c, "log.format", "must be text or json");
 
+	if ((rc = approvalcfg_slack(c, cJSON_GetObjectItemCaseSensitive(root, "slack"), &cfg->slack)))
+		return rc;
+
 	hooks = cJSON_GetObjectItemCaseSensitive(root, "hooks");
 	if (!cJSON_IsArray(hooks) || cJSON_GetArraySize(hooks) < 1)
 		return cfgfield_bad(c, "hooks", "must be a non-empty list");
@@ -234,7 +238,7 @@ static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *
 		i++;
 	}
 	warn_shared_secrets(c, cfg);
-	return 0;
+	return approvalcfg_check(c, cfg);
 }
 
 /* PATH made absolute. realpath() when it can; /proc/self/fd/N for a pipe
@@ -373,6 +377,7 @@ void config_free(struct config *c)
 		explicit_bzero(c->metrics_token, strlen(c->metrics_token));
 		free(c->metrics_token);
 	}
+	approvalcfg_clear_slack(&c->slack);
 	for (i = 0; i < c->nwarnings; i++)
 		free(c->warnings[i]);
 	free(c->warnings);

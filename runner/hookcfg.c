@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "approvalcfg.h"
 #include "hookcfg.h"
 #include "secret.h"
 
@@ -319,7 +320,8 @@ static int parse_job(struct cfgfield_ctx *c, const cJSON *job, const char *hp, s
 
 int hookcfg_parse(struct cfgfield_ctx *c, const cJSON *o, size_t i, struct config *cfg)
 {
-	static const char *const keys[] = { "id", "signature", "jwt", "idempotency", "job", NULL };
+	static const char *const keys[] = { "id", "signature", "jwt", "idempotency", "job", "approval",
+		NULL };
 	struct cfg_hook *h = &cfg->hooks[i];
 	char hp[48];
 	const char *id, *p;
@@ -348,6 +350,8 @@ int hookcfg_parse(struct cfgfield_ctx *c, const cJSON *o, size_t i, struct confi
 	if ((rc = parse_idem(c, cJSON_GetObjectItemCaseSensitive(o, "idempotency"), hp, h)))
 		return rc;
 	if ((rc = parse_job(c, cJSON_GetObjectItemCaseSensitive(o, "job"), hp, h)))
+		return rc;
+	if ((rc = approvalcfg_hook(c, cJSON_GetObjectItemCaseSensitive(o, "approval"), hp, h)))
 		return rc;
 	if (h->scheme != VHMAC_STANDARD && tmpl_header_param(h->tmpl))
 		cfgfield_warn(c, hp, "the command reads header %s, which the %s signature does not cover: "
@@ -381,4 +385,5 @@ void hookcfg_clear(struct cfg_hook *h)
 		free(h->passphrase);
 	}
 	tmpl_free(h->tmpl);
+	approvalcfg_clear_hook(&h->approval);
 }

@@ -64,17 +64,42 @@ static int valid_name(const char *p, size_t cap)
 }
 
 
+static int is_hex_id(const char *h)
+{
+	size_t i;
+
+	if (!h)
+		return 0;
+	for (i = 0; i < STORE_APPROVAL_ID_LEN; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			return 0;
+	return h[STORE_APPROVAL_ID_LEN] == 0;
+}
+
+/* An approval request goes with, and only with, a pending_approval claim. */
+static int valid_approval(const struct store_claim_req *rq)
+{
+	const struct store_approval_req *a = rq->approval;
+
+	if (rq->initial_state != JOBSTATE_PENDING_APPROVAL)
+		return !a;
+	return a && is_hex_id(a->id) && (!a->requester || valid_name(a->requester, STORE_VOTER_MAX + 1)) &&
+	    a->required >= 1 && a->required <= 1000 && a->expires_ms > rq->now_ms &&
+	    (!a->channel || valid_name(a->channel, STORE_SLACK_REF_MAX + 1));
+}
+
 static int valid_req(const struct store_claim_req *rq)
 {
 	return rq && valid_name(rq->hook, HOOK_CAP) && valid_name(rq->key, KEY_CAP) &&
 	    is_sha256_hex(rq->body_sha256) && (rq->body || !rq->len) &&
 	    jobstate_is_initial(rq->initial_state) && rq->max_queued >= 0 &&
-	    (!rq->jti || valid_name(rq->jti, STORE_JTI_MAX + 1));
+	    (!rq->jti || valid_name(rq->jti, STORE_JTI_MAX + 1)) && valid_approval(rq);
 }
 
+/* An outcome of a run: never one only an approval gives (denied, expired). */
 static int valid_outcome(const struct store_outcome *o)
 {
-	return o && jobstate_is_final(o->state) &&
+	return o && jobstate_is_final(o->state) && !jobstate_is_refused(o->state) &&
 	    (!o->signal || strlen(o->signal) < sizeof ((struct store_job *)0)->signal) &&
 	    (!o->error || strlen(o->error) < sizeof ((struct store_job *)0)->error);
 }
@@ -185,7 +210,8 @@ int store_claim_again(struct store *s, int64_t job_id, enum jobstate initial_sta
 {
 	if (out)
 		memset(out, 0, sizeof *out);
-	if (!s || !out || !jobstate_is_initial(initial_state)) {
+	if (!s || !out || !jobstate_is_initial(initial_state) ||
+	    initial_state == JOBSTATE_PENDING_APPROVAL) { /* no approval record comes with it */
 		if (s)
 			refuse(s, "store_claim_again: invalid argument");
 		return -EINVAL;
@@ -316,4 +342,199 @@ int store_health(struct store *s, enum store_why *why)
 	if (rc && why)
 		*why = w;
 	return rc;
+}
+
+/* ---- approvals -------------------------------------------------------- */
+
+static const char *const approval_states[] = {
+	[STORE_APPROVAL_PENDING] = "pending", [STORE_APPROVAL_APPROVED] = "approved",
+	[STORE_APPROVAL_DENIED] = "denied", [STORE_APPROVAL_EXPIRED] = "expired",
+};
+#define NAPPROVAL_STATES ((int)(sizeof approval_states / sizeof approval_states[0]))
+
+const char *store_approval_state_name(enum store_approval_state st)
+{
+	return (int)st > 0 && (int)st < NAPPROVAL_STATES ? approval_states[st] : "unknown";
+}
+
+enum store_approval_state store_approval_state_from_name(const char *name)
+{
+	int i;
+
+	for (i = 1; name && i < NAPPROVAL_STATES; i++)
+		if (!strcmp(name, approval_states[i]))
+			return (enum store_approval_state)i;
+	return STORE_APPROVAL_NONE;
+}
+
+const char *store_vote_source_name(enum store_vote_source src)
+{
+	return src == STORE_VOTE_SLACK ? "slack" : src == STORE_VOTE_CLI ? "cli" : "unknown";
+}
+
+const char *store_vote_decision_name(enum store_vote_decision d)
+{
+	return d == STORE_VOTE_APPROVE ? "approve" : d == STORE_VOTE_DENY ? "deny" : "unknown";
+}
+
+void store_approval_clear(struct store_approval *a)
+{
+	if (!a)
+		return;
+	free(a->votes);
+	a->votes = NULL;
+	a->nvotes = 0;
+}
+
+void store_approvals_free(struct store_approval *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		store_approval_clear(&v[i]);
+	free(v);
+}
+
+/* Reset a listing's outputs; 1 when the arguments are usable. */
+static int list_args(struct store *s, struct store_approval **out, size_t *n, int limit, int max)
+{
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	return s && out && n && limit >= 1 && limit <= max;
+}
+
+int store_approval_get(struct store *s, const char *id, struct store_approval *out)
+{
+	if (out)
+		memset(out, 0, sizeof *out);
+	if (!s || !out || !is_hex_id(id)) {
+		if (s)
+			refuse(s, "store_approval_get: invalid argument");
+		return s && out ? -ENOENT : -EINVAL; /* a malformed id names no approval */
+	}
+	return s->ops->approval_get(s, id, 0, out);
+}
+
+int store_approval_by_job(struct store *s, int64_t job_id, struct store_approval *out)
+{
+	if (out)
+		memset(out, 0, sizeof *out);
+	if (!s || !out)
+		return -EINVAL;
+	return s->ops->approval_get(s, NULL, job_id, out);
+}
+
+int store_approvals_pending(struct store *s, const char *hook, int limit, struct store_approval **out,
+    size_t *n)
+{
+	if (!list_args(s, out, n, limit, 10000) || (hook && !valid_name(hook, HOOK_CAP))) {
+		if (s)
+			refuse(s, "store_approvals_pending: invalid argument");
+		return -EINVAL;
+	}
+	return s->ops->approvals_pending(s, hook, limit, out, n);
+}
+
+int store_approvals_count_pending(struct store *s, int *n)
+{
+	if (n)
+		*n = 0;
+	if (!s || !n)
+		return -EINVAL;
+	return s->ops->approvals_count_pending(s, n);
+}
+
+int store_approval_vote(struct store *s, const struct store_vote_req *v, enum store_vote_kind *kind,
+    struct store_approval *out)
+{
+	if (out)
+		memset(out, 0, sizeof *out);
+	if (kind)
+		*kind = 0;
+	if (!s || !v || !kind || !out || !valid_name(v->voter, STORE_VOTER_MAX + 1) ||
+	    (v->source != STORE_VOTE_SLACK && v->source != STORE_VOTE_CLI) ||
+	    (v->decision != STORE_VOTE_APPROVE && v->decision != STORE_VOTE_DENY) ||
+	    (v->reason && strnlen(v->reason, STORE_REASON_MAX + 1) > STORE_REASON_MAX)) {
+		if (s)
+			refuse(s, "store_approval_vote: invalid argument");
+		return -EINVAL;
+	}
+	if (!is_hex_id(v->approval_id)) {
+		refuse(s, "no such approval");
+		return -ENOENT;
+	}
+	return s->ops->approval_vote(s, v, kind, out);
+}
+
+int store_approvals_expire(struct store *s, int64_t now_ms, int max, struct store_approval **out,
+    size_t *n)
+{
+	if (!list_args(s, out, n, max, 1000)) {
+		if (s)
+			refuse(s, "store_approvals_expire: invalid argument");
+		return -EINVAL;
+	}
+	return s->ops->approvals_expire(s, now_ms, max, out, n);
+}
+
+int store_approval_set_message(struct store *s, const char *id, const char *channel, const char *ts)
+{
+	if (!s || !valid_name(channel, STORE_SLACK_REF_MAX + 1) || !valid_name(ts, STORE_SLACK_REF_MAX + 1)) {
+		if (s)
+			refuse(s, "store_approval_set_message: invalid argument");
+		return -EINVAL;
+	}
+	if (!is_hex_id(id)) {
+		refuse(s, "no such approval");
+		return -ENOENT;
+	}
+	return s->ops->approval_set_message(s, id, channel, ts);
+}
+
+int store_approvals_changed(struct store *s, int64_t since_seq, int limit, struct store_approval **out,
+    size_t *n)
+{
+	if (!list_args(s, out, n, limit, 1000)) {
+		if (s)
+			refuse(s, "store_approvals_changed: invalid argument");
+		return -EINVAL;
+	}
+	return s->ops->approvals_changed(s, since_seq, limit, out, n);
+}
+
+int store_approvals_max_seq(struct store *s, int64_t *seq)
+{
+	if (seq)
+		*seq = 0;
+	if (!s || !seq)
+		return -EINVAL;
+	return s->ops->approvals_max_seq(s, seq);
+}
+
+int store_approvals_unsynced(struct store *s, int limit, struct store_approval **out, size_t *n)
+{
+	if (!list_args(s, out, n, limit, 1000)) {
+		if (s)
+			refuse(s, "store_approvals_unsynced: invalid argument");
+		return -EINVAL;
+	}
+	return s->ops->approvals_unsynced(s, limit, out, n);
+}
+
+int store_approval_claim_sync(struct store *s, const char *id, int64_t seq, int *won)
+{
+	if (won)
+		*won = 0;
+	if (!s || !won || seq < 1) {
+		if (s)
+			refuse(s, "store_approval_claim_sync: invalid argument");
+		return -EINVAL;
+	}
+	if (!is_hex_id(id)) {
+		refuse(s, "no such approval");
+		return -ENOENT;
+	}
+	return s->ops->approval_claim_sync(s, id, seq, won);
 }

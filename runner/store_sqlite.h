@@ -11,6 +11,13 @@
  *        signal, error, http_status, response TEXT, output_tail TEXT,
  *        UNIQUE(hook, key, attempt))                       one per attempt
  *   jwt_ids(hook, jti, key, expires_ms, PRIMARY KEY(hook, jti))
+ *   approvals(id PRIMARY KEY, job_id UNIQUE -> jobs ON DELETE CASCADE, hook,
+ *             key, requester, required, allow_self, approvals, created_ms,
+ *             expires_ms, state, decided_by, decided_ms, reason, channel,
+ *             message_ts, seq, synced_seq)                one per approval job
+ *   approval_votes(approval_id -> approvals ON DELETE CASCADE, voter,
+ *             source, decision, reason, at_ms, PRIMARY KEY(approval_id, voter))
+ *   approval_seq(n)                                     the change sequence
  * with forward migrations (PRAGMA user_version, store_sqlite_schema.c), WAL
  * mode, synchronous=FULL and a 5 s busy timeout. The file (and its
  * -wal/-shm, which SQLite gives the database's mode) is created 0600. The
@@ -60,6 +67,27 @@ enum {
 	Q_PRUNE_JTI,
 	Q_UNCLAIM_JOB,
 	Q_UNCLAIM_DELIVERY,
+	Q_APPROVAL_PUT,
+	Q_SEQ_NEXT,
+	Q_SEQ_MAX,
+	Q_APPROVAL_GET,
+	Q_APPROVAL_BY_JOB,
+	Q_VOTES,
+	Q_PENDING_ALL,
+	Q_PENDING_HOOK,
+	Q_COUNT_PENDING,
+	Q_VOTE_GET,
+	Q_VOTE_PUT,
+	Q_APPROVAL_COUNT,
+	Q_APPROVAL_DECIDE,
+	Q_JOB_APPROVED,
+	Q_JOB_REFUSED,
+	Q_EXPIRE_DUE,
+	Q_SET_MESSAGE,
+	Q_CHANGED,
+	Q_UNSYNCED,
+	Q_CLAIM_SYNC,
+	Q_APPROVAL_EXISTS,
 	Q_COUNT
 };
 
@@ -103,6 +131,10 @@ int store_sqlite_delivery_read(struct store_sqlite *s, const char *hook, const c
 /* The columns store_sqlite_read_job reads, in its order. */
 #define STORE_SQLITE_JOB_COLS "id, hook, key, attempt, state, created_ms, started_ms," \
 	" finished_ms, exit_code, signal, error, http_status, response, output_tail"
+/* The columns store_sqlite_approval_read reads, in its order. */
+#define STORE_SQLITE_APPROVAL_COLS "id, job_id, hook, key, requester, required, allow_self," \
+	" approvals, created_ms, expires_ms, state, decided_by, decided_ms, reason, channel," \
+	" message_ts, seq, synced_seq"
 extern const char *const store_sqlite_schema_sql[Q_COUNT];
 /* Bring the file's schema to this build's version, in one transaction under
  * the write lock (so one process migrates and the others see it done). The
@@ -132,4 +164,21 @@ int store_sqlite_history_list(struct store *b, const char *hook, int failed_only
 int store_sqlite_history_attempts(struct store *b, const char *hook, const char *key,
     struct store_job **out, size_t *n);
 int store_sqlite_history_prune(struct store *b, int64_t cutoff_ms, int *n);
+/* store_sqlite_approval.c */
+/* Inside the claim's transaction: the approval RQ of job JOB_ID. */
+int store_sqlite_approval_create(struct store_sqlite *s, const struct store_claim_req *rq, int64_t job_id);
+int store_sqlite_approval_get(struct store *b, const char *id, int64_t job_id, struct store_approval *out);
+int store_sqlite_approval_pending(struct store *b, const char *hook, int limit,
+    struct store_approval **out, size_t *n);
+int store_sqlite_approval_count(struct store *b, int *n);
+int store_sqlite_approval_vote(struct store *b, const struct store_vote_req *v, enum store_vote_kind *kind,
+    struct store_approval *out);
+int store_sqlite_approval_expire(struct store *b, int64_t now_ms, int max, struct store_approval **out,
+    size_t *n);
+int store_sqlite_approval_message(struct store *b, const char *id, const char *channel, const char *ts);
+int store_sqlite_approval_changed(struct store *b, int64_t since_seq, int limit,
+    struct store_approval **out, size_t *n);
+int store_sqlite_approval_max_seq(struct store *b, int64_t *seq);
+int store_sqlite_approval_unsynced(struct store *b, int limit, struct store_approval **out, size_t *n);
+int store_sqlite_approval_claim_sync(struct store *b, const char *id, int64_t seq, int *won);
 #endif

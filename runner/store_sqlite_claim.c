@@ -5,7 +5,8 @@
  *
  * The claim runs in one BEGIN IMMEDIATE transaction: the write lock is taken
  * first, so two claims (threads or processes) serialise and never both win;
- * a claim that writes nothing just ends its transaction.
+ * a claim that writes nothing just ends its transaction. A claim as
+ * "pending_approval" inserts its approval record in that transaction.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -171,11 +172,12 @@ int store_sqlite_claim(struct store *b, const struct store_claim_req *rq, struct
 			store_backend_msg(&s->base, "store_claim: job row without state or body hash");
 			goto out;
 		}
+		r.state = jobstate_from_name(state);
 		if (strcmp(sha, rq->body_sha256)) {
 			r.kind = STORE_MISMATCH;
-		} else if (jobstate_is_active(jobstate_from_name(state))) {
+		} else if (jobstate_is_active(r.state)) {
 			r.kind = STORE_BUSY;
-		} else if (jobstate_from_name(state) == JOBSTATE_SUCCEEDED) {
+		} else if (r.state == JOBSTATE_SUCCEEDED || jobstate_is_refused(r.state)) {
 			r.kind = STORE_REPLAY;
 			r.http_status = sqlite3_column_int(st, 4);
 			rc = store_sqlite_dup_column(st, 5, &r.response);
@@ -231,8 +233,11 @@ int store_sqlite_claim(struct store *b, const struct store_claim_req *rq, struct
 		}
 		rc = put_attempt(s, hook, key, rq->body_sha256, rq->body, rq->len, rq->headers_json,
 		    rq->now_ms, r.attempt, rq->initial_state, &r.job_id);
+		if (!rc && rq->initial_state == JOBSTATE_PENDING_APPROVAL)
+			rc = store_sqlite_approval_create(s, rq, r.job_id); /* same transaction */
 		if (rc)
 			goto out;
+		r.state = rq->initial_state;
 		write = 1;
 	}
 done:

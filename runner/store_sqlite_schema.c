@@ -13,6 +13,9 @@
  * index (no sort, LIMIT stops the scan). The claim's lookup of the latest
  * attempt uses the UNIQUE(hook, key, attempt) index backwards: O(log n).
  *
+ * Version 4 added approvals: the jobs table rebuilt for the new states,
+ * the approvals with their votes, and one change sequence for all of them.
+ *
  * A migration, once released, never changes: existing files went through it.
  */
 #include <errno.h>
@@ -88,6 +91,80 @@ static const char *const migrations[] = {
 	"  WHERE lower(key) NOT IN " STORE_SIGNATURE_HEADERS ")))"
 	"  WHERE json_valid(headers) AND json_type(headers, '$.headers') = 'object';"
 	"PRAGMA user_version = 3;",
+	/* 3 -> 4: approvals. The jobs table is rebuilt for the states of
+	 * approval hooks (a CHECK constraint cannot be altered), keeping every
+	 * id and the AUTOINCREMENT high-water mark, so ids are still never
+	 * reused; then the approvals, their votes, and the change sequence. */
+	"CREATE TABLE jobs_new ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  hook TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  attempt INTEGER NOT NULL CHECK (attempt >= 1),"
+	"  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded',"
+	"    'failed', 'timeout', 'interrupted', 'pending_approval', 'denied', 'expired')),"
+	"  body_sha256 TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  started_ms INTEGER,"
+	"  finished_ms INTEGER,"
+	"  exit_code INTEGER,"
+	"  signal TEXT,"
+	"  error TEXT,"
+	"  http_status INTEGER,"
+	"  response TEXT,"
+	"  output_tail TEXT,"
+	"  UNIQUE (hook, key, attempt),"
+	"  FOREIGN KEY (hook, key) REFERENCES deliveries (hook, key));"
+	"INSERT INTO jobs_new (id, hook, key, attempt, state, body_sha256, created_ms, started_ms,"
+	"  finished_ms, exit_code, signal, error, http_status, response, output_tail)"
+	"  SELECT id, hook, key, attempt, state, body_sha256, created_ms, started_ms,"
+	"  finished_ms, exit_code, signal, error, http_status, response, output_tail FROM jobs;"
+	"INSERT INTO sqlite_sequence (name, seq) SELECT 'jobs_new', 0"
+	"  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'jobs_new');"
+	"UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence"
+	"  WHERE name IN ('jobs', 'jobs_new')) WHERE name = 'jobs_new';"
+	"DROP TABLE jobs;"
+	"ALTER TABLE jobs_new RENAME TO jobs;"
+	"CREATE INDEX jobs_finished ON jobs (finished_ms);"
+	"CREATE INDEX jobs_queued ON jobs (state) WHERE state = 'queued';"
+	"CREATE INDEX jobs_running ON jobs (state) WHERE state = 'running';"
+	"CREATE INDEX jobs_hook ON jobs (hook, id);"
+	"CREATE INDEX jobs_failed ON jobs (id) WHERE state IN ('failed', 'timeout', 'interrupted');"
+	"CREATE TABLE approvals ("
+	"  id TEXT PRIMARY KEY,"
+	"  job_id INTEGER NOT NULL UNIQUE REFERENCES jobs (id) ON DELETE CASCADE,"
+	"  hook TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  requester TEXT,"
+	"  required INTEGER NOT NULL CHECK (required >= 1),"
+	"  allow_self INTEGER NOT NULL,"
+	"  approvals INTEGER NOT NULL DEFAULT 0,"
+	"  created_ms INTEGER NOT NULL,"
+	"  expires_ms INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired')),"
+	"  decided_by TEXT,"
+	"  decided_ms INTEGER,"
+	"  reason TEXT,"
+	"  channel TEXT,"
+	"  message_ts TEXT,"
+	"  seq INTEGER NOT NULL,"
+	"  synced_seq INTEGER NOT NULL DEFAULT 0);"
+	/* expiry and the pending listing */
+	"CREATE INDEX approvals_pending ON approvals (expires_ms) WHERE state = 'pending';"
+	/* store_approvals_changed */
+	"CREATE INDEX approvals_seq ON approvals (seq);"
+	/* store_approvals_unsynced: the query repeats this WHERE */
+	"CREATE INDEX approvals_unsynced ON approvals (seq) WHERE seq > synced_seq;"
+	"CREATE TABLE approval_votes ("
+	"  approval_id TEXT NOT NULL REFERENCES approvals (id) ON DELETE CASCADE,"
+	"  voter TEXT NOT NULL,"
+	"  source TEXT NOT NULL CHECK (source IN ('slack', 'cli')),"
+	"  decision TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),"
+	"  reason TEXT,"
+	"  at_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (approval_id, voter));"
+	"CREATE TABLE approval_seq (n INTEGER NOT NULL);"
+	"INSERT INTO approval_seq (n) VALUES (0);"
+	"PRAGMA user_version = 4;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -142,6 +219,39 @@ const char *const store_sqlite_schema_sql[Q_COUNT] = {
 		" RETURNING hook, key, attempt",
 	[Q_UNCLAIM_DELIVERY] = "DELETE FROM deliveries WHERE hook = ?1 AND key = ?2"
 		" AND NOT EXISTS (SELECT 1 FROM jobs WHERE hook = ?1 AND key = ?2)",
+	[Q_APPROVAL_PUT] = "INSERT INTO approvals (id, job_id, hook, key, requester, required, allow_self,"
+		" created_ms, expires_ms, state, channel, seq)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11)",
+	[Q_SEQ_NEXT] = "UPDATE approval_seq SET n = n + 1 RETURNING n",
+	[Q_SEQ_MAX] = "SELECT n FROM approval_seq",
+	[Q_APPROVAL_GET] = "SELECT " STORE_SQLITE_APPROVAL_COLS " FROM approvals WHERE id = ?1",
+	[Q_APPROVAL_BY_JOB] = "SELECT " STORE_SQLITE_APPROVAL_COLS " FROM approvals WHERE job_id = ?1",
+	[Q_VOTES] = "SELECT voter, source, decision, reason, at_ms FROM approval_votes"
+		" WHERE approval_id = ?1 ORDER BY at_ms, rowid",
+	[Q_PENDING_ALL] = "SELECT " STORE_SQLITE_APPROVAL_COLS " FROM approvals WHERE state = 'pending'"
+		" ORDER BY expires_ms, job_id LIMIT ?2",
+	[Q_PENDING_HOOK] = "SELECT " STORE_SQLITE_APPROVAL_COLS " FROM approvals WHERE state = 'pending'"
+		" AND hook = ?1 ORDER BY expires_ms, job_id LIMIT ?2",
+	[Q_COUNT_PENDING] = "SELECT count(*) FROM approvals WHERE state = 'pending'",
+	[Q_VOTE_GET] = "SELECT 1 FROM approval_votes WHERE approval_id = ?1 AND voter = ?2",
+	[Q_VOTE_PUT] = "INSERT INTO approval_votes (approval_id, voter, source, decision, reason, at_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_APPROVAL_COUNT] = "UPDATE approvals SET approvals = approvals + 1, seq = ?2"
+		" WHERE id = ?1 AND state = 'pending'",
+	[Q_APPROVAL_DECIDE] = "UPDATE approvals SET state = ?2, decided_by = ?3, decided_ms = ?4,"
+		" reason = ?5, seq = ?6, approvals = approvals + ?7 WHERE id = ?1 AND state = 'pending'",
+	[Q_JOB_APPROVED] = "UPDATE jobs SET state = 'queued' WHERE id = ?1 AND state = 'pending_approval'",
+	[Q_JOB_REFUSED] = "UPDATE jobs SET state = ?2, finished_ms = ?3, http_status = 403"
+		" WHERE id = ?1 AND state = 'pending_approval'",
+	[Q_EXPIRE_DUE] = "SELECT id FROM approvals WHERE state = 'pending' AND expires_ms <= ?1"
+		" ORDER BY expires_ms LIMIT ?2",
+	[Q_SET_MESSAGE] = "UPDATE approvals SET channel = ?2, message_ts = ?3 WHERE id = ?1",
+	[Q_CHANGED] = "SELECT " STORE_SQLITE_APPROVAL_COLS " FROM approvals WHERE seq > ?1"
+		" ORDER BY seq LIMIT ?2",
+	[Q_UNSYNCED] = "SELECT " STORE_SQLITE_APPROVAL_COLS " FROM approvals WHERE seq > synced_seq"
+		" ORDER BY seq LIMIT ?1",
+	[Q_CLAIM_SYNC] = "UPDATE approvals SET synced_seq = ?2 WHERE id = ?1 AND synced_seq < ?2",
+	[Q_APPROVAL_EXISTS] = "SELECT 1 FROM approvals WHERE id = ?1",
 };
 
 /* Run a constant SQL script (several statements, no values) at open time. */

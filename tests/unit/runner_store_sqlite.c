@@ -15,13 +15,15 @@
 #include "store_sqlite_test.h"
 
 /* Every index of the current schema, as sqlite_master lists them by name. */
-#define SCHEMA_INDEXES "deliveries_body\njobs_failed\njobs_finished\njobs_hook\njobs_queued\n" \
-	"jobs_running\njwt_ids_expiry\nsqlite_autoindex_deliveries_1\nsqlite_autoindex_jobs_1\n" \
-	"sqlite_autoindex_jwt_ids_1\n"
+#define SCHEMA_INDEXES "approvals_pending\napprovals_seq\napprovals_unsynced\n" \
+	"deliveries_body\njobs_failed\njobs_finished\njobs_hook\njobs_queued\n" \
+	"jobs_running\njwt_ids_expiry\nsqlite_autoindex_approval_votes_1\n" \
+	"sqlite_autoindex_approvals_1\nsqlite_autoindex_approvals_2\n" \
+	"sqlite_autoindex_deliveries_1\nsqlite_autoindex_jobs_1\nsqlite_autoindex_jwt_ids_1\n"
 
 static void test_open_creates_schema(void)
 {
-	char path[128], out[256], wal[160];
+	char path[128], out[256], idx[512], wal[160];
 	struct store *s = NULL;
 	struct store_claim_res r;
 	struct stat st;
@@ -48,13 +50,13 @@ static void test_open_creates_schema(void)
 
 	/* an independent reader while the store is open */
 	T_EQ_INT(cli(path, "PRAGMA user_version; PRAGMA journal_mode;", out, sizeof out), 0);
-	T_EQ_STR(out, "3\nwal\n");
+	T_EQ_STR(out, "4\nwal\n");
 	T_EQ_INT(cli(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;", out,
 	    sizeof out), 0);
-	T_EQ_STR(out, "deliveries\njobs\njwt_ids\nsqlite_sequence\n");
-	T_EQ_INT(cli(path, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name;", out,
-	    sizeof out), 0);
-	T_EQ_STR(out, SCHEMA_INDEXES);
+	T_EQ_STR(out, "approval_seq\napproval_votes\napprovals\ndeliveries\njobs\njwt_ids\nsqlite_sequence\n");
+	T_EQ_INT(cli(path, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name;", idx,
+	    sizeof idx), 0);
+	T_CHECK(!strcmp(idx, SCHEMA_INDEXES));
 	store_close(s);
 	s = NULL;
 
@@ -69,7 +71,7 @@ static void test_open_creates_schema(void)
 	store_close(s);
 	T_EQ_INT(cli(path, "PRAGMA user_version; PRAGMA journal_mode; SELECT count(*) FROM jobs;", out,
 	    sizeof out), 0);
-	T_EQ_STR(out, "3\nwal\n1\n");
+	T_EQ_STR(out, "4\nwal\n1\n");
 }
 
 static void test_newer_schema_refused(void)
@@ -318,7 +320,7 @@ static void test_migrate_from_v1(void)
 	    "  ('h', 'q', 1, 'queued', '" H1 "', 1, NULL, NULL);"
 	    "PRAGMA journal_mode = WAL;"
 	    "PRAGMA user_version = 1;";
-	char path[128], out[256], *body, *meta;
+	char path[128], out[256], idx[512], *body, *meta;
 	sqlite3 *db = NULL;
 	struct store *s = NULL;
 	struct store_claim_res r;
@@ -336,10 +338,10 @@ static void test_migrate_from_v1(void)
 	if (!s)
 		return;
 	T_EQ_INT(n, 1); /* 'run'; 'q' stays queued */
-	T_EQ_INT(q1(path, "PRAGMA user_version"), 3);
-	T_EQ_INT(cli(path, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name;", out,
-	    sizeof out), 0);
-	T_EQ_STR(out, SCHEMA_INDEXES);
+	T_EQ_INT(q1(path, "PRAGMA user_version"), 4);
+	T_EQ_INT(cli(path, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name;", idx,
+	    sizeof idx), 0);
+	T_CHECK(!strcmp(idx, SCHEMA_INDEXES));
 	/* signatures gone, every other header and the claims kept */
 	T_EQ_INT(cli(path, "SELECT headers FROM deliveries WHERE key = 'q';", out, sizeof out), 0);
 	T_EQ_STR(out, "{\"headers\":{\"X-GitHub-Event\":\"push\"},\"claims\":{\"sub\":\"ci\"}}\n");
@@ -373,7 +375,7 @@ static void test_migrate_from_v1(void)
 	/* a second open has nothing left to migrate */
 	T_EQ_INT(sopen(path, 0, NULL, &s), 0);
 	store_close(s);
-	T_EQ_INT(q1(path, "PRAGMA user_version"), 3);
+	T_EQ_INT(q1(path, "PRAGMA user_version"), 4);
 }
 
 /* What store_open and store_health say went wrong, for the SQLite file. */
