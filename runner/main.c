@@ -29,6 +29,7 @@
 #include "http.h"
 #include "slots.h"
 #include "sign.h"
+#include "slack_outbox.h"
 #include "store.h"
 #include "tls.h"
 #include "version.h"
@@ -231,6 +232,7 @@ static int serve(int argc, char **argv)
 	struct slots *slots = NULL;
 	struct queue *queue = NULL;
 	struct http *srv = NULL;
+	struct slackob *slack = NULL;
 	struct cfggen *gens = NULL;
 	char err[512], *end, portbuf[16], status[160];
 	long port = 0;
@@ -322,6 +324,15 @@ static int serve(int argc, char **argv)
 	/* The queue first: the server puts into it, the workers take from it. */
 	if (queue_new(st, workers_n, &queue) != 0)
 		fatal("out of memory");
+	if (cfggen_first(gens)->slack.present) {
+		/* before any thread: libcurl's global state */
+		if (slackapi_global_init() != 0)
+			fatal("cannot initialize libcurl");
+		if ((rc = slackob_start(gens, st, &slack)) != 0)
+			fatal("cannot start the Slack poster: %s", strerror(-rc));
+		dispatch_on_finish(slackob_job_finished, slack);
+		http_use_slack(slack);
+	}
 	if ((rc = http_start(gens, st, slots, queue, &srv, err, sizeof err)) != 0)
 		fatal("%s", err);
 	if ((rc = workers_start(gens, st, queue, slots, workers_n, &workers)) != 0)
@@ -374,6 +385,8 @@ static int serve(int argc, char **argv)
 	}
 	workers_stop(workers);
 	http_stop(srv);
+	dispatch_on_finish(NULL, NULL);
+	slackob_stop(slack);
 	queue_free(queue);
 	cfggen_free(gens);
 	store_close(st);
