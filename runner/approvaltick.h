@@ -40,9 +40,6 @@ typedef void (*approvaltick_fn)(void *ctx, const struct approval_change *ch);
  * first tick). 0, -ENOMEM, -EAGAIN (no thread), or the store's errno. */
 int approvaltick_start(struct cfggen *gens, struct store *st, struct queue *q, approvaltick_fn fn,
     void *ctx, struct approvaltick **out);
-/* Run one tick now, on the caller's thread (tests; the timer thread does
- * this every APPROVALTICK_PERIOD_MS). 0 or the store's errno. */
-int approvaltick_run(struct approvaltick *t);
 /* Stop the thread and free (NULL is fine). */
 void approvaltick_stop(struct approvaltick *t);
 #endif

@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "cli_approvals.h"
 #include "config.h"
 #include "dispatch.h"
 #include "jobjson.h"
@@ -58,9 +59,9 @@ struct opts {
 	int64_t id;
 };
 
-/* "webhook-runner CMD: MSG" on stderr; returns CODE. */
-static int say(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int say(int code, const char *cmd, const char *fmt, ...)
+#define say cli_say
+
+int cli_say(int code, const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -148,12 +149,20 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, int 
 	return 0;
 }
 
+
+
 /* ---- the store ------------------------------------------------------- */
 
 /* Load --config (when given) and open the store it or --store names, never
  * creating one. 0, or the exit status after a message. */
 static int open_store(const char *cmd, const struct opts *o, int need_config, struct config **cfg,
     struct store **st)
+{
+	return cli_open_store(cmd, o->config, o->store, need_config, cfg, st);
+}
+
+int cli_open_store(const char *cmd, const char *config, const char *store, int need_config,
+    struct config **cfg, struct store **st)
 {
 	char err[512];
 	const char *path;
@@ -163,13 +172,13 @@ static int open_store(const char *cmd, const struct opts *o, int need_config, st
 
 	*cfg = NULL;
 	*st = NULL;
-	if (!o->config == !o->store || (need_config && !o->config))
+	if (!config == !store || (need_config && !config))
 		return say(2, cmd, need_config ? "--config FILE is required (see --help)" :
 		    "give either --config FILE or --store PATH (see --help)");
-	if (o->config && (rc = config_load(o->config, cfg, err, sizeof err)) != 0)
+	if (config && (rc = config_load(config, cfg, err, sizeof err)) != 0)
 		return need_config ? say(1, cmd, "%s", err) :
 		    say(1, cmd, "%s (or name the store with --store PATH)", err);
-	path = *cfg ? (*cfg)->store_path : o->store;
+	path = *cfg ? (*cfg)->store_path : store;
 	sc.sqlite_path = path;
 	sc.must_exist = 1;
 	rc = store_open(&sc, st, 0, NULL, &why); /* never marks: the daemon may be running */
@@ -399,12 +408,15 @@ static void show_text(const struct store_job *j, const struct store_job *att, si
 static int jobs_show(const struct opts *o, struct store *st)
 {
 	struct store_job j, *att = NULL;
+	struct store_approval ap;
 	size_t natt = 0, i, len = 0;
+	int have_ap = 0;
 	char *body = NULL, *meta = NULL;
 	long long dbytes = -1;
 	cJSON *out, *arr;
 	int rc, ret = 0;
 
+	memset(&ap, 0, sizeof ap);
 	rc = store_job_get(st, o->id, &j);
 	if (rc == -ENOENT)
 		return say(1, "jobs show", "no job %" PRId64, o->id);
@@ -417,8 +429,14 @@ static int jobs_show(const struct opts *o, struct store *st)
 		dbytes = (long long)len;
 	else if (rc != -ENOENT)
 		ret = say(1, "jobs show", "%s", store_errmsg(st));
+	if (!ret && store_approval_by_job(st, j.id, &ap) == 0)
+		have_ap = 1;
 	if (!ret && o->json) {
 		out = job_json(&j, 1);
+		if (out && have_ap && jobjson_add_approval(out, &ap, 1) != 0) {
+			cJSON_Delete(out);
+			out = NULL;
+		}
 		arr = out ? cJSON_AddArrayToObject(out, "attempts") : NULL;
 		for (i = 0; arr && i < natt; i++)
 			cJSON_AddItemToArray(arr, job_json(&att[i], 0));
@@ -428,7 +446,12 @@ static int jobs_show(const struct opts *o, struct store *st)
 			ret = say(1, "jobs show", "out of memory");
 	} else if (!ret) {
 		show_text(&j, att, natt, dbytes);
+		if (have_ap) {
+			putchar('\n');
+			cli_approvals_print(&ap);
+		}
 	}
+	store_approval_clear(&ap);
 	store_job_clear(&j);
 	for (i = 0; i < natt; i++)
 		store_job_clear(&att[i]);
@@ -513,6 +536,11 @@ int cli_replay_main(int argc, char **argv)
 		safe(j.hook, err, sizeof err, 0);
 		rc = say(1, cmd, "job %" PRId64 "'s hook \"%s\" is not in %s any more; nothing ran",
 		    o.id, err, cfg->path);
+		goto out;
+	}
+	if (h->approval.enabled) {
+		rc = say(1, cmd, "hook \"%s\" needs people's approval, which a replay would bypass; "
+		    "nothing ran", h->id);
 		goto out;
 	}
 	rc = store_delivery_get(st, j.hook, j.key, &body, &len, &meta);

@@ -42,7 +42,20 @@
  */
 #ifndef CLI_H
 #define CLI_H
+struct config;
+struct store;
+
 /* Entry points; ARGV[0] is "jobs" / "replay". Return the exit status. */
 int cli_jobs_main(int argc, char **argv);
 int cli_replay_main(int argc, char **argv);
+
+/* For the subcommands on the store (here and cli_approvals.c):
+ * "webhook-runner CMD: MSG" on stderr, returning CODE. */
+int cli_say(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Load CONFIG (when non-NULL) and open the store it or STORE names (exactly
+ * one of them; NEED_CONFIG: CONFIG it must be), never creating a store and
+ * never marking jobs interrupted (a daemon may be running on it). 0 with
+ * *CFG (NULL without CONFIG) and *ST, or the exit status after a message. */
+int cli_open_store(const char *cmd, const char *config, const char *store, int need_config,
+    struct config **cfg, struct store **st);
 #endif

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/sha.h>
 
+#include "approval.h"
 #include "bearer.h"
 #include "dispatch.h"
 #include "intake.h"
@@ -311,6 +312,34 @@ static void note_claim(struct run *r, const struct store_claim_res *cl)
 		r->a->same_body_as[0] = '\0';
 }
 
+/* The answer to a delivery whose job an approval refused (denied or
+ * expired): its stored status (403) and what became of it. */
+static void refused_answer(struct run *r, const struct cfg_hook *h, const struct store_claim_res *cl)
+{
+	char body[512];
+
+	snprintf(body, sizeof body, "{\"job_id\":%" PRId64 ",\"hook\":\"%s\",\"status\":\"%s\","
+	    "\"error\":\"%s\",\"location\":\"/jobs/%" PRId64 "\",\"request_id\":\"%s\"}", cl->job_id, h->id,
+	    jobstate_name(cl->state), cl->state == JOBSTATE_DENIED ? "an approver denied this delivery; "
+	    "it will not run" : "this delivery was not approved in time; it will not run", cl->job_id,
+	    r->rq->id);
+	intake_answer_set(r->a, cl->http_status > 0 ? cl->http_status : 403,
+	    "Idempotent-Replayed: true\r\n", body);
+}
+
+/* The 202 of a job waiting for approval: the first answer, and the answer
+ * to every copy of its delivery while it waits. */
+static void pending_answer(struct run *r, const struct cfg_hook *h, const struct store_claim_res *cl)
+{
+	char loc[96], body[320];
+
+	snprintf(loc, sizeof loc, "Location: /jobs/%" PRId64 "\r\n", cl->job_id);
+	snprintf(body, sizeof body, "{\"job_id\":%" PRId64 ",\"hook\":\"%s\",\"attempt\":%d,"
+	    "\"status\":\"pending_approval\",\"location\":\"/jobs/%" PRId64 "\",\"request_id\":\"%s\"}",
+	    cl->job_id, h->id, cl->attempt, cl->job_id, r->rq->id);
+	intake_answer_set(r->a, 202, loc, body);
+}
+
 /* Whether CL was answered here: every claim kind but NEW and RETRY gets its
  * answer (1); those two go on to run or queue (0). */
 static int claim_answered(struct run *r, const struct cfg_hook *h, const struct store_claim_res *cl)
@@ -321,12 +350,20 @@ static int claim_answered(struct run *r, const struct cfg_hook *h, const struct 
 		return 0;
 	case STORE_BUSY:
 		r->a->decision = "busy";
+		if (cl->state == JOBSTATE_PENDING_APPROVAL) {
+			pending_answer(r, h, cl);
+			return 1;
+		}
 		fail(r, 409, "Retry-After: 10\r\n", h->async ?
 		    "a job with this idempotency key is queued or running" :
 		    "a job with this idempotency key is still running");
 		return 1;
 	case STORE_REPLAY:
 		r->a->decision = "replay";
+		if (jobstate_is_refused(cl->state)) { /* a person's decision stands */
+			refused_answer(r, h, cl);
+			return 1;
+		}
 		intake_answer_set(r->a, cl->http_status, "Idempotent-Replayed: true\r\n",
 		    cl->response ? cl->response : "{}");
 		return 1;
@@ -378,6 +415,53 @@ static void queue_job(struct run *r, const struct cfg_hook *h, const char *key,
 					    "\"request_id\":\"%s\"}",
 		    cl.job_id, h->id, cl.attempt, cl.job_id, r->rq->id);
 		intake_answer_set(r->a, 202, loc, resp);
+	}
+	store_claim_res_clear(&cl);
+}
+
+/* Hooks with an approval: claim as "pending_approval" with its approval
+ * record (one store transaction), answer 202. Nothing runs until people
+ * approve it (approval.h); the workers then take it from the queue. */
+static void ask_approval(struct run *r, const struct cfg_hook *h, const char *key, const char *body,
+    size_t len, const cJSON *claims)
+{
+	struct store_claim_req rq;
+	struct store_claim_res cl = { 0 };
+	struct store_approval_req ar;
+	char sha[65], *meta = NULL, id[STORE_APPROVAL_ID_LEN + 1], who[STORE_VOTER_MAX + 1];
+	char err[200];
+	int rc;
+
+	rc = approval_request(&h->approval, claims, (int64_t)time(NULL) * 1000, id, who, &ar);
+	if (rc != 0) {
+		r->a->verify = "jwt:requester";
+		metrics_verify_failure(h->id, r->a->verify);
+		snprintf(err, sizeof err, "token rejected: claim \"%s\" must name the requester "
+		    "(a Slack user id)", h->approval.requester_claim ? h->approval.requester_claim : "?");
+		fail(r, 403, NULL, err);
+		return;
+	}
+	if (claim_request(r, h, key, body, len, claims, JOBSTATE_PENDING_APPROVAL, sha, &meta, &rq) != 0) {
+		fail(r, 500, NULL, "out of memory");
+		return;
+	}
+	rq.approval = &ar;
+	rc = store_claim_req(r->env->store, &rq, &cl);
+	free(meta);
+	if (rc != 0) {
+		log_event(LOG_ERROR, "store_error", "request_id", r->rq->id, "error", strerror(-rc), NULL);
+		fail(r, 503, "Retry-After: 10\r\n", "job store unavailable");
+		return;
+	}
+	note_claim(r, &cl);
+	count_claim(h, cl.kind);
+	if (!claim_answered(r, h, &cl)) {
+		char jid[24];
+		r->a->decision = cl.kind == STORE_NEW ? "new" : "retry";
+		snprintf(jid, sizeof jid, "%" PRId64, cl.job_id);
+		log_event(LOG_INFO, "approval_requested", "request_id", r->rq->id, "hook", h->id, "job", jid,
+		    "approval", id, "requester", ar.requester, NULL);
+		pending_answer(r, h, &cl);
 	}
 	store_claim_res_clear(&cl);
 }
@@ -596,7 +680,9 @@ void intake_hook(const struct intake_env *env, const struct config *cfg, const s
 			fail(&r, 422, NULL, err);
 		goto out;
 	}
-	if (h->async)
+	if (h->approval.enabled)
+		ask_approval(&r, h, key, body, len, claims);
+	else if (h->async)
 		queue_job(&r, h, key, body, len, claims);
 	else
 		claim_and_run(&r, h, key, body, len, claims, command);

@@ -1,7 +1,9 @@
 /*
  * intake.c — the webhook request pipeline, free of any HTTP library: caps,
  * signature, JWT, idempotency key, parameters and template, claim, then run
- * (sync hooks) or queue (async hooks). Every step rejects early: nothing
+ * (sync hooks), queue (async hooks) or ask for approval (a hook with an
+ * approval: claimed "pending_approval" and answered 202 as an async job;
+ * a copy of its delivery while it waits gets the same 202). Every step rejects early: nothing
  * untrusted reaches a later step unverified, and nothing is recorded for a
  * request that fails verification. Sync hooks hold their thread for the job;
  * the job runs to the end even when the client goes away (the outcome is

@@ -129,3 +129,48 @@ int jobjson_print(const struct store_job *j, unsigned flags, const struct jobjso
 	*out = s;
 	return 0;
 }
+
+int jobjson_add_approval(cJSON *o, const struct store_approval *a, int nulls)
+{
+	struct obj b = { cJSON_CreateObject(), nulls, 0 };
+	cJSON *votes;
+	size_t i;
+
+	if (!b.o)
+		return -ENOMEM;
+	put_str(&b, "approval_id", a->id);
+	put_str(&b, "state", store_approval_state_name(a->state));
+	put_num(&b, "required", a->required);
+	put_num(&b, "approvals", a->approvals);
+	opt_str(&b, "requester", a->requester);
+	put_num(&b, "created_ms", (double)a->created_ms);
+	put_num(&b, "expires_ms", (double)a->expires_ms);
+	opt_str(&b, "decided_by", a->decided_by);
+	opt_num(&b, "decided_ms", (double)a->decided_ms, a->decided_ms > 0);
+	opt_str(&b, "reason", a->reason);
+	if ((votes = cJSON_CreateArray()) != NULL) {
+		for (i = 0; i < a->nvotes; i++) {
+			struct obj v = { cJSON_CreateObject(), nulls, 0 };
+			if (!v.o) {
+				b.failed = 1;
+				break;
+			}
+			put_str(&v, "voter", a->votes[i].voter);
+			put_str(&v, "source", store_vote_source_name(a->votes[i].source));
+			put_str(&v, "decision", store_vote_decision_name(a->votes[i].decision));
+			opt_str(&v, "reason", a->votes[i].reason);
+			put_num(&v, "at_ms", (double)a->votes[i].at_ms);
+			if (v.failed || !cJSON_AddItemToArray(votes, v.o)) {
+				cJSON_Delete(v.o);
+				b.failed = 1;
+				break;
+			}
+		}
+	}
+	put(&b, "votes", votes);
+	if (b.failed || !cJSON_AddItemToObject(o, "approval", b.o)) {
+		cJSON_Delete(b.o);
+		return -ENOMEM;
+	}
+	return 0;
+}

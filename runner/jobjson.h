@@ -7,6 +7,11 @@
  *   http_status, created_ms, started_ms, finished_ms, duration_ms,
  *   response, output_tail, request_id
  *
+ * and, for a job of a hook with an approval, "approval": { approval_id,
+ * state, required, approvals, requester, created_ms, expires_ms,
+ * decided_by, decided_ms, reason, votes: [{ voter, source, decision,
+ * reason, at_ms }] } (jobjson_add_approval).
+ *
  * Each caller says which of them it shows (flags; job_id, hook, attempt and
  * status are always there) and whether a field without a value is left out
  * (the HTTP answers) or null (the CLI: every row has every column).
@@ -49,4 +54,9 @@ int jobjson_build(const struct store_job *j, unsigned flags, const struct jobjso
 /* The same, printed without spaces: *OUT is malloc'ed. 0 or -ENOMEM. */
 int jobjson_print(const struct store_job *j, unsigned flags, const struct jobjson_outcome *outcome,
     char **out);
+
+/* Add A as "approval" to the job object O (as above; NULLS: fields
+ * without a value are null rather than left out). 0 or -ENOMEM (O is then
+ * as it was). */
+int jobjson_add_approval(cJSON *o, const struct store_approval *a, int nulls);
 #endif

@@ -18,8 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "approvaltick.h"
 #include "cfggen.h"
 #include "cli.h"
+#include "cli_approvals.h"
 #include "config.h"
 #include "healthcheck.h"
 #include "log.h"
@@ -44,6 +46,7 @@ static const char usage_text[] =
 "       webhook-runner sign --config FILE --hook ID PAYLOAD   print request headers\n"
 "       webhook-runner jobs list|show [options]      job history (see jobs --help)\n"
 "       webhook-runner replay ID --config FILE       re-run a stored delivery, new attempt\n"
+"       webhook-runner approvals list|approve|deny   pending approvals (see approvals --help)\n"
 "       webhook-runner healthcheck [--url URL | --port P]     probe /healthz, exit 0 if 200\n"
 "Options (override the file):\n"
 "  -c, --config FILE      configuration (default /etc/webhook-runner/config.json)\n"
@@ -228,6 +231,7 @@ static int serve(int argc, char **argv)
 	struct config *cfg = NULL, *next = NULL;
 	int retention_days, drain_s, workers_n;
 	struct workers *workers = NULL;
+	struct approvaltick *timer = NULL;
 	struct store *st = NULL;
 	struct slots *slots = NULL;
 	struct queue *queue = NULL;
@@ -337,6 +341,10 @@ static int serve(int argc, char **argv)
 		fatal("%s", err);
 	if ((rc = workers_start(gens, st, queue, slots, workers_n, &workers)) != 0)
 		fatal("cannot start the async workers: %s", strerror(-rc));
+	/* Expires approvals that are due (those that expired while we were
+	 * down at its first tick) and notices decisions made elsewhere. */
+	if ((rc = approvaltick_start(gens, st, queue, slack ? slackob_on_change : NULL, slack, &timer)) != 0)
+		fatal("cannot start the approval timer: %s", strerror(-rc));
 	notify_ready(status); /* the listener is up: /healthz answers from here on */
 
 	for (;;) {
@@ -376,6 +384,7 @@ static int serve(int argc, char **argv)
 	snprintf(status, sizeof status, "draining %d running job(s) for up to %d s", slots_running(slots), drain_s);
 	notify_stopping(status, drain_s + 30); /* the stop timeout covers any drain */
 	log_event(LOG_INFO, "stopping", "running_jobs", err, "drain_timeout_s", portbuf, NULL);
+	approvaltick_stop(timer); /* pending approvals stay pending; expiry resumes at the next start */
 	workers_quiesce(workers); /* queued jobs stay queued for the next start */
 	rc = slots_drain(slots, drain_s);
 	if (rc > 0) {
@@ -414,6 +423,8 @@ int main(int argc, char **argv)
 		return cli_jobs_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "replay"))
 		return cli_replay_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "approvals"))
+		return cli_approvals_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "healthcheck"))
 		return healthcheck_main(argc - 1, argv + 1);
 	return serve(argc, argv);

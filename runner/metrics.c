@@ -16,7 +16,7 @@
 #define MAX_SERIES 4096
 #define NBUCKETS 12
 
-enum family { F_REQ, F_VERIFY, F_IDEM, F_JOBS, F_DUR,
+enum family { F_REQ, F_VERIFY, F_IDEM, F_JOBS, F_DUR, F_APPROVAL,
 	F_SLACK, /* Slack Web API calls */
 	F_COUNT };
 
@@ -30,6 +30,8 @@ static const struct {
 		"Idempotency claims, by decision (new, retry, conflict, replay, mismatch).", "counter" },
 	[F_JOBS] = { "webhook_runner_jobs_total", "Finished jobs, by outcome.", "counter" },
 	[F_DUR] = { "webhook_runner_job_duration_seconds", "Job duration, from spawn to exit.", "histogram" },
+	[F_APPROVAL] = { "webhook_runner_approval_decisions_total",
+		"Approvals decided, by hook and decision (approved, denied, expired).", "counter" },
 	[F_SLACK] = { "webhook_runner_slack_api_calls_total",
 		"Slack Web API calls (each try), by method and result (ok, or why not).", "counter" },
 };
@@ -47,6 +49,7 @@ struct series {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct series *tab;
 static size_t ntab, dropped;
+static int pending_approvals = -1; /* -1: never set, no such series */
 
 /* Label values come from config ids and fixed words; escape anyway. */
 static void add_label(char *dst, size_t len, const char *k, const char *v)
@@ -145,6 +148,18 @@ void metrics_job(const char *hook, const char *outcome, double seconds)
 	pthread_mutex_unlock(&mu);
 }
 
+void metrics_approval(const char *hook, const char *decision)
+{
+	count(F_APPROVAL, "hook", hook, "decision", decision);
+}
+
+void metrics_approvals_pending(int n)
+{
+	pthread_mutex_lock(&mu);
+	pending_approvals = n < 0 ? 0 : n;
+	pthread_mutex_unlock(&mu);
+}
+
 struct buf {
 	char *p;
 	size_t len, cap;
@@ -222,6 +237,10 @@ int metrics_render(int jobs_running, int jobs_queued, long long tls_not_after, c
 	bprintf(&b, "# HELP webhook_runner_metrics_series_dropped_total Series not created because "
 		    "the table was full.\n# TYPE webhook_runner_metrics_series_dropped_total counter\n"
 		    "webhook_runner_metrics_series_dropped_total %zu\n", dropped);
+	if (pending_approvals >= 0)
+		bprintf(&b, "# HELP webhook_runner_approvals_pending Jobs waiting for people's approval.\n"
+			    "# TYPE webhook_runner_approvals_pending gauge\nwebhook_runner_approvals_pending %d\n",
+		    pending_approvals);
 	pthread_mutex_unlock(&mu);
 	bprintf(&b, "# HELP webhook_runner_jobs_running Jobs running now.\n"
 		    "# TYPE webhook_runner_jobs_running gauge\nwebhook_runner_jobs_running %d\n"

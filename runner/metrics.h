@@ -16,6 +16,11 @@ void metrics_request(const char *hook, int status);
 void metrics_verify_failure(const char *hook, const char *reason);
 void metrics_idempotency(const char *hook, const char *decision);
 void metrics_job(const char *hook, const char *outcome, double seconds);
+/* An approval decided: DECISION is "approved", "denied" or "expired". */
+void metrics_approval(const char *hook, const char *decision);
+/* The pending-approvals gauge, rendered from the first call on (a daemon
+ * with no approval hook has no such series). */
+void metrics_approvals_pending(int n);
 /* One Slack Web API call (each try): METHOD a fixed method name
  * ("chat.postMessage"…, "response_url"), RESULT "ok", a transport word
  * ("timeout", "ratelimited", "http_5xx"…) or Slack's own error code (a

@@ -31,6 +31,27 @@ static enum jobs_auth jobs_authorized(const struct config *cfg, const struct cfg
 	return JOBS_AUTH_REJECTED;
 }
 
+/* JOB as JSON with FLAGS, and its approval when it has one. NULL when out
+ * of memory. */
+static char *job_text(struct store *st, const struct store_job *job, unsigned flags)
+{
+	struct store_approval ap;
+	cJSON *o = NULL;
+	char *text = NULL;
+
+	if (jobjson_build(job, flags, NULL, &o) != 0)
+		return NULL;
+	if (store_approval_by_job(st, job->id, &ap) == 0 && jobjson_add_approval(o, &ap, 0) != 0) {
+		store_approval_clear(&ap);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	store_approval_clear(&ap);
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
 void route_jobs_handle(const struct intake_env *env, const struct intake_req *rq,
     struct intake_answer *a)
 {
@@ -74,8 +95,8 @@ void route_jobs_handle(const struct intake_env *env, const struct intake_req *rq
 	}
 	a->verify = "ok";
 	a->job_id = job.id;
-	if (jobjson_print(&job, JOBJSON_RECORD | (h && h->response_output ? JOBJSON_TAIL : 0), NULL,
-	    &text) == 0)
+	if ((text = job_text(env->store, &job, JOBJSON_RECORD |
+	    (h && h->response_output ? JOBJSON_TAIL : 0))) != NULL)
 		intake_answer_set(a, 200, NULL, text);
 	else
 		intake_answer_fail(a, rq, 500, NULL, "out of memory");

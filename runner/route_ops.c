@@ -19,7 +19,7 @@ void route_ops_health(const struct intake_env *env, const struct intake_req *rq,
     struct intake_answer *a)
 {
 	char body[256];
-	int ok;
+	int ok, pending = 0;
 
 	intake_answer_hook(a, "-");
 	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
@@ -27,10 +27,13 @@ void route_ops_health(const struct intake_env *env, const struct intake_req *rq,
 		return;
 	}
 	ok = store_health(env->store, NULL) == 0;
+	/* A store that cannot count shows -1; "store" says it is in error. */
+	if (!ok || store_approvals_count_pending(env->store, &pending) != 0)
+		pending = -1;
 	snprintf(body, sizeof body, "{\"status\":\"%s\",\"uptime_s\":%" PRId64 ",\"running_jobs\":%d,"
-				    "\"store\":\"%s\"}",
+				    "\"pending_approvals\":%d,\"store\":\"%s\"}",
 	    rq->draining ? "draining" : ok ? "ok" : "unavailable", (clock_mono_ms() - env->started_ms) / 1000,
-	    slots_running(env->slots), ok ? "ok" : "error");
+	    slots_running(env->slots), pending, ok ? "ok" : "error");
 	a->verify = "-";
 	intake_answer_set(a, ok && !rq->draining ? 200 : 503, NULL, body);
 }
@@ -42,7 +45,7 @@ void route_ops_metrics(const struct intake_env *env, const struct intake_req *rq
 	void *ref;
 	char *text = NULL;
 	size_t len = 0;
-	int queued = 0;
+	int queued = 0, pending = 0;
 
 	intake_answer_hook(a, "-");
 	a->verify = "-";
@@ -67,6 +70,8 @@ void route_ops_metrics(const struct intake_env *env, const struct intake_req *rq
 	/* A store that cannot answer shows an empty queue; /healthz reports it. */
 	if (queue_count(env->queue, &queued) != 0)
 		queued = 0;
+	if (store_approvals_count_pending(env->store, &pending) == 0)
+		metrics_approvals_pending(pending);
 	if (metrics_render(slots_running(env->slots), queued, (long long)env->tls_not_after, RUNNER_VERSION,
 	    &text, &len) != 0) {
 		intake_answer_fail(a, rq, 500, NULL, "out of memory");

@@ -371,6 +371,12 @@ void slackob_wake(struct slackob *ob)
 	pthread_mutex_unlock(&ob->mu);
 }
 
+void slackob_on_change(void *ctx, const struct approval_change *ch)
+{
+	(void)ch;
+	slackob_wake(ctx);
+}
+
 struct slackapi *slackob_quick(struct slackob *ob)
 {
 	return ob ? ob->quick : NULL;

@@ -20,6 +20,7 @@
  */
 #ifndef SLACK_OUTBOX_H
 #define SLACK_OUTBOX_H
+#include "approvaltick.h"
 #include "cfggen.h"
 #include "dispatch.h"
 #include "slack_api.h"
@@ -49,6 +50,9 @@ int slackob_ephemeral(struct slackob *ob, const char *url, const char *text);
 /* The dispatch listener (dispatch_on_finish with OB as ctx): queues the
  * outcome of an approved job. */
 void slackob_job_finished(void *ob, const struct dispatch_finished *f);
+/* The approval timer's listener (approvaltick_start with OB as ctx): a
+ * change made anywhere (the CLI, expiry, another daemon) wakes the poster. */
+void slackob_on_change(void *ob, const struct approval_change *ch);
 /* One pass on the caller's thread, as the thread does each period (tests). */
 void slackob_run_once(struct slackob *ob);
 #endif
