@@ -8,6 +8,8 @@
 #       config/demo-payload.json > .run/demo/headers.txt
 #   curl -H @.run/demo/headers.txt --data-binary @config/demo-payload.json \
 #       http://127.0.0.1:8080/hooks/demo
+# The hook demo-approval waits for a person's approval: approve it with
+# `webhook-runner approvals approve <job id> --as U0ALICE` (no Slack needed).
 set -euo pipefail
 BUILD=$(cd "${1:-build/release}" && pwd)
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -75,6 +77,32 @@ cat >"$D/config.json" <<JSON
         "timeout_s": 60,
         "response_output": true
       }
+    },
+    {
+      "id": "demo-approval",
+      "signature": { "scheme": "hookdeck", "secrets": ["file:$D/hookdeck.secret"] },
+      "jwt": { "algorithms": ["HS256"], "key": "file:$D/jwt.secret",
+               "issuer": "demo-issuer", "audience": "webhook-runner" },
+      "job": {
+        "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT",
+        "identity": "$D/id_ed25519",
+        "known_hosts": "$D/known_hosts",
+        "command": "ref={{ref}} repo={{repo}}; echo \"approved deploy of \$ref of \$repo as \$(id -un)\"",
+        "params": {
+          "ref": { "from": "payload", "path": "ref", "pattern": "refs/heads/[A-Za-z0-9._/-]{1,100}" },
+          "repo": { "from": "payload", "path": "repository.full_name", "pattern": "[A-Za-z0-9._-]+/[A-Za-z0-9._-]+" }
+        },
+        "mode": "async",
+        "timeout_s": 60,
+        "response_output": true
+      },
+      "approval": {
+        "approvers": ["U0ALICE", "U0BOB"],
+        "required": 1,
+        "timeout_s": 900,
+        "requester_claim": "slack_user",
+        "fields": { "Rollback": "redeploy the previous ref" }
+      }
     }
   ]
 }
@@ -86,6 +114,13 @@ demo: sshd on 127.0.0.1:$SSHD_PORT (user $SSH_USER), webhook-runner on http://12
 demo: send a signed request from another terminal:
   ./build/release/webhook-runner sign --config .run/demo/config.json --hook demo config/demo-payload.json > .run/demo/headers.txt
   curl -H @.run/demo/headers.txt --data-binary @config/demo-payload.json http://127.0.0.1:$PORT/hooks/demo
+demo: a hook that waits for approval (no Slack needed: approve with the CLI):
+  ./build/release/webhook-runner sign --config .run/demo/config.json --hook demo-approval \\
+      --claims '{"slack_user":"U0BOB"}' config/demo-payload.json > .run/demo/headers-approval.txt
+  curl -i -H @.run/demo/headers-approval.txt --data-binary @config/demo-payload.json http://127.0.0.1:$PORT/hooks/demo-approval
+  ./build/release/webhook-runner approvals list --config .run/demo/config.json
+  ./build/release/webhook-runner approvals approve <job id> --as U0ALICE --config .run/demo/config.json
+  ./build/release/webhook-runner jobs show <job id> --config .run/demo/config.json
 demo: with Hookdeck (signature only, GitHub push events), start with
   HOOKDECK_SIGNING_SECRET=<your project's signing secret> make run
   hookdeck listen $PORT <your-source> --path /hooks/demo-hookdeck

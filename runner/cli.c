@@ -20,7 +20,6 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "cli_approvals.h"
 #include "config.h"
 #include "dispatch.h"
 #include "jobjson.h"
@@ -197,7 +196,7 @@ int cli_open_store(const char *cmd, const char *config, const char *store, int n
 
 /* Stored text made safe for a terminal: control bytes become '?' (KEEP_NL:
  * newlines and tabs stay). Writes at most CAP-1 bytes of S. */
-static void safe(const char *s, char *dst, size_t cap, int keep_nl)
+void cli_safe(const char *s, char *dst, size_t cap, int keep_nl)
 {
 	size_t i;
 
@@ -208,7 +207,7 @@ static void safe(const char *s, char *dst, size_t cap, int keep_nl)
 	dst[i] = 0;
 }
 
-static void fmt_time(int64_t ms, char *buf, size_t len)
+void cli_fmt_time(int64_t ms, char *buf, size_t len)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
@@ -238,7 +237,7 @@ static void fmt_exit(const struct store_job *j, char *buf, size_t len)
 {
 	char sig[sizeof j->signal];
 
-	safe(j->signal, sig, sizeof sig, 0);
+	cli_safe(j->signal, sig, sizeof sig, 0);
 	if (j->exit_code >= 0)
 		snprintf(buf, len, "%d", j->exit_code);
 	else if (sig[0])
@@ -250,7 +249,7 @@ static void fmt_exit(const struct store_job *j, char *buf, size_t len)
 /* S in a column of W: padded, or cut with ".." when longer. */
 static void cell(const char *s, int w, char *buf, size_t cap)
 {
-	safe(s, buf, cap, 0);
+	cli_safe(s, buf, cap, 0);
 	if (strlen(s) > (size_t)w && w >= 2 && (size_t)w < cap)
 		memcpy(buf + w - 2, "..", 3);
 }
@@ -280,7 +279,7 @@ static void print_table(const struct store_job *v, size_t n, int64_t mark)
 			snprintf(http, sizeof http, "%d", v[i].http_status);
 		else
 			snprintf(http, sizeof http, "-");
-		fmt_time(v[i].started_ms, started, sizeof started);
+		cli_fmt_time(v[i].started_ms, started, sizeof started);
 		fmt_duration(&v[i], dur, sizeof dur);
 		printf("%s%*" PRId64 "  %-*s  %-*s  %7d  %-11s  %-7s  %4s  %-19s  %s\n",
 		    mark > 0 ? (v[i].id == mark ? "* " : "  ") : "", wid, v[i].id, wh, hook, wk, key,
@@ -356,27 +355,27 @@ static void show_text(const struct store_job *j, const struct store_job *att, si
 	int last = natt ? att[natt - 1].attempt : j->attempt;
 
 	printf("job       %" PRId64 "\n", j->id);
-	safe(j->hook, buf, sizeof buf, 0);
+	cli_safe(j->hook, buf, sizeof buf, 0);
 	printf("hook      %s\n", buf);
-	safe(j->key, buf, sizeof buf, 0);
+	cli_safe(j->key, buf, sizeof buf, 0);
 	printf("key       %s\n", buf);
 	printf("attempt   %d of %d\n", j->attempt, last);
 	printf("state     %s\n", jobstate_name(j->state));
 	fmt_exit(j, buf, sizeof buf);
 	printf("exit      %s\n", buf);
 	if (j->error[0]) {
-		safe(j->error, buf, sizeof buf, 0);
+		cli_safe(j->error, buf, sizeof buf, 0);
 		printf("error     %s\n", buf);
 	}
 	if (j->http_status > 0)
 		printf("http      %d\n", j->http_status);
 	else
 		printf("http      -\n");
-	fmt_time(j->created_ms, t, sizeof t);
+	cli_fmt_time(j->created_ms, t, sizeof t);
 	printf("created   %s\n", t);
-	fmt_time(j->started_ms, t, sizeof t);
+	cli_fmt_time(j->started_ms, t, sizeof t);
 	printf("started   %s\n", t);
-	fmt_time(j->finished_ms, t, sizeof t);
+	cli_fmt_time(j->finished_ms, t, sizeof t);
 	printf("finished  %s\n", t);
 	fmt_duration(j, t, sizeof t);
 	printf("duration  %s\n", t);
@@ -389,7 +388,7 @@ static void show_text(const struct store_job *j, const struct store_job *att, si
 	if (j->response && *j->response) {
 		char *r = malloc(strlen(j->response) + 1);
 		if (r) {
-			safe(j->response, r, strlen(j->response) + 1, 1);
+			cli_safe(j->response, r, strlen(j->response) + 1, 1);
 			printf("\nanswer:\n%s\n", r);
 			free(r);
 		}
@@ -398,10 +397,40 @@ static void show_text(const struct store_job *j, const struct store_job *att, si
 		size_t len = strlen(j->output_tail);
 		char *tail = malloc(len + 1);
 		if (tail) {
-			safe(j->output_tail, tail, len + 1, 1);
+			cli_safe(j->output_tail, tail, len + 1, 1);
 			printf("\noutput tail:\n%s%s", tail, tail[len - 1] == '\n' ? "" : "\n");
 			free(tail);
 		}
+	}
+}
+
+/* A's lines for `jobs show`: state, votes and the decision. */
+static void show_approval(const struct store_approval *a)
+{
+	char who[STORE_VOTER_MAX + 1], t[32], reason[STORE_REASON_MAX + 1];
+	size_t i;
+
+	printf("approval  %s: %s (%d of %d approvals)\n", a->id, store_approval_state_name(a->state),
+	    a->approvals, a->required);
+	cli_safe(a->requester[0] ? a->requester : "unknown", who, sizeof who, 0);
+	printf("requester %s\n", who);
+	cli_fmt_time(a->expires_ms, t, sizeof t);
+	printf("expires   %s\n", t);
+	if (a->state != STORE_APPROVAL_PENDING) {
+		cli_safe(a->decided_by[0] ? a->decided_by : "-", who, sizeof who, 0);
+		cli_fmt_time(a->decided_ms, t, sizeof t);
+		printf("decided   %s by %s\n", t, a->state == STORE_APPROVAL_EXPIRED ? "expiry" : who);
+	}
+	if (a->reason[0]) {
+		cli_safe(a->reason, reason, sizeof reason, 0);
+		printf("reason    %s\n", reason);
+	}
+	for (i = 0; i < a->nvotes; i++) {
+		cli_safe(a->votes[i].voter, who, sizeof who, 0);
+		cli_fmt_time(a->votes[i].at_ms, t, sizeof t);
+		cli_safe(a->votes[i].reason, reason, sizeof reason, 0);
+		printf("vote      %s %s %s (%s)%s%s\n", t, who, store_vote_decision_name(a->votes[i].decision),
+		    store_vote_source_name(a->votes[i].source), reason[0] ? ": " : "", reason);
 	}
 }
 
@@ -448,7 +477,7 @@ static int jobs_show(const struct opts *o, struct store *st)
 		show_text(&j, att, natt, dbytes);
 		if (have_ap) {
 			putchar('\n');
-			cli_approvals_print(&ap);
+			show_approval(&ap);
 		}
 	}
 	store_approval_clear(&ap);
@@ -533,7 +562,7 @@ int cli_replay_main(int argc, char **argv)
 		goto out;
 	}
 	if (!(h = config_hook(cfg, j.hook))) {
-		safe(j.hook, err, sizeof err, 0);
+		cli_safe(j.hook, err, sizeof err, 0);
 		rc = say(1, cmd, "job %" PRId64 "'s hook \"%s\" is not in %s any more; nothing ran",
 		    o.id, err, cfg->path);
 		goto out;

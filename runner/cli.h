@@ -42,6 +42,9 @@
  */
 #ifndef CLI_H
 #define CLI_H
+#include <stddef.h>
+#include <stdint.h>
+
 struct config;
 struct store;
 
@@ -58,4 +61,9 @@ int cli_say(int code, const char *cmd, const char *fmt, ...) __attribute__((form
  * *CFG (NULL without CONFIG) and *ST, or the exit status after a message. */
 int cli_open_store(const char *cmd, const char *config, const char *store, int need_config,
     struct config **cfg, struct store **st);
+/* Stored text made safe for a terminal: control bytes become '?' (KEEP_NL:
+ * newlines and tabs stay). Writes at most CAP-1 bytes of S (NULL: ""). */
+void cli_safe(const char *s, char *dst, size_t cap, int keep_nl);
+/* MS (Unix ms) as local "YYYY-MM-DD HH:MM:SS", "-" when <= 0. */
+void cli_fmt_time(int64_t ms, char *buf, size_t len);
 #endif

@@ -32,25 +32,6 @@ struct opts {
 	int json;
 };
 
-/* Terminal-safe copy of S (control bytes become '?'). */
-static void safe(const char *s, char *dst, size_t cap)
-{
-	size_t i;
-
-	for (i = 0; s && s[i] && i + 1 < cap; i++)
-		dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	dst[i] = 0;
-}
-
-static void fmt_time(int64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !localtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(buf, len, "-");
-}
-
 /* ARGV (ARGV[0] the subcommand) into O: VOTE takes ID, --as, --reason
  * (DENY only) and --config. 0, 2 after a message, -1 after --help. */
 static int parse(const char *cmd, int argc, char **argv, int vote, int deny, struct opts *o)
@@ -109,10 +90,10 @@ static void print_row(const struct store_approval *a)
 {
 	char hook[40], key[48], who[STORE_VOTER_MAX + 1], exp[32];
 
-	safe(a->hook, hook, sizeof hook);
-	safe(a->key, key, sizeof key);
-	safe(a->requester[0] ? a->requester : "-", who, sizeof who);
-	fmt_time(a->expires_ms, exp, sizeof exp);
+	cli_safe(a->hook, hook, sizeof hook, 0);
+	cli_safe(a->key, key, sizeof key, 0);
+	cli_safe(a->requester[0] ? a->requester : "-", who, sizeof who, 0);
+	cli_fmt_time(a->expires_ms, exp, sizeof exp);
 	printf("%-32s  %6" PRId64 "  %-20s  %-24s  %d/%d  %-12s  %s\n", a->id, a->job_id, hook, key,
 	    a->approvals, a->required, who, exp);
 }
@@ -184,12 +165,12 @@ static int find(const char *cmd, struct store *st, const char *id, struct store_
 		rc = store_approval_by_job(st, job, a);
 	} else {
 		char s[80];
-		safe(id, s, sizeof s);
+		cli_safe(id, s, sizeof s, 0);
 		return cli_say(2, cmd, "bad id \"%s\": an approval id (32 hex digits) or a job id", s);
 	}
 	if (rc == -ENOENT) {
 		char s[80];
-		safe(id, s, sizeof s);
+		cli_safe(id, s, sizeof s, 0);
 		return cli_say(1, cmd, "no approval %s (see approvals list); nothing changed", s);
 	}
 	if (rc)
@@ -222,7 +203,7 @@ static int vote(const struct opts *o, enum store_vote_decision d)
 	log_setup(LOG_ERROR, cfg->log_format); /* the outcome is this command's output */
 	if ((rc = find(cmd, st, o->id, &a)) != 0)
 		goto out;
-	safe(a.hook, hook, sizeof hook);
+	cli_safe(a.hook, hook, sizeof hook, 0);
 	if (!(h = config_hook(cfg, a.hook)) || !h->approval.enabled) {
 		rc = cli_say(1, cmd, "hook \"%s\" of approval %s has no approval in %s now; nothing changed",
 		    hook, a.id, cfg->path);
@@ -239,16 +220,21 @@ static int vote(const struct opts *o, enum store_vote_decision d)
 		rc = cli_say(1, cmd, "%s", store_errmsg(st));
 		goto out;
 	}
-	safe(o->as, name, sizeof name);
+	cli_safe(o->as, name, sizeof name, 0);
 	if (approval_refused(res.why)) {
 		rc = cli_say(1, cmd, "approval %s (job %" PRId64 ", hook %s): %s: %s", a.id, a.job_id, hook,
 		    approval_reason_name(res.why), approval_reason_text(res.why));
 		goto out;
 	}
-	printf("approval %s (job %" PRId64 ", hook %s): %s by %s (%d of %d approvals)\n", a.id, a.job_id,
-	    hook, res.why == APPROVAL_APPROVED ? "approved; the job is queued" :
-	    res.why == APPROVAL_DENIED ? "denied; the job will not run" : "approval recorded",
-	    name, res.after.approvals, res.after.required);
+	if (res.why == APPROVAL_APPROVED)
+		printf("approval %s (job %" PRId64 ", hook %s): approved by %s (%d of %d approvals); "
+		    "the job is queued\n", a.id, a.job_id, hook, name, res.after.approvals, res.after.required);
+	else if (res.why == APPROVAL_DENIED)
+		printf("approval %s (job %" PRId64 ", hook %s): denied by %s; the job will not run\n", a.id,
+		    a.job_id, hook, name);
+	else
+		printf("approval %s (job %" PRId64 ", hook %s): approval by %s recorded (%d of %d approvals); "
+		    "waiting for more\n", a.id, a.job_id, hook, name, res.after.approvals, res.after.required);
 	rc = 0;
 out:
 	approval_result_clear(&res);
@@ -281,33 +267,4 @@ int cli_approvals_main(int argc, char **argv)
 	if (fflush(stdout) != 0 && !rc)
 		rc = cli_say(1, "approvals", "writing the output: %s", strerror(errno));
 	return rc;
-}
-
-void cli_approvals_print(const struct store_approval *a)
-{
-	char who[STORE_VOTER_MAX + 1], t[32], reason[STORE_REASON_MAX + 1];
-	size_t i;
-
-	printf("approval  %s: %s (%d of %d approvals)\n", a->id, store_approval_state_name(a->state),
-	    a->approvals, a->required);
-	safe(a->requester[0] ? a->requester : "unknown", who, sizeof who);
-	printf("requester %s\n", who);
-	fmt_time(a->expires_ms, t, sizeof t);
-	printf("expires   %s\n", t);
-	if (a->state != STORE_APPROVAL_PENDING) {
-		safe(a->decided_by[0] ? a->decided_by : "-", who, sizeof who);
-		fmt_time(a->decided_ms, t, sizeof t);
-		printf("decided   %s by %s\n", t, a->state == STORE_APPROVAL_EXPIRED ? "expiry" : who);
-	}
-	if (a->reason[0]) {
-		safe(a->reason, reason, sizeof reason);
-		printf("reason    %s\n", reason);
-	}
-	for (i = 0; i < a->nvotes; i++) {
-		safe(a->votes[i].voter, who, sizeof who);
-		fmt_time(a->votes[i].at_ms, t, sizeof t);
-		safe(a->votes[i].reason, reason, sizeof reason);
-		printf("vote      %s %s %s (%s)%s%s\n", t, who, store_vote_decision_name(a->votes[i].decision),
-		    store_vote_source_name(a->votes[i].source), reason[0] ? ": " : "", reason);
-	}
 }

@@ -28,12 +28,6 @@
  */
 #ifndef CLI_APPROVALS_H
 #define CLI_APPROVALS_H
-#include "store.h"
-
 /* Entry point; ARGV[0] is "approvals". Returns the exit status. */
 int cli_approvals_main(int argc, char **argv);
-
-/* A's lines for `jobs show`: state, votes and the decision, on stdout,
- * control bytes replaced. */
-void cli_approvals_print(const struct store_approval *a);
 #endif

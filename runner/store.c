@@ -44,6 +44,11 @@ static void refuse(struct store *s, const char *msg)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* A backend that does not keep approvals yet (its vtable entry is NULL):
+ * -ENOSYS, so the caller fails safely instead of calling through NULL. */
+#define NEED_OP(s, op) do { if (!(s)->ops->op) { refuse((s), "this store backend keeps no approvals"); \
+	return -ENOSYS; } } while (0)
+
 /* ---- arguments -------------------------------------------------------- */
 
 static int is_sha256_hex(const char *h)
@@ -176,6 +181,8 @@ int store_claim_req(struct store *s, const struct store_claim_req *rq, struct st
 			refuse(s, "store_claim: invalid argument");
 		return -EINVAL;
 	}
+	if (rq->approval)
+		NEED_OP(s, approval_get); /* the claim would drop the approval record */
 	return s->ops->claim(s, rq, out);
 }
 
@@ -414,6 +421,7 @@ int store_approval_get(struct store *s, const char *id, struct store_approval *o
 			refuse(s, "store_approval_get: invalid argument");
 		return s && out ? -ENOENT : -EINVAL; /* a malformed id names no approval */
 	}
+	NEED_OP(s, approval_get);
 	return s->ops->approval_get(s, id, 0, out);
 }
 
@@ -423,6 +431,7 @@ int store_approval_by_job(struct store *s, int64_t job_id, struct store_approval
 		memset(out, 0, sizeof *out);
 	if (!s || !out)
 		return -EINVAL;
+	NEED_OP(s, approval_get);
 	return s->ops->approval_get(s, NULL, job_id, out);
 }
 
@@ -434,6 +443,7 @@ int store_approvals_pending(struct store *s, const char *hook, int limit, struct
 			refuse(s, "store_approvals_pending: invalid argument");
 		return -EINVAL;
 	}
+	NEED_OP(s, approvals_pending);
 	return s->ops->approvals_pending(s, hook, limit, out, n);
 }
 
@@ -443,6 +453,7 @@ int store_approvals_count_pending(struct store *s, int *n)
 		*n = 0;
 	if (!s || !n)
 		return -EINVAL;
+	NEED_OP(s, approvals_count_pending);
 	return s->ops->approvals_count_pending(s, n);
 }
 
@@ -465,6 +476,7 @@ int store_approval_vote(struct store *s, const struct store_vote_req *v, enum st
 		refuse(s, "no such approval");
 		return -ENOENT;
 	}
+	NEED_OP(s, approval_vote);
 	return s->ops->approval_vote(s, v, kind, out);
 }
 
@@ -476,6 +488,7 @@ int store_approvals_expire(struct store *s, int64_t now_ms, int max, struct stor
 			refuse(s, "store_approvals_expire: invalid argument");
 		return -EINVAL;
 	}
+	NEED_OP(s, approvals_expire);
 	return s->ops->approvals_expire(s, now_ms, max, out, n);
 }
 
@@ -490,6 +503,7 @@ int store_approval_set_message(struct store *s, const char *id, const char *chan
 		refuse(s, "no such approval");
 		return -ENOENT;
 	}
+	NEED_OP(s, approval_set_message);
 	return s->ops->approval_set_message(s, id, channel, ts);
 }
 
@@ -501,6 +515,7 @@ int store_approvals_changed(struct store *s, int64_t since_seq, int limit, struc
 			refuse(s, "store_approvals_changed: invalid argument");
 		return -EINVAL;
 	}
+	NEED_OP(s, approvals_changed);
 	return s->ops->approvals_changed(s, since_seq, limit, out, n);
 }
 
@@ -510,6 +525,7 @@ int store_approvals_max_seq(struct store *s, int64_t *seq)
 		*seq = 0;
 	if (!s || !seq)
 		return -EINVAL;
+	NEED_OP(s, approvals_max_seq);
 	return s->ops->approvals_max_seq(s, seq);
 }
 
@@ -520,6 +536,7 @@ int store_approvals_unsynced(struct store *s, int limit, struct store_approval *
 			refuse(s, "store_approvals_unsynced: invalid argument");
 		return -EINVAL;
 	}
+	NEED_OP(s, approvals_unsynced);
 	return s->ops->approvals_unsynced(s, limit, out, n);
 }
 
@@ -536,5 +553,6 @@ int store_approval_claim_sync(struct store *s, const char *id, int64_t seq, int 
 		refuse(s, "no such approval");
 		return -ENOENT;
 	}
+	NEED_OP(s, approval_claim_sync);
 	return s->ops->approval_claim_sync(s, id, seq, won);
 }

@@ -34,7 +34,9 @@
  * store_job), BODY_SHA256_HEX exactly 64 lowercase hex digits; anything else
  * is -EINVAL and nothing is written.
  *
- * Errors (negative errno): -EINVAL bad argument; -ENOENT no such job; -EBUSY
+ * Errors (negative errno): -EINVAL bad argument; -ENOENT no such job;
+ * -ENOSYS the backend keeps no approvals (an approval call, or a
+ * pending_approval claim, on a backend without them); -EBUSY
  * another connection held the store past the busy timeout (5 s); -EROFS the
  * store is read-only, or went away while open; -ENOSPC disk full; -ENOMEM;
  * -EPROTO the store was written by a newer build; -EIO any other failure.

@@ -1,6 +1,7 @@
 /*
  * runner_jobstate.c — unit tests of runner/jobstate.c: every state's name
- * both ways, names that are not states, and which state has which property.
+ * both ways (the approval states too), names that are not states, and which
+ * state has which property.
  */
 #include "../../runner/jobstate.h"
 #include "t.h"
@@ -8,10 +9,10 @@
 static void test_names(void)
 {
 	static const char *const want[] = { "queued", "running", "succeeded", "failed", "timeout",
-		"interrupted" };
+		"interrupted", "pending_approval", "denied", "expired" };
 	int i;
 
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 9; i++) {
 		T_EQ_STR(jobstate_name((enum jobstate)(JOBSTATE_QUEUED + i)), want[i]);
 		T_EQ_INT(jobstate_from_name(want[i]), JOBSTATE_QUEUED + i);
 	}
@@ -27,19 +28,22 @@ static void test_names(void)
 
 static void test_properties(void)
 {
-	/* initial, active, final, retryable */
+	/* initial, active, final, retryable, refused */
 	static const struct {
 		enum jobstate s;
-		int initial, active, final, retryable;
+		int initial, active, final, retryable, refused;
 	} want[] = {
-		{ JOBSTATE_NONE, 0, 0, 0, 0 },
-		{ JOBSTATE_QUEUED, 1, 1, 0, 0 },
-		{ JOBSTATE_RUNNING, 1, 1, 0, 0 },
-		{ JOBSTATE_SUCCEEDED, 0, 0, 1, 0 },
-		{ JOBSTATE_FAILED, 0, 0, 1, 1 },
-		{ JOBSTATE_TIMEOUT, 0, 0, 1, 1 },
-		{ JOBSTATE_INTERRUPTED, 0, 0, 1, 1 },
-		{ (enum jobstate)99, 0, 0, 0, 0 },
+		{ JOBSTATE_NONE, 0, 0, 0, 0, 0 },
+		{ JOBSTATE_QUEUED, 1, 1, 0, 0, 0 },
+		{ JOBSTATE_RUNNING, 1, 1, 0, 0, 0 },
+		{ JOBSTATE_SUCCEEDED, 0, 0, 1, 0, 0 },
+		{ JOBSTATE_FAILED, 0, 0, 1, 1, 0 },
+		{ JOBSTATE_TIMEOUT, 0, 0, 1, 1, 0 },
+		{ JOBSTATE_INTERRUPTED, 0, 0, 1, 1, 0 },
+		{ JOBSTATE_PENDING_APPROVAL, 1, 1, 0, 0, 0 },
+		{ JOBSTATE_DENIED, 0, 0, 1, 0, 1 },
+		{ JOBSTATE_EXPIRED, 0, 0, 1, 0, 1 },
+		{ (enum jobstate)99, 0, 0, 0, 0, 0 },
 	};
 	size_t i;
 
@@ -48,6 +52,7 @@ static void test_properties(void)
 		T_EQ_INT(jobstate_is_active(want[i].s), want[i].active);
 		T_EQ_INT(jobstate_is_final(want[i].s), want[i].final);
 		T_EQ_INT(jobstate_is_retryable(want[i].s), want[i].retryable);
+		T_EQ_INT(jobstate_is_refused(want[i].s), want[i].refused);
 	}
 }
 
