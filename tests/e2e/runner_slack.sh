@@ -312,6 +312,13 @@ wait_until 20 posted iota
 sleep 1
 expect_eq slack_429_then_posted_once "$(calls chat.postMessage "name = iota") $(calls all-chat.postMessage "name = iota")" "1 2"
 
+# a decision on the CLI updates the message once
+"$RUNNER_BIN" approvals approve "$(aid iota)" --as U0BBB --config "$CFG" >"$R/cli0.out" 2>&1
+wait_until 20 test "$(runs iota)" -ge 1
+wait_until 10 updated "name = iota" "*Approved* from the command line" "Decided by U0BBB"
+sleep 1
+expect_eq slack_cli_decision_updates_once "$(runs iota) $(calls chat.update "name = iota" "*Approved* from the command line" "!Job ")" "1 1"
+
 # ------------------------------------------------------------ Slack down: the CLI decides
 ctl '{"fault": {"method": "chat.postMessage", "kind": "error", "error": "channel_not_found", "count": -1}}'
 deliver d10 appr kappa U0REQ

@@ -99,6 +99,10 @@ class H(BaseHTTPRequestHandler):
         pass
 
     def answer(self, status, obj, headers=()):
+        """An answer to send (by finish), after the call is recorded."""
+        return status, obj, tuple(headers)
+
+    def send(self, status, obj, headers=()):
         body = json.dumps(obj).encode()
         self.send_response(status)
         self.send_header("Content-Type", JSON_CT)
@@ -107,7 +111,12 @@ class H(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
-        return status, obj
+
+    def done(self, method, body, ans):
+        """Record the call, then answer it: a client that has its answer
+        finds its call in the log."""
+        self.record(method, body, ans[0], ans[1])
+        self.send(*ans)
 
     def record(self, method, body, status, answer):
         line = {"t": time.time(), "path": self.path, "method": method,
@@ -135,27 +144,24 @@ class H(BaseHTTPRequestHandler):
         if self.command == "POST":
             ct = self.headers.get("Content-Type", "")
             if ct != JSON_CT:
-                st, ans = self.answer(400, {"ok": False, "error": "invalid_content_type"})
-                return self.record(url.path, raw.decode("utf-8", "replace"), st, ans)
+                return self.done(url.path, raw.decode("utf-8", "replace"),
+                                   self.answer(400, {"ok": False, "error": "invalid_content_type"}))
             try:
                 body = json.loads(raw.decode("utf-8"))
             except (ValueError, UnicodeDecodeError):
-                st, ans = self.answer(400, {"ok": False, "error": "invalid_json"})
-                return self.record(url.path, raw.decode("utf-8", "replace"), st, ans)
+                return self.done(url.path, raw.decode("utf-8", "replace"),
+                                   self.answer(400, {"ok": False, "error": "invalid_json"}))
         if url.path.startswith("/response/"):
-            st, ans = self.answer(200, {"ok": True})
-            return self.record("response_url", body, st, ans)
+            return self.done("response_url", body, self.answer(200, {"ok": True}))
         if not url.path.startswith("/api/"):
-            st, ans = self.answer(404, {"ok": False, "error": "unknown_method"})
-            return self.record(url.path, body, st, ans)
+            return self.done(url.path, body, self.answer(404, {"ok": False, "error": "unknown_method"}))
         method = url.path[5:]
         if method == "usergroups.users.list" and body is None:
             body = dict(urllib.parse.parse_qsl(url.query))
         fault = take_fault(method)
         if fault and fault["kind"] == "hang":
             time.sleep(float(fault.get("seconds", 30)))
-        st, ans = self.api(method, body or {}, fault)
-        self.record(method, body, st, ans)
+        self.done(method, body, self.api(method, body or {}, fault))
 
     def api(self, method, body, fault):
         auth = self.headers.get("Authorization")
@@ -212,7 +218,8 @@ class H(BaseHTTPRequestHandler):
     def control(self, raw):
         if self.command == "GET":
             with lock:
-                return self.answer(200, {"calls": state["calls"]})
+                n = state["calls"]
+            return self.send(200, {"calls": n})
         c = json.loads(raw or b"{}")
         with lock:
             if c.get("clear"):
@@ -221,7 +228,7 @@ class H(BaseHTTPRequestHandler):
                 state["faults"].append(c["fault"])
             if "groups" in c:
                 state["groups"].update(c["groups"])
-        self.answer(200, {"ok": True})
+        self.send(200, {"ok": True})
 
 
 srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
