@@ -211,6 +211,11 @@ slack f5 /slack/interactions raw "payload=%7Bnot-json"
 answer slack_malformed_payload_400 f5 code=400
 slack f6 /slack/interactions raw "token=abc&nothing=here"
 answer slack_no_payload_400 f6 code=400
+CODE=$(fetch "$R/f7" --max-time 10 "$BASE/slack/interactions")
+expect_eq slack_get_405 "$CODE $(header f7 Allow)" "405 POST"
+head -c 300000 /dev/zero | tr '\0' a >"$P/huge.body"
+CODE=$(fetch "$R/f8" --max-time 10 -H @"$R/c2.hdrs" --data-binary @"$P/huge.body" "$BASE/slack/interactions")
+expect_eq slack_oversized_413 "$CODE" 413
 sleep 1
 expect_eq slack_refusals_change_nothing "$(runs beta) $(calls chat.update "name = beta")" "0 0"
 # now a real approval, then the very same request again (replay)
