@@ -446,6 +446,7 @@ static void ask_approval(struct run *r, const struct cfg_hook *h, const char *ke
 		return;
 	}
 	rq.approval = &ar;
+	rq.max_queued = r->cfg->max_queued; /* each one is a message to people: bounded as well */
 	rc = store_claim_req(r->env->store, &rq, &cl);
 	free(meta);
 	if (rc != 0) {

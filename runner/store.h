@@ -76,7 +76,9 @@ struct store_claim_req {
 				      * that delivery (the claim goes on under its key) */
 	const char *jti;             /* single-use token id (1..STORE_JTI_MAX bytes), or NULL */
 	int64_t jti_until_ms;        /* how long to remember it */
-	int max_queued;              /* "queued": STORE_FULL when this many wait; 0: no cap */
+	int max_queued;              /* "queued": STORE_FULL when this many wait; 0: no cap.
+				      * "pending_approval": STORE_FULL when this many
+				      * approvals are pending */
 	/* INITIAL_STATE JOBSTATE_PENDING_APPROVAL: the approval record created
 	 * with the attempt, in the same transaction (store_approval_req); NULL
 	 * for any other state. */
@@ -168,7 +170,8 @@ void store_claim_res_clear(struct store_claim_res *r);
  *     for another key of the hook and its record has not expired; else it is
  *     recorded for the key until JTI_UNTIL_MS, whatever the outcome (so a
  *     replay or a busy answer also uses it up);
- *  4. NEW/RETRY of a "queued" claim with MAX_QUEUED jobs waiting: STORE_FULL,
+ *  4. NEW/RETRY of a "queued" claim with MAX_QUEUED jobs waiting, or of a
+ *     "pending_approval" claim with MAX_QUEUED approvals pending: STORE_FULL,
  *     nothing written; else the attempt is inserted.
  * Two claims never both win. -EINVAL for a bad request, nothing written. */
 int store_claim_req(struct store *s, const struct store_claim_req *rq, struct store_claim_res *out);

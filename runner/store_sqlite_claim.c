@@ -214,9 +214,11 @@ int store_sqlite_claim(struct store *b, const struct store_claim_req *rq, struct
 		write = 1;
 	}
 	if (r.kind == STORE_NEW || r.kind == STORE_RETRY) {
-		if (rq->max_queued && rq->initial_state == JOBSTATE_QUEUED) {
+		if (rq->max_queued && (rq->initial_state == JOBSTATE_QUEUED ||
+		    rq->initial_state == JOBSTATE_PENDING_APPROVAL)) {
 			int n = 0;
-			st = store_sqlite_stmt(s, Q_COUNT_QUEUED);
+			st = store_sqlite_stmt(s, rq->initial_state == JOBSTATE_QUEUED ? Q_COUNT_QUEUED :
+			    Q_COUNT_PENDING);
 			rc = sqlite3_step(st);
 			if (rc != SQLITE_ROW) {
 				rc = store_sqlite_fail(s, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc);

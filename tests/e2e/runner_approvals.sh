@@ -15,7 +15,8 @@
 # the daemon is stopped, run once at its start;
 # votes on a decided one refused; /healthz pending_approvals and the
 # /metrics gauge and decision counters; bad CLI input (unknown id, missing
-# --as, malformed id) refused with nothing changed.
+# --as, malformed id) refused with nothing changed; the cap on pending
+# approvals (executor.max_queued): 429, nothing stored.
 #
 # Executions are COUNTED on the SSH target: each job appends a line to
 # $MARK_DIR/<name>. Every curl and CLI call is bounded in time.
@@ -64,7 +65,7 @@ mkcfg "$CFG" "$(ahook gate '{ "approvers": ["U1AAA", "U2BBB", "U3CCC"], "request
 $(ahook two '{ "approvers": ["U1AAA", "U2BBB", "U3CCC"], "required": 2, "requester_claim": "slack_user" }'),
 $(ahook brief '{ "approvers": ["U1AAA"], "timeout_s": 2, "requester_claim": "slack_user" }'),
 $(ahook down '{ "approvers": ["U1AAA"], "timeout_s": 5, "requester_claim": "slack_user" }')" \
-	store="$T_TMP/runner.db" max_jobs=2 log_format=json read_token="$READ_TOKEN"
+	store="$T_TMP/runner.db" max_jobs=2 max_queued=4 log_format=json read_token="$READ_TOKEN"
 
 # ------------------------------------------------------------------ helpers
 # deliver TAG HOOK NAME KEY REQUESTER : a delivery signed by openssl (HMAC)
@@ -275,6 +276,18 @@ expect_eq approved_while_stopped_runs_once "$(runs d7)" 1
 # ------------------------------------------------------------------ totals
 expect_eq total_runs "$(runs d1)/$(runs d2)/$(runs d3)/$(runs d4)/$(runs d5)/$(runs d6)/$(runs d7)" 1/0/1/0/1/0/1
 expect_eq no_pending_left "$(pending_rows)/$(healthz_pending)" 0/0
+# ------------------------------------------------------------------ the cap on pending approvals
+for i in 1 2 3 4; do deliver "cap$i" gate "cap$i" "key-cap$i" U3CCC; done
+expect_eq cap_four_pending "$(cat "$R/cap1.code")$(cat "$R/cap4.code")/$(pending_rows)" "202202/4"
+N0=$(db "select count(*) from jobs")
+deliver cap5 gate cap5 key-cap5 U3CCC
+answer cap_full_429 cap5 code=429 'hdr:Retry-After=[1-9]*'
+expect_eq cap_full_nothing_stored "$(db "select count(*) from jobs")/$(pending_rows)" "$N0/4"
+cli capdeny approvals deny "$(jf cap1 job_id)" --as U1AAA --config "$CFG"
+deliver cap5b gate cap5 key-cap5 U3CCC
+answer cap_room_again_202 cap5b code=202 status=pending_approval
+expect_eq cap_runs "$(runs cap1)/$(runs cap5)" 0/0
+
 if grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$T_TMP"/runner*.log "$R"/*.err 2>/dev/null; then
 	fail no_sanitizer_reports "see the logs"
 else

@@ -6,6 +6,7 @@
  * a second vote by the same voter, votes after the decision and after the
  * expiry, expiry in batches, the replay of a refused delivery, the Slack
  * message reference, the change sequence and its claims, restart, prune,
+ * the cap on pending approvals,
  * and two handles voting at once (one decision). Who may vote is the
  * approval module's rule (runner_approval.c), not the store's.
  */
@@ -389,6 +390,35 @@ static void case_pending_listing(void)
 	store_close(s);
 }
 
+static void case_pending_cap(void)
+{
+	static const unsigned char body[] = "{}";
+	struct store *s = fresh("cap");
+	struct store_approval_req ar = { .id = AID1, .required = 1, .expires_ms = 99000 };
+	struct store_claim_req rq = {
+		.hook = "h", .key = "k1", .body_sha256 = H2, .body = body, .len = 2, .now_ms = 1000,
+		.initial_state = JOBSTATE_PENDING_APPROVAL, .approval = &ar, .max_queued = 1,
+	};
+	struct store_claim_res r;
+
+	T_EQ_INT(store_claim_req(s, &rq, &r), 0);
+	T_EQ_INT(r.kind, STORE_NEW);
+	rq.key = "k2";
+	ar.id = AID2;
+	T_EQ_INT(store_claim_req(s, &rq, &r), 0);
+	T_EQ_INT(r.kind, STORE_FULL); /* one pending is the cap: nothing written */
+	T_EQ_INT(has_delivery(s, "h", "k2"), 0);
+	T_EQ_INT(pending(s), 1);
+	rq.key = "k1"; /* a copy of the pending one is busy, not full */
+	T_EQ_INT(store_claim_req(s, &rq, &r), 0);
+	T_EQ_INT(r.kind, STORE_BUSY);
+	rq.key = "k2";
+	rq.max_queued = 0;
+	T_EQ_INT(store_claim_req(s, &rq, &r), 0);
+	T_EQ_INT(r.kind, STORE_NEW);
+	store_close(s);
+}
+
 /* ---- two handles voting at once ------------------------------------------ */
 
 struct racer {
@@ -461,6 +491,7 @@ int main(void)
 		CONTRACT_CASE(case_restart_and_prune),
 		CONTRACT_CASE(case_message_and_sync),
 		CONTRACT_CASE(case_pending_listing),
+		CONTRACT_CASE(case_pending_cap),
 		CONTRACT_CASE(case_two_handles_one_decision),
 	};
 
