@@ -359,9 +359,27 @@ sleep 1
 expect_eq slack_hang_cli_approves_runs_once "$(runs lambda) $([ -n "$A11" ] && echo listed)" "1 listed"
 ctl '{"clear": true}'
 
+# ------------------------------------------------------------ a reload rotates the signing secret
+deliver d12 appr mu U0REQ
+"$RUNNER_BIN" approvals list --config "$CFG" --json >"$R/list3.json" 2>/dev/null
+A12=$(listed "$R/list3.json" key-mu)
+cp "$S/signing" "$S/signing.old"
+SIGNING2=$(rand_hex 16)
+printf '%s' "$SIGNING2" >"$S/signing"
+kill -HUP "$RUNNER_PID"
+wait_until 10 grep -qE ' reload .*result=ok' "$RUNNER_LOG"
+"$PY" "$TOP/tests/tools/slack_sign.py" "$S/signing.old" "$R/o1" click U0AAA approve "$A12" "$FS/response/o1"
+resend o1 /slack/interactions
+answer slack_old_secret_after_reload_401 o1 code=401
+click o2 U0AAA approve "$A12"
+answer slack_new_secret_after_reload o2 code=200
+wait_until 20 test "$(runs mu)" -ge 1
+sleep 1
+expect_eq slack_rotated_secret_runs_once "$(runs mu)" 1
+
 # ------------------------------------------------------------ the log
 san='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:'
 if grep -Eq "$san" "$T_TMP"/runner*.log; then fail slack_no_sanitizer_report "$(grep -Em3 "$san" "$T_TMP"/runner*.log)"
 else ok slack_no_sanitizer_report; fi
-if grep -qF -e "$TOKEN" -e "$SIGNING" "$T_TMP"/runner*.log; then fail slack_log_has_no_secret "token or signing secret logged"
+if grep -qF -e "$TOKEN" -e "$SIGNING" -e "$SIGNING2" "$T_TMP"/runner*.log; then fail slack_log_has_no_secret "token or signing secret logged"
 else ok slack_log_has_no_secret; fi
