@@ -132,7 +132,16 @@ click() { # TAG USER ACTION APPROVAL_ID
 	slack "$1" /slack/interactions click "$2" "$3" "$4" "$FS/response/$1"
 }
 # replied TAG TEXT : an ephemeral reply went to TAG's response_url, saying TEXT
-replied() { wait_until 10 test "$(calls response_url "/response/$1" '"ephemeral"' "$2")" -ge 1; }
+replied() { [ "$(calls response_url "/response/$1" '"ephemeral"' "$2")" -ge 1 ]; }
+# told NAME TAG TEXT : ok when that reply comes within 10 s
+told() {
+	if wait_until 10 replied "$2" "$3"; then ok "$1"; else
+		fail "$1" "no ephemeral reply to $2 saying '$3'; it said: $(lastf response_url body.text "/response/$2")"
+	fi
+}
+ran() { [ "$(runs "$1")" -ge 1 ]; }
+test_reply_k() { [ $(($(calls response_url /response/k1) + $(calls response_url /response/k2))) -ge 1 ]; }      # NAME: ran at least once
+called() { [ "$(calls "$@")" -ge 1 ]; }    # METHOD TEXT...: at least one such call
 updated() { [ "$(calls chat.update "$@")" -ge 1 ]; } # TEXT...: a chat.update whose body has them
 # ------------------------------------------------------------ events
 slack ev1 /slack/events event '{"token":"x","challenge":"c-'"$(rand_hex 8)"'","type":"url_verification"}'
@@ -169,12 +178,12 @@ click c1 U0AAA approve "$A1"
 ms=$(($(now_ms) - t0))
 info "approve click answered in ${ms} ms"
 answer slack_approve_answered c1 code=200
-wait_until 20 test "$(runs alpha)" -ge 1
+wait_until 20 ran alpha
 sleep 1
 expect_eq slack_approve_runs_once "$(runs alpha)" 1
 wait_until 10 updated "name = alpha" "*Approved* by <@U0AAA>"
 expect_eq slack_approve_message_updated "$(calls chat.update "name = alpha" "*Approved* by <@U0AAA>" "!Job succeeded")" 1
-wait_until 15 test "$(calls chat.postMessage "\"thread_ts\": \"$TS1\"")" -ge 1
+wait_until 15 called chat.postMessage "\"thread_ts\": \"$TS1\""
 expect_eq slack_outcome_in_thread "$(calls chat.postMessage "\"thread_ts\": \"$TS1\"")" 1
 th=$(lastf chat.postMessage body.text "\"thread_ts\": \"$TS1\"")
 expect_match slack_outcome_says_status "$th $(lastf chat.postMessage body "\"thread_ts\": \"$TS1\"")" \
@@ -183,7 +192,7 @@ wait_until 10 updated "name = alpha" "Job succeeded, exit code 0"
 expect_eq slack_outcome_updates_message "$(calls chat.update "name = alpha" "Job succeeded, exit code 0")" 1
 # a double click after the decision: nothing changes, the clicker is told
 click c1b U0BBB approve "$A1"
-replied c1b "already"
+told slack_click_after_decision_told c1b "already decided"
 answer slack_click_after_decision c1b code=200
 sleep 1
 expect_eq slack_click_after_decision_runs_once "$(runs alpha)" 1
@@ -193,10 +202,10 @@ deliver d2 appr beta U0REQ
 wait_until 15 posted beta
 A2=$(aid beta)
 click c2 U0ZZZ approve "$A2"
-replied c2 "approver"
+told slack_non_approver_reply c2 "not one of the approvers"
 answer slack_non_approver_told c2 code=200
 click c3 U0REQ approve "$A2"
-replied c3 "own"
+told slack_self_approval_reply c3 "may not approve it yourself"
 answer slack_self_approval_told c3 code=200
 # forged, stale, replayed, unsigned, malformed: 401/400 and nothing changes
 BAD_SIG=1 click f1 U0AAA approve "$A2"
@@ -223,7 +232,7 @@ click c4 U0BBB approve "$A2"
 answer slack_approve_after_refusals c4 code=200
 resend c4 /slack/interactions
 answer slack_replayed_interaction_401 c4 code=401
-wait_until 20 test "$(runs beta)" -ge 1
+wait_until 20 ran beta
 sleep 1
 expect_eq slack_replay_runs_once "$(runs beta)" 1
 
@@ -238,8 +247,9 @@ p1=$!
 resend k2 /slack/interactions &
 p2=$!
 wait "$p1" "$p2"
-wait_until 20 test "$(runs gamma)" -ge 1
-sleep 2
+wait_until 20 ran gamma
+wait_until 10 test_reply_k
+sleep 1
 nrep=$(($(calls response_url /response/k1) + $(calls response_url /response/k2)))
 expect_eq slack_concurrent_clicks_one_decision "$(runs gamma) $(cat "$R/k1.code") $(cat "$R/k2.code") $nrep" "1 200 200 1"
 expect_eq slack_concurrent_clicks_one_update "$(calls chat.update "name = gamma" "*Approved*" "!Job ")" 1
@@ -276,13 +286,13 @@ answer slack_group_member_votes g1 code=200
 wait_until 10 updated "1 of 2 approvals: <@U0BBB>"
 expect_eq slack_first_of_two_shown "$(calls chat.update "1 of 2 approvals: <@U0BBB>")" 1
 click g2 U0BBB approve "$A6"
-replied g2 "already voted"
+told slack_second_vote_reply g2 "already voted"
 answer slack_second_vote_same_person g2 code=200
 sleep 2
 expect_eq slack_one_of_two_does_not_run "$(runs zeta)" 0
 click g3 U0CCC approve "$A6"
 answer slack_second_distinct_approver g3 code=200
-wait_until 20 test "$(runs zeta)" -ge 1
+wait_until 20 ran zeta
 sleep 1
 expect_eq slack_two_of_three_runs_once "$(runs zeta)" 1
 info "usergroups.users.list calls: $(calls usergroups.users.list)"
@@ -293,7 +303,7 @@ wait_until 15 posted eta
 A7=$(aid eta)
 wait_until 15 updated "name = eta" "*Expired*"
 click x1 U0AAA approve "$A7"
-replied x1 "expired"
+told slack_click_after_expiry_reply x1 "expired before it was approved"
 sleep 1
 expect_eq slack_expiry_never_runs "$(runs eta) $(calls chat.update "name = eta" "*Expired*")" "0 1"
 
@@ -306,7 +316,7 @@ start_daemon "$CFG" "$T_TMP/runner2.log"
 BASE=http://127.0.0.1:$RUNNER_PORT
 click r1 U0AAA approve "$A8"
 answer slack_click_after_restart r1 code=200
-wait_until 20 test "$(runs theta)" -ge 1
+wait_until 20 ran theta
 sleep 1
 expect_eq slack_restart_runs_once "$(runs theta) $(calls chat.postMessage "name = theta")" "1 1"
 
@@ -319,7 +329,7 @@ expect_eq slack_429_then_posted_once "$(calls chat.postMessage "name = iota") $(
 
 # a decision on the CLI updates the message once
 "$RUNNER_BIN" approvals approve "$(aid iota)" --as U0BBB --config "$CFG" >"$R/cli0.out" 2>&1
-wait_until 20 test "$(runs iota)" -ge 1
+wait_until 20 ran iota
 wait_until 10 updated "name = iota" "*Approved* from the command line" "Decided by U0BBB"
 sleep 1
 expect_eq slack_cli_decision_updates_once "$(runs iota) $(calls chat.update "name = iota" "*Approved* from the command line" "!Job ")" "1 1"
@@ -327,7 +337,7 @@ expect_eq slack_cli_decision_updates_once "$(runs iota) $(calls chat.update "nam
 # ------------------------------------------------------------ Slack down: the CLI decides
 ctl '{"fault": {"method": "chat.postMessage", "kind": "error", "error": "channel_not_found", "count": -1}}'
 deliver d10 appr kappa U0REQ
-wait_until 15 test "$(calls all-chat.postMessage "name = kappa")" -ge 1
+wait_until 15 called all-chat.postMessage "name = kappa"
 grep -qE ' slack_api_failed .*error=channel_not_found' "$RUNNER_LOG" &&
 	ok slack_permanent_failure_logged || fail slack_permanent_failure_logged "no slack_api_failed line"
 curl -s --max-time 5 "$BASE/metrics" >"$R/metrics.txt"
@@ -342,7 +352,7 @@ print(" ".join(a["approval_id"] for a in map(json.loads, open(sys.argv[1])) if a
 A10=$(listed "$R/list.json" key-kappa)
 expect_eq slack_down_still_pending "$(runs kappa) $([ -n "$A10" ] && echo listed)" "0 listed"
 "$RUNNER_BIN" approvals approve "$A10" --as U0AAA --config "$CFG" >"$R/cli.out" 2>&1
-wait_until 20 test "$(runs kappa)" -ge 1
+wait_until 20 ran kappa
 sleep 1
 expect_eq slack_down_cli_approves_runs_once "$(runs kappa)" 1
 # a hang: each call times out (timeout_ms 1000), the approval stays decidable
@@ -354,7 +364,7 @@ sleep 3
 "$RUNNER_BIN" approvals list --config "$CFG" --json >"$R/list2.json" 2>/dev/null
 A11=$(listed "$R/list2.json" key-lambda)
 "$RUNNER_BIN" approvals approve "$A11" --as U0AAA --config "$CFG" >"$R/cli2.out" 2>&1
-wait_until 20 test "$(runs lambda)" -ge 1
+wait_until 20 ran lambda
 sleep 1
 expect_eq slack_hang_cli_approves_runs_once "$(runs lambda) $([ -n "$A11" ] && echo listed)" "1 listed"
 ctl '{"clear": true}'
@@ -373,7 +383,7 @@ resend o1 /slack/interactions
 answer slack_old_secret_after_reload_401 o1 code=401
 click o2 U0AAA approve "$A12"
 answer slack_new_secret_after_reload o2 code=200
-wait_until 20 test "$(runs mu)" -ge 1
+wait_until 20 ran mu
 sleep 1
 expect_eq slack_rotated_secret_runs_once "$(runs mu)" 1
 
