@@ -54,7 +54,7 @@ RUN make civetweb-source && make BUILD=build/image all
 FROM debian:bookworm
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libssh2-1 libssl3 libjwt0 libcjson1 libsqlite3-0 libpq5 ca-certificates \
+      libssh2-1 libssl3 libjwt0 libcjson1 libsqlite3-0 libpq5 libcurl4 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home \
       --home-dir /var/lib/webhook-runner --shell /usr/sbin/nologin webhook-runner \

@@ -124,6 +124,12 @@ static void restart_only(struct cfggen *s, const struct config *b)
 		needs_restart("store.url/schema/pool_size/lease_s/heartbeat_ms");
 	if (a->max_jobs != b->max_jobs || a->max_per_destination != b->max_per_destination)
 		needs_restart("executor.max_jobs/max_per_destination");
+	/* the Slack poster's client is made at start; the signing secret is read
+	 * per request, so it changes with a reload */
+	if (a->slack.present != b->slack.present ||
+	    (a->slack.present && (strcmp(a->slack.bot_token, b->slack.bot_token) ||
+	    strcmp(a->slack.api_url, b->slack.api_url) || a->slack.timeout_ms != b->slack.timeout_ms)))
+		needs_restart("slack.bot_token/api_url/timeout_ms");
 }
 
 void cfggen_swap(struct cfggen *s, struct config *cfg)

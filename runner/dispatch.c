@@ -73,8 +73,10 @@ static int repeated_name(const cJSON *it, int *repeated)
 	return rc;
 }
 
-int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, const cJSON *claims,
-    const struct hdr_src *hs, char **command, char *err, size_t errlen)
+/* dispatch_prepare, and the parameters' values when PARAMS is non-NULL. */
+static int prepare(const struct cfg_hook *h, const char *body, size_t len, const cJSON *claims,
+    const struct hdr_src *hs, char **command, struct tmpl_value **params, size_t *nparams,
+    char *err, size_t errlen)
 {
 	cJSON *payload = NULL;
 	struct tmpl_src ts;
@@ -96,8 +98,25 @@ int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, con
 	ts.claims = claims;
 	ts.headers = hs;
 	rc = tmpl_render(h->tmpl, &ts, command, err, errlen);
+	if (rc == 0 && params && (rc = tmpl_values(h->tmpl, &ts, params, nparams)) != 0) {
+		free(*command);
+		*command = NULL;
+	}
 	cJSON_Delete(payload);
 	return rc;
+}
+
+int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, const cJSON *claims,
+    const struct hdr_src *hs, char **command, char *err, size_t errlen)
+{
+	return prepare(h, body, len, claims, hs, command, NULL, NULL, err, errlen);
+}
+
+int dispatch_preview(const struct cfg_hook *h, const char *body, size_t len, const cJSON *claims,
+    const struct hdr_src *hs, char **command, struct tmpl_value **params, size_t *nparams,
+    char *err, size_t errlen)
+{
+	return prepare(h, body, len, claims, hs, command, params, nparams, err, errlen);
 }
 
 /* The JSON answer of an attempt just run: its recorded outcome O, with
@@ -131,6 +150,16 @@ static char *answer_body(const struct cfg_hook *h, int64_t job_id, int attempt,
 	if (jobjson_print(&j, JOBJSON_EXIT | (h->response_output ? JOBJSON_TAIL : 0), &oc, &s) != 0)
 		return NULL;
 	return s;
+}
+
+/* Set once at start-up, before any job runs; read by every job after. */
+static dispatch_finished_fn finished_fn;
+static void *finished_ctx;
+
+void dispatch_on_finish(dispatch_finished_fn fn, void *ctx)
+{
+	finished_fn = fn;
+	finished_ctx = ctx;
 }
 
 int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots,
@@ -210,6 +239,15 @@ int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots
 	    "hook", h->id, "job", jid, "attempt", att, "outcome", state,
 	    "exit", jr.has_exit ? ex : NULL, "signal", jr.signal[0] ? jr.signal : NULL,
 	    "error", o.error, "message", jr.message[0] ? jr.message : NULL, "duration_ms", dur, NULL);
+	if (finished_fn && h->approval.enabled) {
+		struct dispatch_finished f = {
+			.hook = h->id, .job_id = job_id, .state = state,
+			.exit_code = jr.has_exit ? jr.exit_code : -1,
+			.duration_ms = jr.finished_ms - jr.started_ms,
+			.tail = jr.tail, .tail_len = jr.tail ? jr.tail_len : 0,
+		};
+		finished_fn(finished_ctx, &f);
+	}
 	exec_result_clear(&jr);
 	free(wrapped);
 	return ans->body ? 0 : -ENOMEM;

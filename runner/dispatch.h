@@ -13,6 +13,7 @@
 #include "config.h"
 #include "hdr.h"
 #include "store.h"
+#include "template.h"
 
 struct slots;
 
@@ -21,6 +22,13 @@ struct slots;
  * (answered 422: bad JSON, a missing or invalid parameter), -ENOMEM. */
 int dispatch_prepare(const struct cfg_hook *h, const char *body, size_t len, const cJSON *claims,
     const struct hdr_src *hs, char **command, char *err, size_t errlen);
+
+/* As dispatch_prepare, and also every parameter's name and value as the
+ * command gets them (*PARAMS, *NPARAMS; tmpl_values_free): what an
+ * approver is shown. */
+int dispatch_preview(const struct cfg_hook *h, const char *body, size_t len, const cJSON *claims,
+    const struct hdr_src *hs, char **command, struct tmpl_value **params, size_t *nparams,
+    char *err, size_t errlen);
 
 struct dispatch_answer {
 	int http;
@@ -35,6 +43,24 @@ struct dispatch_answer {
 int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots,
     const struct cfg_hook *h, int64_t job_id, int attempt, const char *command, const char *request_id,
     struct dispatch_answer *ans);
+
+/* A job of a hook with an approval that has just finished (recorded), for
+ * the listener below. Valid during the call only. */
+struct dispatch_finished {
+	const char *hook;
+	int64_t job_id;
+	const char *state;    /* the job state's name */
+	int exit_code;        /* -1 when none */
+	int64_t duration_ms;
+	const char *tail;     /* the output's last bytes, or NULL */
+	size_t tail_len;
+};
+typedef void (*dispatch_finished_fn)(void *ctx, const struct dispatch_finished *f);
+/* The one listener told of every finished job of a hook with an approval,
+ * on the job's thread, after its outcome is recorded (the Slack side posts
+ * the outcome in the approval message's thread). It must not block. Set
+ * once at start-up before any job runs; NULL: none. */
+void dispatch_on_finish(dispatch_finished_fn fn, void *ctx);
 
 /* A stored delivery's metadata ({"headers":{…},"claims":{…}}) as a header
  * source (case-insensitive) and claims, for re-running it. */

@@ -21,6 +21,7 @@
 #include "route_hooks.h"
 #include "route_jobs.h"
 #include "route_ops.h"
+#include "route_slack.h"
 #include "slots.h"
 #include "tls.h"
 
@@ -189,6 +190,16 @@ static int on_jobs(struct mg_connection *conn, void *cbdata)
 	return serve(cbdata, conn, route_jobs_handle);
 }
 
+static int on_slack_interactions(struct mg_connection *conn, void *cbdata)
+{
+	return serve(cbdata, conn, route_slack_interactions);
+}
+
+static int on_slack_events(struct mg_connection *conn, void *cbdata)
+{
+	return serve(cbdata, conn, route_slack_events);
+}
+
 static int on_other(struct mg_connection *conn, void *cbdata)
 {
 	return serve(cbdata, conn, NULL);
@@ -266,6 +277,14 @@ static struct mg_context *listen_on(struct http *s, const char *addr, int thread
 	return mg_start(&cb, s, opts);
 }
 
+/* Set once before http_start (main.c's start-up, one thread). */
+static struct slackob *slack_poster;
+
+void http_use_slack(struct slackob *ob)
+{
+	slack_poster = ob;
+}
+
 int http_start(struct cfggen *gens, struct store *st, struct slots *slots, struct queue *queue,
     struct http **out, char *err, size_t errlen)
 {
@@ -280,6 +299,7 @@ int http_start(struct cfggen *gens, struct store *st, struct slots *slots, struc
 	s->env.store = st;
 	s->env.slots = slots;
 	s->env.queue = queue;
+	s->env.slack = slack_poster;
 	s->env.started_ms = clock_mono_ms();
 	s->start_cfg = cfg;
 	fmt_addr(addr, sizeof addr, cfg->listen_host, cfg->port);
@@ -309,6 +329,8 @@ int http_start(struct cfggen *gens, struct store *st, struct slots *slots, struc
 	mg_set_request_handler(s->mg, "/healthz$", on_health, s);
 	mg_set_request_handler(s->mg, "/metrics$", on_metrics, s);
 	mg_set_request_handler(s->mg, "/jobs/", on_jobs, s);
+	mg_set_request_handler(s->mg, "/slack/interactions$", on_slack_interactions, s);
+	mg_set_request_handler(s->mg, "/slack/events$", on_slack_events, s);
 	mg_set_request_handler(s->mg, "/", on_other, s);
 	*out = s;
 	return 0;

@@ -21,6 +21,11 @@ struct slots;
  * new deliveries are answered 503); each request runs under the
  * generation current when it arrived. 0, or -EADDRINUSE / -EINVAL (TLS
  * refused) / -ENOMEM with ERR saying why (port in use…). */
+struct slackob;
+/* The Slack poster the Slack routes hand their work to (slack_outbox.h);
+ * called before http_start, or never (no Slack: NULL). */
+void http_use_slack(struct slackob *ob);
+
 int http_start(struct cfggen *gens, struct store *st, struct slots *slots, struct queue *queue,
     struct http **out, char *err, size_t errlen);
 /* Stop listening, wait for requests in progress. NULL is a no-op. */

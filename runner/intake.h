@@ -28,6 +28,7 @@
 
 struct queue;
 struct slots;
+struct slackob;
 
 /* What every request runs against; the adapter owns it. */
 struct intake_env {
@@ -37,6 +38,7 @@ struct intake_env {
 	struct queue *queue;     /* where async hooks' jobs go */
 	int64_t started_ms;      /* monotonic ms at start, for the uptime */
 	time_t tls_not_after;    /* the served certificate's expiry; 0 without TLS */
+	struct slackob *slack;   /* the Slack poster (slack_outbox.h), or NULL without Slack */
 };
 
 struct intake_header {

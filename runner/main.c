@@ -31,6 +31,7 @@
 #include "http.h"
 #include "slots.h"
 #include "sign.h"
+#include "slack_outbox.h"
 #include "store.h"
 #include "storecfg.h"
 #include "tls.h"
@@ -253,6 +254,7 @@ static int serve(int argc, char **argv)
 	struct slots *slots = NULL;
 	struct queue *queue = NULL;
 	struct http *srv = NULL;
+	struct slackob *slack = NULL;
 	struct cfggen *gens = NULL;
 	char err[512], *end, portbuf[16], status[160], where[512];
 	struct store_config sc;
@@ -352,13 +354,22 @@ static int serve(int argc, char **argv)
 		fatal("out of memory");
 	store_on_queued(st, wake_takers, queue); /* another instance's jobs (PostgreSQL NOTIFY) */
 	store_on_interrupted(st, log_swept, NULL);
+	if (cfggen_first(gens)->slack.present) {
+		/* before any thread: libcurl's global state */
+		if (slackapi_global_init() != 0)
+			fatal("cannot initialize libcurl");
+		if ((rc = slackob_start(gens, st, &slack)) != 0)
+			fatal("cannot start the Slack poster: %s", strerror(-rc));
+		dispatch_on_finish(slackob_job_finished, slack);
+		http_use_slack(slack);
+	}
 	if ((rc = http_start(gens, st, slots, queue, &srv, err, sizeof err)) != 0)
 		fatal("%s", err);
 	if ((rc = workers_start(gens, st, queue, slots, workers_n, &workers)) != 0)
 		fatal("cannot start the async workers: %s", strerror(-rc));
 	/* Expires approvals that are due (those that expired while we were
 	 * down at its first tick) and notices decisions made elsewhere. */
-	if ((rc = approvaltick_start(gens, st, queue, NULL, NULL, &timer)) != 0)
+	if ((rc = approvaltick_start(gens, st, queue, slack ? slackob_on_change : NULL, slack, &timer)) != 0)
 		fatal("cannot start the approval timer: %s", strerror(-rc));
 	notify_ready(status); /* the listener is up: /healthz answers from here on */
 
@@ -410,6 +421,8 @@ static int serve(int argc, char **argv)
 	workers_stop(workers);
 	http_stop(srv);
 	store_on_queued(st, NULL, NULL);
+	dispatch_on_finish(NULL, NULL);
+	slackob_stop(slack);
 	queue_free(queue);
 	cfggen_free(gens);
 	store_close(st);

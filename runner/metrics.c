@@ -16,7 +16,9 @@
 #define MAX_SERIES 4096
 #define NBUCKETS 12
 
-enum family { F_REQ, F_VERIFY, F_IDEM, F_JOBS, F_DUR, F_APPROVAL, F_COUNT };
+enum family { F_REQ, F_VERIFY, F_IDEM, F_JOBS, F_DUR, F_APPROVAL,
+	F_SLACK, /* Slack Web API calls */
+	F_COUNT };
 
 static const struct {
 	const char *name, *help, *type;
@@ -30,6 +32,8 @@ static const struct {
 	[F_DUR] = { "webhook_runner_job_duration_seconds", "Job duration, from spawn to exit.", "histogram" },
 	[F_APPROVAL] = { "webhook_runner_approval_decisions_total",
 		"Approvals decided, by hook and decision (approved, denied, expired).", "counter" },
+	[F_SLACK] = { "webhook_runner_slack_api_calls_total",
+		"Slack Web API calls (each try), by method and result (ok, or why not).", "counter" },
 };
 
 static const double bounds[NBUCKETS - 1] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600 };
@@ -118,6 +122,11 @@ void metrics_verify_failure(const char *hook, const char *reason)
 void metrics_idempotency(const char *hook, const char *decision)
 {
 	count(F_IDEM, "hook", hook, "decision", decision);
+}
+
+void metrics_slack_call(const char *method, const char *result)
+{
+	count(F_SLACK, "method", method, "result", result);
 }
 
 void metrics_job(const char *hook, const char *outcome, double seconds)

@@ -21,6 +21,11 @@ void metrics_approval(const char *hook, const char *decision);
 /* The pending-approvals gauge, rendered from the first call on (a daemon
  * with no approval hook has no such series). */
 void metrics_approvals_pending(int n);
+/* One Slack Web API call (each try): METHOD a fixed method name
+ * ("chat.postMessage"…, "response_url"), RESULT "ok", a transport word
+ * ("timeout", "ratelimited", "http_5xx"…) or Slack's own error code (a
+ * bounded vocabulary of Slack's, never request data). */
+void metrics_slack_call(const char *method, const char *result);
 
 /* Render everything, with the gauges given by the caller, into a malloc'ed
  * string. TLS_NOT_AFTER: the served certificate's expiry (Unix time), or 0

@@ -362,3 +362,46 @@ out:
 	free(cmd);
 	return rc;
 }
+
+void tmpl_values_free(struct tmpl_value *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].name);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+int tmpl_values(const struct tmpl *t, const struct tmpl_src *src, struct tmpl_value **out,
+    size_t *n)
+{
+	struct tmplparam_buf b;
+	struct tmpl_value *v = NULL;
+	size_t i;
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	*n = 0;
+	if (!t)
+		return -EINVAL;
+	if (t->np && !(v = calloc(t->np, sizeof *v)))
+		return -ENOMEM;
+	for (i = 0; i < t->np; i++) {
+		const char *val, *bad;
+		if (tmplparam_value(&t->p[i], src, &b, &val, &bad) < 0) {
+			rc = -EINVAL;
+			goto out;
+		}
+		if (!(v[i].name = strdup(t->p[i].name)) || !(v[i].value = strdup(val)))
+			goto out;
+	}
+	*out = v;
+	*n = t->np;
+	v = NULL;
+	rc = 0;
+out:
+	tmpl_values_free(v, t->np);
+	return rc;
+}

@@ -61,4 +61,16 @@ const char *tmpl_header_param(const struct tmpl *t);
  * into ERR. *out is malloc'ed. */
 int tmpl_render(const struct tmpl *t, const struct tmpl_src *src, char **out,
     char *err, size_t errlen);
+
+/* One parameter's name and the value the command gets (unquoted). */
+struct tmpl_value {
+	char *name, *value;
+};
+/* Every parameter of T with its value in SRC, in declaration order: what an
+ * approver is shown beside the command. 0 with *OUT (malloc'ed, *N items;
+ * tmpl_values_free), -EINVAL when a value is missing or invalid (as
+ * tmpl_render would refuse), -ENOMEM. */
+int tmpl_values(const struct tmpl *t, const struct tmpl_src *src, struct tmpl_value **out,
+    size_t *n);
+void tmpl_values_free(struct tmpl_value *v, size_t n);
 #endif
