@@ -1,6 +1,7 @@
 /* httpprobe.c — see httpprobe.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
@@ -399,4 +400,48 @@ out:
 	if (c.fd >= 0)
 		close(c.fd);
 	return rc;
+}
+
+int httpprobe_main(const struct httpprobe_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' }, { "port", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	const char *url = NULL, *port = NULL;
+	char ubuf[320], err[256], msg[256];
+	struct httpprobe_target t;
+	int c, p = cli->port;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "u:p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': url = optarg; break;
+		case 'p': port = optarg; break;
+		case 'h': fputs(cli->usage, stdout); return 0;
+		default: fputs(cli->usage, stderr); return 1;
+		}
+	}
+	if (optind != argc || (url && port)) {
+		fputs(cli->usage, stderr);
+		return 1;
+	}
+	if (port && httpprobe_parse_port(port, strlen(port), &p) != 0) {
+		fprintf(stderr, "%s: bad --port \"%s\"\n", cli->prog, port);
+		return 1;
+	}
+	if (!url) {
+		snprintf(ubuf, sizeof ubuf, "http://127.0.0.1:%d%s", p, cli->path);
+		url = ubuf;
+	}
+	if (httpprobe_parse_url(url, cli->path, &t, err, sizeof err) != 0) {
+		fprintf(stderr, "%s: %s: %s\n", cli->prog, url, err);
+		return 1;
+	}
+	if (httpprobe_check(&t, cli->agent, HTTPPROBE_TIMEOUT_MS, msg, sizeof msg) != 0) {
+		fprintf(stderr, "%s: %s: %s\n", cli->prog, url, msg);
+		return 1;
+	}
+	printf("healthy: %s\n", msg);
+	return 0;
 }

@@ -13,7 +13,9 @@
  * [IPv6] literal or "localhost"; no name lookups, so the deadline holds) and
  * the parsing of the answer's status line, which is bounded (the answer is
  * read into a fixed buffer) and fuzzed (tests/fuzz/fuzz_runner_healthcheck.c).
- * The subcommands (options, default URL, exit codes) stay with each program.
+ * Also the subcommand both programs run (httpprobe_main: --url, --port,
+ * --help; exit 0/1, never Docker's reserved 2); each program gives its name,
+ * usage text and default URL.
  */
 #ifndef HTTPPROBE_H
 #define HTTPPROBE_H
@@ -45,4 +47,18 @@ int httpprobe_parse_status(const char *buf, size_t len, int *code);
  * reason. On 0 MSG holds the body's first line. */
 int httpprobe_check(const struct httpprobe_target *t, const char *agent, int timeout_ms, char *msg,
     size_t msglen);
+
+/* What one program's `healthcheck` subcommand says and probes by default. */
+struct httpprobe_cli {
+	const char *prog;  /* "webhook-relay healthcheck": the prefix of every message */
+	const char *usage; /* printed for --help (stdout) and bad arguments (stderr) */
+	const char *path;  /* default path, e.g. "/live" */
+	int port;          /* default port on 127.0.0.1 */
+	const char *agent; /* User-Agent */
+};
+/* The subcommand: [--url URL | --port PORT] (ARGV[0] is the subcommand's
+ * name). GETs http://127.0.0.1:PORT/PATH (or URL) within HTTPPROBE_TIMEOUT_MS;
+ * prints "healthy: <body's first line>" and returns 0 on 200, else prints
+ * "PROG: URL: reason" on stderr and returns 1 (bad arguments too). */
+int httpprobe_main(const struct httpprobe_cli *cli, int argc, char **argv);
 #endif
