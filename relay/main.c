@@ -23,6 +23,7 @@
 #include "hub.h"
 #include "metrics.h"
 #include "opts.h"
+#include "probe.h"
 #include "server.h"
 
 #define VERSION "0.1.0"
@@ -156,7 +157,8 @@ static void usage(FILE *to)
 	    "commands:\n"
 	    "  serve      receive webhooks and stream them to subscribers (serve --help)\n"
 	    "  connect    follow a relay's stream and forward each webhook to a target (connect --help)\n"
-	    "  version    print the version\n");
+	    "  version    print the version\n"
+	    "  healthcheck  probe a local relay's /live, exit 0/1 (healthcheck --help)\n");
 }
 
 struct command {
@@ -177,6 +179,7 @@ static int version_main(int argc, char **argv)
 static const struct command commands[] = {
 	{ "serve", serve_main },
 	{ "version", version_main },
+	{ "healthcheck", probe_main },
 	/* ---- client side (relay/connect.h) goes below this line ---- */
 	{ "connect", connect_main },
 };

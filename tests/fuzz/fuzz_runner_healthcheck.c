@@ -1,7 +1,7 @@
 /*
- * fuzz_runner_healthcheck.c — libFuzzer harness for runner/healthcheck.c's
- * parsers: healthcheck_parse_status over the answer bytes (what a process on the
- * probed port sends back), and healthcheck_parse_url over the same bytes up to the
+ * fuzz_runner_healthcheck.c — libFuzzer harness for common/httpprobe.c's
+ * parsers: httpprobe_parse_status over the answer bytes (what a process on the
+ * probed port sends back), and httpprobe_parse_url over the same bytes up to the
  * first NUL (the operator's --url).
  *
  * Oracles, independent of the parser: a status is accepted exactly when the
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runner/healthcheck.h"
+#include "../../common/httpprobe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,17 +48,17 @@ static int expect_status(const uint8_t *b, size_t n, int *code)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[256], *url;
-	struct healthcheck_target t;
+	struct httpprobe_target t;
 	size_t cut, i;
 	int code = -1, want_code = -1, rc, want;
 
-	rc = healthcheck_parse_status((const char *)data, size, &code);
+	rc = httpprobe_parse_status((const char *)data, size, &code);
 	want = expect_status(data, size, &want_code);
 	if (rc != want || (rc == 0 && code != want_code))
 		abort();
 	/* A prefix's decision stands: incomplete may become anything. */
 	for (cut = 0; cut < size && cut < 16; cut++) {
-		int c2 = -1, r2 = healthcheck_parse_status((const char *)data, cut, &c2);
+		int c2 = -1, r2 = httpprobe_parse_status((const char *)data, cut, &c2);
 		if (r2 != -EAGAIN && (r2 != rc || (r2 == 0 && c2 != code)))
 			abort();
 	}
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(url, data, cut);
 	url[cut] = '\0';
 	err[0] = '\0';
-	if (healthcheck_parse_url(url, &t, err, sizeof err) == 0) {
+	if (httpprobe_parse_url(url, "/healthz", &t, err, sizeof err) == 0) {
 		unsigned char addr[16];
 		int pre = t.tls ? strncmp(url, "https://", 8) : strncmp(url, "http://", 7);
 		if (pre != 0 || t.port < 1 || t.port > 65535 || t.path[0] != '/')

@@ -1,7 +1,7 @@
 /*
- * runner_healthcheck.c — unit tests for runner/healthcheck.c: the URL
+ * runner_healthcheck.c — unit tests for common/httpprobe.c: the URL
  * grammar (what is accepted, what is refused and why), the status line
- * parser, and healthcheck_check against a real loopback TCP server forked by the test
+ * parser, and httpprobe_check against a real loopback TCP server forked by the test
  * (200, 503, garbage, silence past the deadline, a close without an answer,
  * a closed port), including the exact request the server receives.
  */
@@ -16,35 +16,35 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../runner/healthcheck.h"
+#include "../../common/httpprobe.h"
 #include "t.h"
 
 static char err[256];
 
 static void test_url_ok(void)
 {
-	struct healthcheck_target t;
+	struct httpprobe_target t;
 
-	T_EQ_INT(healthcheck_parse_url("http://127.0.0.1:8080/healthz", &t, err, sizeof err), 0);
+	T_EQ_INT(httpprobe_parse_url("http://127.0.0.1:8080/healthz", "/healthz", &t, err, sizeof err), 0);
 	T_EQ_STR(t.host, "127.0.0.1");
 	T_EQ_INT(t.port, 8080);
 	T_EQ_STR(t.path, "/healthz");
-	T_EQ_INT(healthcheck_parse_url("http://localhost:9", &t, err, sizeof err), 0);
+	T_EQ_INT(httpprobe_parse_url("http://localhost:9", "/healthz", &t, err, sizeof err), 0);
 	T_EQ_STR(t.host, "127.0.0.1");
 	T_EQ_INT(t.port, 9);
 	T_EQ_STR(t.path, "/healthz");
-	T_EQ_INT(healthcheck_parse_url("http://10.1.2.3/", &t, err, sizeof err), 0);
+	T_EQ_INT(httpprobe_parse_url("http://10.1.2.3/", "/healthz", &t, err, sizeof err), 0);
 	T_EQ_INT(t.port, 80);
 	T_EQ_STR(t.path, "/healthz");
 	T_EQ_INT(t.tls, 0);
-	T_EQ_INT(healthcheck_parse_url("http://[::1]:65535/other?x=1", &t, err, sizeof err), 0);
+	T_EQ_INT(httpprobe_parse_url("http://[::1]:65535/other?x=1", "/healthz", &t, err, sizeof err), 0);
 	T_EQ_STR(t.host, "::1");
 	T_EQ_INT(t.port, 65535);
 	T_EQ_STR(t.path, "/other?x=1");
-	T_EQ_INT(healthcheck_parse_url("https://127.0.0.1/healthz", &t, err, sizeof err), 0);
+	T_EQ_INT(httpprobe_parse_url("https://127.0.0.1/healthz", "/healthz", &t, err, sizeof err), 0);
 	T_EQ_INT(t.port, 443);
 	T_EQ_INT(t.tls, 1);
-	T_EQ_INT(healthcheck_parse_url("https://localhost:8443", &t, err, sizeof err), 0);
+	T_EQ_INT(httpprobe_parse_url("https://localhost:8443", "/healthz", &t, err, sizeof err), 0);
 	T_EQ_STR(t.host, "127.0.0.1");
 	T_EQ_INT(t.port, 8443);
 	T_EQ_INT(t.tls, 1);
@@ -60,12 +60,12 @@ static void test_url_refused(void)
 		"http://127.0.0.1?x", "http://127.0.0.1/a b", "http://999.1.1.1/",
 		"http://[127.0.0.1]/",
 	};
-	struct healthcheck_target t;
+	struct httpprobe_target t;
 	size_t i;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		err[0] = 0;
-		if (healthcheck_parse_url(bad[i], &t, err, sizeof err) != -EINVAL || !err[0]) {
+		if (httpprobe_parse_url(bad[i], "/healthz", &t, err, sizeof err) != -EINVAL || !err[0]) {
 			T_CHECK(!"a bad URL was accepted or refused without a reason");
 			printf("# %s\n", bad[i]);
 		}
@@ -76,23 +76,23 @@ static void test_status(void)
 {
 	int code = 0;
 
-	T_EQ_INT(healthcheck_parse_status("HTTP/1.1 200 OK\r\n", 17, &code), 0);
+	T_EQ_INT(httpprobe_parse_status("HTTP/1.1 200 OK\r\n", 17, &code), 0);
 	T_EQ_INT(code, 200);
-	T_EQ_INT(healthcheck_parse_status("HTTP/1.0 503\r\n", 14, &code), 0);
+	T_EQ_INT(httpprobe_parse_status("HTTP/1.0 503\r\n", 14, &code), 0);
 	T_EQ_INT(code, 503);
-	T_EQ_INT(healthcheck_parse_status("HTTP/1.0 404\n", 13, &code), 0);
+	T_EQ_INT(httpprobe_parse_status("HTTP/1.0 404\n", 13, &code), 0);
 	T_EQ_INT(code, 404);
-	T_EQ_INT(healthcheck_parse_status("", 0, &code), -EAGAIN);
-	T_EQ_INT(healthcheck_parse_status("HTTP/1.", 7, &code), -EAGAIN);
-	T_EQ_INT(healthcheck_parse_status("HTTP/1.1 20", 11, &code), -EAGAIN);
-	T_EQ_INT(healthcheck_parse_status("HTTP/1.1 200", 12, &code), -EAGAIN);
-	T_EQ_INT(healthcheck_parse_status("HTTP/2 200 OK\r\n", 15, &code), -EPROTO);
-	T_EQ_INT(healthcheck_parse_status("SSH-2.0-OpenSSH", 15, &code), -EPROTO);
-	T_EQ_INT(healthcheck_parse_status("HTTP/1.1 20x OK", 15, &code), -EPROTO);
-	T_EQ_INT(healthcheck_parse_status("HTTP/1.1 2000 OK", 16, &code), -EPROTO);
-	T_EQ_INT(healthcheck_parse_status("http/1.1 200 OK", 15, &code), -EPROTO);
+	T_EQ_INT(httpprobe_parse_status("", 0, &code), -EAGAIN);
+	T_EQ_INT(httpprobe_parse_status("HTTP/1.", 7, &code), -EAGAIN);
+	T_EQ_INT(httpprobe_parse_status("HTTP/1.1 20", 11, &code), -EAGAIN);
+	T_EQ_INT(httpprobe_parse_status("HTTP/1.1 200", 12, &code), -EAGAIN);
+	T_EQ_INT(httpprobe_parse_status("HTTP/2 200 OK\r\n", 15, &code), -EPROTO);
+	T_EQ_INT(httpprobe_parse_status("SSH-2.0-OpenSSH", 15, &code), -EPROTO);
+	T_EQ_INT(httpprobe_parse_status("HTTP/1.1 20x OK", 15, &code), -EPROTO);
+	T_EQ_INT(httpprobe_parse_status("HTTP/1.1 2000 OK", 16, &code), -EPROTO);
+	T_EQ_INT(httpprobe_parse_status("http/1.1 200 OK", 15, &code), -EPROTO);
 	/* Not NUL-terminated: only LEN bytes count. */
-	T_EQ_INT(healthcheck_parse_status("HTTP/1.1 200 OKxxxx", 9, &code), -EAGAIN);
+	T_EQ_INT(httpprobe_parse_status("HTTP/1.1 200 OKxxxx", 9, &code), -EAGAIN);
 }
 
 /* A one-shot server on 127.0.0.1: accepts one connection, reads the request
@@ -142,7 +142,7 @@ static pid_t serve_once(int *port, enum mode mode, const char *answer, int *req_
 static int run(enum mode mode, const char *answer, int timeout_ms, char *msg, size_t msglen,
     char *req, size_t reqlen)
 {
-	struct healthcheck_target t;
+	struct httpprobe_target t;
 	int port = 0, rfd = -1, rc;
 	ssize_t n;
 	pid_t pid = serve_once(&port, mode, answer, &rfd);
@@ -153,7 +153,7 @@ static int run(enum mode mode, const char *answer, int timeout_ms, char *msg, si
 	strcpy(t.host, "127.0.0.1");
 	t.port = port;
 	strcpy(t.path, "/healthz");
-	rc = healthcheck_check(&t, timeout_ms, msg, msglen);
+	rc = httpprobe_check(&t, NULL, timeout_ms, msg, msglen);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	n = read(rfd, req, reqlen - 1);
@@ -212,7 +212,7 @@ static void test_check_silent(void)
 static void test_check_closed(void)
 {
 	char msg[256], req[1024];
-	struct healthcheck_target t;
+	struct httpprobe_target t;
 	int port = 0, rfd = -1;
 	pid_t pid;
 
@@ -230,7 +230,7 @@ static void test_check_closed(void)
 	strcpy(t.host, "127.0.0.1");
 	t.port = port;
 	strcpy(t.path, "/healthz");
-	T_EQ_INT(healthcheck_check(&t, 2000, msg, sizeof msg), -ECONNREFUSED);
+	T_EQ_INT(httpprobe_check(&t, NULL, 2000, msg, sizeof msg), -ECONNREFUSED);
 	T_EQ_STR(msg, "connect: Connection refused");
 }
 
