@@ -63,8 +63,8 @@ expect_eq github_redelivery_not_run "$(deploys)" 1
 
 # the lines the demo prints (our signer: a fresh x-hookdeck-eventid, same body)
 "$RUNNER_BIN" sign --config "$D/config.json" --hook github "$PUSH" >"$R/hdrs.txt" 2>"$R/sign.err"
-grep -q 'hooks/github' "$T_TMP/demo.log" && ok github_demo_prints_curl_line ||
-	fail github_demo_prints_curl_line "no /hooks/github line in the demo's output"
+if grep -q 'hooks/github' "$T_TMP/demo.log"; then ok github_demo_prints_curl_line; else
+	fail github_demo_prints_curl_line "no /hooks/github line in the demo's output"; fi
 CODE=$(fetch "$R/p3" --max-time 30 -H @"$R/hdrs.txt" -H 'X-GitHub-Event: push' --data-binary @"$PUSH" "$BASE/hooks/github")
 echo "$CODE" >"$R/p3.code"
 answer github_demo_line_same_body_is_earlier_delivery p3 code=200 status=succeeded
@@ -107,5 +107,5 @@ if CREDENTIALS_DIRECTORY=$X/creds GITHUB_WEBHOOK_SECRET=$(rand_hex 16) \
 else
 	fail example_config_checks "$(head -c 400 "$X/check.out")"
 fi
-grep -q '"id": "github"' "$TOP/config/example.json" && ok example_config_has_github ||
-	fail example_config_has_github "no hook github in config/example.json"
+if grep -q '"id": "github"' "$TOP/config/example.json"; then ok example_config_has_github; else
+	fail example_config_has_github "no hook github in config/example.json"; fi
