@@ -13,6 +13,8 @@
 #       http://127.0.0.1:8080/hooks/demo
 # The hook demo-approval waits for a person's approval: approve it with
 # `webhook-runner approvals approve <job id> --as U0ALICE` (no Slack needed).
+# The hook github takes a GitHub push relayed by Hookdeck
+# (config/demo-github-push.json; the printed instructions show the curl line).
 set -euo pipefail
 BUILD=$(cd "${1:-build/release}" && pwd)
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +30,7 @@ source tests/sshd.sh
 source tests/xservice.sh
 sshd_start
 
-D=$TOP/.run/demo
+D=${DEMO_DIR:-$TOP/.run/demo} # DEMO_DIR: elsewhere (tests/e2e/demo_github.sh)
 mkdir -p "$D"
 chmod 700 "$D"
 umask 077
@@ -96,14 +98,30 @@ cat >"$D/config.json" <<JSON
       }
     },
     {
+      "id": "github",
+      "signature": { "scheme": "hookdeck", "secrets": ["file:$D/hookdeck.secret"] },
+      "idempotency": { "headers": ["x-hookdeck-eventid", "X-GitHub-Delivery"] },
+      "job": {
+        "destination": "$DEST",
+        $WHO,
+        "command": "ref={{ref}} repo={{repo}} sha={{sha}}; echo \"\$sha \$ref \$repo\" >>$MARK_DIR/github-deploys; echo \"deployed \$repo at \$sha (\$ref) as \$(id -un) on \$(hostname)\"",
+        "params": {
+          "ref": { "from": "payload", "path": "ref", "pattern": "refs/heads/(main|release-[0-9]{1,4}([.][0-9]{1,4}){0,2})" },
+          "repo": { "from": "payload", "path": "repository.full_name", "pattern": "[A-Za-z0-9_.-]{1,39}/[A-Za-z0-9_.-]{1,100}" },
+          "sha": { "from": "payload", "path": "after", "pattern": "[0-9a-f]{40}" }
+        },
+        "timeout_s": 60,
+        "response_output": true
+      }
+    },
+    {
       "id": "demo-approval",
       "signature": { "scheme": "hookdeck", "secrets": ["file:$D/hookdeck.secret"] },
       "jwt": { "algorithms": ["HS256"], "key": "file:$D/jwt.secret",
                "issuer": "demo-issuer", "audience": "webhook-runner" },
       "job": {
-        "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT",
-        "identity": "$D/id_ed25519",
-        "known_hosts": "$D/known_hosts",
+        "destination": "$DEST",
+        $WHO,
         "command": "ref={{ref}} repo={{repo}}; echo \"approved deploy of \$ref of \$repo as \$(id -un)\"",
         "params": {
           "ref": { "from": "payload", "path": "ref", "pattern": "refs/heads/[A-Za-z0-9._/-]{1,100}" },
@@ -139,6 +157,11 @@ demo: a hook that waits for approval (no Slack needed: approve with the CLI):
   ./build/release/webhook-runner approvals list --config .run/demo/config.json
   ./build/release/webhook-runner approvals approve <job id> --as U0ALICE --config .run/demo/config.json
   ./build/release/webhook-runner jobs show <job id> --config .run/demo/config.json
+demo: a GitHub push as Hookdeck delivers it (\`sign\` adds a fresh x-hookdeck-eventid: the
+  idempotency key; each deploy appends a line to $MARK_DIR/github-deploys):
+  ./build/release/webhook-runner sign --config .run/demo/config.json --hook github config/demo-github-push.json > .run/demo/headers-github.txt
+  curl -H @.run/demo/headers-github.txt -H 'X-GitHub-Event: push' \\
+      --data-binary @config/demo-github-push.json http://127.0.0.1:$PORT/hooks/github
 demo: with Hookdeck (signature only, GitHub push events), start with
   HOOKDECK_SIGNING_SECRET=<your project's signing secret> make run
   hookdeck listen $PORT <your-source> --path /hooks/demo-hookdeck

@@ -18,6 +18,7 @@
 
 enum family { F_REQ, F_VERIFY, F_IDEM, F_JOBS, F_DUR, F_APPROVAL,
 	F_SLACK, /* Slack Web API calls */
+	F_SLACKREQ, /* requests on Slack's routes */
 	F_COUNT };
 
 static const struct {
@@ -34,6 +35,8 @@ static const struct {
 		"Approvals decided, by hook and decision (approved, denied, expired).", "counter" },
 	[F_SLACK] = { "webhook_runner_slack_api_calls_total",
 		"Slack Web API calls (each try), by method and result (ok, or why not).", "counter" },
+	[F_SLACKREQ] = { "webhook_runner_slack_requests_total",
+		"Requests on Slack's routes, by endpoint (interactions, events) and outcome.", "counter" },
 };
 
 static const double bounds[NBUCKETS - 1] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600 };
@@ -127,6 +130,26 @@ void metrics_idempotency(const char *hook, const char *decision)
 void metrics_slack_call(const char *method, const char *result)
 {
 	count(F_SLACK, "method", method, "result", result);
+}
+
+void metrics_slack_request(enum metrics_slack_endpoint endpoint, enum metrics_slack_outcome outcome)
+{
+	static const char *const ep[METRICS_SLACK_NENDPOINTS] = {
+		[METRICS_SLACK_INTERACTIONS] = "interactions", [METRICS_SLACK_EVENTS] = "events",
+	};
+	static const char *const word[METRICS_SLACK_NOUTCOMES] = {
+		[METRICS_SLACK_VOTED] = "voted", [METRICS_SLACK_DECIDED] = "decided",
+		[METRICS_SLACK_MODAL] = "modal", [METRICS_SLACK_REFUSED] = "refused",
+		[METRICS_SLACK_IGNORED] = "ignored", [METRICS_SLACK_BAD_SIGNATURE] = "bad_signature",
+		[METRICS_SLACK_STALE] = "stale", [METRICS_SLACK_REPLAYED] = "replayed",
+		[METRICS_SLACK_MALFORMED] = "malformed", [METRICS_SLACK_REJECTED] = "rejected",
+		[METRICS_SLACK_ERROR] = "error", [METRICS_SLACK_URL_VERIFICATION] = "url_verification",
+		[METRICS_SLACK_EVENT] = "event", [METRICS_SLACK_EVENT_REPEAT] = "event_repeat",
+	};
+
+	if ((unsigned)endpoint >= METRICS_SLACK_NENDPOINTS || (unsigned)outcome >= METRICS_SLACK_NOUTCOMES)
+		return;
+	count(F_SLACKREQ, "endpoint", ep[endpoint], "outcome", word[outcome]);
 }
 
 void metrics_job(const char *hook, const char *outcome, double seconds)

@@ -12,6 +12,7 @@
 #include "../common/clock.h"
 #include "approval.h"
 #include "log.h"
+#include "metrics.h"
 #include "route_slack.h"
 #include "slack_api.h"
 #include "slack_msg.h"
@@ -75,9 +76,10 @@ static int read_body(const struct intake_req *rq, char **out, size_t *len)
 }
 
 /* Method, config, signature, body: 0 with *BODY when the request may be
- * parsed, else A is answered. REPLAY: refuse a body already taken. */
+ * parsed, else A is answered and *OC says why. REPLAY: refuse a body
+ * already taken. */
 static int admit(const struct config *cfg, const struct intake_req *rq, struct intake_answer *a,
-    int replay, char **body, size_t *len)
+    int replay, char **body, size_t *len, enum metrics_slack_outcome *oc)
 {
 	const char *ts = intake_header(rq, SLACKSIG_HDR_TS), *sig = intake_header(rq, SLACKSIG_HDR_SIG);
 	enum slacksig_reason why = SLACKSIG_ERROR;
@@ -87,6 +89,7 @@ static int admit(const struct config *cfg, const struct intake_req *rq, struct i
 	intake_answer_hook(a, "-");
 	a->uncounted_hook = 1;
 	a->verify = "-";
+	*oc = METRICS_SLACK_REJECTED;
 	if (strcmp(rq->method, "POST") != 0) {
 		intake_answer_fail(a, rq, 405, "Allow: POST\r\n", "method not allowed");
 		return -1;
@@ -97,6 +100,7 @@ static int admit(const struct config *cfg, const struct intake_req *rq, struct i
 	}
 	if (!ts || !sig) { /* refused before the body is read */
 		a->verify = "slack_signature_missing";
+		*oc = METRICS_SLACK_BAD_SIGNATURE;
 		a->close = 1;
 		intake_answer_fail(a, rq, 401, NULL, "missing Slack signature");
 		return -1;
@@ -109,6 +113,7 @@ static int admit(const struct config *cfg, const struct intake_req *rq, struct i
 	if (rq->go_ahead)
 		rq->go_ahead(rq->io);
 	if ((rc = read_body(rq, body, len)) != 0) {
+		*oc = rc == -ENOMEM ? METRICS_SLACK_ERROR : METRICS_SLACK_REJECTED;
 		a->close = 1;
 		intake_answer_fail(a, rq, rc == -EFBIG ? 413 : rc == -ENOMEM ? 500 : 400, NULL,
 		    rc == -EFBIG ? "body too large" : rc == -ENOMEM ? "out of memory" : "body not read");
@@ -126,6 +131,7 @@ static int admit(const struct config *cfg, const struct intake_req *rq, struct i
 			[SLACKSIG_ERROR] = "slack_signature_error",
 		};
 		a->verify = (unsigned)why < SLACKSIG_NREASONS ? verify_words[why] : "slack_signature_error";
+		*oc = why == SLACKSIG_STALE ? METRICS_SLACK_STALE : METRICS_SLACK_BAD_SIGNATURE;
 		intake_answer_fail(a, rq, 401, NULL, "invalid Slack signature");
 		goto refused;
 	}
@@ -135,6 +141,7 @@ static int admit(const struct config *cfg, const struct intake_req *rq, struct i
 		snprintf(key, sizeof key, "%.12s:%.67s", ts, sig);
 		if (!bodies || slackseen_add(bodies, key, now) != 0) {
 			a->verify = "slack_replayed";
+			*oc = bodies ? METRICS_SLACK_REPLAYED : METRICS_SLACK_ERROR;
 			intake_answer_fail(a, rq, 401, NULL, "this Slack request was already taken");
 			goto refused;
 		}
@@ -154,8 +161,10 @@ static void ack(struct intake_answer *a)
 }
 
 /* Tell the clicker why nothing changed (ephemeral, via the outbox). */
-static void tell(const struct intake_env *env, const struct slackpl *p, const char *text)
+static void tell(const struct intake_env *env, const struct slackpl *p, const char *text,
+    enum metrics_slack_outcome *oc)
 {
+	*oc = METRICS_SLACK_REFUSED;
 	if (p->response_url[0] && env->slack)
 		slackob_ephemeral(env->slack, p->response_url, text);
 	log_event(LOG_INFO, "slack_click_refused", "user", p->user_id, "approval", p->value[0] ?
@@ -191,10 +200,12 @@ static int voters(const struct intake_env *env, const struct cfg_approval *ap, c
 	return listed || !unknown ? 0 : -EAGAIN;
 }
 
-/* Cast USER's vote. 0 and RES, or A answered (500) and -1. */
+/* Cast USER's vote. 0 and RES, or A answered (500) and -1; *OC says
+ * which (voted, decided, refused: the caller tells why, or error). */
 static int vote(const struct intake_env *env, const struct intake_req *rq, struct intake_answer *a,
     const char *id, const char *user, const struct approval_voters *who,
-    enum store_vote_decision d, const char *reason, struct approval_result *res)
+    enum store_vote_decision d, const char *reason, struct approval_result *res,
+    enum metrics_slack_outcome *oc)
 {
 	struct approval_vote_req v = {
 		.approval_id = id, .voter = user, .source = STORE_VOTE_SLACK, .decision = d,
@@ -207,8 +218,11 @@ static int vote(const struct intake_env *env, const struct intake_req *rq, struc
 		log_event(LOG_ERROR, "store_error", "what", "Slack vote", "approval", id,
 		    "error", strerror(-rc), NULL);
 		intake_answer_fail(a, rq, 500, NULL, "the vote could not be stored");
+		*oc = METRICS_SLACK_ERROR;
 		return -1;
 	}
+	*oc = approval_refused(res->why) ? METRICS_SLACK_REFUSED :
+	    res->why == APPROVAL_RECORDED ? METRICS_SLACK_VOTED : METRICS_SLACK_DECIDED;
 	if (!approval_refused(res->why) && env->slack)
 		slackob_wake(env->slack);
 	return 0;
@@ -217,17 +231,18 @@ static int vote(const struct intake_env *env, const struct intake_req *rq, struc
 /* The approval ID and the approval section of its hook; 0, or the click is
  * told why not and -1. */
 static int find(const struct intake_env *env, const struct config *cfg, const struct slackpl *p,
-    const char *id, struct store_approval *ap, const struct cfg_approval **cap)
+    const char *id, struct store_approval *ap, const struct cfg_approval **cap,
+    enum metrics_slack_outcome *oc)
 {
 	const struct cfg_hook *h;
 
 	if (store_approval_get(env->store, id, ap) != 0) {
-		tell(env, p, approval_reason_text(APPROVAL_UNKNOWN));
+		tell(env, p, approval_reason_text(APPROVAL_UNKNOWN), oc);
 		return -1;
 	}
 	if (!(h = config_hook(cfg, ap->hook)) || !h->approval.enabled) {
 		tell(env, p, "This hook no longer asks for approval in the configuration; "
-		    "decide it with `webhook-runner approvals`.");
+		    "decide it with `webhook-runner approvals`.", oc);
 		return -1;
 	}
 	*cap = &h->approval;
@@ -236,7 +251,8 @@ static int find(const struct intake_env *env, const struct config *cfg, const st
 
 static void deny_click(const struct intake_env *env, const struct config *cfg,
     const struct intake_req *rq, struct intake_answer *a, const struct slackpl *p,
-    const struct store_approval *ap, const struct approval_voters *who)
+    const struct store_approval *ap, const struct approval_voters *who,
+    enum metrics_slack_outcome *oc)
 {
 	struct slackapi_answer ans = { 0 };
 	struct approval_result res;
@@ -244,7 +260,7 @@ static void deny_click(const struct intake_env *env, const struct config *cfg,
 	char *modal = NULL;
 
 	if (approval_check(ap, who, p->user_id, STORE_VOTE_DENY, clock_wall_ms(), &why) != 0) {
-		tell(env, p, approval_reason_text(why));
+		tell(env, p, approval_reason_text(why), oc);
 		ack(a);
 		return;
 	}
@@ -253,13 +269,14 @@ static void deny_click(const struct intake_env *env, const struct config *cfg,
 	    slackapi_call(slackob_quick(env->slack), "views.open", modal, &ans) == 0 &&
 	    ans.result == SLACKAPI_OK) {
 		ack(a); /* the vote comes with the modal's submission */
+		*oc = METRICS_SLACK_MODAL;
 		goto out;
 	}
 	log_event(LOG_WARN, "slack_modal_failed", "approval", ap->id, "error",
 	    ans.error[0] ? ans.error : "no trigger", "note", "denied without a reason", NULL);
-	if (vote(env, rq, a, ap->id, p->user_id, who, STORE_VOTE_DENY, NULL, &res) == 0) {
+	if (vote(env, rq, a, ap->id, p->user_id, who, STORE_VOTE_DENY, NULL, &res, oc) == 0) {
 		if (approval_refused(res.why))
-			tell(env, p, approval_reason_text(res.why));
+			tell(env, p, approval_reason_text(res.why), oc);
 		ack(a);
 		approval_result_clear(&res);
 	}
@@ -270,7 +287,8 @@ out:
 }
 
 static void block_actions(const struct intake_env *env, const struct config *cfg,
-    const struct intake_req *rq, struct intake_answer *a, const struct slackpl *p)
+    const struct intake_req *rq, struct intake_answer *a, const struct slackpl *p,
+    enum metrics_slack_outcome *oc)
 {
 	struct store_approval ap;
 	const struct cfg_approval *cap = NULL;
@@ -284,27 +302,28 @@ static void block_actions(const struct intake_env *env, const struct config *cfg
 		ack(a);
 		return;
 	}
-	if (find(env, cfg, p, p->value, &ap, &cap) != 0) {
+	if (find(env, cfg, p, p->value, &ap, &cap, oc) != 0) {
 		ack(a);
 		goto out;
 	}
 	if (!(ids = calloc(cap->nusers + 1, sizeof *ids))) {
 		intake_answer_fail(a, rq, 500, NULL, "out of memory");
+		*oc = METRICS_SLACK_ERROR;
 		goto out;
 	}
 	if (voters(env, cap, p->user_id, ids, &who) != 0) {
 		tell(env, p, "Your membership of the approver groups cannot be checked with Slack "
-		    "now; try again in a moment, or ask an operator to use `webhook-runner approvals`.");
+		    "now; try again in a moment, or ask an operator to use `webhook-runner approvals`.", oc);
 		ack(a);
 		goto out;
 	}
 	if (!approve) {
-		deny_click(env, cfg, rq, a, p, &ap, &who);
+		deny_click(env, cfg, rq, a, p, &ap, &who, oc);
 		goto out;
 	}
-	if (vote(env, rq, a, ap.id, p->user_id, &who, STORE_VOTE_APPROVE, NULL, &res) == 0) {
+	if (vote(env, rq, a, ap.id, p->user_id, &who, STORE_VOTE_APPROVE, NULL, &res, oc) == 0) {
 		if (approval_refused(res.why))
-			tell(env, p, approval_reason_text(res.why));
+			tell(env, p, approval_reason_text(res.why), oc);
 		ack(a);
 		approval_result_clear(&res);
 	}
@@ -334,7 +353,8 @@ static void view_answer(struct intake_answer *a, const char *error)
 }
 
 static void view_submission(const struct intake_env *env, const struct config *cfg,
-    const struct intake_req *rq, struct intake_answer *a, const struct slackpl *p)
+    const struct intake_req *rq, struct intake_answer *a, const struct slackpl *p,
+    enum metrics_slack_outcome *oc)
 {
 	struct store_approval ap;
 	const struct cfg_approval *cap = NULL;
@@ -347,19 +367,21 @@ static void view_submission(const struct intake_env *env, const struct config *c
 		ack(a);
 		return;
 	}
-	if (find(env, cfg, p, p->private_metadata, &ap, &cap) != 0) {
+	if (find(env, cfg, p, p->private_metadata, &ap, &cap, oc) != 0) {
 		view_answer(a, approval_reason_text(APPROVAL_UNKNOWN));
 		goto out;
 	}
 	if (!(ids = calloc(cap->nusers + 1, sizeof *ids))) {
 		intake_answer_fail(a, rq, 500, NULL, "out of memory");
+		*oc = METRICS_SLACK_ERROR;
 		goto out;
 	}
 	if (voters(env, cap, p->user_id, ids, &who) != 0) {
 		view_answer(a, "Your group membership cannot be checked with Slack now; try again.");
+		*oc = METRICS_SLACK_REFUSED;
 		goto out;
 	}
-	if (vote(env, rq, a, ap.id, p->user_id, &who, STORE_VOTE_DENY, p->reason, &res) == 0) {
+	if (vote(env, rq, a, ap.id, p->user_id, &who, STORE_VOTE_DENY, p->reason, &res, oc) == 0) {
 		view_answer(a, approval_refused(res.why) ? approval_reason_text(res.why) : NULL);
 		if (approval_refused(res.why))
 			log_event(LOG_INFO, "slack_click_refused", "user", p->user_id, "approval", ap.id,
@@ -375,6 +397,7 @@ void route_slack_interactions(const struct intake_env *env, const struct intake_
     struct intake_answer *a)
 {
 	enum slackpl_reason why = SLACKPL_ERROR;
+	enum metrics_slack_outcome oc = METRICS_SLACK_IGNORED;
 	const struct config *cfg;
 	struct slackpl *p = NULL;
 	char *body = NULL;
@@ -382,25 +405,28 @@ void route_slack_interactions(const struct intake_env *env, const struct intake_
 	void *ref;
 
 	cfg = cfggen_get(env->gens, &ref);
-	if (admit(cfg, rq, a, 1, &body, &len) != 0)
+	if (admit(cfg, rq, a, 1, &body, &len, &oc) != 0)
 		goto out;
 	if (!(p = malloc(sizeof *p))) {
 		intake_answer_fail(a, rq, 500, NULL, "out of memory");
+		oc = METRICS_SLACK_ERROR;
 		goto out;
 	}
 	if (slackpl_parse(body, len, cfg->slack.api_url, p, &why) != 0) {
 		char msg[96];
 		snprintf(msg, sizeof msg, "malformed Slack payload: %s", slackpl_reason_name(why));
 		intake_answer_fail(a, rq, why == SLACKPL_ERROR ? 500 : 400, NULL, msg);
+		oc = why == SLACKPL_ERROR ? METRICS_SLACK_ERROR : METRICS_SLACK_MALFORMED;
 		goto out;
 	}
 	if (p->type == SLACKPL_BLOCK_ACTIONS)
-		block_actions(env, cfg, rq, a, p);
+		block_actions(env, cfg, rq, a, p, &oc);
 	else if (p->type == SLACKPL_VIEW_SUBMISSION)
-		view_submission(env, cfg, rq, a, p);
+		view_submission(env, cfg, rq, a, p, &oc);
 	else
 		ack(a);
 out:
+	metrics_slack_request(METRICS_SLACK_INTERACTIONS, oc);
 	free(p);
 	free(body);
 	cfggen_put(env->gens, ref);
@@ -410,6 +436,7 @@ void route_slack_events(const struct intake_env *env, const struct intake_req *r
     struct intake_answer *a)
 {
 	enum slackpl_reason why = SLACKPL_ERROR;
+	enum metrics_slack_outcome oc = METRICS_SLACK_IGNORED;
 	struct slackpl_event e;
 	const struct config *cfg;
 	const char *retry = intake_header(rq, "X-Slack-Retry-Num");
@@ -419,24 +446,29 @@ void route_slack_events(const struct intake_env *env, const struct intake_req *r
 	void *ref;
 
 	cfg = cfggen_get(env->gens, &ref);
-	if (admit(cfg, rq, a, 0, &body, &len) != 0)
+	if (admit(cfg, rq, a, 0, &body, &len, &oc) != 0)
 		goto out;
 	if (slackpl_event_parse(body, len, &e, &why) != 0) {
 		char msg[96];
 		snprintf(msg, sizeof msg, "malformed Slack event: %s", slackpl_reason_name(why));
 		intake_answer_fail(a, rq, why == SLACKPL_ERROR ? 500 : 400, NULL, msg);
+		oc = why == SLACKPL_ERROR ? METRICS_SLACK_ERROR : METRICS_SLACK_MALFORMED;
 		goto out;
 	}
 	if (e.type == SLACKPL_EV_URL_VERIFICATION) {
 		if (!(j = cJSON_CreateObject()) || !cJSON_AddStringToObject(j, "challenge", e.challenge) ||
-		    !(s = cJSON_PrintUnformatted(j)))
+		    !(s = cJSON_PrintUnformatted(j))) {
 			intake_answer_fail(a, rq, 500, NULL, "out of memory");
-		else
+			oc = METRICS_SLACK_ERROR;
+		} else {
 			intake_answer_set(a, 200, NULL, s);
+			oc = METRICS_SLACK_URL_VERIFICATION;
+		}
 		goto out;
 	}
 	if (e.type == SLACKPL_EV_CALLBACK) {
 		int seen = events ? slackseen_add(events, e.event_id, clock_wall_ms() / 1000) : 0;
+		oc = seen == 1 ? METRICS_SLACK_EVENT_REPEAT : METRICS_SLACK_EVENT;
 		if (seen == 1)
 			log_event(LOG_INFO, "slack_event_repeat", "event_id", e.event_id,
 			    "retry", retry ? retry : "-", "note", "already handled", NULL);
@@ -446,6 +478,7 @@ void route_slack_events(const struct intake_env *env, const struct intake_req *r
 	}
 	ack(a); /* nothing the runner does waits on an event: acknowledged at once */
 out:
+	metrics_slack_request(METRICS_SLACK_EVENTS, oc);
 	cJSON_Delete(j);
 	free(s);
 	free(body);

@@ -120,12 +120,14 @@ mts() { lastf chat.postMessage answer.ts "name = $1"; }
 slack() {
 	local tag=$1 path=$2
 	shift 2
+	rm -f "$R/$tag.req"
 	"$PY" "$TOP/tests/tools/slack_sign.py" "$S/signing" "$R/$tag" "$@" || { CODE=sign-failed; return; }
 	resend "$tag" "$path"
 }
-resend() { # TAG PATH : the same files again
+resend() { # TAG PATH : the same request again (fetch writes the answer to TAG.body: the request is kept in TAG.req)
 	rm -f "$R/$1.kv"
-	CODE=$(fetch "$R/$1" --max-time 10 -H @"$R/$1.hdrs" --data-binary @"$R/$1.body" "$BASE$2")
+	[ -f "$R/$1.req" ] || cp "$R/$1.body" "$R/$1.req"
+	CODE=$(fetch "$R/$1" --max-time 10 -H @"$R/$1.hdrs" --data-binary @"$R/$1.req" "$BASE$2")
 	echo "$CODE" >"$R/$1.code"
 }
 click() { # TAG USER ACTION APPROVAL_ID
@@ -143,9 +145,17 @@ ran() { [ "$(runs "$1")" -ge 1 ]; }
 test_reply_k() { [ $(($(calls response_url /response/k1) + $(calls response_url /response/k2))) -ge 1 ]; }      # NAME: ran at least once
 called() { [ "$(calls "$@")" -ge 1 ]; }    # METHOD TEXT...: at least one such call
 updated() { [ "$(calls chat.update "$@")" -ge 1 ]; } # TEXT...: a chat.update whose body has them
+# sreq OUTCOME [ENDPOINT] : webhook_runner_slack_requests_total now (absent: 0; /metrics unreadable: x)
+sreq() {
+	curl -s --max-time 5 "$BASE/metrics" -o "$R/sreq.prom" || { echo x; return; }
+	"$PY" "$TOP/tests/tools/prom_flatten.py" "$R/sreq.prom" | awk -F'|' -v l="endpoint=${2:-interactions},outcome=$1" \
+		'$1 == "webhook_runner_slack_requests_total" && $2 == l { print $3; f = 1 } END { if (!f) print 0 }'
+}
+# moved BEFORE AFTER : AFTER - BEFORE, or "x" when either is not a count
+moved() { if [[ "$1" =~ ^[0-9]+$ && "$2" =~ ^[0-9]+$ ]]; then echo $(($2 - $1)); else echo x; fi; }
 # ------------------------------------------------------------ events
 slack ev1 /slack/events event '{"token":"x","challenge":"c-'"$(rand_hex 8)"'","type":"url_verification"}'
-want=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["challenge"])' "$R/ev1.body")
+want=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["challenge"])' "$R/ev1.req")
 answer slack_url_verification ev1 code=200 "challenge=$want"
 EVID=Ev$(rand_hex 5 | tr a-f A-F)
 EVB='{"token":"x","team_id":"T0001","api_app_id":"A0001","event":{"type":"app_mention","user":"U0AAA","text":"hi"},"type":"event_callback","event_id":"'$EVID'","event_time":1700000000}'
@@ -156,6 +166,7 @@ c3=$CODE
 n=$(grep -cE " slack_event .*event_id=$EVID" "$RUNNER_LOG")
 r=$(grep -cE " slack_event_repeat .*event_id=$EVID" "$RUNNER_LOG")
 expect_eq slack_event_retry_handled_once "$c2 $c3 $n $r" "200 200 1 1"
+expect_eq slack_events_in_metrics "$(sreq url_verification events) $(sreq event events) $(sreq event_repeat events)" "1 1 1"
 
 # ------------------------------------------------------------ approve
 deliver d1 appr alpha U0REQ
@@ -208,13 +219,18 @@ click c3 U0REQ approve "$A2"
 told slack_self_approval_reply c3 "may not approve it yourself"
 answer slack_self_approval_told c3 code=200
 # forged, stale, replayed, unsigned, malformed: 401/400 and nothing changes
+mb0=$(sreq bad_signature) ms0=$(sreq stale) md0=$(sreq decided)
 BAD_SIG=1 click f1 U0AAA approve "$A2"
 answer slack_forged_signature_401 f1 code=401
+mb1=$(sreq bad_signature) ms1=$(sreq stale)
+expect_eq slack_forged_signature_counted "$(moved "$mb0" "$mb1") $(moved "$ms0" "$ms1")" "1 0"
 TS_OFFSET=-301 click f2 U0AAA approve "$A2"
 answer slack_stale_timestamp_401 f2 code=401
+mb2=$(sreq bad_signature) ms2=$(sreq stale)
+expect_eq slack_stale_timestamp_counted "$(moved "$mb1" "$mb2") $(moved "$ms1" "$ms2")" "0 1"
 TS_OFFSET=400 click f3 U0AAA approve "$A2"
 answer slack_future_timestamp_401 f3 code=401
-CODE=$(fetch "$R/f4" --max-time 10 --data-binary @"$R/f1.body" -H 'Content-Type: application/x-www-form-urlencoded' "$BASE/slack/interactions")
+CODE=$(fetch "$R/f4" --max-time 10 --data-binary @"$R/f1.req" -H 'Content-Type: application/x-www-form-urlencoded' "$BASE/slack/interactions")
 expect_eq slack_unsigned_401 "$CODE" 401
 slack f5 /slack/interactions raw "payload=%7Bnot-json"
 answer slack_malformed_payload_400 f5 code=400
@@ -228,10 +244,15 @@ expect_eq slack_oversized_413 "$CODE" 413
 sleep 1
 expect_eq slack_refusals_change_nothing "$(runs beta) $(calls chat.update "name = beta")" "0 0"
 # now a real approval, then the very same request again (replay)
+mr0=$(sreq replayed)
 click c4 U0BBB approve "$A2"
 answer slack_approve_after_refusals c4 code=200
+md1=$(sreq decided)
+# the refusals above decided nothing; this click did
+expect_eq slack_valid_click_counted_decided "$(moved "$md0" "$md1")" 1
 resend c4 /slack/interactions
 answer slack_replayed_interaction_401 c4 code=401
+expect_eq slack_replay_counted "$(moved "$mr0" "$(sreq replayed)") $(moved "$md1" "$(sreq decided)")" "1 0"
 wait_until 20 ran beta
 sleep 1
 expect_eq slack_replay_runs_once "$(runs beta)" 1
