@@ -120,12 +120,12 @@ mts() { lastf chat.postMessage answer.ts "name = $1"; }
 slack() {
 	local tag=$1 path=$2
 	shift 2
-	"$PY" "$TOP/tests/tools/slack_sign.py" "$S/signing" "$R/$tag" "$@" || { CODE=sign-failed; return; }
+	"$PY" "$TOP/tests/tools/slack_sign.py" "$S/signing" "$R/$tag.req" "$@" || { CODE=sign-failed; return; }
 	resend "$tag" "$path"
 }
-resend() { # TAG PATH : the same files again
+resend() { # TAG PATH : the same signed request ($R/TAG.req.*) again; the answer goes to $R/TAG.body
 	rm -f "$R/$1.kv"
-	CODE=$(fetch "$R/$1" --max-time 10 -H @"$R/$1.hdrs" --data-binary @"$R/$1.body" "$BASE$2")
+	CODE=$(fetch "$R/$1" --max-time 10 -H @"$R/$1.req.hdrs" --data-binary @"$R/$1.req.body" "$BASE$2")
 	echo "$CODE" >"$R/$1.code"
 }
 click() { # TAG USER ACTION APPROVAL_ID
@@ -145,7 +145,7 @@ called() { [ "$(calls "$@")" -ge 1 ]; }    # METHOD TEXT...: at least one such c
 updated() { [ "$(calls chat.update "$@")" -ge 1 ]; } # TEXT...: a chat.update whose body has them
 # ------------------------------------------------------------ events
 slack ev1 /slack/events event '{"token":"x","challenge":"c-'"$(rand_hex 8)"'","type":"url_verification"}'
-want=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["challenge"])' "$R/ev1.body")
+want=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["challenge"])' "$R/ev1.req.body")
 answer slack_url_verification ev1 code=200 "challenge=$want"
 EVID=Ev$(rand_hex 5 | tr a-f A-F)
 EVB='{"token":"x","team_id":"T0001","api_app_id":"A0001","event":{"type":"app_mention","user":"U0AAA","text":"hi"},"type":"event_callback","event_id":"'$EVID'","event_time":1700000000}'
@@ -214,7 +214,7 @@ TS_OFFSET=-301 click f2 U0AAA approve "$A2"
 answer slack_stale_timestamp_401 f2 code=401
 TS_OFFSET=400 click f3 U0AAA approve "$A2"
 answer slack_future_timestamp_401 f3 code=401
-CODE=$(fetch "$R/f4" --max-time 10 --data-binary @"$R/f1.body" -H 'Content-Type: application/x-www-form-urlencoded' "$BASE/slack/interactions")
+CODE=$(fetch "$R/f4" --max-time 10 --data-binary @"$R/f1.req.body" -H 'Content-Type: application/x-www-form-urlencoded' "$BASE/slack/interactions")
 expect_eq slack_unsigned_401 "$CODE" 401
 slack f5 /slack/interactions raw "payload=%7Bnot-json"
 answer slack_malformed_payload_400 f5 code=400
@@ -223,7 +223,7 @@ answer slack_no_payload_400 f6 code=400
 CODE=$(fetch "$R/f7" --max-time 10 "$BASE/slack/interactions")
 expect_eq slack_get_405 "$CODE $(header f7 Allow)" "405 POST"
 head -c 300000 /dev/zero | tr '\0' a >"$P/huge.body"
-CODE=$(fetch "$R/f8" --max-time 10 -H @"$R/c2.hdrs" --data-binary @"$P/huge.body" "$BASE/slack/interactions")
+CODE=$(fetch "$R/f8" --max-time 10 -H @"$R/c2.req.hdrs" --data-binary @"$P/huge.body" "$BASE/slack/interactions")
 expect_eq slack_oversized_413 "$CODE" 413
 sleep 1
 expect_eq slack_refusals_change_nothing "$(runs beta) $(calls chat.update "name = beta")" "0 0"
@@ -231,7 +231,7 @@ expect_eq slack_refusals_change_nothing "$(runs beta) $(calls chat.update "name 
 click c4 U0BBB approve "$A2"
 answer slack_approve_after_refusals c4 code=200
 resend c4 /slack/interactions
-answer slack_replayed_interaction_401 c4 code=401
+answer slack_replayed_interaction_401 c4 code=401 'error=*already taken*'
 wait_until 20 ran beta
 sleep 1
 expect_eq slack_replay_runs_once "$(runs beta)" 1
@@ -240,8 +240,8 @@ expect_eq slack_replay_runs_once "$(runs beta)" 1
 deliver d3 appr gamma U0REQ
 wait_until 15 posted gamma
 A3=$(aid gamma)
-"$PY" "$TOP/tests/tools/slack_sign.py" "$S/signing" "$R/k1" click U0AAA approve "$A3" "$FS/response/k1"
-"$PY" "$TOP/tests/tools/slack_sign.py" "$S/signing" "$R/k2" click U0BBB approve "$A3" "$FS/response/k2"
+"$PY" "$TOP/tests/tools/slack_sign.py" "$S/signing" "$R/k1.req" click U0AAA approve "$A3" "$FS/response/k1"
+"$PY" "$TOP/tests/tools/slack_sign.py" "$S/signing" "$R/k2.req" click U0BBB approve "$A3" "$FS/response/k2"
 resend k1 /slack/interactions &
 p1=$!
 resend k2 /slack/interactions &
@@ -378,7 +378,7 @@ SIGNING2=$(rand_hex 16)
 printf '%s' "$SIGNING2" >"$S/signing"
 kill -HUP "$RUNNER_PID"
 wait_until 10 grep -qE ' reload .*result=ok' "$RUNNER_LOG"
-"$PY" "$TOP/tests/tools/slack_sign.py" "$S/signing.old" "$R/o1" click U0AAA approve "$A12" "$FS/response/o1"
+"$PY" "$TOP/tests/tools/slack_sign.py" "$S/signing.old" "$R/o1.req" click U0AAA approve "$A12" "$FS/response/o1"
 resend o1 /slack/interactions
 answer slack_old_secret_after_reload_401 o1 code=401
 click o2 U0AAA approve "$A12"
