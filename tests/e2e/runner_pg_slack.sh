@@ -164,6 +164,9 @@ expect_eq pg_slack_decision_update_once \
 expect_eq pg_slack_outcome_update_once \
 	"$(calls all-chat.update "\"ts\": \"$TS1\"" "*Approved* by <@U0AAA>" "Job succeeded, exit code 0")" 1
 expect_eq pg_slack_updates_in_all "$(calls all-chat.update "\"ts\": \"$TS1\"")" 2
+info "chat.update order for alpha: $("$PY" -c 'import json,sys
+print(" then ".join(("outcome" if "Job succeeded" in json.dumps(c["body"]) else "decision")
+    for c in map(json.loads, open(sys.argv[1])) if c["method"] == "chat.update" and c["body"].get("ts") == sys.argv[2]))' "$FS_LOG" "$TS1")"
 expect_eq pg_slack_outcome_in_thread_once "$(calls all-chat.postMessage "\"thread_ts\": \"$TS1\"")" 1
 expect_match pg_slack_outcome_says_status "$(lastf chat.postMessage body "\"thread_ts\": \"$TS1\"")" \
 	"Job succeeded, exit code 0.*out-alpha"
