@@ -164,7 +164,9 @@ JSON
 "$BUILD/webhook-runner" check-config "$B/runner.json" >&2
 # Ours, warm: the same sync hook through the remote-executor service, whose
 # session to the sshd stays up between jobs (reuse, the default).
-xsvc_start "$B/xs" bench "$KEY_ED25519" "$KNOWN_HOSTS" "$SSH_USER@127.0.0.1:$SSHD_PORT" ||
+# As many warm sessions as concurrent jobs (c=8): past the pool's size a
+# job opens a connection of its own, which is the cold path.
+XS_SESSIONS=8 xsvc_start "$B/xs" bench "$KEY_ED25519" "$KNOWN_HOSTS" "$SSH_USER@127.0.0.1:$SSHD_PORT" ||
 	{ say "remote-executor serve did not start:"; tail -n 5 "$B/xs/service.log" >&2; exit 1; }
 cat >"$B/runner-warm.json" <<JSON
 {

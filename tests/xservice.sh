@@ -11,16 +11,21 @@
 #   xsvc_restart   SIGTERM, wait, write the config again (XS_UIDS and
 #                  XS_MAX_JOBS, default 16, as they are now) and start
 #   xsvc_stop      SIGTERM and wait (bounded; then SIGKILL)
+# XS_SESSIONS, when set, is the pool's max_sessions_per_destination (the
+# service's default otherwise).
 XS_BIN=${XS_BIN:-$BUILD/remote-executor}
 
 xsvc_config() { # FILE SOCKET NAME KEY KNOWN_HOSTS DEST
+	local pool=""
+	[ -z "${XS_SESSIONS:-}" ] ||
+		pool="\"pool\": { \"max_sessions_per_destination\": $XS_SESSIONS },"
 	cat >"$1" <<JSON
 {
   "socket": "$2",
   "socket_mode": "0660",
   "allowed_uids": [${XS_UIDS:-$(id -u)}],
   "known_hosts": "$5",
-  "max_jobs": ${XS_MAX_JOBS:-16},
+  "max_jobs": ${XS_MAX_JOBS:-16}, $pool
   "identities": {
     "$3": { "key": "$4", "destinations": ["$6"] }
   }
