@@ -490,3 +490,16 @@ jwt_post() {
 		hd_post "$n" "$hook" "$P/small.json" "$@"
 	fi
 }
+
+# Two daemons side by side (several instances on one store), configured by
+# $T_TMP/a.json and $T_TMP/b.json; each log is appended to LOGS.
+# start_as A|B : start that daemon on its own port and log; sets A_PID/A_PORT or B_*
+start_as() {
+	RUNNER_LOG=$T_TMP/$1.log RUNNER_PID=
+	LOGS+=("$RUNNER_LOG")
+	runner_start "$T_TMP/$(echo "$1" | tr AB ab).json" || { fail "start_$1" "daemon $1 did not start"; exit 1; }
+	eval "$1_PID=$RUNNER_PID $1_PORT=$RUNNER_PORT"
+	at_exit "kill $RUNNER_PID; wait $RUNNER_PID"
+	RUNNER_PID=
+}
+on() { RUNNER_PORT=$(eval echo "\$$1_PORT"); } # on A|B : send to that daemon

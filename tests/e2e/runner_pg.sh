@@ -55,17 +55,7 @@ mkcfg "$T_TMP/b.json" "$(hook sync sync), $(hook async async)" store_json="$STOR
 	log_level=info log_format=json
 CFG=$T_TMP/a.json
 
-# start_as A|B : a daemon on its own port and log; sets A_PID/A_PORT or B_*
-start_as() {
-	RUNNER_LOG=$T_TMP/$1.log RUNNER_PID=
-	LOGS+=("$RUNNER_LOG")
-	runner_start "$T_TMP/$(echo "$1" | tr AB ab).json" || { fail "start_$1" "daemon $1 did not start"; exit 1; }
-	eval "$1_PID=$RUNNER_PID $1_PORT=$RUNNER_PORT"
-	at_exit "kill $RUNNER_PID; wait $RUNNER_PID"
-	RUNNER_PID=
-}
 stop_pid() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
-on() { RUNNER_PORT=$(eval echo "\$$1_PORT"); } # on A|B : send to that daemon
 # state_of KEY : the latest attempt's "attempt:state" of sync KEY, through the CLI
 cli_state() {
 	"$RUNNER_BIN" jobs list --config "$T_TMP/b.json" --hook "$1" --json 2>/dev/null |

@@ -50,16 +50,6 @@ for x in a b; do
 done
 CFG=$T_TMP/a.json
 
-# start_as A|B : a daemon on its own port and log; sets A_PID/A_PORT or B_*
-start_as() {
-	RUNNER_LOG=$T_TMP/$1.log RUNNER_PID=
-	LOGS+=("$RUNNER_LOG")
-	runner_start "$T_TMP/$(echo "$1" | tr AB ab).json" || { fail "start_$1" "daemon $1 did not start"; exit 1; }
-	eval "$1_PID=$RUNNER_PID $1_PORT=$RUNNER_PORT"
-	at_exit "kill $RUNNER_PID; wait $RUNNER_PID"
-	RUNNER_PID=
-}
-on() { RUNNER_PORT=$(eval echo "\$$1_PORT"); } # on A|B : send to that daemon
 # cli TAG ARGS... : webhook-runner ARGS (bounded); $R/TAG.out, $R/TAG.err, RC
 cli() {
 	local tag=$1

@@ -82,16 +82,6 @@ JSON
 done
 CFG=$T_TMP/a.json
 
-# start_as A|B : a daemon on its own port and log; sets A_PID/A_PORT or B_*
-start_as() {
-	RUNNER_LOG=$T_TMP/$1.log RUNNER_PID=
-	LOGS+=("$RUNNER_LOG")
-	runner_start "$T_TMP/$(echo "$1" | tr AB ab).json" || { fail "start_$1" "daemon $1 did not start"; exit 1; }
-	eval "$1_PID=$RUNNER_PID $1_PORT=$RUNNER_PORT"
-	at_exit "kill $RUNNER_PID; wait $RUNNER_PID"
-	RUNNER_PID=
-}
-on() { RUNNER_PORT=$(eval echo "\$$1_PORT"); } # on A|B : send to that daemon
 Q="webhook_runner"
 jstate() { pg_query "SELECT state FROM $Q.jobs WHERE id = $1"; }
 posted() { [ "$(calls chat.postMessage "name = $1")" -ge 1 ]; }
