@@ -15,8 +15,10 @@ relay_start() {
 	for try in 1 2 3 4 5 6; do
 		port=$((20000 + (RANDOM * 5 + try * 977) % 40000))
 		ops=$((port + 1))
+		# A fresh log for each try: a try that found its port taken leaves
+		# nothing behind in the log the test reads.
 		"$RELAY_BIN" serve --host 127.0.0.1 --port "$port" --ops-port "$ops" "$@" \
-			>>"${RLOG[$name]}" 2>&1 &
+			>"${RLOG[$name]}" 2>&1 &
 		RPID[$name]=$!
 		for i in $(seq 1 100); do
 			kill -0 "${RPID[$name]}" 2>/dev/null || break
