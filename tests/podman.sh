@@ -59,7 +59,7 @@ pm_why_not() {
 
 pm_setup() {
 	local d=$T_TMP/podman
-	mkdir -p "$d/conf" "$d/storage" "$d/run" "$d/tmp" "$PM_CACHE"
+	mkdir -p "$d/conf" "$d/storage" "$d/run" "$d/tmp" "$d/net" "$PM_CACHE"
 	cat >"$d/conf/containers.conf" <<EOF
 [containers]
 default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
@@ -68,6 +68,8 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 tmp_dir = "$d/tmp"
+[network]
+network_config_dir = "$d/net"
 EOF
 	cat >"$d/conf/storage.conf" <<EOF
 [storage]
@@ -83,9 +85,11 @@ EOF
 	at_exit pm_teardown
 }
 
+# Everything lives under $T_TMP (lib.sh removes it): containers and their
+# anonymous volumes go first, then the images, so no layer stays mounted.
 pm_teardown() {
-	podman rm -a -f -t 0
-	podman system reset -f
+	podman rm -a -f -v -t 0
+	podman rmi -a -f
 }
 
 # The base: apt sources are the deb822 files of this machine naming Debian's
