@@ -120,10 +120,23 @@ pm_base() {
 		podman import --quiet --change 'CMD ["bash"]' "$tar" "docker.io/library/debian:$PM_SUITE" >/dev/null
 }
 
+# Less what .dockerignore leaves out (a path matching an entry, or under one),
+# so that the key does not change with files the build never sees (such as a
+# third_party/civetweb that is a symlink, which git does not take for the
+# ignored directory). tar -h: a symlink's target is copied, since a build
+# context does not follow symlinks.
 pm_context() {
 	local dir=$1
 	mkdir -p "$dir"
-	(cd "$TOP" && git ls-files -z -c -o --exclude-standard | tar --null -T - -c -h -f -) | tar -x -C "$dir"
+	(cd "$TOP" && git ls-files -z -c -o --exclude-standard | "$PY" -c '
+import fnmatch, sys
+pats = [l.strip().rstrip("/") for l in open(".dockerignore") if l.strip() and not l.startswith("#")]
+def out(p):
+    parts = p.split("/")
+    return any(fnmatch.fnmatch("/".join(parts[:i]), q)
+               for q in pats for i in range(1, len(parts) + 1))
+sys.stdout.write("".join(p + "\0" for p in sys.stdin.read().split("\0") if p and not out(p)))
+' | tar --null -T - -c -h -f -) | tar -x -C "$dir"
 }
 
 # pm_image DOCKERFILE TAG : see the top. The key covers everything the build
