@@ -10,7 +10,8 @@
 #  - runs it as README says: config at /etc/webhook-runner/config.json (its
 #    CMD), the secrets in /run/secrets and the environment, a state volume,
 #    port 8080 published on loopback; `check-config` in the image accepts the
-#    config; the image's own HEALTHCHECK (`podman healthcheck run`) says healthy;
+#    config; the image's own HEALTHCHECK (`podman healthcheck run`) says healthy
+#    (and unhealthy for a container whose daemon serves another port);
 #  - a delivery signed by independent tools (openssl HMAC, a PyJWT token) runs
 #    its job on the test sshd, counted there; a second signed by the image's
 #    own `webhook-runner sign` too; an unsigned one is refused and runs nothing;
@@ -123,6 +124,20 @@ info "runner container up $(($(now_ms) - T_START)) ms after the test began"
 if pm_healthy "$CID"; then ok image_healthcheck_healthy; else
 	fail image_healthcheck_healthy "$(podman healthcheck run "$CID" 2>&1 | head -c 300)"
 fi
+# Control: the same image serving on another port is unhealthy by its own
+# HEALTHCHECK (which probes 8080), though the daemon answers on its port.
+UCID=wr-test-unhealthy-$$
+mkdir -m 0700 "$T_TMP/state2" && chown 10001:10001 "$T_TMP/state2"
+podman run -d --name "$UCID" --network none -v "$ETC:/etc/webhook-runner:ro" -v "$SEC:/run/secrets:ro" \
+	-v "$T_TMP/state2:/var/lib/webhook-runner" -e HOOKDECK_SECRET="$HD" "$IMG" \
+	--config /etc/webhook-runner/config.json --port 8081 >/dev/null 2>&1
+if wait_until 20 podman exec "$UCID" webhook-runner healthcheck --port 8081 >/dev/null 2>&1; then
+	if pm_healthy "$UCID"; then fail image_healthcheck_unhealthy "healthy though nothing serves 8080"; else
+		ok image_healthcheck_unhealthy; fi
+else
+	fail image_healthcheck_unhealthy "the control container did not serve on 8081: $(podman logs --tail 3 "$UCID" 2>&1)"
+fi
+podman rm -f -t 0 "$UCID" >/dev/null 2>&1
 DB=$STATE/webhook-runner.db
 
 # deliver TAG NAME SECS [curl args...] : signed with openssl's HMAC and a PyJWT token
