@@ -169,3 +169,32 @@ if timeout 120 make -C "$TOP" --no-print-directory install BUILD="$BUILD" DESTDI
 else
 	fail install_man_layout "make install failed: $(tail -n 3 "$T_TMP/install.log")"
 fi
+
+# ------------------------------------------------------------------ examples
+# The (5) pages' EXAMPLES are configs the programs take: the runner's passes
+# check-config (its secrets, key and paths moved into the temp dir), the
+# service's is JSON with only fields its page lists.
+example() { awk '/^\.Sh EXAMPLES/ { f = 1 } f && /^\.Bd/ { g = 1; next } g && /^\.Ed/ { exit } g' "$1"; }
+mkdir -p "$T_TMP/ex/c"
+for n in hookdeck-signing-secret jwt-key; do rand_hex 32 >"$T_TMP/ex/c/$n"; chmod 600 "$T_TMP/ex/c/$n"; done
+ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/ex/key" </dev/null >/dev/null
+: >"$T_TMP/ex/kh"
+example "$M/webhook-runner.json.5" | sed -e "s|/run/credentials/webhook-runner.service/deploy_key|$T_TMP/ex/key|" \
+	-e "s|/etc/webhook-runner/known_hosts|$T_TMP/ex/kh|" -e "s|/var/lib/webhook-runner/|$T_TMP/ex/|" >"$T_TMP/ex/c.json"
+out=$(CREDENTIALS_DIRECTORY=$T_TMP/ex/c "$WR" check-config "$T_TMP/ex/c.json" 2>&1)
+expect_match example_runner_config_passes_check_config "$out" 'c\.json: ok \(1 hook\)'
+out=$(example "$M/remote-executor.json.5" | "$PY" -c 'import json, sys
+def keys(o, p=""):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            yield k
+            if k != "identities":
+                yield from keys(v)
+            else:
+                for i in v.values():
+                    yield from keys(i)
+print(" ".join(sorted(set(keys(json.load(sys.stdin))))))' 2>&1)
+bad=""
+for k in $out; do grep -q "^\.It Cm $k\$" "$M/remote-executor.json.5" || bad="$bad $k"; done
+if [ -n "$out" ] && [ -z "$bad" ]; then ok example_executor_config_fields_listed
+else fail example_executor_config_fields_listed "fields: $out; not listed:$bad"; fi
