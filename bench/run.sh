@@ -49,8 +49,8 @@ if [ -n "$ONLY" ] && [ "$ONLY" != core ]; then
 	done
 	mkdir -p "$BUILD/bench"
 	rc=0
-	for s in ${ONLY//,/ }; do bash "bench/$s.sh" "$BUILD" || { say "section $s failed"; rc=1; }; done |
-		tee "$BUILD/bench/last-run-only.txt"
+	for s in ${ONLY//,/ }; do bash "bench/$s.sh" "$BUILD" || { say "section $s failed"; rc=1; }; done \
+		> >(tee "$BUILD/bench/last-run-only.txt")
 	exit "$rc"
 fi
 for b in "$BUILD/webhook-runner" "$BUILD/remote-executor"; do
