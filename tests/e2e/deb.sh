@@ -117,29 +117,27 @@ else
 fi
 
 # ------------------------------------------------------------------ lintian
-lint() { # DEB LOG : lintian's exit status
-	timeout 300 lintian --allow-root --no-tag-display-limit "$1" >"$2" 2>&1
-}
-t0=$(now_ms)
-lint "$DEB" "$T_TMP/lintian.log"
-rc=$?
-info "lintian: $(($(now_ms) - t0)) ms, $(grep -c '^W: ' "$T_TMP/lintian.log") warnings"
-grep '^W: ' "$T_TMP/lintian.log" | sed 's/^/# info lintian /'
-errs=$(grep '^E: ' "$T_TMP/lintian.log")
-if [ -n "$errs" ]; then
-	fail lintian_no_errors "$(head -n 5 <<<"$errs" | tr '\n' ' ')"
-elif [ "$rc" -ne 0 ]; then
-	fail lintian_no_errors "lintian exited $rc: $(tail -n 3 "$T_TMP/lintian.log" | tr '\n' ' ')"
-else
-	ok lintian_no_errors
-fi
-# The control: the same package without its copyright file is an error.
+# One lintian run (its start-up is most of its time) over the package and
+# the control: a copy named webhook-runner-broken without its copyright
+# file, which must be an error.
 B=$T_TMP/broken
 cp -a "$X" "$B" && rm -f "$B/usr/share/doc/webhook-runner/copyright" &&
-	sed -i '\|usr/share/doc/webhook-runner/copyright$|d' "$B/DEBIAN/md5sums"
+	sed -i '\|usr/share/doc/webhook-runner/copyright$|d' "$B/DEBIAN/md5sums" &&
+	sed -i 's/^Package: webhook-runner$/Package: webhook-runner-broken/' "$B/DEBIAN/control"
 dpkg-deb --root-owner-group --build "$B" "$T_TMP/broken.deb" >/dev/null 2>&1
-lint "$T_TMP/broken.deb" "$T_TMP/lintian-broken.log"
-expect_match lintian_sees_an_error "$(grep '^E: ' "$T_TMP/lintian-broken.log" | tr '\n' ' ')" 'E: webhook-runner: no-copyright-file'
+t0=$(now_ms)
+timeout 300 lintian --allow-root --no-tag-display-limit "$DEB" "$T_TMP/broken.deb" >"$T_TMP/lintian.log" 2>&1
+info "lintian: $(($(now_ms) - t0)) ms, $(grep -c '^W: webhook-runner: ' "$T_TMP/lintian.log") warnings"
+grep '^W: webhook-runner: ' "$T_TMP/lintian.log" | sed 's/^/# info lintian /'
+errs=$(grep '^E: webhook-runner: ' "$T_TMP/lintian.log")
+if [ -n "$errs" ]; then
+	fail lintian_no_errors "$(head -n 5 <<<"$errs" | tr '\n' ' ')"
+elif grep -q '^E: webhook-runner-broken: no-copyright-file' "$T_TMP/lintian.log"; then
+	ok lintian_no_errors
+	ok lintian_sees_an_error
+else
+	fail lintian_sees_an_error "no E: no-copyright-file for the broken copy: $(tail -n 3 "$T_TMP/lintian.log" | tr '\n' ' ')"
+fi
 
 # ------------------------------------------------ refuses a sanitizer build
 S=$T_TMP/sanbuild
@@ -220,6 +218,8 @@ info "root: unpacked in $(($(now_ms) - t0)) ms"
 ok deb_root
 [ -c "$ROOT/dev/null" ] || { rm -f "$ROOT/dev/null"; mknod -m 666 "$ROOT/dev/null" c 1 3; }
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# a throwaway root: dpkg need not fsync what it unpacks
+echo force-unsafe-io >"$ROOT/etc/dpkg/dpkg.cfg.d/test-unsafe-io"
 # The .debs fetched on earlier runs, so that this one downloads nothing new.
 find "$CACHE_DIR/archives" -name '*.deb' -exec cp -t "$ROOT/var/cache/apt/archives/" {} + 2>/dev/null
 cp "$DEB" "$ROOT/tmp/"
