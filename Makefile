@@ -8,6 +8,7 @@
 #   make run        start the demo service (see README)
 #   make bench      side-by-side benchmarks vs adnanh/webhook, OpenSSH, nginx (bench/)
 #   make soak       bounded soak: half capacity, mixed load, RSS growth, valgrind
+#   make deb        the Debian package of the release build (packaging/deb/)
 
 SANITIZE ?= 0
 CC       ?= cc
@@ -322,6 +323,17 @@ install: $(BINS)
 	install -m 0644 config/README.md $(DESTDIR)$(DOCDIR)/config.md
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	for p in $(MANPAGES); do install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/ || exit 1; done
+
+# make deb [DEB_OUT=$(BUILD)] [DEB_REVISION=1]: the Debian package of the
+# release build, $(DEB_OUT)/webhook-runner_<version>-<rev>_<arch>.deb: what
+# `make install PREFIX=/usr` installs plus the split deployment's units and
+# sysusers file, Depends: from dpkg-shlibdeps (packaging/deb/mkdeb.sh says
+# what goes where; README, "Debian package").
+DEB_OUT  ?= $(BUILD)
+.PHONY: deb
+deb: $(BINS)
+	@[ "$(SANITIZE)" != 1 ] || { echo "deb: package the release build (make deb, without SANITIZE=1)" >&2; exit 1; }
+	@sh packaging/deb/mkdeb.sh $(BUILD) $(DEB_OUT)
 
 clean:
 	rm -rf build
