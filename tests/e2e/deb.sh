@@ -290,9 +290,9 @@ if [ -n "$pages" ]; then
 	missing=""
 	for m in $pages; do
 		b=$(basename "$m"); s=${b##*.}
-		zcat "$ROOT/usr/share/man/man$s/$b.gz" 2>/dev/null | grep -q '^\.TH' || missing="$missing $b"
+		zcat "$ROOT/usr/share/man/man$s/$b.gz" 2>/dev/null | cmp -s - "$TOP/$m" || missing="$missing $b"
 	done
-	if [ -z "$missing" ]; then ok installed_man_pages; else fail installed_man_pages "missing or no .TH:$missing"; fi
+	if [ -z "$missing" ]; then ok installed_man_pages; else fail installed_man_pages "missing or not the page of the tree:$missing"; fi
 else
 	skip installed_man_pages "no man/*.[0-9] pages in the tree yet"
 fi
