@@ -144,6 +144,20 @@ static void oputu(struct obuf *o, unsigned long long v)
 	oput(o, d + i, sizeof d - i);
 }
 
+/* V in decimal into BUF (LEN >= 24), without snprintf's cost per request. */
+static void decimal(char *buf, size_t len, int64_t v)
+{
+	struct obuf o = { buf, 0, len - 1 };
+
+	if (v < 0) {
+		oput(&o, "-", 1);
+		oputu(&o, (unsigned long long)-(v + 1) + 1);
+	} else {
+		oputu(&o, (unsigned long long)v);
+	}
+	buf[o.n < len ? o.n : len - 1] = '\0';
+}
+
 /* Status line and headers of A into O; BODYLEN for Content-Length. */
 static void head(struct obuf *o, const struct frame *f, size_t bodylen, int close)
 {
@@ -204,7 +218,7 @@ static int answer(struct frame *f)
 	const struct intake_answer *a = &f->a;
 	const char *body = a->body ? a->body : oom, *hook;
 	size_t len = a->body ? a->len : strlen(oom);
-	char st[8], ms[24], jid[24];
+	char st[24], ms[24], jid[24];
 	int close = !a->unlogged && (a->close || (!a->body_read && has_body(f)));
 
 	/* A label per hook for /jobs would tell anyone who asks whether a job
@@ -218,9 +232,9 @@ static int answer(struct frame *f)
 	if (close)
 		mg_close_after_response(f->conn);
 	metrics_request(hook, a->status);
-	snprintf(st, sizeof st, "%d", a->status);
-	snprintf(ms, sizeof ms, "%" PRId64, clock_mono_ms() - f->t0);
-	snprintf(jid, sizeof jid, "%" PRId64, a->job_id);
+	decimal(st, sizeof st, a->status);
+	decimal(ms, sizeof ms, clock_mono_ms() - f->t0);
+	decimal(jid, sizeof jid, a->job_id);
 	log_event(a->status >= 500 ? LOG_WARN : LOG_INFO, "request", "request_id", f->id,
 	    "method", f->ri->request_method, "hook", a->hook[0] ? a->hook : NULL, "verify", a->verify,
 	    "idempotency", a->decision, "key", a->key[0] ? a->key : NULL,
