@@ -93,6 +93,32 @@ static EVP_MAC_CTX *hmac_keyed(const unsigned char *key, size_t keylen)
 	return ctx;
 }
 
+/* Where a secret's keyed context goes, once made (vhmac_secret.keyed). */
+struct keyed {
+	EVP_MAC_CTX *ctx; /* NULL until the first verification; then never changes */
+};
+
+/* The keyed context of SEC, made by the first caller; NULL when SEC has no
+ * room for one (built by hand) or OpenSSL cannot make it now. Threads race
+ * to publish theirs; the loser frees its own and uses the winner's. */
+static const EVP_MAC_CTX *keyed_ctx(const struct vhmac_secret *sec)
+{
+	struct keyed *k = sec->keyed;
+	EVP_MAC_CTX *c, *none = NULL;
+
+	if (!k)
+		return NULL;
+	if ((c = __atomic_load_n(&k->ctx, __ATOMIC_ACQUIRE)))
+		return c;
+	if (!(c = hmac_keyed(sec->key, sec->len)))
+		return NULL;
+	if (!__atomic_compare_exchange_n(&k->ctx, &none, c, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		EVP_MAC_CTX_free(c);
+		c = none;
+	}
+	return c;
+}
+
 /* HMAC-SHA256(secret, parts...) into out. The secret's keyed context, when
  * it has one, is copied (EVP_MAC_CTX_dup only reads it, so threads share
  * it): no digest fetch and no key schedule per request (callgrind, reject
@@ -101,7 +127,8 @@ static EVP_MAC_CTX *hmac_keyed(const unsigned char *key, size_t keylen)
 static int hmac_sha256(const struct vhmac_secret *sec, const struct part *parts, size_t nparts,
     unsigned char out[MAC_LEN])
 {
-	EVP_MAC_CTX *ctx = sec->keyed ? EVP_MAC_CTX_dup(sec->keyed) : hmac_keyed(sec->key, sec->len);
+	const EVP_MAC_CTX *k = keyed_ctx(sec);
+	EVP_MAC_CTX *ctx = k ? EVP_MAC_CTX_dup(k) : hmac_keyed(sec->key, sec->len);
 	size_t outl = 0, i;
 	int rc = -ENOMEM;
 
@@ -330,7 +357,7 @@ int vhmac_secret_from_string(enum vhmac_scheme s, const char *str, struct vhmac_
 	}
 	out->key = key;
 	out->len = len;
-	out->keyed = hmac_keyed(key, len);
+	out->keyed = calloc(1, sizeof(struct keyed)); /* NULL: keyed per call */
 	key = NULL;
 	rc = 0;
 out:
@@ -349,7 +376,10 @@ void vhmac_secret_clear(struct vhmac_secret *sec)
 		explicit_bzero(sec->key, sec->len);
 		free(sec->key);
 	}
-	EVP_MAC_CTX_free(sec->keyed); /* OpenSSL wipes the key schedule */
+	if (sec->keyed) {
+		EVP_MAC_CTX_free(((struct keyed *)sec->keyed)->ctx); /* OpenSSL wipes the key schedule */
+		free(sec->keyed);
+	}
 	sec->key = NULL;
 	sec->len = 0;
 	sec->keyed = NULL;
