@@ -104,11 +104,12 @@ cat >"$D/config.json" <<JSON
       "job": {
         "destination": "$DEST",
         $WHO,
-        "command": "ref={{ref}} repo={{repo}} sha={{sha}}; echo \"\$sha \$ref \$repo\" >>$MARK_DIR/github-deploys; echo \"deployed \$repo at \$sha (\$ref) as \$(id -un) on \$(hostname)\"",
+        "command": "test {{deleted}} = false || exit 3; ref={{ref}} repo={{repo}} sha={{sha}}; echo \"\$sha \$ref \$repo\" >>$MARK_DIR/github-deploys; echo \"deployed \$repo at \$sha (\$ref) as \$(id -un) on \$(hostname)\"",
         "params": {
           "ref": { "from": "payload", "path": "ref", "pattern": "refs/heads/(main|release-[0-9]{1,4}([.][0-9]{1,4}){0,2})" },
           "repo": { "from": "payload", "path": "repository.full_name", "pattern": "[A-Za-z0-9_.-]{1,39}/[A-Za-z0-9_.-]{1,100}" },
-          "sha": { "from": "payload", "path": "after", "pattern": "[0-9a-f]{40}" }
+          "sha": { "from": "payload", "path": "after", "pattern": "[0-9a-f]{40}" },
+          "deleted": { "from": "payload", "path": "deleted", "pattern": "false" }
         },
         "timeout_s": 60,
         "response_output": true

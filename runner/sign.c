@@ -16,6 +16,7 @@
 #include "config.h"
 #include "sign.h"
 #include "../common/randid.h"
+#include "../common/readfile.h"
 
 static const char sign_usage[] =
 "usage: webhook-runner sign --config FILE --hook ID [options] PAYLOAD_FILE\n"
@@ -32,32 +33,8 @@ static const char sign_usage[] =
 "                         configured secret)\n"
 "  --timestamp UNIX       signing time for standard-webhooks (default now)\n";
 
-static int slurp(const char *path, char **out, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, k;
-
-	if (!f)
-		return -errno;
-	do {
-		if (n == cap) {
-			char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
-			if (!nb || cap > (64u << 20)) {
-				free(nb ? nb : buf);
-				fclose(f);
-				return nb ? -EFBIG : -ENOMEM;
-			}
-			buf = nb;
-		}
-		k = fread(buf + n, 1, cap - n, f);
-		n += k;
-	} while (k > 0);
-	fclose(f);
-	*out = buf;
-	*len = n;
-	return 0;
-}
+/* Files sign reads: a key or a request body, at most this many bytes. */
+#define SIGN_FILE_MAX (64u << 20)
 
 /* The hook's token as its policy would accept it. */
 static int make_token(const struct cfg_hook *h, const char *claims_arg, long ttl,
@@ -110,7 +87,7 @@ static int make_token(const struct cfg_hook *h, const char *claims_arg, long ttl
 					"--jwt-key FILE\n", h->id, alg);
 			goto out;
 		}
-		if ((rc = slurp(keyfile, &k, &keylen)) != 0) {
+		if ((rc = readfile_read(keyfile, SIGN_FILE_MAX, &k, &keylen)) != 0) {
 			fprintf(stderr, "webhook-runner sign: %s: %s\n", keyfile, strerror(-rc));
 			rc = -EINVAL;
 			goto out;
@@ -188,7 +165,7 @@ int sign_main(int argc, char **argv)
 		fprintf(stderr, "webhook-runner sign: no hook \"%s\" in %s\n", hookid, cfgpath);
 		goto out;
 	}
-	if ((rc = slurp(argv[optind], &body, &len)) != 0) {
+	if ((rc = readfile_read(argv[optind], SIGN_FILE_MAX, &body, &len)) != 0) {
 		fprintf(stderr, "webhook-runner sign: %s: %s\n", argv[optind], strerror(-rc));
 		rc = 1;
 		goto out;

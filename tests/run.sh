@@ -17,10 +17,12 @@ failed_names=()
 
 run_one() { # name, command...
 	local name=$1; shift
-	local out rc
+	local out rc t0 secs
 	out=$(mktemp)
+	t0=$(date +%s)
 	"$@" >"$out" 2>"$out.err"
 	rc=$?
+	secs=$(($(date +%s) - t0))
 	local p f s
 	p=$(grep -c '^ok ' "$out")
 	f=$(grep -c '^FAIL ' "$out")
@@ -37,7 +39,7 @@ run_one() { # name, command...
 		failed_names+=("$name")
 	fi
 	[ -n "${VERBOSE:-}" ] && sed "s|^|  [$name] |" "$out"
-	printf '%-34s %3d ok %3d failed %3d skipped\n' "$name" "$p" "$f" "$s"
+	printf '%-34s %3d ok %3d failed %3d skipped %4ds\n' "$name" "$p" "$f" "$s" "$secs"
 	rm -f "$out" "$out.err"
 }
 

@@ -87,6 +87,13 @@ expect_match github_bad_ref_refused "$CODE" '^4[0-9][0-9]$'
 sed "s/\"after\": \"$SHA\"/\"after\": \"${SHA:0:12}\"/" "$PUSH" >"$R/shortsha.json"
 push n3 "$R/shortsha.json" "$(hsign "$R/shortsha.json")" -H "x-hookdeck-eventid: evt_$(rand_hex 12)"
 expect_match github_short_sha_refused "$CODE" '^4[0-9][0-9]$'
+# a branch deletion: "after" is forty zeros and "deleted" is true
+sed "s/\"after\": \"$SHA\"/\"after\": \"$(printf '0%.0s' $(seq 40))\"/; s/\"deleted\": false/\"deleted\": true/" \
+	"$PUSH" >"$R/deletion.json"
+expect_eq github_deletion_fixture_changed "$(grep -c '"deleted": true' "$R/deletion.json")" 1
+push n4 "$R/deletion.json" "$(hsign "$R/deletion.json")" -H "x-hookdeck-eventid: evt_$(rand_hex 12)"
+expect_match github_branch_deletion_refused "$CODE" '^4[0-9][0-9]$'
+expect_match github_branch_deletion_names_param "$(head -c 600 "$R/n4.body")" 'deleted'
 sleep 1
 expect_eq github_refusals_run_nothing "$(deploys)" 2
 
