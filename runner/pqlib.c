@@ -83,7 +83,11 @@ int pqlib_load(char *err, size_t errlen)
 	return loaded_rc;
 }
 
-/* The forwarders, with libpq's prototypes (libpq-fe.h checks them). */
-#define FWD(ret, name, params, args) ret name params { return lib.name args; }
-#define VFWD(name, params, args) void name params { lib.name args; }
+/* The forwarders, with libpq's prototypes (libpq-fe.h checks them). Each
+ * makes sure of the load first (one atomic read once done): code that calls
+ * libpq without the store, as the store's tests do, works as if linked. */
+#define FWD(ret, name, params, args) \
+	ret name params { pthread_once(&once, load); return lib.name args; }
+#define VFWD(name, params, args) \
+	void name params { pthread_once(&once, load); lib.name args; }
 PQ_FUNCS(FWD, VFWD)

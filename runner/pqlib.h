@@ -20,8 +20,9 @@
 
 /* Load libpq (its soname, libpq.so.5) and resolve every function the
  * store calls, the first time; later calls give the same answer. 0, or
- * -ENOENT with the loader's reason in ERR. Thread-safe. Every PQ* call
- * happens after a successful pqlib_load: store_pg_connect loads it before
- * its first connection, and a PGconn or PGresult exists only after one. */
+ * -ENOENT with the loader's reason in ERR. Thread-safe. store_pg_connect
+ * calls it before its first connection, to report a missing libpq; each
+ * forwarder also loads it if nobody did (a missing libpq then crashes
+ * there, but a PGconn or PGresult exists only after a successful load). */
 int pqlib_load(char *err, size_t errlen);
 #endif
