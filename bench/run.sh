@@ -413,7 +413,7 @@ if [ "${BENCH_SKIP_STORE:-0}" != 1 ]; then
 	say "building and running bench/store_claim.c (1 thousand, then 1 million keys)"
 	# shellcheck disable=SC2046
 	# store.c also opens the PostgreSQL backend (store_pg*.c: libpq, common/randid.c)
-	cc -O2 -g -D_GNU_SOURCE -Irunner bench/store_claim.c runner/store.c runner/store_sqlite*.c runner/store_pg*.c \
+	cc -O2 -g -D_GNU_SOURCE -Irunner bench/store_claim.c runner/store.c runner/store_sqlite*.c runner/store_pg*.c runner/pqlib.c \
 		runner/jobstate.c common/clock.c common/randid.c \
 		$(pkg-config --cflags --libs sqlite3 libpq) -lpthread -o "$BUILD/bench/store_claim"
 	TMPDIR=$B "$BUILD/bench/store_claim" >"$STORE_OUT" 2>&1 || { cat "$STORE_OUT" >&2; exit 1; }
