@@ -246,6 +246,11 @@ static int sqlite_open(const struct store_config *sc, int mark_interrupted_jobs,
 		free(s);
 		return rc;
 	}
+	if ((rc = store_sqlite_group_init(s)) != 0) {
+		store_base_fini(&s->base);
+		free(s);
+		return rc;
+	}
 	if (sc->must_exist && (rc = must_exist(path, why)) != 0)
 		goto out;
 	rc = precreate(path, !sc->must_exist);
@@ -310,6 +315,7 @@ static void sqlite_close(struct store *b)
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(s->q[i]);
 	sqlite3_close(s->db); /* checkpoints and removes the WAL when last */
+	store_sqlite_group_fini(s);
 	store_base_fini(&s->base);
 	free(s);
 }
