@@ -14,7 +14,8 @@
  *    is answered to Hookdeck right after its commit, so the commit must
  *    survive power loss too, not only a crash of this process (which
  *    WAL+NORMAL would already survive). The cost is one WAL fsync per
- *    transaction (two per job), small next to an SSH job.
+ *    transaction; claims, takes and outcomes that arrive together share one
+ *    (store_sqlite_group.c).
  *  - Statements are prepared once at open, values always bound.
  */
 #include <errno.h>
