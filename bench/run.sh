@@ -21,6 +21,10 @@
 # BENCH_SSH_N8 (jobs per cell in section 3, default 10 and 48; no new job
 # after BENCH_SSH_DEADLINE, default 40 s), BENCH_DRAIN_MAX (bound on the wait for queued jobs,
 # default 150 s), BENCH_SKIP_STORE=1 (leave out section 5).
+# Then the sections that are scripts of their own, each printing its rows:
+# bench/relay.sh, approvals.sh, pg.sh, overload.sh (their tunables are in
+# their headers). BENCH_ONLY=relay (or a comma-separated list of those
+# names) runs only those; BENCH_ONLY=core only sections 1-5 above.
 # Progress goes to stderr; the table to stdout (also saved in BUILD/bench/).
 set -euo pipefail
 BUILD=$(cd "${1:-build/release}" && pwd)
@@ -37,6 +41,18 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 say() { echo "bench: $*" >&2; }
 sh bench/deps.sh >&2
+SECTIONS="relay approvals pg overload"
+ONLY=${BENCH_ONLY:-}
+if [ -n "$ONLY" ] && [ "$ONLY" != core ]; then
+	for s in ${ONLY//,/ }; do
+		[[ " $SECTIONS " == *" $s "* ]] || { say "BENCH_ONLY: no section '$s' (core $SECTIONS)"; exit 2; }
+	done
+	mkdir -p "$BUILD/bench"
+	rc=0
+	for s in ${ONLY//,/ }; do bash "bench/$s.sh" "$BUILD" || { say "section $s failed"; rc=1; }; done \
+		> >(tee "$BUILD/bench/last-run-only.txt")
+	exit "$rc"
+fi
 for b in "$BUILD/webhook-runner" "$BUILD/remote-executor"; do
 	[ -x "$b" ] || { say "$b missing: run 'make' first"; exit 1; }
 done
@@ -401,7 +417,7 @@ if [ "${BENCH_SKIP_STORE:-0}" != 1 ]; then
 	say "building and running bench/store_claim.c (1 thousand, then 1 million keys)"
 	# shellcheck disable=SC2046
 	# store.c also opens the PostgreSQL backend (store_pg*.c: libpq, common/randid.c)
-	cc -O2 -g -D_GNU_SOURCE -Irunner bench/store_claim.c runner/store.c runner/store_sqlite*.c runner/store_pg*.c \
+	cc -O2 -g -D_GNU_SOURCE -Irunner bench/store_claim.c runner/store.c runner/store_sqlite*.c runner/store_pg*.c runner/pqlib.c \
 		runner/jobstate.c common/clock.c common/randid.c \
 		$(pkg-config --cflags --libs sqlite3 libpq) -lpthread -o "$BUILD/bench/store_claim"
 	TMPDIR=$B "$BUILD/bench/store_claim" >"$STORE_OUT" 2>&1 || { cat "$STORE_OUT" >&2; exit 1; }
@@ -504,5 +520,10 @@ table() {
 }
 mkdir -p "$BUILD/bench"
 table | tee "$BUILD/bench/last-run.txt"
+if [ "$ONLY" != core ]; then
+	for s in $SECTIONS; do
+		bash "bench/$s.sh" "$BUILD" || say "section $s failed (its rows are missing)"
+	done | tee -a "$BUILD/bench/last-run.txt"
+fi
 rm -rf "$BUILD/bench/last-run-raw"
 cp -r "$R" "$BUILD/bench/last-run-raw" 2>/dev/null || true
