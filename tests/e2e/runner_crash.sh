@@ -108,6 +108,7 @@ T_KILL=$(($(now_ms) - T_LOAD))
 runner_kill9
 touch "$R/stop"
 for p in "${LOAD_PIDS[@]}"; do wait "$p"; done
+BG_PIDS=() # all ended: their pids are no longer ours to kill
 cat "$R"/codes.* >"$R/codes"
 cp "$MARK_DIR/crash.start" "$R/starts.kill" 2>/dev/null || : >"$R/starts.kill"
 
@@ -119,7 +120,7 @@ facts stored "$R/codes" "$R/store.kill.jsonl"
 info "load: ${F[acked]} x 202, ${F[cut]} cut by the kill (${F[cut_stored]} of them stored)," \
 	"${F[refused]} refused after it; killed ${T_KILL} ms into the load;" \
 	"store: ${F[queued]} queued, ${F[running]} running, ${F[succeeded]} succeeded"
-ACKED=${F[acked]} CUT=${F[cut]} RUNNING=${F[running]}
+ACKED=${F[acked]} CUT=${F[cut]} RUNNING=${F[running]} LOST=$((F[cut] - F[cut_stored]))
 expect_match some_deliveries_acknowledged "$ACKED" '^[1-9][0-9]*$'
 expect_match kill_cut_requests_in_flight "$CUT" '^[1-9][0-9]*$'
 expect_eq only_202_answered "${F[other]}" none
@@ -153,6 +154,7 @@ expect_eq interrupted_ran_at_most_once "${F[interrupted_more_than_once]}" none
 expect_eq no_key_ran_twice "${F[ran_twice]}" none
 expect_eq nothing_ran_unrecorded "${F[ran_unrecorded]}" none
 expect_eq cut_and_lost_never_ran "${F[cut_absent_ran]}" none
+info "acknowledged $ACKED, executed ${F[executed]}, interrupted ${F[interrupted]}, in-flight-lost $LOST"
 
 
 # ------------------------------------------------------------------ redelivery
@@ -167,6 +169,7 @@ for f in "$R"/again.a?; do
 	RE_PIDS+=("$!")
 done
 for p in "${RE_PIDS[@]}"; do wait "$p"; done
+BG_PIDS=()
 cat "$R"/recodes.* >"$R/recodes"
 if wait_until 30 drained; then ok redelivery_drained; else fail redelivery_drained "jobs still queued or running"; fi
 store_rows "$R/store.re.jsonl"
