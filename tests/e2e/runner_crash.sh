@@ -128,7 +128,8 @@ expect_eq acked_all_stored_after_kill "${F[acked_missing]}" none
 expect_eq nothing_stored_unsent "${F[stored_unsent]}" none
 expect_eq one_attempt_each "${F[not_first_attempt]}" none
 expect_eq states_after_kill "${F[other_states]}" none
-# a queue left for the restart: the kill came before the workers caught up
+# jobs mid-flight at the kill, and a queue left for the restart
+expect_match jobs_running_at_kill "$RUNNING" '^[1-9][0-9]*$'
 expect_match queue_left_at_kill "${F[queued]}" '^[1-9][0-9]*$'
 
 # ------------------------------------------------------------------ restart, drain
