@@ -11,11 +11,13 @@
 #     without response_output 403;
 #   - the follower cap: 503 + Retry-After;
 #   - the output cap: no more bytes than max_output_bytes;
-#   - heartbeats while the job is silent.
+#   - heartbeats while the job is silent;
+#   - the same live stream with executor.socket (a real remote-executor serve).
 # Executions are counted on the target (runs/starts, tests/runner.sh).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . "$TOP/tests/sshd.sh"
 . "$TOP/tests/runner.sh"
+. "$TOP/tests/xservice.sh"
 
 EX=$BUILD/remote-executor
 need_bins "$RUNNER_BIN" "$EX"
@@ -41,14 +43,14 @@ PARAMS='{ "name": { "from": "payload", "path": "name", "pattern": "[a-z0-9-]{1,4
           "action": { "from": "payload", "path": "action", "pattern": "slow|quiet|big|fail" } }'
 # hook ID JWTKEY [cap=… out=true] : an async hook whose tokens JWTKEY signs
 hook() {
-	local id=$1 key=$2 cap=1048576 out=true
+	local id=$1 key=$2 cap=1048576 out=true who="\"identity\": \"$KEY_ED25519\", \"known_hosts\": \"$KNOWN_HOSTS\""
 	shift 2
 	[ $# -eq 0 ] || local "$@"
 	cat <<JSON
     { "id": "$id",
       "signature": { "scheme": "hookdeck", "secrets": ["file:$SECRET"] },
       "jwt": { "algorithms": ["HS256"], "key": "file:$key", "issuer": "ci", "audience": "webhook-runner" },
-      "job": { "destination": "$DEST", "identity": "$KEY_ED25519", "known_hosts": "$KNOWN_HOSTS",
+      "job": { "destination": "$DEST", $who,
                "command": "$CMD", "params": $PARAMS, "mode": "async", "timeout_s": 20,
                "connect_timeout_s": 3, "handshake_timeout_s": 5,
                "max_output_bytes": $cap, "response_output": $out } }
@@ -150,3 +152,22 @@ follow f1s "$F1J" "Authorization: Bearer $TOK1"
 expect_eq output_finished_tail_outcome "$(evq f1s '[(e["event"], e["data"].strip() if e["event"]=="tail" else json.loads(e["data"])["exit_code"]) for e in L if "event" in e]')" \
 	"[('tail', 'bad'), ('outcome', 7)]"
 check output_finished_ran_once [ "$(runs f1)" = 1 ]
+
+# ------------------------------------------------------------------ executor.socket
+runner_stop
+xsvc_start "$T_TMP/xs" deploy "$KEY_ED25519" "$KNOWN_HOSTS" "$DEST" ||
+	{ fail xsvc_start "remote-executor serve did not start"; exit 1; }
+CFG=$T_TMP/cfg_x.json DB=$T_TMP/runner_x.db
+mkcfg "$CFG" "$(hook live "$JWT1" who='"identity_name": "deploy"')" threads=16 max_jobs=4 \
+	read_token="$READ_TOKEN_FILE" socket="$XS_SOCK" server_extra='"max_followers": 2'
+start_daemon "$CFG" "$T_TMP/runner_x.log"
+BASE=http://127.0.0.1:$RUNNER_PORT
+job x1 live x1 slow
+follow x1 "$JOB" "Authorization: Bearer $TOK1"
+expect_eq output_xservice_streams "$(evq x1 '"|".join(e["event"]+":"+e["data"].strip() for e in L if e.get("event") in ("stdout","stderr"))')" \
+	"stdout:line1|stdout:line2|stdout:line3|stderr:oops"
+LEAD=$(evq x1 '[e["t"] for e in L if e.get("event")=="outcome"][0] - [e["t"] for e in L if e.get("event")=="stdout"][0]')
+info "executor.socket: first chunk ${LEAD} ms before the outcome"
+check output_xservice_before_end [ "$LEAD" -ge 400 ]
+expect_eq output_xservice_outcome "$(evq x1 '[json.loads(e["data"])["status"] for e in L if e.get("event")=="outcome"]')" "['succeeded']"
+check output_xservice_ran_once [ "$(runs x1)" = 1 ]
