@@ -32,10 +32,11 @@
 # the two containers of one pod with an emptyDir at /run/remote-executor and
 # the keys' Secret mounted into the executor's container only.
 #
-# No Docker engine runs in this project's CI: tests/e2e/deploy_docker.sh runs
-# the build stage's make on a fresh copy of the tree and checks what the
-# runtime stage must provide (libraries, user, port, health check). README.md
-# says what that does and does not prove.
+# Podman builds it too (`podman build --format docker`: the OCI format drops
+# the HEALTHCHECK). tests/e2e/deploy_podman.sh builds and runs it with podman
+# in CI; without an engine, tests/e2e/deploy_docker.sh checks what it can
+# (the build stage's make on a fresh copy of the tree, what the runtime stage
+# must provide). README.md says what each proves.
 
 # CivetWeb is compiled in from Debian's own source package (fetched through
 # apt by `make civetweb-source`; third_party/civetweb.sh says why), so the

@@ -8,6 +8,7 @@
 #   make run        start the demo service (see README)
 #   make bench      side-by-side benchmarks vs adnanh/webhook, OpenSSH, nginx (bench/)
 #   make soak       bounded soak: half capacity, mixed load, RSS growth, valgrind
+#   make deb        the Debian package of the release build (packaging/deb/)
 
 SANITIZE ?= 0
 CC       ?= cc
@@ -294,11 +295,15 @@ soak:
 # the units (webhook-runner, webhook-relay, webhook-relay-connect) in $(UNITDIR) (ExecStart pointed at $(PREFIX)/bin; /usr/local/lib/
 # systemd/system and /usr/lib/systemd/system are both on systemd's unit path),
 # the example config beside where the real one goes (systemd's
-# ConfigurationDirectory= is always under /etc), the docs in $(DOCDIR).
+# ConfigurationDirectory= is always under /etc), the docs in $(DOCDIR), the
+# manual pages man/*.1, *.5, *.8 in $(MANDIR)/man1, man5, man8 (uncompressed;
+# a package's tooling compresses them).
 # Never overwrites a config.json. Builds first when needed.
 PREFIX   ?= /usr/local
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
 DOCDIR   ?= $(PREFIX)/share/doc/webhook-runner
+MANDIR   ?= $(PREFIX)/share/man
+MANPAGES := $(wildcard man/*.[158])
 CONFDIR  := /etc/webhook-runner
 .PHONY: install
 install: $(BINS)
@@ -316,6 +321,19 @@ install: $(BINS)
 	install -m 0644 config/example.json $(DESTDIR)$(CONFDIR)/config.json.example
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -m 0644 config/README.md $(DESTDIR)$(DOCDIR)/config.md
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	for p in $(MANPAGES); do install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/ || exit 1; done
+
+# make deb [DEB_OUT=$(BUILD)] [DEB_REVISION=1]: the Debian package of the
+# release build, $(DEB_OUT)/webhook-runner_<version>-<rev>_<arch>.deb: what
+# `make install PREFIX=/usr` installs plus the split deployment's units and
+# sysusers file, Depends: from dpkg-shlibdeps (packaging/deb/mkdeb.sh says
+# what goes where; README, "Debian package").
+DEB_OUT  ?= $(BUILD)
+.PHONY: deb
+deb: $(BINS)
+	@[ "$(SANITIZE)" != 1 ] || { echo "deb: package the release build (make deb, without SANITIZE=1)" >&2; exit 1; }
+	@sh packaging/deb/mkdeb.sh $(BUILD) $(DEB_OUT)
 
 clean:
 	rm -rf build

@@ -4,9 +4,11 @@
 #   1. reject path (bad signature, 1 KB JSON), c = 1, 8, 64:
 #      ours (hookdeck scheme → 401) vs adnanh/webhook (payload-hmac-sha256
 #      rule) vs nginx `return 200` (the ceiling of an HTTP server here)
-#   2. accept path without SSH cost, c = 8: our async hook (HMAC + JWT +
-#      idempotency claim → 202) vs webhook running a script asynchronously;
-#      jobs actually executed are counted for both, after the queue drains
+#   2. accept path (bench/accept.sh), the same SSH job on both sides, every
+#      execution counted on the SSH target: c = 8 with workers running, and
+#      the accept path alone at c = 8 and 64 (our workers held by
+#      executor.paused, then resumed and every job counted), vs webhook's
+#      async mode
 #   3. cold SSH job end to end, sync, c = 1 and 8: ours (remote-executor,
 #      libssh2) vs webhook running `ssh … true` (OpenSSH)
 #   3b. warm SSH job, sync, c = 1 (p50) and 8 (jobs/s): ours through the
@@ -21,6 +23,10 @@
 # BENCH_SSH_N8 (jobs per cell in section 3, default 10 and 48; no new job
 # after BENCH_SSH_DEADLINE, default 40 s), BENCH_DRAIN_MAX (bound on the wait for queued jobs,
 # default 150 s), BENCH_SKIP_STORE=1 (leave out section 5).
+# Then the sections that are scripts of their own, each printing its rows:
+# bench/relay.sh, approvals.sh, pg.sh, overload.sh (their tunables are in
+# their headers). BENCH_ONLY=relay (or a comma-separated list of those
+# names) runs only those; BENCH_ONLY=core only sections 1-5 above.
 # Progress goes to stderr; the table to stdout (also saved in BUILD/bench/).
 set -euo pipefail
 BUILD=$(cd "${1:-build/release}" && pwd)
@@ -37,6 +43,18 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 say() { echo "bench: $*" >&2; }
 sh bench/deps.sh >&2
+SECTIONS="relay approvals pg overload"
+ONLY=${BENCH_ONLY:-}
+if [ -n "$ONLY" ] && [ "$ONLY" != core ]; then
+	for s in ${ONLY//,/ }; do
+		[[ " $SECTIONS " == *" $s "* ]] || { say "BENCH_ONLY: no section '$s' (core $SECTIONS)"; exit 2; }
+	done
+	mkdir -p "$BUILD/bench"
+	rc=0
+	for s in ${ONLY//,/ }; do bash "bench/$s.sh" "$BUILD" || { say "section $s failed"; rc=1; }; done \
+		> >(tee "$BUILD/bench/last-run-only.txt")
+	exit "$rc"
+fi
 for b in "$BUILD/webhook-runner" "$BUILD/remote-executor"; do
 	[ -x "$b" ] || { say "$b missing: run 'make' first"; exit 1; }
 done
@@ -128,7 +146,7 @@ PY
 # loopback sshd): one only ever sees bad signatures, one async, one sync.
 # Every request sends the same body under its own Idempotency-Key:
 # dedupe_body off, or each would be a replay of the first one and run nothing.
-hook_json() { # ID MODE
+hook_json() { # ID MODE [COMMAND]
 	cat <<JSON
     {
       "id": "$1",
@@ -137,7 +155,7 @@ hook_json() { # ID MODE
                "issuer": "bench", "audience": "webhook-runner" },
       "idempotency": { "dedupe_body": false },
       "job": { "destination": "$SSH_USER@127.0.0.1:$SSHD_PORT", "identity": "$KEY_ED25519",
-               "known_hosts": "$KNOWN_HOSTS", "command": "true", "timeout_s": 30,
+               "known_hosts": "$KNOWN_HOSTS", "command": "${3:-true}", "timeout_s": 30,
                "mode": "$2" }
     }
 JSON
@@ -156,7 +174,7 @@ cat >"$B/runner.json" <<JSON
   "log": { "level": "info", "format": "text" },
   "hooks": [
 $(hook_json reject sync),
-$(hook_json accept async),
+$(hook_json accept async "echo x >>$MARK_DIR/ours_exec.txt"),
 $(hook_json ssh sync)
   ]
 }
@@ -187,13 +205,15 @@ sed "s|^x-hookdeck-signature: .*|x-hookdeck-signature: $BAD_SIG|" "$B/ours_ok.hd
 grep -q "$BAD_SIG" "$B/ours_bad.hdr"
 
 # adnanh/webhook: the same three hooks, HMAC-SHA256 of the body (hex, GitHub
-# style header) as its trigger rule, same secret.
+# style header) as its trigger rule, same secret. Its accept job is ours:
+# SSH to the same sshd, appending a line on the target.
 cat >"$B/append.sh" <<SH
 #!/bin/sh
-echo x >>"$B/webhook_executed.txt"
+exec /usr/bin/ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes \
+	-o "UserKnownHostsFile=$KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -i "$KEY_ED25519" \
+	-p "$SSHD_PORT" "$SSH_USER@127.0.0.1" 'echo x >>$MARK_DIR/webhook_executed.txt'
 SH
 chmod 755 "$B/append.sh"
-: >"$B/webhook_executed.txt"
 wh_rule='"trigger-rule": { "match": { "type": "payload-hmac-sha256", "secret": "'$HMAC_SECRET'",
       "parameter": { "source": "header", "name": "X-Hub-Signature-256" } } }'
 arg() { printf '{ "source": "string", "name": "%s" }' "$1"; }
@@ -319,39 +339,9 @@ for c in 1 8 64; do
 done
 
 # ---------------------------------------------------------------- 2. accept
-sql() { sqlite3 -cmd ".timeout 5000" "$B/runner.db" "$1"; }
-# Ours first, then wait for the queue to drain before webhook's turn, so
-# neither pays for the other's jobs.
-ACC_C=8
-BEFORE=$(sql "SELECT coalesce(max(id), 0) FROM jobs")
-wrk_run acc_ours "$OURS/accept" "$ACC_C" "$SECS" "$B/ours_ok.hdr" "$RUN-acc"
-say "waiting for our queue to drain (at most ${DRAIN_MAX}s)"
-t0=$(date +%s%N)
-while :; do
-	left=$(sql "SELECT count(*) FROM jobs WHERE hook = 'accept' AND id > $BEFORE AND state IN ('queued', 'running')")
-	[ "$left" -eq 0 ] && break
-	[ $(($(date +%s%N) - t0)) -gt $((DRAIN_MAX * 1000000000)) ] && break
-	sleep 0.5
-done
-OURS_DRAIN_S=$(awk -v n="$(($(date +%s%N) - t0))" 'BEGIN {printf "%.1f", n/1e9}')
-OURS_LEFT=$left
-OURS_CLAIMED=$(sql "SELECT count(*) FROM jobs WHERE hook = 'accept' AND id > $BEFORE")
-OURS_EXEC=$(sql "SELECT count(*) FROM jobs WHERE hook = 'accept' AND id > $BEFORE AND state = 'succeeded'")
-OURS_STATES=$(sql "SELECT group_concat(state || '=' || n, ' ') FROM (SELECT state, count(*) n FROM jobs WHERE hook = 'accept' AND id > $BEFORE GROUP BY state)")
-
-WH_BEFORE=$(wc -l <"$B/webhook_executed.txt")
-wrk_run acc_wh "$WH/accept" "$ACC_C" "$SECS" "$B/wh_ok.hdr"
-say "waiting for webhook's jobs to finish (no new line for 2 s, at most 60 s)"
-t0=$(date +%s%N)
-last=-1
-stable=0
-while [ "$stable" -lt 4 ] && [ $(($(date +%s%N) - t0)) -lt 60000000000 ]; do
-	n=$(wc -l <"$B/webhook_executed.txt")
-	if [ "$n" -eq "$last" ]; then stable=$((stable + 1)); else stable=0; fi
-	last=$n
-	sleep 0.5
-done
-WH_EXEC=$(($(wc -l <"$B/webhook_executed.txt") - WH_BEFORE))
+# shellcheck source=accept.sh
+source bench/accept.sh
+accept_run
 
 # ---------------------------------------------------------------- 3. cold SSH
 # A fixed count per cell (fixed_load.py), every job waited for.
@@ -397,7 +387,7 @@ if [ "${BENCH_SKIP_STORE:-0}" != 1 ]; then
 	say "building and running bench/store_claim.c (1 thousand, then 1 million keys)"
 	# shellcheck disable=SC2046
 	# store.c also opens the PostgreSQL backend (store_pg*.c: libpq, common/randid.c)
-	cc -O2 -g -D_GNU_SOURCE -Irunner bench/store_claim.c runner/store.c runner/store_sqlite*.c runner/store_pg*.c \
+	cc -O2 -g -D_GNU_SOURCE -Irunner bench/store_claim.c runner/store.c runner/store_sqlite*.c runner/store_pg*.c runner/pqlib.c \
 		runner/jobstate.c common/clock.c common/randid.c \
 		$(pkg-config --cflags --libs sqlite3 libpq) -lpthread -o "$BUILD/bench/store_claim"
 	TMPDIR=$B "$BUILD/bench/store_claim" >"$STORE_OUT" 2>&1 || { cat "$STORE_OUT" >&2; exit 1; }
@@ -431,23 +421,7 @@ table() {
 	echo "   (answers other than the expected status: ours $(get rej_ours_64 non2xx)/$(get rej_ours_64 requests) non-2xx at c=64 — all 401;"\
 		"socket errors ours/webhook/nginx: $(for x in rej_ours rej_wh rej_nginx; do s=0; for c in 1 8 64; do s=$((s + $(get ${x}_$c connect) + $(get ${x}_$c read) + $(get ${x}_$c write) + $(get ${x}_$c timeout))); done; printf '%s ' $s; done| sed 's/ $//; s/ /\//g'))"
 	echo
-	local oa wa
-	oa=$(ok_rate acc_ours) wa=$(ok_rate acc_wh)
-	echo "2. Accept path without SSH cost, c=$ACC_C, ${SECS} s of wrk: valid signature, 2xx answers/s, then jobs executed"
-	echo "   ours: async hook, HMAC + JWT + idempotency claim (SQLite, synchronous=FULL) → 202; job = SSH \`true\`"
-	echo "   webhook: payload-hmac-sha256 rule → 200, then runs a script appending a line to a file"
-	printf '   %-8s | %-11s | %-9s | %-15s | %-9s | %-18s | %s\n' "" "accepted/s" "accepted" "p50 / p99 ms" "executed" "executed/accepted" "drain"
-	printf '   %-8s | %-11s | %-9s | %-15s | %-9s | %-18s | %s\n' ours "$oa" "$(($(get acc_ours requests) - $(get acc_ours non2xx)))" \
-		"$(ms acc_ours p50_us) / $(ms acc_ours p99_us)" "$OURS_EXEC" \
-		"$(awk -v e="$OURS_EXEC" -v a="$OURS_CLAIMED" 'BEGIN {printf "%.1f%%", a ? 100*e/a : 0}') of $OURS_CLAIMED" \
-		"${OURS_DRAIN_S} s (SSH jobs, max_jobs 8); $OURS_LEFT left"
-	printf '   %-8s | %-11s | %-9s | %-15s | %-9s | %-18s | %s\n' webhook "$wa" "$(($(get acc_wh requests) - $(get acc_wh non2xx)))" \
-		"$(ms acc_wh p50_us) / $(ms acc_wh p99_us)" "$WH_EXEC" \
-		"$(awk -v e="$WH_EXEC" -v a="$(($(get acc_wh requests) - $(get acc_wh non2xx)))" 'BEGIN {printf "%.1f%%", a ? 100*e/a : 0}')" "-"
-	echo "   accepted/s ours/webhook: $(ratio "$oa" "$wa")× (target ≥5×: $(verdict "$(ratio "$oa" "$wa")" ">=" 5));"\
-		"ours executed 100% of claimed: $([ "$OURS_EXEC" -eq "$OURS_CLAIMED" ] && echo met || echo "MISSED ($OURS_STATES)")"
-	echo "   (ours: claimed = rows the daemon answered 202, counted in the store; webhook: accepted = 2xx seen by wrk;"
-	echo "    non-2xx: ours $(get acc_ours non2xx), webhook $(get acc_wh non2xx))"
+	accept_table
 	echo
 	echo "3. Cold SSH job end to end, sync, command \`true\`; $SSH_N1 jobs at c=1, $SSH_N8 at c=8 (bench/fixed_load.py); jobs/s (2xx), p50/p99 ms"
 	echo "   ours: sync hook → remote-executor (libssh2); webhook: runs OpenSSH \`ssh -o BatchMode=yes … true\`"
@@ -500,5 +474,10 @@ table() {
 }
 mkdir -p "$BUILD/bench"
 table | tee "$BUILD/bench/last-run.txt"
+if [ "$ONLY" != core ]; then
+	for s in $SECTIONS; do
+		bash "bench/$s.sh" "$BUILD" || say "section $s failed (its rows are missing)"
+	done | tee -a "$BUILD/bench/last-run.txt"
+fi
 rm -rf "$BUILD/bench/last-run-raw"
 cp -r "$R" "$BUILD/bench/last-run-raw" 2>/dev/null || true

@@ -80,6 +80,10 @@ static const char usage_text[] =
 "      --exit-with-parent     stop (as on SIGTERM: close the channel, report\n"
 "                             \"terminated\") when the calling process dies;\n"
 "                             webhook-runner uses it so no job outlives it\n"
+"      --parent-pid PID       with --exit-with-parent: the caller's pid, checked\n"
+"                             once the death signal is armed (without it, a\n"
+"                             parent of pid 1 counts as a caller that died, so\n"
+"                             a caller that is pid 1, in a container, passes it)\n"
 "  -h, --help                 this text\n"
 "  -V, --version              version\n"
 "\n"
@@ -92,7 +96,7 @@ static const char usage_text[] =
 "is unreadable, empty, too long or holds a NUL byte too). The status line\n"
 "tells them apart.\n";
 
-enum { O_PASS = 256, O_CTO, O_HTO, O_KA, O_KAMAX, O_MAXOUT, O_STATUSFD, O_PARENT, O_PASSFD,
+enum { O_PASS = 256, O_CTO, O_HTO, O_KA, O_KAMAX, O_MAXOUT, O_STATUSFD, O_PARENT, O_PPID, O_PASSFD,
 	O_CMDFD, O_POSIXSH };
 
 static const struct option longopts[] = {
@@ -103,6 +107,7 @@ static const struct option longopts[] = {
 	{ "posix-sh", no_argument, NULL, O_POSIXSH },
 	{ "agent", no_argument, NULL, 'A' },
 	{ "exit-with-parent", no_argument, NULL, O_PARENT },
+	{ "parent-pid", required_argument, NULL, O_PPID },
 	{ "known-hosts", required_argument, NULL, 'k' },
 	{ "port", required_argument, NULL, 'p' },
 	{ "connect-timeout", required_argument, NULL, O_CTO },
@@ -291,6 +296,13 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 		case 'i': a->identity = optarg; break;
 		case 'A': a->agent = 1; break;
 		case O_PARENT: a->exit_with_parent = 1; break;
+		case O_PPID:
+			if (parse_uint(optarg, INT_MAX, &u) != 0 || u < 1) {
+				snprintf(err, errlen, "--parent-pid %s: not a process id", optarg);
+				return -EINVAL;
+			}
+			a->parent_pid = (int)u;
+			break;
 		case O_PASS:
 			if (!*optarg) {
 				snprintf(err, errlen, "--passphrase-env needs a variable name");

@@ -26,6 +26,7 @@ struct args {
 	int posix_sh;                    /* --posix-sh: the command goes to /bin/sh on stdin */
 	int agent;
 	int exit_with_parent;            /* PR_SET_PDEATHSIG: stop when the caller dies */
+	int parent_pid;                  /* --parent-pid: the caller's pid; 0: not given */
 	int info_only;                   /* --help/--version was printed: run nothing, exit 0 */
 	char *command;                   /* owned: the words after -- joined by spaces;
 	                                    NULL with --command-fd (main reads it) */

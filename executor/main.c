@@ -180,9 +180,14 @@ int main(int argc, char **argv)
 		return 255;
 	}
 	if (a.exit_with_parent) {
-		/* Checked after arming: the parent may have died in between. */
+		/* Checked after arming: the parent may have died in between, and
+		 * then this process has a new parent (pid 1, or a subreaper). The
+		 * caller's pid, when given, tells; without it, pid 1 counts as
+		 * gone — wrongly for a caller that is pid 1 (a container's
+		 * entrypoint), which is why webhook-runner passes --parent-pid. */
 		pid_t parent = getppid();
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent || parent == 1) {
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent ||
+		    (a.parent_pid ? parent != (pid_t)a.parent_pid : parent == 1)) {
 			fprintf(stderr, "remote-executor: the calling process is gone\n");
 			args_clear(&a);
 			return 255;

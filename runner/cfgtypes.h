@@ -112,6 +112,7 @@ struct config {
 				     * service there instead of a spawn; NULL: spawn mode */
 	int max_jobs, max_per_destination;
 	int max_queued;             /* async jobs waiting; beyond it 429 */
+	int paused;                 /* executor.paused: async deliveries are queued, none started */
 	enum log_level log_level;
 	enum log_format log_format;
 	struct cfg_slack slack;     /* the Slack app, for approvals */

@@ -169,7 +169,7 @@ static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *
 	static const char *const stkeys[] = { "path", "retention_days", "url", "password", "schema",
 		"pool_size", "lease_s", "heartbeat_ms", "connect_timeout_s", NULL };
 	static const char *const ekeys[] = { "path", "max_jobs", "max_per_destination", "max_queued",
-		"socket", NULL };
+		"socket", "paused", NULL };
 	static const char *const lkeys[] = { "level", "format", NULL };
 	const cJSON *o, *hooks, *it;
 	const char *s;
@@ -266,6 +266,8 @@ static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *
 	if ((rc = cfgfield_int(c, o, "executor", "max_queued", 1, 1000000, 1000, &v)))
 		return rc;
 	cfg->max_queued = (int)v;
+	if ((rc = cfgfield_bool(c, o, "executor", "paused", &cfg->paused)))
+		return rc;
 	if (cfg->threads < cfg->max_jobs + 2)
 		return cfgfield_bad(c, "server.threads", "must be at least executor.max_jobs + 2 (%d), so that "
 					       "busy answers (429) can still be given", cfg->max_jobs + 2);

@@ -198,7 +198,7 @@ static void fmt_secs(char *buf, size_t len, int64_t ms)
 int exec_run(const struct exec_spec *s, struct exec_result *r)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, stp[2] = { -1, -1 }, cmdfd = -1, passfd = -1;
-	char t_conn[24], t_hs[24], t_run[24], maxout[24], fdnum[3][8], *home = NULL;
+	char t_conn[24], t_hs[24], t_run[24], maxout[24], fdnum[3][8], ppid[24], *home = NULL;
 	char status[STATUS_MAX + 1];
 	size_t slen = 0;
 	const char *argv[28], *envp[3];
@@ -237,6 +237,7 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 	snprintf(fdnum[0], sizeof fdnum[0], "%d", FD_STATUS);
 	snprintf(fdnum[1], sizeof fdnum[1], "%d", FD_COMMAND);
 	snprintf(fdnum[2], sizeof fdnum[2], "%d", FD_PASSPHRASE);
+	snprintf(ppid, sizeof ppid, "%ld", (long)getpid());
 	argv[argc++] = s->executor;
 	argv[argc++] = "--status-fd";
 	argv[argc++] = fdnum[0];
@@ -244,6 +245,11 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 	 * running on unrecorded: its next delivery then runs it exactly once. The
 	 * death signal follows the spawning thread: ours live until shutdown. */
 	argv[argc++] = "--exit-with-parent";
+	/* Our pid, for the executor's check that we are still its parent once
+	 * armed: in a container the daemon is often pid 1, which the executor
+	 * would otherwise take for the init that adopted an orphan. */
+	argv[argc++] = "--parent-pid";
+	argv[argc++] = ppid;
 	/* Templates quote for POSIX sh: have /bin/sh parse the command, never
 	 * the account's login shell (fish and tcsh read quotes otherwise). */
 	argv[argc++] = "--posix-sh";

@@ -122,6 +122,99 @@ static int has_body(const struct frame *f)
 	return f->ri->content_length > 0 || mg_get_header(f->conn, "Transfer-Encoding");
 }
 
+/* Appending to a fixed buffer; LEN past the end marks it as too short. */
+struct obuf {
+	char *b;
+	size_t n, cap;
+};
+
+static void oput(struct obuf *o, const char *s, size_t n)
+{
+	if (o->n + n <= o->cap)
+		memcpy(o->b + o->n, s, n);
+	o->n += n;
+}
+
+static void oputs(struct obuf *o, const char *s)
+{
+	oput(o, s, strlen(s));
+}
+
+static void oputu(struct obuf *o, unsigned long long v)
+{
+	char d[24];
+	size_t i = sizeof d;
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) && i);
+	oput(o, d + i, sizeof d - i);
+}
+
+/* V in decimal into BUF (LEN >= 24), without snprintf's cost per request. */
+static void decimal(char *buf, size_t len, int64_t v)
+{
+	struct obuf o = { buf, 0, len - 1 };
+
+	if (v < 0) {
+		oput(&o, "-", 1);
+		oputu(&o, (unsigned long long)-(v + 1) + 1);
+	} else {
+		oputu(&o, (unsigned long long)v);
+	}
+	buf[o.n < len ? o.n : len - 1] = '\0';
+}
+
+/* Status line and headers of A into O; BODYLEN for Content-Length. */
+static void head(struct obuf *o, const struct frame *f, size_t bodylen, int close)
+{
+	const struct intake_answer *a = &f->a;
+
+	oputs(o, "HTTP/1.1 ");
+	oputu(o, (unsigned)a->status);
+	oputs(o, " ");
+	oputs(o, reason_phrase(a->status));
+	oputs(o, "\r\nContent-Type: ");
+	oputs(o, a->content_type ? a->content_type : "application/json");
+	oputs(o, "\r\nContent-Length: ");
+	oputu(o, bodylen);
+	oputs(o, "\r\nCache-Control: no-store\r\nX-Request-Id: ");
+	oputs(o, f->id);
+	oputs(o, "\r\n");
+	oputs(o, a->extra);
+	if (close)
+		oputs(o, "Connection: close\r\n");
+	oputs(o, "\r\n");
+}
+
+/* The whole answer, status line to body, in one mg_write: one send(2) and
+ * one TCP segment for a small answer, where formatting the head with
+ * mg_printf and writing the body after it cost an allocation, two
+ * formatting passes and a second send (callgrind, reject path: 8% of the
+ * instructions). A body too big for the stack buffer gets a heap one; with
+ * no memory, the head and the body go as two writes. */
+static void send_answer(const struct frame *f, const char *body, size_t len, int close)
+{
+	char stack[4096], *heap = NULL;
+	struct obuf o = { stack, 0, sizeof stack };
+
+	head(&o, f, len, close);
+	if (o.n + len > o.cap && (heap = malloc(o.n + len))) {
+		o = (struct obuf){ heap, 0, o.n + len };
+		head(&o, f, len, close);
+	}
+	if (o.n + len <= o.cap) {
+		memcpy(o.b + o.n, body, len);
+		mg_write(f->conn, o.b, o.n + len);
+	} else { /* no memory for one buffer; the head fits the stack one */
+		o = (struct obuf){ stack, 0, sizeof stack };
+		head(&o, f, len, close);
+		mg_write(f->conn, o.b, o.n <= o.cap ? o.n : 0);
+		mg_write(f->conn, body, len);
+	}
+	free(heap);
+}
+
 /* Send the answer and the request's log line. An answer given without
  * reading the body (or asked to, a->close) closes the connection: CivetWeb
  * would otherwise read the rest of the body first, for as long as the
@@ -132,7 +225,7 @@ static int answer(struct frame *f)
 	const struct intake_answer *a = &f->a;
 	const char *body = a->body ? a->body : oom, *hook;
 	size_t len = a->body ? a->len : strlen(oom);
-	char st[8], ms[24], jid[24];
+	char st[24], ms[24], jid[24];
 	int close = !a->unlogged && (a->close || (!a->body_read && has_body(f)));
 
 	/* A label per hook for /jobs would tell anyone who asks whether a job
@@ -145,20 +238,16 @@ static int answer(struct frame *f)
 		close = 0;
 		goto logged;
 	}
-	mg_printf(f->conn, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-			   "Content-Length: %zu\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n%s%s\r\n",
-	    a->status, reason_phrase(a->status), a->content_type ? a->content_type : "application/json",
-	    len, f->id, a->extra, close ? "Connection: close\r\n" : "");
-	mg_write(f->conn, body, len);
+	send_answer(f, body, len, close);
 	if (a->unlogged)
 		return a->status;
 	if (close)
 		mg_close_after_response(f->conn);
 logged:
 	metrics_request(hook, a->status);
-	snprintf(st, sizeof st, "%d", a->status);
-	snprintf(ms, sizeof ms, "%" PRId64, clock_mono_ms() - f->t0);
-	snprintf(jid, sizeof jid, "%" PRId64, a->job_id);
+	decimal(st, sizeof st, a->status);
+	decimal(ms, sizeof ms, clock_mono_ms() - f->t0);
+	decimal(jid, sizeof jid, a->job_id);
 	log_event(a->status >= 500 ? LOG_WARN : LOG_INFO, "request", "request_id", f->id,
 	    "method", f->ri->request_method, "hook", a->hook[0] ? a->hook : NULL, "verify", a->verify,
 	    "idempotency", a->decision, "key", a->key[0] ? a->key : NULL,

@@ -78,18 +78,66 @@ void intake_answer_set(struct intake_answer *a, int status, const char *extra, c
 	a->len = a->body ? strlen(a->body) : 0;
 }
 
+/* S as the body of a JSON string into OUT (when not NULL), escaped as
+ * cJSON escapes it; returns the length. */
+static size_t json_escape(const char *s, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *c;
+	size_t n = 0;
+
+	for (c = (const unsigned char *)s; *c; c++) {
+		const char *e = *c == '"' ? "\\\"" : *c == '\\' ? "\\\\" : *c == '\b' ? "\\b" :
+		    *c == '\f' ? "\\f" : *c == '\n' ? "\\n" : *c == '\r' ? "\\r" : *c == '\t' ? "\\t" : NULL;
+		if (e) {
+			if (out)
+				memcpy(out + n, e, 2);
+			n += 2;
+		} else if (*c < 0x20) {
+			if (out) {
+				memcpy(out + n, "\\u00", 4);
+				out[n + 4] = hex[*c >> 4];
+				out[n + 5] = hex[*c & 15];
+			}
+			n += 6;
+		} else {
+			if (out)
+				out[n] = (char)*c;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* {"error":MSG,"request_id":ID}, the bytes cJSON_PrintUnformatted gives,
+ * built in one pass: every refusal answers this, and a cJSON tree for two
+ * strings was 6% of the reject path's instructions. */
 void intake_answer_fail(struct intake_answer *a, const struct intake_req *rq, int status,
     const char *extra, const char *msg)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *body;
+	static const char k1[] = "{\"error\":\"", k2[] = "\",\"request_id\":\"", k3[] = "\"}";
+	const char *m = msg ? msg : "", *id = rq->id ? rq->id : "";
+	size_t lm = json_escape(m, NULL), li = json_escape(id, NULL), n = 0;
+	char *body = malloc(sizeof k1 + lm + sizeof k2 + li + sizeof k3);
+	size_t le = extra ? strnlen(extra, sizeof a->extra - 1) : 0;
 
-	cJSON_AddStringToObject(o, "error", msg);
-	cJSON_AddStringToObject(o, "request_id", rq->id);
-	body = cJSON_PrintUnformatted(o);
-	intake_answer_set(a, status, extra, body ? body : "{\"error\":\"out of memory\"}");
-	free(body);
-	cJSON_Delete(o);
+	if (!body) {
+		intake_answer_set(a, status, extra, "{\"error\":\"out of memory\"}");
+		return;
+	}
+	a->status = status;
+	memcpy(a->extra, extra ? extra : "", le);
+	a->extra[le] = '\0';
+	memcpy(body, k1, sizeof k1 - 1);
+	n = sizeof k1 - 1;
+	n += json_escape(m, body + n);
+	memcpy(body + n, k2, sizeof k2 - 1);
+	n += sizeof k2 - 1;
+	n += json_escape(id, body + n);
+	memcpy(body + n, k3, sizeof k3); /* with its NUL */
+	free(a->body);
+	a->body = body;
+	a->len = n + sizeof k3 - 1;
 }
 
 void intake_answer_hook(struct intake_answer *a, const char *hook)

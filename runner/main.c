@@ -358,9 +358,10 @@ static int serve(int argc, char **argv)
 	store_on_queued(st, wake_takers, queue); /* another instance's jobs (PostgreSQL NOTIFY) */
 	store_on_interrupted(st, log_swept, NULL);
 	if (cfggen_first(gens)->slack.present) {
-		/* before any thread: libcurl's global state */
-		if (slackapi_global_init() != 0)
-			fatal("cannot initialize libcurl");
+		/* before any thread: libcurl's global state. libcurl is loaded
+		 * here, not linked: a daemon without Slack never maps it. */
+		if (slackapi_global_init(err, sizeof err) != 0)
+			fatal("cannot initialize libcurl: %s", err);
 		if ((rc = slackob_start(gens, st, &slack)) != 0)
 			fatal("cannot start the Slack poster: %s", strerror(-rc));
 		dispatch_on_finish(slackob_job_finished, slack);

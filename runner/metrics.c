@@ -62,7 +62,14 @@ static void add_label(char *dst, size_t len, const char *k, const char *v)
 
 	if (off && off < len - 1)
 		dst[off++] = ',';
-	off += (size_t)snprintf(dst + off, off < len ? len - off : 0, "%s=\"", k);
+	/* By hand: this runs for every request counted (snprintf was 2% of
+	 * the reject path's instructions). */
+	for (c = k; *c && off + 3 < len; c++)
+		dst[off++] = *c;
+	if (off + 3 < len) {
+		dst[off++] = '=';
+		dst[off++] = '"';
+	}
 	for (c = v ? v : ""; *c && off + 3 < len; c++) {
 		if (*c == '"' || *c == '\\' || *c == '\n') {
 			dst[off++] = '\\';
@@ -111,9 +118,16 @@ static void count(enum family f, const char *k1, const char *v1, const char *k2,
 
 void metrics_request(const char *hook, int status)
 {
-	char code[8];
+	char code[12];
 
-	snprintf(code, sizeof code, "%d", status);
+	if (status >= 100 && status <= 999) {
+		code[0] = (char)('0' + status / 100);
+		code[1] = (char)('0' + status / 10 % 10);
+		code[2] = (char)('0' + status % 10);
+		code[3] = '\0';
+	} else {
+		snprintf(code, sizeof code, "%d", status);
+	}
 	count(F_REQ, "hook", hook, "code", code);
 }
 

@@ -8,8 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
+#include "curllib.h"
 #include "metrics.h"
 #include "slack_api.h"
 
@@ -49,17 +48,29 @@ int slackapi_retryable(const struct slackapi_answer *a)
 	    a->result == SLACKAPI_TRANSPORT;
 }
 
-int slackapi_global_init(void)
+int slackapi_global_init(char *err, size_t errlen)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+	const struct curllib *cl;
+	int rc;
+
+	if ((rc = curllib_get(&cl, err, errlen)) != 0)
+		return rc;
+	if (cl->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "curl_global_init failed");
+		return -EIO;
+	}
+	return 0;
 }
 
 int slackapi_new(const char *api_url, const char *token, int timeout_ms, struct slackapi **out)
 {
+	const struct curllib *cl;
 	struct slackapi *c;
 
 	if (!api_url || !token || !*token || timeout_ms <= 0 || !out)
 		return -EINVAL;
+	if (curllib_get(&cl, NULL, 0) != 0)
+		return -ENOENT;
 	if (!(c = calloc(1, sizeof *c)))
 		return -ENOMEM;
 	if (!(c->url = strdup(api_url)) || !(c->token = strdup(token))) {
@@ -177,6 +188,7 @@ static void error_word(const char *e, char *dst, size_t len)
 static int request(struct slackapi *c, const char *metric, const char *url, const char *token,
     const char *body, int plain_ok, struct slackapi_answer *ans)
 {
+	const struct curllib *cl = NULL;
 	struct curl_slist *hdrs = NULL, *h;
 	struct sink s = { 0 };
 	char *auth = NULL;
@@ -186,43 +198,47 @@ static int request(struct slackapi *c, const char *metric, const char *url, cons
 
 	memset(ans, 0, sizeof *ans);
 	s.retry_after = 0;
-	if (!(e = curl_easy_init()))
+	if (curllib_get(&cl, NULL, 0) != 0) { /* slackapi_new loaded it */
+		rc = -ENOENT;
+		goto out;
+	}
+	if (!(e = cl->easy_init()))
 		goto out;
 	if (token) {
 		size_t n = strlen(token) + 32;
 		if (!(auth = malloc(n)))
 			goto out;
 		snprintf(auth, n, "Authorization: Bearer %s", token);
-		if (!(h = curl_slist_append(hdrs, auth)))
+		if (!(h = cl->slist_append(hdrs, auth)))
 			goto out;
 		hdrs = h;
 	}
 	if (body) {
-		if (!(h = curl_slist_append(hdrs, "Content-Type: application/json; charset=utf-8")))
+		if (!(h = cl->slist_append(hdrs, "Content-Type: application/json; charset=utf-8")))
 			goto out;
 		hdrs = h;
 	}
-	if (!(h = curl_slist_append(hdrs, "Expect:")))
+	if (!(h = cl->slist_append(hdrs, "Expect:")))
 		goto out;
 	hdrs = h;
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "webhook-runner");
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, &s);
+	cl->easy_setopt(e, CURLOPT_URL, url);
+	cl->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
+	cl->easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	cl->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	cl->easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	cl->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
+	cl->easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+	cl->easy_setopt(e, CURLOPT_USERAGENT, "webhook-runner");
+	cl->easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	cl->easy_setopt(e, CURLOPT_WRITEDATA, &s);
+	cl->easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	cl->easy_setopt(e, CURLOPT_HEADERDATA, &s);
 	if (body) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+		cl->easy_setopt(e, CURLOPT_POSTFIELDS, body);
+		cl->easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	}
-	cc = curl_easy_perform(e);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &ans->http);
+	cc = cl->easy_perform(e);
+	cl->easy_getinfo(e, CURLINFO_RESPONSE_CODE, &ans->http);
 	rc = 0;
 	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && s.over)) {
 		ans->result = SLACKAPI_TRANSPORT;
@@ -269,9 +285,10 @@ out:
 	}
 	for (h = hdrs; h; h = h->next)
 		explicit_bzero(h->data, strlen(h->data));
-	curl_slist_free_all(hdrs);
+	if (hdrs)
+		cl->slist_free_all(hdrs);
 	if (e)
-		curl_easy_cleanup(e);
+		cl->easy_cleanup(e);
 	free(s.p);
 	return rc;
 }

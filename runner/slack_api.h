@@ -43,15 +43,17 @@ struct slackapi_answer {
 struct slackapi;
 
 /* A client of API_URL (no trailing '/') with TOKEN (copied, wiped at
- * free), each call bounded by TIMEOUT_MS. 0, -EINVAL, -ENOMEM. */
+ * free), each call bounded by TIMEOUT_MS. 0, -EINVAL, -ENOMEM, or -ENOENT
+ * when libcurl cannot be loaded. */
 int slackapi_new(const char *api_url, const char *token, int timeout_ms, struct slackapi **out);
 void slackapi_free(struct slackapi *c);
 /* The API base the client uses (for the response_url rule). */
 const char *slackapi_url(const struct slackapi *c);
 
-/* libcurl's global init, once at start-up before any thread calls. 0 or
- * -EIO. */
-int slackapi_global_init(void);
+/* Load libcurl (runner/curllib.c) and run its global init, once at
+ * start-up before any thread calls. 0, or -ENOENT (libcurl cannot be
+ * loaded) / -EIO with the reason in ERR. */
+int slackapi_global_init(char *err, size_t errlen);
 
 /* POST BODY (JSON text) to METHOD. 0 with ANS filled, whatever Slack said
  * (ans->result says); -ENOMEM. Counted in metrics under METHOD. */

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "../common/randid.h"
+#include "pqlib.h"
 #include "store_pg.h"
 
 static void pg_close(struct store *b);
@@ -219,7 +220,7 @@ static int setup_conn(struct store_pg *s, PGconn *c)
 PGconn *store_pg_connect(struct store_pg *s, int *rc)
 {
 	const char *kw[8], *val[8];
-	char tmo[16];
+	char tmo[16], why[300];
 	PGconn *c;
 	int i = 0;
 
@@ -231,6 +232,11 @@ PGconn *store_pg_connect(struct store_pg *s, int *rc)
 	kw[i] = "application_name", val[i++] = "webhook-runner";
 	kw[i] = "client_encoding", val[i++] = "UTF8";
 	kw[i] = NULL, val[i] = NULL;
+	/* libpq is loaded by the first connection, not linked (pqlib.h). */
+	if ((*rc = pqlib_load(why, sizeof why)) != 0) {
+		store_pg_msg(s, "postgresql: %s", why);
+		return NULL;
+	}
 	c = PQconnectdbParams(kw, val, 1);
 	if (!c) {
 		store_pg_msg(s, "postgresql: out of memory");

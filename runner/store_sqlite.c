@@ -14,7 +14,8 @@
  *    is answered to Hookdeck right after its commit, so the commit must
  *    survive power loss too, not only a crash of this process (which
  *    WAL+NORMAL would already survive). The cost is one WAL fsync per
- *    transaction (two per job), small next to an SSH job.
+ *    transaction; claims, takes and outcomes that arrive together share one
+ *    (store_sqlite_group.c).
  *  - Statements are prepared once at open, values always bound.
  */
 #include <errno.h>
@@ -246,6 +247,11 @@ static int sqlite_open(const struct store_config *sc, int mark_interrupted_jobs,
 		free(s);
 		return rc;
 	}
+	if ((rc = store_sqlite_group_init(s)) != 0) {
+		store_base_fini(&s->base);
+		free(s);
+		return rc;
+	}
 	if (sc->must_exist && (rc = must_exist(path, why)) != 0)
 		goto out;
 	rc = precreate(path, !sc->must_exist);
@@ -310,6 +316,7 @@ static void sqlite_close(struct store *b)
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(s->q[i]);
 	sqlite3_close(s->db); /* checkpoints and removes the WAL when last */
+	store_sqlite_group_fini(s);
 	store_base_fini(&s->base);
 	free(s);
 }

@@ -42,6 +42,9 @@ enum {
 	Q_BEGIN,
 	Q_COMMIT,
 	Q_ROLLBACK,
+	Q_SAVEPOINT,
+	Q_RELEASE,
+	Q_ROLLBACK_TO,
 	Q_LATEST,
 	Q_DELIVERY_PUT,
 	Q_JOB_INSERT,
@@ -91,10 +94,27 @@ enum {
 	Q_COUNT
 };
 
+struct store_sqlite;
+struct store_sqlite_gop;
+
+/* One write of a group (store_sqlite_group.c): its statements, run with
+ * s->base.mu held inside the group's open transaction (never BEGIN or
+ * COMMIT). 0 or a negative errno, which rolls its writes back; *KEEP (1 on
+ * entry) set to 0 rolls them back too while its answer (0) stands. */
+typedef int (*store_sqlite_group_fn)(struct store_sqlite *s, void *arg, int *keep);
+
 struct store_sqlite {
 	struct store base; /* first: what the front holds */
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT];
+	struct {
+		pthread_mutex_t mu;               /* the queue and the leadership (not base.mu) */
+		struct store_sqlite_gop *head, **tail; /* ops waiting for the next group */
+		int leader;                       /* a thread is committing a group */
+		int ok;                           /* mu initialised */
+		uint64_t commits, ops;            /* groups committed, ops in them (under base.mu) */
+		int largest;                      /* most ops in one committed group */
+	} group;
 };
 
 /* ---- store_sqlite.c: the connection and the helpers ---- */
@@ -125,6 +145,20 @@ int store_sqlite_read_job(sqlite3_stmt *st, struct store_job *j);
  * BODY/META are non-NULL, its body hash when SHA is. -ENOENT when none. */
 int store_sqlite_delivery_read(struct store_sqlite *s, const char *hook, const char *key,
     char **body, size_t *len, char **meta, char sha[65]);
+
+/* ---- store_sqlite_group.c: group commit ---- */
+
+/* Set up and tear down S's group (its mutex). 0 or -ENOMEM. */
+int store_sqlite_group_init(struct store_sqlite *s);
+void store_sqlite_group_fini(struct store_sqlite *s);
+/* Run FN(S, ARG, &keep) in the next group and return once that group's
+ * COMMIT returned: FN's own answer (0 or its errno) when the group
+ * committed, else the error that failed the group (then nothing FN wrote
+ * was kept, whatever it answered). Called WITHOUT s->base.mu held. */
+int store_sqlite_group_run(struct store_sqlite *s, store_sqlite_group_fn fn, void *arg);
+/* Groups committed on B, the ops they held, and the most in one group
+ * (for tests and the benchmark). */
+void store_sqlite_group_stats(struct store *b, uint64_t *commits, uint64_t *ops, int *largest);
 
 /* ---- store_sqlite_schema.c: the schema and the statements' SQL ---- */
 

@@ -3,10 +3,16 @@
  * attempts (store_backend.h, store_sqlite.h): the claim, taking a claim
  * back, an operator's replay (claim again) and recording an outcome.
  *
- * The claim runs in one BEGIN IMMEDIATE transaction: the write lock is taken
- * first, so two claims (threads or processes) serialise and never both win;
- * a claim that writes nothing just ends its transaction. A claim as
- * "pending_approval" inserts its approval record in that transaction.
+ * A claim, an unclaim and an outcome are group ops (store_sqlite_group.c):
+ * each runs in a savepoint of a BEGIN IMMEDIATE transaction that commits
+ * every such write that arrived while the previous commit was in flight.
+ * The write lock is taken first, so two claims (threads or processes)
+ * serialise and never both win; within a group they run one after the
+ * other and each sees the writes of those before it (a copy of a key
+ * claimed earlier in the group is BUSY). A claim that writes nothing rolls
+ * its savepoint back. A claim as "pending_approval" inserts its approval
+ * record in its savepoint. The operator's replay (claim again) is rare and
+ * keeps a transaction of its own.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -114,22 +120,27 @@ static int jti_check(struct store_sqlite *s, const char *hook, const char *jti, 
 	return rc;
 }
 
-int store_sqlite_claim(struct store *b, const struct store_claim_req *rq, struct store_claim_res *out)
+/* A claim as a group op (store_sqlite_group_run): RQ in, its answer in R. */
+struct claim_op {
+	const struct store_claim_req *rq;
+	struct store_claim_res r;
+};
+
+/* The claim's statements, inside the group's transaction. A claim that
+ * must leave no trace (MISMATCH, FULL, JTI_REUSED, BUSY and REPLAY without
+ * a token id) sets *KEEP to 0. On failure r.response is freed. */
+static int claim_tx(struct store_sqlite *s, void *arg, int *keep)
 {
-	struct store_sqlite *s = (struct store_sqlite *)b;
+	struct claim_op *op = arg;
+	const struct store_claim_req *rq = op->rq;
 	struct store_claim_res r = { 0 };
 	sqlite3_stmt *st = NULL;
 	const char *state, *sha, *hook, *key;
-	int rc, locked = 0, write = 0;
+	int rc, write = 0;
 
 	hook = rq->hook;
 	snprintf(r.key, sizeof r.key, "%s", rq->key);
 	key = r.key;
-	pthread_mutex_lock(&s->base.mu);
-	locked = 1;
-	rc = store_sqlite_begin(s);
-	if (rc)
-		goto out;
 	st = store_sqlite_stmt(s, Q_LATEST);
 	sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -243,25 +254,28 @@ int store_sqlite_claim(struct store *b, const struct store_claim_req *rq, struct
 		write = 1;
 	}
 done:
-	if (write) {
-		rc = store_sqlite_commit(s);
-		if (rc)
-			goto out;
-	} else {
-		store_sqlite_rollback(s); /* nothing was written: just end the transaction */
-	}
+	*keep = write; /* nothing written: the savepoint goes */
 	rc = 0;
-	*out = r;
+	op->r = r;
 	r.response = NULL;
 out:
 	store_sqlite_done(st);
-	if (locked) {
-		if (rc)
-			store_sqlite_rollback(s);
-		pthread_mutex_unlock(&s->base.mu);
-	}
 	free(r.response);
 	return rc;
+}
+
+int store_sqlite_claim(struct store *b, const struct store_claim_req *rq, struct store_claim_res *out)
+{
+	struct claim_op op = { .rq = rq };
+	int rc;
+
+	rc = store_sqlite_group_run((struct store_sqlite *)b, claim_tx, &op);
+	if (rc) { /* its own failure, or its group's: nothing of it was kept */
+		free(op.r.response);
+		return rc;
+	}
+	*out = op.r;
+	return 0;
 }
 
 /* Step ST (a statement whose first row's columns 0 and 1 are a job's hook
@@ -286,17 +300,15 @@ static int job_key(struct store_sqlite *s, sqlite3_stmt *st, int64_t job_id, con
 	return 0;
 }
 
-int store_sqlite_claim_undo(struct store *b, int64_t job_id)
+/* Taking a claim back as a group op: ARG is the job id. */
+static int undo_tx(struct store_sqlite *s, void *arg, int *keep)
 {
-	struct store_sqlite *s = (struct store_sqlite *)b;
+	int64_t job_id = *(const int64_t *)arg;
 	sqlite3_stmt *st = NULL, *del;
 	char hook[sizeof ((struct store_job *)0)->hook], key[sizeof ((struct store_job *)0)->key];
 	int rc;
 
-	pthread_mutex_lock(&s->base.mu);
-	rc = store_sqlite_begin(s);
-	if (rc)
-		goto out;
+	(void)keep;
 	st = store_sqlite_stmt(s, Q_UNCLAIM_JOB);
 	if ((rc = job_key(s, st, job_id, "store_unclaim: no such unfinished job", hook, key)) != 0)
 		goto out;
@@ -313,14 +325,14 @@ int store_sqlite_claim_undo(struct store *b, int64_t job_id)
 	sqlite3_bind_text(del, 2, key, -1, SQLITE_STATIC);
 	rc = store_sqlite_run(s, del);
 	store_sqlite_done(del);
-	if (!rc)
-		rc = store_sqlite_commit(s);
 out:
 	store_sqlite_done(st);
-	if (rc)
-		store_sqlite_rollback(s);
-	pthread_mutex_unlock(&s->base.mu);
 	return rc;
+}
+
+int store_sqlite_claim_undo(struct store *b, int64_t job_id)
+{
+	return store_sqlite_group_run((struct store_sqlite *)b, undo_tx, &job_id);
 }
 
 static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
@@ -331,15 +343,22 @@ static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-int store_sqlite_claim_finish(struct store *b, int64_t job_id, const struct store_outcome *o)
+/* An outcome as a group op. */
+struct finish_op {
+	int64_t job_id;
+	const struct store_outcome *o;
+};
+
+static int finish_tx(struct store_sqlite *s, void *arg, int *keep)
 {
-	struct store_sqlite *s = (struct store_sqlite *)b;
-	sqlite3_stmt *st = NULL;
+	const struct finish_op *f = arg;
+	const struct store_outcome *o = f->o;
+	sqlite3_stmt *st;
 	int rc;
 
-	pthread_mutex_lock(&s->base.mu);
+	(void)keep;
 	st = store_sqlite_stmt(s, Q_FINISH);
-	sqlite3_bind_int64(st, 1, job_id);
+	sqlite3_bind_int64(st, 1, f->job_id);
 	sqlite3_bind_text(st, 2, jobstate_name(o->state), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, o->started_ms);
 	sqlite3_bind_int64(st, 4, o->finished_ms);
@@ -350,17 +369,20 @@ int store_sqlite_claim_finish(struct store *b, int64_t job_id, const struct stor
 	sqlite3_bind_int(st, 8, o->http_status);
 	bind_opt_text(st, 9, o->response);
 	bind_opt_text(st, 10, o->output_tail);
-	rc = store_sqlite_run(s, st); /* one statement: atomic on its own */
-	if (rc)
-		goto out;
-	if (sqlite3_changes(s->db) == 0) {
+	rc = store_sqlite_run(s, st);
+	if (!rc && sqlite3_changes(s->db) == 0) {
 		store_backend_msg(&s->base, "store_finish: no such job");
 		rc = -ENOENT;
 	}
-out:
 	store_sqlite_done(st);
-	pthread_mutex_unlock(&s->base.mu);
 	return rc;
+}
+
+int store_sqlite_claim_finish(struct store *b, int64_t job_id, const struct store_outcome *o)
+{
+	struct finish_op f = { job_id, o };
+
+	return store_sqlite_group_run((struct store_sqlite *)b, finish_tx, &f);
 }
 
 int store_sqlite_claim_again(struct store *b, int64_t job_id, enum jobstate initial_state, int64_t now_ms,

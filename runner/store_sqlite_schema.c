@@ -174,6 +174,9 @@ const char *const store_sqlite_schema_sql[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SAVEPOINT] = "SAVEPOINT grouped",
+	[Q_RELEASE] = "RELEASE grouped",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO grouped",
 	[Q_LATEST] = "SELECT id, attempt, state, body_sha256, http_status, response FROM jobs"
 		" WHERE hook = ?1 AND key = ?2 ORDER BY attempt DESC LIMIT 1",
 	[Q_DELIVERY_PUT] = "INSERT INTO deliveries (hook, key, body_sha256, body, headers, received_ms)"

@@ -37,6 +37,12 @@ enum vhmac_reason {
 struct vhmac_secret {
 	unsigned char *key; /* raw key bytes, owned; wiped by vhmac_secret_clear */
 	size_t len;
+	/* Room for the HMAC-SHA256 context keyed with KEY (made by
+	 * vhmac_secret_from_string, freed by vhmac_secret_clear): keyed on the
+	 * first verification, then copied for each one instead of redoing the
+	 * key schedule. NULL (a secret built by hand, or no memory at load):
+	 * keyed on each call. */
+	void *keyed;
 };
 
 /* Scheme from its config name: "hookdeck", "github", "standard-webhooks".
@@ -46,9 +52,12 @@ const char *vhmac_scheme_name(enum vhmac_scheme s);
 
 /* Turn a resolved secret string into key bytes. For VHMAC_STANDARD a
  * "whsec_" prefix is required and the rest is base64-decoded; other schemes
- * use the bytes as they are. Empty secrets are refused. 0 or -EINVAL/-ENOMEM. */
+ * use the bytes as they are. Empty secrets are refused. Also makes room
+ * for the keyed context (OUT->keyed; nothing of OpenSSL's is touched until
+ * the first verification, so an idle daemon does not map its code). 0 or
+ * -EINVAL/-ENOMEM. */
 int vhmac_secret_from_string(enum vhmac_scheme s, const char *str, struct vhmac_secret *out);
-void vhmac_secret_clear(struct vhmac_secret *sec); /* explicit_bzero + free */
+void vhmac_secret_clear(struct vhmac_secret *sec); /* explicit_bzero + free, keyed context too */
 
 /* Verify BODY (LEN bytes, exactly as received). NOW is unix seconds,
  * TOLERANCE_S the standard-webhooks window. Returns 0 when verified, -EACCES

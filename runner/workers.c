@@ -1,5 +1,7 @@
 /*
- * workers.c — the async worker pool (contract in workers.h).
+ * workers.c — the async worker pool (contract in workers.h). While the
+ * current config says executor.paused, the workers take nothing and look
+ * again every 100 ms.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -129,6 +131,17 @@ out:
 	cfggen_put(w->gens, ref);
 }
 
+/* executor.paused in the config current now (a reload changes it). */
+static int paused(struct workers *w)
+{
+	void *ref;
+	const struct config *cfg = cfggen_get(w->gens, &ref);
+	int p = cfg->paused;
+
+	cfggen_put(w->gens, ref);
+	return p;
+}
+
 static void *worker_main(void *arg)
 {
 	struct workers *w = arg;
@@ -139,6 +152,12 @@ static void *worker_main(void *arg)
 		size_t len = 0;
 		int rc;
 
+		if (paused(w)) { /* queued jobs wait; a reload without it resumes */
+			if (stopping(w))
+				break;
+			usleep(100 * 1000);
+			continue;
+		}
 		memset(&job, 0, sizeof job);
 		rc = queue_take(w->q, &job, &body, &len, &meta);
 		if (rc == -ECANCELED)

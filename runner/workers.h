@@ -18,7 +18,9 @@ struct workers;
 /* Start N threads that take jobs from Q and run them under the config
  * current in GENS when each job starts, recording them in ST, each holding
  * a slot of SLOTS while it runs (GENS, ST, Q and SLOTS must outlive the
- * pool). 0, -ENOMEM, or -EAGAIN when no thread could start. */
+ * pool). While the config current in GENS has executor.paused, they take
+ * no job (queued ones wait; a reload without it resumes within 100 ms).
+ * 0, -ENOMEM, or -EAGAIN when no thread could start. */
 int workers_start(struct cfggen *gens, struct store *st, struct queue *q, struct slots *slots, int n,
     struct workers **out);
 /* Stop taking new jobs (running ones go on): shuts Q's takers out. */

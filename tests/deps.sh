@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config libssh2-1-dev libssl-dev dpkg-dev libjwt-dev
 libcjson-dev libsqlite3-dev openssh-server openssh-client curl openssl sqlite3 python3
 procps iproute2 passwd python3-jwt python3-cryptography clang libclang-rt-14-dev zsh fish tcsh
 libfuzzer-14-dev prometheus systemd strace util-linux git
-libcurl4-openssl-dev libhiredis-dev redis-server libpq-dev postgresql"
+libcurl4-openssl-dev libhiredis-dev redis-server libpq-dev postgresql
+podman runc slirp4netns mmdebstrap mandoc python3-yaml lintian"
 [ $# -eq 0 ] || PKGS="$*"
 missing=""
 for p in $PKGS; do

@@ -59,6 +59,10 @@ wait_until() {
 		sleep 0.1
 	done
 }
+# wait_for SECONDS 'EXPRESSION' : wait_until for a shell expression that is
+# evaluated afresh on every try. `wait_until 9 test "$(count)" -ge 1` would
+# expand $(count) once, before the first try, and so wait the whole time.
+wait_for() { local secs=$1; shift; wait_until "$secs" eval "$1"; }
 # closed_port : a loopback TCP port nothing listens on (bound, then released)
 closed_port() {
 	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

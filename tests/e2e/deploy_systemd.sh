@@ -65,7 +65,7 @@ inst() { # DESTDIR [make args...]
 if inst "$DEST" PREFIX=/usr; then
 	ok install_runs
 	got=$(cd "$DEST" && find . -type f | sort | tr '\n' ' ')
-	want="./etc/webhook-runner/config.json.example ./usr/bin/remote-executor ./usr/bin/webhook-relay ./usr/bin/webhook-runner ./usr/lib/systemd/system/webhook-relay-connect.service ./usr/lib/systemd/system/webhook-relay.service ./usr/lib/systemd/system/webhook-runner.service ./usr/share/doc/webhook-runner/README.md ./usr/share/doc/webhook-runner/config.md "
+	want="./etc/webhook-runner/config.json.example ./usr/bin/remote-executor ./usr/bin/webhook-relay ./usr/bin/webhook-runner ./usr/lib/systemd/system/webhook-relay-connect.service ./usr/lib/systemd/system/webhook-relay.service ./usr/lib/systemd/system/webhook-runner.service ./usr/share/doc/webhook-runner/README.md ./usr/share/doc/webhook-runner/config.md ./usr/share/man/man1/remote-executor.1 ./usr/share/man/man5/remote-executor.json.5 ./usr/share/man/man5/webhook-runner.json.5 ./usr/share/man/man8/webhook-relay.8 ./usr/share/man/man8/webhook-runner.8 "
 	expect_eq install_layout "$got" "$want"
 	modes=$(cd "$DEST" && stat -c '%a %n' usr/bin/webhook-runner usr/bin/remote-executor \
 		usr/lib/systemd/system/webhook-runner.service etc/webhook-runner/config.json.example | tr '\n' ' ')

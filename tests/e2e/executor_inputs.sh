@@ -90,6 +90,32 @@ bad_input command_fd_empty "$A --command-fd 4 \"\$DEST\" 4<\"\$T_TMP/empty\""
 bad_input command_fd_nul "$A --command-fd 4 \"\$DEST\" 4<\"\$T_TMP/nul.cmd\""
 bad_input command_fd_too_long "$A --command-fd 4 \"\$DEST\" 4<\"\$T_TMP/long.cmd\""
 bad_input command_fd_not_open "$A --command-fd 9 \"\$DEST\""
+bad_input parent_pid_not_a_pid "$A --exit-with-parent --parent-pid x1 \"\$DEST\" -- touch $MARK_DIR/bad-parent_pid_not_a_pid"
+bad_input parent_pid_zero "$A --exit-with-parent --parent-pid 0 \"\$DEST\" -- touch $MARK_DIR/bad-parent_pid_zero"
+
+# --exit-with-parent --parent-pid: run only while the parent is that pid
+# (webhook-runner passes its own, so that as a container's pid 1 it can run
+# jobs). Started straight from this shell, so the parent is $$.
+# par TAG PPID : the executor in the background, reaped within 20 s; sets RC
+par() {
+	local p
+	"$EX" --status-fd 3 "${STD[@]}" --exit-with-parent --parent-pid "$2" "$DEST" -- \
+		"touch $MARK_DIR/par-$1" 3>"$T_TMP/$1.st" >"$T_TMP/$1.out" 2>"$T_TMP/$1.err" </dev/null &
+	p=$!
+	wait_until 20 pid_gone "$p" || kill -9 "$p"
+	wait "$p"
+	RC=$?
+}
+par ppid_right $$
+fields parent_pid_right_runs ppid_right rc=0 exit=0
+check parent_pid_right_ran test -e "$MARK_DIR/par-ppid_right"
+C0=$(connections)
+par ppid_wrong 1
+expect_eq parent_pid_wrong_refused "$RC $(head -c 200 "$T_TMP/ppid_wrong.err")" \
+	"255 remote-executor: the calling process is gone"
+check parent_pid_wrong_ran_nothing test ! -e "$MARK_DIR/par-ppid_wrong"
+sleep 0.1
+expect_eq parent_pid_wrong_no_connection "$(connections)" "$C0"
 bad_input command_fd_word "$A --command-fd four \"\$DEST\""
 bad_input command_fd_stdout "$A --command-fd 1 \"\$DEST\""
 bad_input command_fd_and_words "$A --command-fd 4 \"\$DEST\" -- touch \"\$MARK_DIR/bad-bothwords\" 4<\"\$T_TMP/both.cmd\""

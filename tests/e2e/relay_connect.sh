@@ -230,7 +230,7 @@ info "silence noticed after $SILENT_AFTER ms (timeout 2 s)"
 if grep -q 'warn stream_silent' "$T_TMP/quiet.log"; then ok quiet_silence_detected; else
 	fail quiet_silence_detected "no stream_silent line: $(tail -n 3 "$T_TMP/quiet.log")"
 fi
-wait_until 15 test "$(grep -c subscribing "$T_TMP/quiet.log")" -ge 2
+wait_for 15 'test "$(grep -c subscribing "$T_TMP/quiet.log")" -ge 2'
 publish quiet 2 1 "$T_TMP/quiet.exp"
 wait_until 20 has_delivered quiet 2
 compare "$T_TMP/quiet.exp" quiet
@@ -245,7 +245,7 @@ rec_start slow
 client_start slow slow slow
 echo "200 1 - 3" >"$T_TMP/slow.ctl"
 publish slow 1 1 "$T_TMP/slow.exp"
-wait_until 10 test "$(lines "$T_TMP/slow.rec")" -ge 1
+wait_for 10 'test "$(lines "$T_TMP/slow.rec")" -ge 1'
 T0=$(now_ms)
 client_stop slow
 STOP_MS=$(($(now_ms) - T0))

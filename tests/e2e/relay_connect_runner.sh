@@ -65,14 +65,14 @@ forwarded() { grep -c " forwarded id=.* path=/hooks/relayed status=200 " "$T_TMP
 printf '{"name":"relayone","n":"%s"}' "$(rand_hex 4)" >"$P/one.json"
 SIG=$(openssl dgst -sha256 -hmac "$HD" -binary "$P/one.json" | openssl base64 -A)
 expect_eq runner_published "$(hpub "$P/one.json" "$SIG" evt_relay_1)" 202
-wait_until 30 test "$(runs relayone)" -ge 1
-wait_until 10 test "$(forwarded)" -ge 1
+wait_for 30 'test "$(runs relayone)" -ge 1'
+wait_for 10 'test "$(forwarded)" -ge 1'
 expect_eq runner_job_ran_once "$(runs relayone)/$(starts relayone)" "1/1"
 expect_eq runner_forward_200 "$(forwarded)" 1
 
 # The same webhook again: forwarded (200, a replay), not run again.
 expect_eq runner_republished "$(hpub "$P/one.json" "$SIG" evt_relay_1)" 202
-wait_until 20 test "$(forwarded)" -ge 2
+wait_for 20 'test "$(forwarded)" -ge 2'
 sleep 1
 expect_eq runner_resend_forwarded "$(forwarded)" 2
 expect_eq runner_resend_not_run_again "$(runs relayone)/$(starts relayone)" "1/1"
@@ -86,7 +86,7 @@ expect_eq runner_tampered_not_run "$(runs relaybad)/$(starts relaybad)" "0/0"
 printf '{"name":"relaytwo","n":"%s"}' "$(rand_hex 4)" >"$P/two.json"
 SIG2=$(openssl dgst -sha256 -hmac "$HD" -binary "$P/two.json" | openssl base64 -A)
 expect_eq runner_next_published "$(hpub "$P/two.json" "$SIG2" evt_relay_3)" 202
-wait_until 30 test "$(runs relaytwo)" -ge 1
+wait_for 30 'test "$(runs relaytwo)" -ge 1'
 sleep 0.5
 expect_eq runner_next_ran_once "$(runs relaytwo)" 1
 kill -TERM "$CPID"

@@ -86,7 +86,7 @@ r=$(curl -s -w ' %{http_code}' --max-time 10 -H "Authorization: Bearer $RELAY_T_
 	-H "Last-Event-ID: $id1" "$(rurl b /subscribe/shared/)")
 expect_eq relay_redis_down_resume_503 "$r" '{"error":"store unavailable"} 503'
 redis_start
-wait_until 15 test "$(ready a)" = 200
+wait_for 15 'test "$(ready a)" = 200'
 expect_eq relay_redis_back_ready "$(ready a)" 200
 r=$(pub a shared -d back)
 expect_match relay_redis_back_publish_202 "$r" '^202 '

@@ -72,6 +72,9 @@ term_and_wait() {
 log_count() {
 	$PY "$TOP/tests/tools/log_count.py" "$1" "$2"
 }
+# log_more FILE EXPR N : more than N lines of FILE match EXPR (for wait_until,
+# which then counts afresh on every try)
+log_more() { [ "$(log_count "$1" "$2")" -gt "$3" ]; }
 # metrics TAG : scrape /metrics into $R/TAG.prom and parse it into
 # $R/TAG.kv lines "name|k=v,k=v (sorted)|value"
 metrics() {
@@ -325,7 +328,7 @@ if wait_until 10 started rl-run; then
 	ops_cfg "$CFG_A" "$T_TMP/a.db" 8 100 30 "$HOOKS_V2"
 	N_OK=$(log_count "$A_LOG" 'd.get("event")=="reload" and d.get("result")=="ok"')
 	kill -HUP "$RUNNER_PID"
-	if wait_until 10 test "$(log_count "$A_LOG" 'd.get("event")=="reload" and d.get("result")=="ok"')" -gt "$N_OK"; then
+	if wait_until 10 log_more "$A_LOG" 'd.get("event")=="reload" and d.get("result")=="ok"' "$N_OK"; then
 		ok reload_logged_ok
 	else
 		fail reload_logged_ok "no reload result=ok line"
@@ -348,7 +351,7 @@ fi
 N_REJ=$(log_count "$A_LOG" 'd.get("event")=="reload" and d.get("result")=="rejected"')
 printf '{ "server": { "listen": ' >"$CFG_A.tmp" && mv "$CFG_A.tmp" "$CFG_A"
 kill -HUP "$RUNNER_PID"
-if wait_until 10 test "$(log_count "$A_LOG" 'd.get("event")=="reload" and d.get("result")=="rejected"')" -gt "$N_REJ"; then
+if wait_until 10 log_more "$A_LOG" 'd.get("event")=="reload" and d.get("result")=="rejected"' "$N_REJ"; then
 	ok reload_broken_file_rejected
 else
 	fail reload_broken_file_rejected "no reload result=rejected line"
@@ -484,7 +487,7 @@ if [ "$CODE" = 202 ] && wait_until 10 started d1; then
 	D_IDS="$(jf d1 job_id) $(jf d2 job_id) $(jf d3 job_id)"
 	# SIGTERM while d1 runs; d1 is let go once the daemon is draining
 	kill -TERM "$RUNNER_PID"
-	wait_until 10 test "$(log_count "$RUNNER_LOG" 'd.get("event")=="stopping"')" -ge 1
+	wait_until 10 log_more "$RUNNER_LOG" 'd.get("event")=="stopping"' 0
 	release d1
 	term_and_wait 20
 	info "durable_sigterm_exit_0: $EXIT_MS ms"

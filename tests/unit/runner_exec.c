@@ -139,12 +139,15 @@ static void test_run_argv(void)
 	struct exec_result r;
 	size_t len = 0, k;
 	int n, i;
-	const char *want[] = { "--status-fd", "3", "--exit-with-parent", "--posix-sh", "--command-fd",
-		"4", "-i", "/keys/id_ed25519", "-k", "/keys/known_hosts", "--connect-timeout", "0.100",
+	char ppid[24];
+	const char *want[] = { "--status-fd", "3", "--exit-with-parent", "--parent-pid", ppid,
+		"--posix-sh", "--command-fd", "4", "-i", "/keys/id_ed25519", "-k", "/keys/known_hosts", "--connect-timeout", "0.100",
 		"--handshake-timeout", "12.000", "--timeout", "1.500", "--max-output", "777",
 		"deploy@build.example:2222" };
 	const int nwant = (int)(sizeof want / sizeof want[0]);
 
+	/* The daemon's own pid, for the executor's parent check. */
+	snprintf(ppid, sizeof ppid, "%ld", (long)getpid());
 	script("argv.sh", "printf '%s\\0' \"$0\" \"$@\" > @D/argv.out\n"
 			  "cat <&4 > @D/cmd.out\n");
 	/* The command, with @D expanded like the script's, must arrive byte
@@ -196,8 +199,8 @@ static void test_run_argv(void)
 	buf = slurp("argv.out", &len);
 	T_CHECK(buf != NULL);
 	if (buf) {
-		const char *want2[] = { "--status-fd", "3", "--exit-with-parent", "--posix-sh",
-			"--command-fd", "4", "-i", "/keys/id_ed25519", "-k", "/keys/known_hosts",
+		const char *want2[] = { "--status-fd", "3", "--exit-with-parent", "--parent-pid",
+			ppid, "--posix-sh", "--command-fd", "4", "-i", "/keys/id_ed25519", "-k", "/keys/known_hosts",
 			"--connect-timeout", "10.000", "--handshake-timeout", "0.010", "--timeout",
 			"300.000", "deploy@build.example:2222" };
 		n = split0(buf, len, av, 40);

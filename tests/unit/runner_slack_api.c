@@ -248,8 +248,14 @@ static void slackseen_bounded(void)
 
 int main(void)
 {
+	char err[256] = "";
+
 	signal(SIGPIPE, SIG_IGN);
-	if (slackapi_global_init() != 0 || start_fake() != 0) {
+	if (slackapi_global_init(err, sizeof err) != 0) {
+		printf("FAIL slackapi_global_init: %s\n", err);
+		return 1;
+	}
+	if (start_fake() != 0) {
 		printf("FAIL slackapi_fake_slack: cannot start tests/tools/fake_slack.py\n");
 		return 1;
 	}

@@ -278,7 +278,7 @@ static void test_standard_rotation(void)
 
 static void test_sign(void)
 {
-	struct vhmac_secret sec = { 0 }, empty = { NULL, 0 };
+	struct vhmac_secret sec = { 0 }, empty = { NULL, 0, NULL };
 	struct hdrs h = { 0 };
 	struct hdr_src hs = src(&h);
 	char out[128];

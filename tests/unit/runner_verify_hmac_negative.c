@@ -79,7 +79,7 @@ static void test_hookdeck_negative(void)
 	T_EQ_INT(verify(VHMAC_HOOKDECK, &sec, 1, B(body), 7, &hs, 0, 0), VHMAC_MALFORMED);
 	/* an empty secret in the set never matches, a refused one never loads */
 	{
-		struct vhmac_secret empty[2] = { { NULL, 0 }, { (unsigned char *)"", 0 } };
+		struct vhmac_secret empty[2] = { { NULL, 0, NULL }, { (unsigned char *)"", 0, NULL } };
 		hset(&h, "x-hookdeck-signature", sig);
 		T_EQ_INT(verify(VHMAC_HOOKDECK, empty, 2, B(body), 7, &hs, 0, 0), VHMAC_MISMATCH);
 	}
