@@ -105,6 +105,8 @@ static void restart_only(struct cfggen *s, const struct config *b)
 		needs_restart("server.ops_listen");
 	if (a->threads != b->threads)
 		needs_restart("server.threads");
+	if (a->max_followers != b->max_followers)
+		needs_restart("server.max_followers");
 	if (a->request_timeout_ms != b->request_timeout_ms)
 		needs_restart("server.request_timeout_ms");
 	if (a->keepalive_timeout_ms != b->keepalive_timeout_ms)

@@ -100,6 +100,8 @@ struct config {
 	int min_request_rate;       /* bytes/s a request must keep up after 1 s; 0: none */
 	int threads;
 	int drain_timeout_s;        /* SIGTERM: how long running jobs may finish */
+	int max_followers;          /* GET /jobs/<id>/output streams at a time (restart-only) */
+	int follow_heartbeat_ms;    /* a comment line on a silent output stream this often */
 	char *read_token;           /* resolved server.read_token, or NULL */
 	char *metrics_token;        /* resolved server.metrics_token, or NULL: /metrics is open */
 	char *store_path;

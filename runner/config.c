@@ -138,12 +138,34 @@ static int parse_socket(struct cfgfield_ctx *c, const cJSON *o, struct config *c
 	return 0;
 }
 
+/* server.max_followers and server.follow_heartbeat_ms (GET /jobs/<id>/output):
+ * each follower holds an HTTP thread for as long as it follows, so they
+ * come out of what executor.max_jobs + 2 leaves of server.threads. */
+static int parse_followers(struct cfgfield_ctx *c, const cJSON *o, struct config *cfg)
+{
+	int room = cfg->threads - cfg->max_jobs - 2;
+	long long v;
+	int rc;
+
+	if ((rc = cfgfield_int(c, o, "server", "max_followers", 0, 1024, room < 8 ? room : 8, &v)))
+		return rc;
+	if (v > room)
+		return cfgfield_bad(c, "server.max_followers", "must be at most server.threads - "
+		    "executor.max_jobs - 2 (%d): each follower holds an HTTP thread", room);
+	cfg->max_followers = (int)v;
+	if ((rc = cfgfield_int(c, o, "server", "follow_heartbeat_ms", 100, 600000, 15000, &v)))
+		return rc;
+	cfg->follow_heartbeat_ms = (int)v;
+	return 0;
+}
+
 static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *cfg)
 {
 	static const char *const keys[] = { "server", "store", "executor", "log", "hooks", "slack", NULL };
 	static const char *const skeys[] = { "listen", "tls_cert", "tls_key", "max_body_bytes",
 		"request_timeout_ms", "threads", "drain_timeout_s", "read_token", "metrics_token",
-		"ops_listen", "keepalive_timeout_ms", "min_request_rate", NULL };
+		"ops_listen", "keepalive_timeout_ms", "min_request_rate", "max_followers",
+		"follow_heartbeat_ms", NULL };
 	static const char *const stkeys[] = { "path", "retention_days", "url", "password", "schema",
 		"pool_size", "lease_s", "heartbeat_ms", "connect_timeout_s", NULL };
 	static const char *const ekeys[] = { "path", "max_jobs", "max_per_destination", "max_queued",
@@ -249,6 +271,8 @@ static int parse_root(struct cfgfield_ctx *c, const cJSON *root, struct config *
 	if (cfg->threads < cfg->max_jobs + 2)
 		return cfgfield_bad(c, "server.threads", "must be at least executor.max_jobs + 2 (%d), so that "
 					       "busy answers (429) can still be given", cfg->max_jobs + 2);
+	if ((rc = parse_followers(c, cJSON_GetObjectItemCaseSensitive(root, "server"), cfg)))
+		return rc;
 
 	o = cJSON_GetObjectItemCaseSensitive(root, "log");
 	if (o && (rc = cfgfield_only_keys(c, o, "log", lkeys)))

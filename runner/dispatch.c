@@ -11,6 +11,7 @@
 #include "dispatch.h"
 #include "exec.h"
 #include "jobjson.h"
+#include "liveout.h"
 #include "log.h"
 #include "metrics.h"
 #include "xclient.h"
@@ -162,6 +163,14 @@ void dispatch_on_finish(dispatch_finished_fn fn, void *ctx)
 	finished_ctx = ctx;
 }
 
+/* Set once at start-up, before any job runs. */
+static struct liveout *live_reg;
+
+void dispatch_use_liveout(struct liveout *lo)
+{
+	live_reg = lo;
+}
+
 int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots,
     const struct cfg_hook *h, int64_t job_id, int attempt, const char *command, const char *request_id,
     struct dispatch_answer *ans)
@@ -176,6 +185,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots
 	};
 	struct exec_result jr;
 	struct store_outcome o = { 0 };
+	struct liveout_job *live = NULL;
 	const char *state;
 	char jid[24], att[16], ex[16], dur[24], *wrapped = NULL;
 	int rc;
@@ -199,6 +209,12 @@ int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots
 	snprintf(att, sizeof att, "%d", attempt);
 	log_event(LOG_INFO, "job_started", "request_id", request_id, "hook", h->id, "job", jid,
 	    "attempt", att, "destination", h->destination, NULL);
+	/* Only a hook that shows its output over HTTP has it followed live;
+	 * out of memory, the job runs without (followers get the stored tail). */
+	if (h->response_output && liveout_begin(live_reg, job_id, h->max_output_bytes,
+	    h->max_output_bytes, &live) != 0)
+		live = NULL;
+	spec.live = live;
 	if (cfg->executor_socket) {
 		struct xclient_spec xs = {
 			.owner = slots, .socket_path = cfg->executor_socket,
@@ -207,7 +223,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots
 			.connect_timeout_ms = h->connect_timeout_ms,
 			.handshake_timeout_ms = h->handshake_timeout_ms,
 			.max_output_bytes = h->max_output_bytes, .tail_bytes = h->output_tail_bytes,
-			.reuse = h->reuse, .job_id = jid,
+			.reuse = h->reuse, .job_id = jid, .live = live,
 		};
 		rc = xclient_run(&xs, &jr);
 	} else {
@@ -233,6 +249,7 @@ int dispatch_run(const struct config *cfg, struct store *st, struct slots *slots
 	if ((rc = store_finish(st, job_id, &o)) != 0)
 		log_event(LOG_ERROR, "store_error", "request_id", request_id, "job", jid,
 		    "error", strerror(-rc), NULL);
+	liveout_end(live_reg, live); /* after the record: a follower's outcome is the stored one */
 	snprintf(ex, sizeof ex, "%d", jr.exit_code);
 	snprintf(dur, sizeof dur, "%" PRId64, jr.finished_ms - jr.started_ms);
 	log_event(ans->http == 200 ? LOG_INFO : LOG_WARN, "job_finished", "request_id", request_id,

@@ -62,6 +62,13 @@ typedef void (*dispatch_finished_fn)(void *ctx, const struct dispatch_finished *
  * once at start-up before any job runs; NULL: none. */
 void dispatch_on_finish(dispatch_finished_fn fn, void *ctx);
 
+struct liveout;
+/* Where jobs' live output goes (runner/liveout.h, GET /jobs/<id>/output):
+ * each job of a hook with response_output gets a buffer there while it
+ * runs, ended after its outcome is recorded. Set once at start-up before
+ * any job runs; NULL (the default, and `replay`): none. */
+void dispatch_use_liveout(struct liveout *lo);
+
 /* A stored delivery's metadata ({"headers":{…},"claims":{…}}) as a header
  * source (case-insensitive) and claims, for re-running it. */
 struct dispatch_meta {

@@ -19,6 +19,7 @@
 #include "../common/clock.h"
 #include "../common/exstatus.h"
 #include "exec.h"
+#include "liveout.h"
 #include "slots.h"
 
 #define STATUS_MAX 4096
@@ -196,12 +197,12 @@ static void fmt_secs(char *buf, size_t len, int64_t ms)
 
 int exec_run(const struct exec_spec *s, struct exec_result *r)
 {
-	int outp[2] = { -1, -1 }, stp[2] = { -1, -1 }, cmdfd = -1, passfd = -1;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, stp[2] = { -1, -1 }, cmdfd = -1, passfd = -1;
 	char t_conn[24], t_hs[24], t_run[24], maxout[24], fdnum[3][8], ppid[24], *home = NULL;
 	char status[STATUS_MAX + 1];
 	size_t slen = 0;
 	const char *argv[28], *envp[3];
-	int argc = 0, envc = 0, rc, open_fds = 2, ws = 0;
+	int argc = 0, envc = 0, rc, open_fds = 3, ws = 0;
 	struct exec_tail ring = { 0 };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -211,11 +212,12 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 
 	memset(r, 0, sizeof *r);
 	r->started_ms = clock_wall_ms();
-	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(stp, O_CLOEXEC) != 0) {
+	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || pipe2(stp, O_CLOEXEC) != 0) {
 		rc = -errno;
 		goto out;
 	}
-	if ((rc = lift_fd(&outp[1])) != 0 || (rc = lift_fd(&stp[1])) != 0)
+	if ((rc = lift_fd(&outp[1])) != 0 || (rc = lift_fd(&errp[1])) != 0 ||
+	    (rc = lift_fd(&stp[1])) != 0)
 		goto out;
 	if ((cmdfd = memfd_of("webhook-runner-command", s->command, strlen(s->command))) < 0) {
 		rc = cmdfd;
@@ -281,7 +283,7 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, outp[1], 2);
+	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
 	posix_spawn_file_actions_adddup2(&fa, stp[1], FD_STATUS);
 	posix_spawn_file_actions_adddup2(&fa, cmdfd, FD_COMMAND);
 	if (passfd >= 0)
@@ -304,8 +306,9 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 		goto out;
 	}
 	close(outp[1]);
+	close(errp[1]);
 	close(stp[1]);
-	outp[1] = stp[1] = -1;
+	outp[1] = errp[1] = stp[1] = -1;
 	/* The child has its own descriptors on both memfds now. The passphrase
 	 * one is the executor's to read and wipe: it may not have read it yet,
 	 * so ours is only closed. */
@@ -318,7 +321,8 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 	/* --timeout bounds the executor's whole run, connect included. */
 	deadline = clock_mono_ms() + s->timeout_ms + DEADLINE_SLACK_MS;
 	while (open_fds > 0) {
-		struct pollfd p[2] = { { .fd = outp[0], .events = POLLIN }, { .fd = stp[0], .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = outp[0], .events = POLLIN }, { .fd = errp[0], .events = POLLIN },
+			{ .fd = stp[0], .events = POLLIN } };
 		int64_t now = clock_mono_ms(), next;
 		char buf[16384];
 		ssize_t n;
@@ -344,10 +348,10 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 		next = (!kill_at ? deadline : kill_at != INT64_MAX ? kill_at : give_up_at) - clock_mono_ms();
 		if (next < ms)
 			ms = next > 0 ? (int)next : 0;
-		if (poll(p, 2, ms) < 0 && errno != EINTR)
+		if (poll(p, 3, ms) < 0 && errno != EINTR)
 			break;
-		for (i = 0; i < 2; i++) {
-			int *fd = i ? &stp[0] : &outp[0];
+		for (i = 0; i < 3; i++) {
+			int *fd = i == 2 ? &stp[0] : i ? &errp[0] : &outp[0];
 			if (*fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			n = read(*fd, buf, sizeof buf);
@@ -359,8 +363,9 @@ int exec_run(const struct exec_spec *s, struct exec_result *r)
 				open_fds--;
 				continue;
 			}
-			if (i == 0) {
+			if (i < 2) {
 				exec_tail_put(&ring, buf, (size_t)n);
+				liveout_put(s->live, i ? LIVEOUT_STDERR : LIVEOUT_STDOUT, buf, (size_t)n);
 			} else if (slen < STATUS_MAX) {
 				size_t k = (size_t)n < STATUS_MAX - slen ? (size_t)n : STATUS_MAX - slen;
 				memcpy(status + slen, buf, k);
@@ -385,6 +390,10 @@ out:
 		close(outp[0]);
 	if (outp[1] >= 0)
 		close(outp[1]);
+	if (errp[0] >= 0)
+		close(errp[0]);
+	if (errp[1] >= 0)
+		close(errp[1]);
 	if (stp[0] >= 0)
 		close(stp[0]);
 	if (stp[1] >= 0)

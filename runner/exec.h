@@ -6,7 +6,8 @@
  * group), capture of the output tail, reading the executor's JSON status
  * line, and what an outcome means for HTTP (200/500/502/503/504).
  *
- * The executor gets: 0 /dev/null; 1 and 2 one pipe (the output tail); 3
+ * The executor gets: 0 /dev/null; 1 and 2 a pipe each (the output tail,
+ * and the live output with its stream, runner/liveout.h); 3
  * the status line's pipe; 4 a memfd holding the command (--command-fd 4);
  * 5, only when a passphrase is configured, a memfd holding it
  * (--passphrase-fd 5; the executor reads it, wipes it and closes it before
@@ -26,6 +27,7 @@
 #include <stdint.h>
 
 struct slots;
+struct liveout_job;
 
 struct exec_spec {
 	struct slots *owner;       /* whose slots_interrupt_all stops it; may be NULL */
@@ -36,6 +38,7 @@ struct exec_spec {
 	const char *command;       /* rendered, quoted for POSIX sh */
 	int64_t timeout_ms, connect_timeout_ms, handshake_timeout_ms;
 	size_t max_output_bytes, tail_bytes;
+	struct liveout_job *live;  /* where each chunk of output also goes; may be NULL */
 };
 
 struct exec_result {
@@ -68,7 +71,7 @@ void exec_result_clear(struct exec_result *res);
 void exec_outcome(const struct exec_result *r, int *http_status, const char **state, int *retry_after);
 
 /* The last CAP bytes of a job's output, stdout and stderr as they came
- * (exec_run reads them from one pipe; the service client from its frames). */
+ * (exec_run reads them from two pipes; the service client from its frames). */
 struct exec_tail {
 	char *b;
 	size_t cap, pos, total;

@@ -21,6 +21,7 @@
 #include "route_hooks.h"
 #include "route_jobs.h"
 #include "route_ops.h"
+#include "route_output.h"
 #include "route_slack.h"
 #include "slots.h"
 #include "tls.h"
@@ -76,6 +77,11 @@ static int conn_read(void *io, char *buf, size_t len)
 	return mg_read(io, buf, len);
 }
 
+static int conn_write(void *io, const char *buf, size_t len)
+{
+	return mg_write(io, buf, len) == (int)len ? 0 : -1;
+}
+
 static void conn_continue(void *io)
 {
 	mg_printf(io, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -102,6 +108,7 @@ static void frame_init(struct http *s, struct frame *f, struct mg_connection *co
 	f->rq.content_length = f->ri->content_length;
 	f->rq.read = conn_read;
 	f->rq.go_ahead = conn_continue;
+	f->rq.write = conn_write;
 	f->rq.io = conn;
 	f->rq.remote_addr = f->ri->remote_addr;
 	f->rq.id = f->id;
@@ -226,11 +233,17 @@ static int answer(struct frame *f)
 	hook = a->uncounted_hook ? "-" : a->hook[0] ? a->hook : METRICS_UNKNOWN_HOOK;
 	if (a->unlogged)
 		metrics_request(hook, a->status);
+	if (a->streamed) { /* the route wrote it all: it ends with the connection */
+		mg_close_after_response(f->conn);
+		close = 0;
+		goto logged;
+	}
 	send_answer(f, body, len, close);
 	if (a->unlogged)
 		return a->status;
 	if (close)
 		mg_close_after_response(f->conn);
+logged:
 	metrics_request(hook, a->status);
 	decimal(st, sizeof st, a->status);
 	decimal(ms, sizeof ms, clock_mono_ms() - f->t0);
@@ -276,6 +289,12 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
 
 static int on_jobs(struct mg_connection *conn, void *cbdata)
 {
+	const char *p = mg_get_request_info(conn)->local_uri;
+	size_t n = p ? strlen(p) : 0;
+
+	/* /jobs/<id>/output: the live output stream (route_output.c). */
+	if (n > 7 && !strcmp(p + n - 7, "/output"))
+		return serve(cbdata, conn, route_output_handle);
 	return serve(cbdata, conn, route_jobs_handle);
 }
 
@@ -374,6 +393,14 @@ void http_use_slack(struct slackob *ob)
 	slack_poster = ob;
 }
 
+/* Set once before http_start, as the Slack poster. */
+static struct liveout *live_output;
+
+void http_use_liveout(struct liveout *lo)
+{
+	live_output = lo;
+}
+
 int http_start(struct cfggen *gens, struct store *st, struct slots *slots, struct queue *queue,
     struct http **out, char *err, size_t errlen)
 {
@@ -389,6 +416,7 @@ int http_start(struct cfggen *gens, struct store *st, struct slots *slots, struc
 	s->env.slots = slots;
 	s->env.queue = queue;
 	s->env.slack = slack_poster;
+	s->env.live = live_output;
 	s->env.started_ms = clock_mono_ms();
 	s->start_cfg = cfg;
 	fmt_addr(addr, sizeof addr, cfg->listen_host, cfg->port);

@@ -26,6 +26,11 @@ struct slackob;
  * called before http_start, or never (no Slack: NULL). */
 void http_use_slack(struct slackob *ob);
 
+struct liveout;
+/* Where GET /jobs/<id>/output finds running jobs' output (liveout.h);
+ * called before http_start, or never (NULL: every follower is refused 503). */
+void http_use_liveout(struct liveout *lo);
+
 int http_start(struct cfggen *gens, struct store *st, struct slots *slots, struct queue *queue,
     struct http **out, char *err, size_t errlen);
 /* Stop listening, wait for requests in progress. NULL is a no-op. */

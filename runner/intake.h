@@ -29,6 +29,7 @@
 struct queue;
 struct slots;
 struct slackob;
+struct liveout;
 
 /* What every request runs against; the adapter owns it. */
 struct intake_env {
@@ -39,6 +40,7 @@ struct intake_env {
 	int64_t started_ms;      /* monotonic ms at start, for the uptime */
 	time_t tls_not_after;    /* the served certificate's expiry; 0 without TLS */
 	struct slackob *slack;   /* the Slack poster (slack_outbox.h), or NULL without Slack */
+	struct liveout *live;    /* jobs' live output (liveout.h), or NULL: none */
 };
 
 struct intake_header {
@@ -50,6 +52,9 @@ struct intake_header {
 typedef int (*intake_read_fn)(void *io, char *buf, size_t len);
 /* Tells a client that waits for it ("Expect: 100-continue") to send the body. */
 typedef void (*intake_continue_fn)(void *io);
+/* Writes LEN bytes of BUF to the client (a streamed answer): 0, or -1 when
+ * the client is gone or did not read within the request timeout. */
+typedef int (*intake_write_fn)(void *io, const char *buf, size_t len);
 
 /* One request, as framed by the adapter. Every string stays valid for the
  * whole request. */
@@ -62,7 +67,8 @@ struct intake_req {
 	long long content_length;  /* -1 when the request does not say */
 	intake_read_fn read;       /* the body, read once, only when needed */
 	intake_continue_fn go_ahead;
-	void *io;                  /* for READ and GO_AHEAD */
+	intake_write_fn write;     /* for a route that streams its answer itself */
+	void *io;                  /* for READ, GO_AHEAD and WRITE */
 	const char *remote_addr;
 	const char *id;            /* the request id: 16 hex digits */
 	int draining;              /* the server is shutting down */
@@ -78,6 +84,9 @@ struct intake_answer {
 	int close;                /* close the connection after the answer */
 	int body_read;            /* the request body was read to its end */
 	int unlogged;             /* counted but no log line, connection left as is */
+	int streamed;             /* the route wrote status, headers and body itself
+				   * (through the request's WRITE); the adapter only
+				   * logs it and closes the connection */
 	char hook[65];            /* the hook for the log and /metrics; "" none */
 	int uncounted_hook;       /* the hook goes to the log, never into /metrics labels */
 	const char *verify;       /* "ok", or the failed step and its reason */

@@ -24,6 +24,8 @@
 #include "cli_approvals.h"
 #include "config.h"
 #include "healthcheck.h"
+#include "dispatch.h"
+#include "liveout.h"
 #include "log.h"
 #include "notify.h"
 #include "queue.h"
@@ -254,6 +256,7 @@ static int serve(int argc, char **argv)
 	struct slots *slots = NULL;
 	struct queue *queue = NULL;
 	struct http *srv = NULL;
+	struct liveout *live = NULL;
 	struct slackob *slack = NULL;
 	struct cfggen *gens = NULL;
 	char err[512], *end, portbuf[16], status[160], where[512];
@@ -364,6 +367,11 @@ static int serve(int argc, char **argv)
 		dispatch_on_finish(slackob_job_finished, slack);
 		http_use_slack(slack);
 	}
+	/* Jobs' live output for GET /jobs/<id>/output (liveout.h). */
+	if (liveout_new(cfggen_first(gens)->max_followers, &live) != 0)
+		fatal("out of memory");
+	dispatch_use_liveout(live);
+	http_use_liveout(live);
 	if ((rc = http_start(gens, st, slots, queue, &srv, err, sizeof err)) != 0)
 		fatal("%s", err);
 	if ((rc = workers_start(gens, st, queue, slots, workers_n, &workers)) != 0)
@@ -423,6 +431,8 @@ static int serve(int argc, char **argv)
 	http_stop(srv);
 	store_on_queued(st, NULL, NULL);
 	dispatch_on_finish(NULL, NULL);
+	dispatch_use_liveout(NULL); /* no job and no follower is left */
+	liveout_free(live);
 	slackob_stop(slack);
 	queue_free(queue);
 	cfggen_free(gens);

@@ -13,6 +13,7 @@
 #include "approval.h"
 #include "log.h"
 #include "metrics.h"
+#include "queue.h"
 #include "route_slack.h"
 #include "slack_api.h"
 #include "slack_msg.h"
@@ -225,6 +226,8 @@ static int vote(const struct intake_env *env, const struct intake_req *rq, struc
 	    res->why == APPROVAL_RECORDED ? METRICS_SLACK_VOTED : METRICS_SLACK_DECIDED;
 	if (!approval_refused(res->why) && env->slack)
 		slackob_wake(env->slack);
+	if (res->why == APPROVAL_APPROVED && env->queue)
+		queue_wake(env->queue); /* its job is queued: don't wait for the next look */
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include "../common/clock.h"
 #include "../common/xproto.h"
+#include "liveout.h"
 #include "slots.h"
 #include "xclient.h"
 
@@ -123,6 +124,8 @@ static int on_frame(struct xconn *c, const struct xproto_frame *f)
 	case XPROTO_T_STDOUT:
 	case XPROTO_T_STDERR:
 		exec_tail_put(&c->tail, (const char *)f->data, f->len);
+		liveout_put(c->s->live, f->type == XPROTO_T_STDOUT ? LIVEOUT_STDOUT : LIVEOUT_STDERR,
+		    (const char *)f->data, f->len);
 		if (f->type == XPROTO_T_STDOUT)
 			c->r->bytes_out += f->len;
 		else

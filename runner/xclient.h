@@ -4,7 +4,7 @@
  * executor. Owns: the connection to the service's Unix socket, the request
  * (common/xproto: destination, identity name, command, timeouts, output
  * cap, reuse and /bin/sh flags, job id), reading the output chunks into the
- * tail and the final status line, and the deadline backstop.
+ * tail and the live output (runner/liveout.h) and the final status line, and the deadline backstop.
  *
  * The result is a struct exec_result exactly as exec_run fills it, so
  * exec_outcome maps it the same way: HTTP answers and job states do not
@@ -44,6 +44,7 @@ struct xclient_spec {
 	size_t max_output_bytes, tail_bytes;
 	int reuse;                 /* may run on a warm session */
 	const char *job_id;        /* for the service's log line; may be NULL */
+	struct liveout_job *live;  /* where each output frame also goes; may be NULL */
 };
 
 /* Run SPEC through the service to completion (blocking). 0 with RES filled

@@ -139,18 +139,20 @@ answer() {
 #   so a SIGHUP never reads half a file)
 #   socket= (set: "executor" has this "socket" and no "path"; the hooks then
 #   name identities with "identity_name")
+#   server_extra= more members of "server" as JSON text ('"max_followers": 2')
 mkcfg() {
 	local file=$1 hooks=$2
 	shift 2
 	local store=${DB:-} listen=127.0.0.1:8080 threads=8 max_jobs=4 max_per_dest="" max_queued=""
 	local drain="" read_token="" request_timeout_ms="" min_request_rate="" max_body_bytes=""
 	local tls_cert="" tls_key="" log_level="" log_format="" check=yes atomic=no socket="" store_json=""
+	local server_extra=""
 	local kv
 	for kv; do
 		case ${kv%%=*} in
 		store | listen | threads | max_jobs | max_per_dest | max_queued | drain | read_token | \
 			request_timeout_ms | min_request_rate | max_body_bytes | tls_cert | tls_key | log_level | \
-			log_format | check | atomic | socket | store_json) local "$kv" ;;
+			log_format | check | atomic | socket | store_json | server_extra) local "$kv" ;;
 		*) fail config "mkcfg: unknown option $kv"; exit 1 ;;
 		esac
 	done
@@ -163,6 +165,7 @@ mkcfg() {
 	[ -z "$max_body_bytes" ] || server+=", \"max_body_bytes\": $max_body_bytes"
 	[ -z "$tls_cert" ] || server+=", \"tls_cert\": \"$tls_cert\""
 	[ -z "$tls_key" ] || server+=", \"tls_key\": \"$tls_key\""
+	[ -z "$server_extra" ] || server+=", $server_extra"
 	local executor="\"path\": \"$EX\", \"max_jobs\": $max_jobs, \"max_per_destination\": $max_per_dest"
 	[ -z "$socket" ] || executor="\"socket\": \"$socket\", \"max_jobs\": $max_jobs, \"max_per_destination\": $max_per_dest"
 	[ -z "$max_queued" ] || executor+=", \"max_queued\": $max_queued"

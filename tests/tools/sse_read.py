@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""sse_read.py URL OUT [--header 'Name: value']... [--events N] [--seconds S]
+"""sse_read.py URL OUT [--header 'Name: value']... [--events N] [--seconds S] [--stamp 1]
 
 Reads a Server-Sent Events stream with the standard library only and
 writes what it sees to OUT, one JSON object per line, flushed at once:
@@ -11,6 +11,8 @@ writes what it sees to OUT, one JSON object per line, flushed at once:
 It parses the stream itself (lines split on CR LF, CR or LF; "data" lines
 joined with LF), independently of the relay's C code. Stops after N
 events of type webhook or gap, after S seconds, or when the server closes.
+With --stamp 1, each event and comment also has "t": the wall-clock ms it
+arrived at.
 """
 import select
 import socket
@@ -23,7 +25,7 @@ import urllib.parse
 def main():
     args = sys.argv[1:]
     url, out = args[0], args[1]
-    headers, events, seconds = {}, None, 30.0
+    headers, events, seconds, stamp = {}, None, 30.0, False
     i = 2
     while i < len(args):
         if args[i] == "--header":
@@ -33,6 +35,8 @@ def main():
             events = int(args[i + 1])
         elif args[i] == "--seconds":
             seconds = float(args[i + 1])
+        elif args[i] == "--stamp":
+            stamp = args[i + 1] == "1"
         i += 2
     u = urllib.parse.urlsplit(url)
     deadline = time.monotonic() + seconds
@@ -110,6 +114,8 @@ def main():
             if line == "":
                 if "data" in ev:
                     ev.setdefault("event", "message")
+                    if stamp:
+                        ev["t"] = int(time.time() * 1000)
                     emit(ev)
                     if ev["event"] in ("webhook", "gap"):
                         n += 1
@@ -119,7 +125,10 @@ def main():
                 ev = {}
                 continue
             if line.startswith(":"):
-                emit({"comment": line[1:].lstrip(" ")})
+                c = {"comment": line[1:].lstrip(" ")}
+                if stamp:
+                    c["t"] = int(time.time() * 1000)
+                emit(c)
                 continue
             name, _, value = line.partition(":")
             if value.startswith(" "):

@@ -366,9 +366,11 @@ static void descriptors_once(const char *pass)
 		T_EQ_INT(seen[k], 1);
 	T_STR(target[0], "/dev/null");
 	T_CHECK(!strncmp(target[1], "pipe:", 5));
-	T_STR(target[2], target[1]); /* stdout and stderr: one pipe */
+	T_CHECK(!strncmp(target[2], "pipe:", 5));
+	T_CHECK(strcmp(target[2], target[1]) != 0); /* stdout and stderr: a pipe each */
 	T_CHECK(!strncmp(target[3], "pipe:", 5));
 	T_CHECK(strcmp(target[3], target[1]) != 0);
+	T_CHECK(strcmp(target[3], target[2]) != 0);
 	T_CHECK(!strncmp(target[4], "/memfd:webhook-runner-command", 29));
 	if (pass)
 		T_CHECK(!strncmp(target[5], "/memfd:webhook-runner-passphrase", 32));
