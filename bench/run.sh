@@ -411,16 +411,19 @@ table() {
 	echo
 	echo "1. Reject path: wrong signature, 1 KB JSON; ${SECS} s of wrk per cell; req/s, p50/p99 ms"
 	echo "   ours: hookdeck scheme → 401; webhook: payload-hmac-sha256 rule → $(echo "$WH_REJECT_BODY" | head -c 45)… (500); nginx: return 200"
-	printf '   %-4s | %-24s | %-24s | %-24s | %-13s | %-8s\n' c "ours" "webhook" "nginx (ceiling)" "ours/webhook" "≥2×"
+	printf '   %-4s | %-24s | %-24s | %-24s | %-13s | %-8s | %-11s | %-8s\n' c "ours" "webhook" "nginx (ceiling)" \
+		"ours/webhook" "≥3×" "ours/nginx" "≥0.5×"
 	local c o w n
 	for c in 1 8 64; do
 		o=rej_ours_$c w=rej_wh_$c n=rej_nginx_$c
-		printf '   %-4s | %7s  %6s / %-7s | %7s  %6s / %-7s | %7s  %6s / %-7s | %-13s | %-8s\n' "$c" \
+		printf '   %-4s | %7s  %6s / %-7s | %7s  %6s / %-7s | %7s  %6s / %-7s | %-13s | %-8s | %-11s | %-8s\n' "$c" \
 			"$(all_rate $o)" "$(ms $o p50_us)" "$(ms $o p99_us)" \
 			"$(all_rate $w)" "$(ms $w p50_us)" "$(ms $w p99_us)" \
 			"$(all_rate $n)" "$(ms $n p50_us)" "$(ms $n p99_us)" \
 			"$(ratio "$(all_rate $o)" "$(all_rate $w)")×" \
-			"$(verdict "$(ratio "$(all_rate $o)" "$(all_rate $w)")" ">=" 2)"
+			"$(verdict "$(ratio "$(all_rate $o)" "$(all_rate $w)")" ">=" 3)" \
+			"$(ratio "$(all_rate $o)" "$(all_rate $n)")×" \
+			"$(verdict "$(ratio "$(all_rate $o)" "$(all_rate $n)")" ">=" 0.5)"
 	done
 	echo "   (answers other than the expected status: ours $(get rej_ours_64 non2xx)/$(get rej_ours_64 requests) non-2xx at c=64 — all 401;"\
 		"socket errors ours/webhook/nginx: $(for x in rej_ours rej_wh rej_nginx; do s=0; for c in 1 8 64; do s=$((s + $(get ${x}_$c connect) + $(get ${x}_$c read) + $(get ${x}_$c write) + $(get ${x}_$c timeout))); done; printf '%s ' $s; done| sed 's/ $//; s/ /\//g'))"
