@@ -90,6 +90,7 @@ struct fl {
 	int done, code;      /* an outcome or elsewhere came; the exit status */
 	int tail_done;       /* the tail was printed (never twice) */
 	int progress;        /* an event came on this connection */
+	int werr;            /* writing our output failed (errno): stop */
 	int tty[2];          /* stdout, stderr are terminals */
 };
 
@@ -108,7 +109,8 @@ static void put(struct fl *f, int which, const char *s, size_t len)
 			fputc((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ? '?' : c, o);
 		}
 	}
-	fflush(o);
+	if (fflush(o) != 0 || ferror(o))
+		f->werr = errno ? errno : EIO;
 }
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -122,7 +124,7 @@ static void outcome(struct fl *f, const char *data, size_t len)
 	cJSON *o = cJSON_ParseWithLength(data, len);
 	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(o, "exit_code");
 	const char *st = jstr(o, "status"), *sig = jstr(o, "signal"), *err = jstr(o, "error");
-	int has = cJSON_IsNumber(ex);
+	int has = cJSON_IsNumber(ex) && ex->valuedouble >= -1 && ex->valuedouble <= 65535;
 	char s[64], e[300], g[32];
 
 	f->done = 1;
@@ -181,7 +183,7 @@ static int on_event(void *arg, const struct sseparse_event *ev)
 	} else if (!strcmp(ev->type, "outcome")) {
 		outcome(f, ev->data, ev->data_len);
 	}
-	return f->done; /* stop reading after the last event */
+	return f->done || f->werr; /* stop reading after the last event */
 }
 
 /* ---- one connection -------------------------------------------------- */
@@ -270,6 +272,7 @@ static enum conn_end one(struct fl *f, const struct httpprobe_target *t, const c
 	ssize_t r;
 
 	*status = 0;
+	f->progress = 0; /* a failed reconnection is no progress */
 	if (!buf) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -326,7 +329,6 @@ static enum conn_end one(struct fl *f, const struct httpprobe_target *t, const c
 		goto out;
 	}
 	sseparse_reset(&f->p);
-	f->progress = 0;
 	rc = sseparse_feed(&f->p, eoh + 4, have - (size_t)(eoh + 4 - buf), on_event, f, &why);
 	while (rc == 0) {
 		r = recv(fd, buf, HEAD_MAX, 0);
@@ -339,6 +341,10 @@ static enum conn_end one(struct fl *f, const struct httpprobe_target *t, const c
 			goto out;
 		}
 		rc = sseparse_feed(&f->p, buf, (size_t)r, on_event, f, &why);
+	}
+	if (f->werr) {
+		snprintf(err, errlen, "writing the output: %s", strerror(f->werr));
+		goto out;
 	}
 	if (f->done) {
 		end = CONN_DONE;
