@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# build-independent
 # tests/e2e/deploy_docker.sh — the Dockerfile, proven without a Docker engine
 # (none runs on the test machines). What it does:
 #  - parses the Dockerfile (continuations, stages, exec-form JSON) with an

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# build-independent
 # tests/e2e/deploy_docker_relay.sh — Dockerfile.relay (webhook-relay's image,
 # both commands), proven without a Docker engine (none runs on the test
 # machines). The checks every Dockerfile shares are tests/dockerfile.sh's:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# build-independent
 # tests/e2e/deploy_podman.sh — the container images, really built and run by
 # a container engine (Debian's podman; tests/podman.sh sets it up, throwaway,
 # with a `debian:bookworm` made by mmdebstrap since no registry is reachable).
