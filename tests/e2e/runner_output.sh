@@ -15,7 +15,8 @@
 #   - the same live stream with executor.socket (a real remote-executor serve);
 #   - `webhook-runner jobs follow`: lines live, stdout/stderr apart, the job's
 #     exit status, a cut connection resumed without repeats (tests/tools/cut_once.py),
-#     unknown id and a refused token as clear errors, https refused.
+#     a finished job's stored tail, unknown id and a refused token as clear
+#     errors, https refused.
 # Executions are counted on the target (runs/starts, tests/runner.sh).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . "$TOP/tests/sshd.sh"
@@ -200,6 +201,8 @@ follow f1s "$F1J" "Authorization: Bearer $TOK1"
 expect_eq output_finished_tail_outcome "$(evq f1s '[(e["event"], e["data"].strip() if e["event"]=="tail" else json.loads(e["data"])["exit_code"]) for e in L if "event" in e]')" \
 	"[('tail', 'bad'), ('outcome', 7)]"
 check output_finished_ran_once [ "$(runs f1)" = 1 ]
+wfollow flt "$F1J" "$T_TMP/tok1"
+expect_eq follow_cli_finished_tail "$(cut -d' ' -f2- "$R/flt.out") $(cut -d' ' -f1 "$R/flt.rc")" "bad 7"
 
 # ------------------------------------------------------------------ executor.socket
 runner_stop
