@@ -19,7 +19,7 @@
 
 #include <curl/curl.h>
 
-#include "sseparse.h"
+#include "../common/sseparse.h"
 
 #define CONNECT_STREAM_QUEUE_MAX   64                  /* events held before pausing */
 #define CONNECT_STREAM_QUEUE_BYTES (32u * 1024 * 1024) /* or bytes of their data */

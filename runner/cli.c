@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "cli_follow.h"
 #include "config.h"
 #include "dispatch.h"
 #include "jobjson.h"
@@ -38,6 +39,7 @@ static const char jobs_usage[] =
 "usage: webhook-runner jobs list (--config FILE | --store PATH) [--failed] [--hook H]\n"
 "                                [--limit N] [--json]\n"
 "       webhook-runner jobs show ID (--config FILE | --store PATH) [--json]\n"
+"       webhook-runner jobs follow ID --token REF [--url URL]   (see jobs follow --help)\n"
 "Options:\n"
 "  --config FILE  take the store's path from FILE (loaded in full)\n"
 "  --store PATH   the store file itself\n"
@@ -511,8 +513,10 @@ int cli_jobs_main(int argc, char **argv)
 		fputs(jobs_usage, stdout);
 		return 0;
 	}
+	if (sub && !strcmp(sub, "follow"))
+		return cli_follow_main(argc - 1, argv + 1);
 	if (!sub || (strcmp(sub, "list") && strcmp(sub, "show")))
-		return say(2, "jobs", "%s%s%s (list or show; see --help)", sub ? "unknown subcommand \"" :
+		return say(2, "jobs", "%s%s%s (list, show or follow; see --help)", sub ? "unknown subcommand \"" :
 		    "which subcommand?", sub ? sub : "", sub ? "\"" : "");
 	if (!strcmp(sub, "list"))
 		rc = parse("jobs list", jobs_usage, argc - 1, argv + 1,

@@ -4,6 +4,7 @@
  *   webhook-runner jobs list (--config FILE | --store PATH) [--failed]
  *                            [--hook H] [--limit N] [--json]
  *   webhook-runner jobs show ID (--config FILE | --store PATH) [--json]
+ *   webhook-runner jobs follow ID --token REF [--url URL]   (cli_follow.h)
  *   webhook-runner replay ID --config FILE
  *
  * `jobs list` prints the newest jobs (default 50, at most 10000) as a table

@@ -47,7 +47,7 @@ static const char usage_text[] =
 "usage: webhook-runner [--config FILE] [options]   serve the hooks of FILE\n"
 "       webhook-runner check-config FILE             validate FILE and exit\n"
 "       webhook-runner sign --config FILE --hook ID PAYLOAD   print request headers\n"
-"       webhook-runner jobs list|show [options]      job history (see jobs --help)\n"
+"       webhook-runner jobs list|show|follow [options]   job history, live output (see jobs --help)\n"
 "       webhook-runner replay ID --config FILE       re-run a stored delivery, new attempt\n"
 "       webhook-runner approvals list|approve|deny   pending approvals (see approvals --help)\n"
 "       webhook-runner healthcheck [--url URL | --port P]     probe /healthz, exit 0 if 200\n"

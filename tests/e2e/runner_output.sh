@@ -12,7 +12,11 @@
 #   - the follower cap: 503 + Retry-After;
 #   - the output cap: no more bytes than max_output_bytes;
 #   - heartbeats while the job is silent;
-#   - the same live stream with executor.socket (a real remote-executor serve).
+#   - the same live stream with executor.socket (a real remote-executor serve);
+#   - `webhook-runner jobs follow`: lines live, stdout/stderr apart, the job's
+#     exit status, a cut connection resumed without repeats (tests/tools/cut_once.py),
+#     a finished job's stored tail, unknown id and a refused token as clear
+#     errors, https refused.
 # Executions are counted on the target (runs/starts, tests/runner.sh).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . "$TOP/tests/sshd.sh"
@@ -120,6 +124,51 @@ expect_eq output_method_405 "$(cget o_post -X POST -H "Authorization: Bearer $TO
 job q1 quiet q1 fail
 expect_eq output_no_response_output_403 "$(cget o_q -H "Authorization: Bearer $READ_TOKEN" "$BASE/jobs/$JOB/output")" 403
 
+# ------------------------------------------------------------------ jobs follow (the CLI client)
+printf '%s\n' "$TOK1" >"$T_TMP/tok1"
+printf 'wrong-%s\n' "$(rand_hex 8)" >"$T_TMP/tokbad"
+# wfollow TAG ID TOKENFILE [URL] : run `jobs follow`; stdout lines stamped (ms) in
+# $R/TAG.out, stderr in $R/TAG.err, "rc end_ms" in $R/TAG.rc
+wfollow() {
+	{ "$RUNNER_BIN" jobs follow "$2" --token "file:$3" --url "${4:-$BASE}" 2>"$R/$1.err"
+	  echo "$? $(date +%s%3N)" >"$R/$1.rc"; } |
+		while IFS= read -r l; do echo "$(date +%s%3N) $l"; done >"$R/$1.out"
+}
+job fl1 live fl1 slow
+wfollow fl1 "$JOB" "$T_TMP/tok1"
+expect_eq follow_cli_stdout "$(cut -d' ' -f2- "$R/fl1.out" | tr '\n' '|')" "line1|line2|line3|"
+expect_eq follow_cli_stderr "$(cat "$R/fl1.err")" "oops"
+expect_eq follow_cli_exit_0 "$(cut -d' ' -f1 "$R/fl1.rc")" 0
+LEAD=$(( $(cut -d' ' -f2 "$R/fl1.rc") - $(head -n1 "$R/fl1.out" | cut -d' ' -f1) ))
+info "jobs follow: first line ${LEAD} ms before the client ended"
+check follow_cli_live [ "$LEAD" -ge 400 ]
+job fl2 live fl2 fail
+wfollow fl2 "$JOB" "$T_TMP/tok1"
+expect_eq follow_cli_exit_status "$(cut -d' ' -f1 "$R/fl2.rc") $(wc -c <"$R/fl2.out") $(head -n1 "$R/fl2.err")" "7 0 bad"
+check follow_cli_exit_summary grep -q "job $JOB failed (exit 7); exit status 7" "$R/fl2.err"
+check follow_cli_ran_once [ "$(runs fl1) $(runs fl2)" = "1 1" ]
+wfollow fl404 999999 "$READ_TOKEN_FILE"
+expect_eq follow_cli_unknown "$(cut -d' ' -f1 "$R/fl404.rc") $(cat "$R/fl404.err")" \
+	"1 webhook-runner jobs follow: $BASE: HTTP 404: no such job"
+wfollow flbad "$S1" "$T_TMP/tokbad"
+expect_eq follow_cli_bad_token "$(cut -d' ' -f1 "$R/flbad.rc") $(cat "$R/flbad.err")" \
+	"1 webhook-runner jobs follow: $BASE: HTTP 403: not authorized"
+HT=$("$RUNNER_BIN" jobs follow 1 --token "file:$T_TMP/tok1" --url https://127.0.0.1:1 2>&1)
+expect_eq follow_cli_https_refused "$? ${HT:0:50}" "2 webhook-runner jobs follow: https is not supported"
+# a connection cut after the first chunk: the client resumes from its offset, no repeats
+"$PY" "$TOP/tests/tools/cut_once.py" "$RUNNER_PORT" "$T_TMP/cut.port" "$R/cut.log" --after line1 --seconds 15 &
+BG_PIDS+=("$!")
+CUTPID=$!
+wait_until 5 test -s "$T_TMP/cut.port"
+job fl3 live fl3 slow
+wfollow fl3 "$JOB" "$T_TMP/tok1" "http://127.0.0.1:$(cat "$T_TMP/cut.port")"
+kill "$CUTPID" 2>/dev/null
+expect_eq follow_cli_resume_no_repeat "$(cut -d' ' -f2- "$R/fl3.out" | tr '\n' '|') $(grep -c oops "$R/fl3.err") $(cut -d' ' -f1 "$R/fl3.rc")" \
+	"line1|line2|line3| 1 0"
+expect_eq follow_cli_resume_offset "$("$PY" -c 'import json,sys; L=[json.loads(l) for l in open(sys.argv[1])]; print(len(L), ["Last-Event-ID: 6" in h for h in L])' "$R/cut.log")" \
+	"2 [False, True]"
+check follow_cli_resume_said grep -q "reconnecting in 2000 ms from offset 6" "$R/fl3.err"
+
 # ------------------------------------------------------------------ output cap
 job c1 capped c1 big
 follow c1 "$JOB" "Authorization: Bearer $TOK1"
@@ -152,6 +201,8 @@ follow f1s "$F1J" "Authorization: Bearer $TOK1"
 expect_eq output_finished_tail_outcome "$(evq f1s '[(e["event"], e["data"].strip() if e["event"]=="tail" else json.loads(e["data"])["exit_code"]) for e in L if "event" in e]')" \
 	"[('tail', 'bad'), ('outcome', 7)]"
 check output_finished_ran_once [ "$(runs f1)" = 1 ]
+wfollow flt "$F1J" "$T_TMP/tok1"
+expect_eq follow_cli_finished_tail "$(cut -d' ' -f2- "$R/flt.out") $(cut -d' ' -f1 "$R/flt.rc")" "bad 7"
 
 # ------------------------------------------------------------------ executor.socket
 runner_stop

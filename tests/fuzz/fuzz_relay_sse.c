@@ -1,6 +1,6 @@
 /*
  * fuzz_relay_sse.c — libFuzzer harness for what webhook-relay connect
- * parses from its source: the SSE stream (relay/sseparse.c) and each
+ * parses from its source: the SSE stream (common/sseparse.c) and each
  * event's JSON (relay/connect_event.c) as far as the forward request
  * (relay/connect_req.c: URL and header lines).
  *
@@ -21,7 +21,7 @@
 
 #include "../../relay/connect_event.h"
 #include "../../relay/connect_req.h"
-#include "../../relay/sseparse.h"
+#include "../../common/sseparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * relay_sseparse.c — unit tests for relay/sseparse.c: the EventSource
+ * relay_sseparse.c — unit tests for common/sseparse.c: the EventSource
  * rules (fields, comments, one space dropped, multi-line data, id
  * persistence, id holding NUL ignored, retry digits only, BOM), the three
  * line ends, every split of a stream across two chunks and byte by byte,
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "t.h"
-#include "../../relay/sseparse.h"
+#include "../../common/sseparse.h"
 
 /* Events seen, each as "type|id|data" (data with NUL shown as \0). */
 struct rec {

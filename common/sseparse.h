@@ -1,5 +1,6 @@
 /*
- * sseparse.h — an incremental, bounded parser for a text/event-stream
+ * sseparse.h — (common/: the relay's `connect` client and the runner's
+ * `jobs follow` share it) an incremental, bounded parser for a text/event-stream
  * (Server-Sent Events), as the WHATWG HTML "EventSource" section
  * interprets one. Owns the line splitting (LF, CRLF and lone CR, also when
  * a CRLF pair is split across two chunks), the fields (`id`, `event`,
