@@ -449,7 +449,12 @@ int main(int argc, char **argv)
 {
 	std_fds();
 	if (argc > 1 && !strcmp(argv[1], "check-config")) {
-		if (argc != 3) {
+		if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+			printf("usage: webhook-runner check-config FILE\n"
+			    "Validates FILE as the daemon would at start, and exits 0 or 1.\n");
+			return 0;
+		}
+		if (argc != 3 || argv[2][0] == '-') {
 			fprintf(stderr, "usage: webhook-runner check-config FILE\n");
 			return 2;
 		}

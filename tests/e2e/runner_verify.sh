@@ -438,6 +438,12 @@ cc_expect() {
 		fail "$n" "exit $rc, stderr '$(head -c 300 "$CC/$n.err")', want exit 1 and '$want'"
 	fi
 }
+"$WR" check-config --help >"$CC/help.out" 2>"$CC/help.err"
+expect_eq cc_help_exit_0 "$?" 0
+expect_match cc_help_usage "$(cat "$CC/help.out")" '^usage: webhook-runner check-config FILE'
+"$WR" check-config -x >"$CC/opt.out" 2>"$CC/opt.err"
+expect_eq cc_unknown_option_exit_2 "$?" 2
+expect_match cc_unknown_option_usage "$(cat "$CC/opt.err")" '^usage: webhook-runner check-config FILE'
 "$WR" check-config "$CC/base.json" >"$CC/good.out" 2>"$CC/good.err"
 RC=$?
 cat "$CC/good.err" >>"$CLI_ERR"
